@@ -1,0 +1,38 @@
+# ustad: `make run` sets everything up and serves; `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint format services clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)  ## create the virtualenv and install ustad with its models
+
+run: install  ## serve on 127.0.0.1:8000 with the embedded defaults
+	$(BIN)/ustad serve
+
+services:  ## make sure PostgreSQL (used by the store tests) is answering
+	bash scripts/test-services.sh
+
+lint: install  ## ruff and mypy --strict
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+test: install services lint  ## the whole suite
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

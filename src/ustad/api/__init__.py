@@ -1,0 +1,1 @@
+"""Transport: the /ws/learn protocol, REST routes and wire schemas."""

@@ -1,0 +1,1 @@
+"""Scoring a learner's English attempt against its target sentence."""

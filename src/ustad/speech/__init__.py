@@ -1,0 +1,1 @@
+"""Speech engines behind small Protocols: transcription, synthesis, translation."""

@@ -1,0 +1,177 @@
+"""Values and Protocols shared by the speech engines.
+
+Engines are plain blocking objects: the runtime runs them in the bounded
+executor, so they never know about the event loop or WebSockets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+SAMPLE_RATE = 16_000
+"""Rate of every decoded utterance handed to the recognisers."""
+
+Language = Literal["en", "ur"]
+Task = Literal["transcribe", "translate"]
+
+
+@dataclass(frozen=True)
+class Audio:
+    """A decoded utterance: mono float32 samples in [-1, 1] at 16 kHz."""
+
+    samples: npt.NDArray[np.float32]
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return float(len(self.samples)) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word with its timing (seconds) and confidence (0-1)."""
+
+    text: str
+    start: float
+    end: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a recogniser heard."""
+
+    text: str
+    language: str
+    language_probability: float
+    duration: float
+    words: tuple[Word, ...] = ()
+    no_speech_probability: float = 0.0
+    avg_logprob: float = 0.0
+
+
+class Transcriber(Protocol):
+    """Speech to text (blocking)."""
+
+    name: str
+
+    def transcribe(
+        self,
+        audio: Audio,
+        *,
+        language: str | None = None,
+        task: Task = "transcribe",
+        word_timestamps: bool = False,
+    ) -> Transcript:
+        """Transcribe (or, with ``task="translate"``, translate to English) one utterance.
+
+        With ``language=None`` the language is detected first and reported in the
+        transcript.
+        """
+        ...
+
+    def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
+        """Most likely language, its probability, and the top candidates."""
+        ...
+
+
+@dataclass(frozen=True)
+class Pcm:
+    """Synthesised audio: mono int16 samples."""
+
+    samples: npt.NDArray[np.int16]
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return float(len(self.samples)) / self.sample_rate
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the samples."""
+        return int(self.samples.nbytes)
+
+
+class Synthesizer(Protocol):
+    """Text to speech in one voice (blocking)."""
+
+    engine: str
+    """Engine id, part of every cache key (e.g. ``piper``, ``espeak-ng``)."""
+    voice: str
+    """Voice id, part of every cache key."""
+    language: Language
+
+    def synthesize(self, text: str, *, speed: float = 1.0) -> Pcm:
+        """Speak ``text``; ``speed`` > 1 is faster."""
+        ...
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of a reply spoken in one language's voice."""
+
+    language: Language
+    text: str
+
+
+@dataclass(frozen=True)
+class SpokenText:
+    """A reply as shown (``text``) and as spoken (``segments``, each in its own voice)."""
+
+    text: str
+    segments: tuple[Segment, ...]
+
+    @staticmethod
+    def single(language: Language, text: str) -> SpokenText:
+        """A reply spoken wholly in one language."""
+        return SpokenText(text=text, segments=(Segment(language, text),))
+
+
+@dataclass(frozen=True)
+class TranslationRequest:
+    """Urdu to English (or another pair) for one utterance."""
+
+    text: str
+    source: str = "ur"
+    target: str = "en"
+    audio: Audio | None = field(default=None, compare=False, hash=False)
+    """The utterance itself, for providers that translate speech directly."""
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A translation and where it came from."""
+
+    text: str
+    provider: str
+    """``memory``, ``whisper``, or a remote provider's name."""
+    score: float = 100.0
+    """Match score (0-100) for the translation memory; 100 otherwise."""
+    source_text: str | None = None
+    """The source as the provider understood it (the phrase-bank Urdu for a memory hit)."""
+    entry_id: str | None = None
+    """Phrase-bank id for a memory hit."""
+
+
+class Translator(Protocol):
+    """Translation provider. Async so that a remote MT service fits behind it."""
+
+    name: str
+
+    async def translate(self, request: TranslationRequest) -> Translation | None:
+        """Translate, or ``None`` when this provider has no good answer."""
+        ...
+
+
+class ScriptNormalizer(Protocol):
+    """Writes a transcript in clean Urdu script (the phrase-bank form when it knows it)."""
+
+    async def to_urdu_script(self, text: str) -> str:
+        """Urdu script for a Whisper transcript."""
+        ...

@@ -1,0 +1,1 @@
+"""The learn cycle: a pure state machine, reply wording and the phrase bank."""
