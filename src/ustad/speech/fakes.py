@@ -1,0 +1,101 @@
+"""Fake engines for unit tests of the code around the engines.
+
+They satisfy the same Protocols as the real ones and answer instantly with
+scripted results; they are never used by the service itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ustad.speech.types import (
+    Audio,
+    Language,
+    Pcm,
+    Task,
+    Transcript,
+    Translation,
+    TranslationRequest,
+    Word,
+)
+
+
+def transcript_of(
+    text: str, *, language: str = "en", duration: float = 2.0, probability: float = 0.95
+) -> Transcript:
+    """A transcript whose words are evenly spread over ``duration``."""
+    tokens = text.split()
+    step = duration / max(len(tokens), 1)
+    words = tuple(
+        Word(token, i * step, (i + 0.8) * step, probability) for i, token in enumerate(tokens)
+    )
+    return Transcript(
+        text=text, language=language, language_probability=1.0, duration=duration, words=words
+    )
+
+
+@dataclass
+class FakeTranscriber:
+    """Answers with ``respond(audio, language, task)``; records its calls."""
+
+    respond: Callable[[Audio, str | None, Task], Transcript]
+    language: tuple[str, float] = ("ur", 0.9)
+    name: str = "fake-stt"
+    calls: list[tuple[str | None, Task]] = field(default_factory=list)
+
+    def transcribe(
+        self,
+        audio: Audio,
+        *,
+        language: str | None = None,
+        task: Task = "transcribe",
+        word_timestamps: bool = False,
+    ) -> Transcript:
+        """The scripted transcript."""
+        self.calls.append((language, task))
+        return self.respond(audio, language, task)
+
+    def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
+        """The scripted language."""
+        lang, prob = self.language
+        return lang, prob, {lang: prob}
+
+
+@dataclass
+class FakeSynthesizer:
+    """A quiet tone whose length grows with the text; records what it said."""
+
+    language: Language = "en"
+    engine: str = "fake-tts"
+    voice: str = "fake"
+    sample_rate: int = 22_050
+    said: list[str] = field(default_factory=list)
+
+    def synthesize(self, text: str, *, speed: float = 1.0) -> Pcm:
+        """0.05 s per character at speed 1."""
+        if not text.strip():
+            raise ValueError("nothing to say")
+        self.said.append(text)
+        count = max(1, int(self.sample_rate * 0.05 * len(text) / speed))
+        tone = np.sin(np.arange(count) * 2 * np.pi * 220 / self.sample_rate) * 3000
+        return Pcm(tone.astype(np.int16), self.sample_rate)
+
+
+@dataclass
+class FakeTranslator:
+    """Looks the text up in a dict."""
+
+    table: dict[str, str]
+    name: str = "fake-mt"
+
+    async def translate(self, request: TranslationRequest) -> Translation | None:
+        """The table's entry, or ``None``."""
+        english = self.table.get(request.text.strip())
+        return None if english is None else Translation(english, self.name)
+
+    async def to_urdu_script(self, text: str) -> str:
+        """The text unchanged."""
+        return text.strip()

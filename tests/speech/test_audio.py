@@ -1,0 +1,484 @@
+"""Decoding, encoding, joining and speech checks on real recordings."""
+
+from __future__ import annotations
+
+import io
+import math
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import av
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from ustad.speech.audio import (
+    MEDIA_TYPES,
+    SILENCE_DBFS,
+    AudioDecodeError,
+    AudioTooLongError,
+    concatenate,
+    decode_audio,
+    detect_speech,
+    encode_audio,
+    resample_pcm,
+    rms_dbfs,
+    speech_seconds,
+)
+from ustad.speech.types import SAMPLE_RATE, Audio, Pcm
+
+if TYPE_CHECKING:
+    from tests.conftest import LearnerClip, UrduClip
+
+# ------------------------------------------------------------------------------ helpers
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A real recording as int16 samples, and its WAV bytes."""
+
+    samples: npt.NDArray[np.int16]
+    rate: int
+    wav: bytes
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.rate
+
+
+def read_clip(path: Path) -> Clip:
+    data = path.read_bytes()
+    with wave.open(io.BytesIO(data)) as reader:
+        assert reader.getnchannels() == 1
+        assert reader.getsampwidth() == 2
+        samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2")
+        return Clip(samples.astype(np.int16), reader.getframerate(), data)
+
+
+def encode_variant(
+    clip: Clip,
+    *,
+    container: str,
+    codec: str,
+    rate: int,
+    layout: str = "mono",
+    options: dict[str, str] | None = None,
+) -> bytes:
+    """The clip re-encoded with PyAV as a phone or browser might send it."""
+    samples = clip.samples
+    if layout == "stereo":
+        # Right channel a little quieter so the downmix is not a plain copy.
+        right = (samples.astype(np.float32) * 0.5).astype(np.int16)
+        samples = np.stack([samples, right], axis=1).reshape(1, -1)
+    else:
+        samples = samples.reshape(1, -1)
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=container, options=options or {}) as output:
+        stream = output.add_stream(codec, rate=rate, layout=layout)
+        assert isinstance(stream, av.AudioStream)
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples), format="s16", layout=layout
+        )
+        frame.sample_rate = clip.rate
+        for packet in stream.encode(frame):
+            output.mux(packet)
+        for packet in stream.encode(None):
+            output.mux(packet)
+    return buffer.getvalue()
+
+
+def wav_bytes(samples: npt.NDArray[np.int16], rate: int) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(samples.astype("<i2").tobytes())
+    return buffer.getvalue()
+
+
+def envelope(samples: npt.NDArray[np.floating], rate: int) -> npt.NDArray[np.float64]:
+    """RMS per 20 ms: insensitive to codec delay, phase and bandwidth."""
+    hop = rate // 50
+    count = len(samples) // hop
+    frames = np.asarray(samples[: count * hop], dtype=np.float64).reshape(count, hop)
+    return np.asarray(np.sqrt(np.mean(frames**2, axis=1)), dtype=np.float64)
+
+
+def envelope_correlation(a: Audio, b: Audio) -> float:
+    """Best correlation of the two loudness envelopes within +-60 ms of shift."""
+    ea, eb = envelope(a.samples, a.sample_rate), envelope(b.samples, b.sample_rate)
+    best = -1.0
+    for shift in range(-3, 4):
+        x = ea[max(0, shift) :]
+        y = eb[max(0, -shift) :]
+        n = min(len(x), len(y))
+        best = max(best, float(np.corrcoef(x[:n], y[:n])[0, 1]))
+    return best
+
+
+@pytest.fixture(scope="module")
+def urdu(urdu_clips: list[UrduClip]) -> list[Clip]:
+    return [read_clip(clip.path) for clip in urdu_clips]
+
+
+@pytest.fixture(scope="module")
+def learner(learner_clips: list[LearnerClip]) -> Clip:
+    """A real learner clip of about 3 s (16 kHz WAV)."""
+    clips = [read_clip(clip.path) for clip in learner_clips[:40]]
+    return min(clips, key=lambda clip: abs(clip.duration - 3.0))
+
+
+@pytest.fixture(scope="module")
+def reference(urdu: list[Clip]) -> tuple[Clip, Audio]:
+    """The longer Urdu clip (32 kHz) and its decoded 16 kHz audio."""
+    clip = max(urdu, key=lambda c: c.duration)
+    return clip, decode_audio(clip.wav)
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def test_urdu_clips_decode_to_16k_mono_float(urdu: list[Clip]) -> None:
+    assert {clip.rate for clip in urdu} == {32_000}  # the odd-rate case this covers
+    for clip in urdu:
+        audio = decode_audio(clip.wav)
+        assert audio.sample_rate == SAMPLE_RATE
+        assert audio.samples.dtype == np.float32
+        assert audio.samples.ndim == 1
+        assert audio.duration == pytest.approx(clip.duration, abs=0.002)
+        assert float(np.max(np.abs(audio.samples))) <= 1.0
+        # Same waveform: 32 kHz reference averaged in pairs is a crude 16 kHz version.
+        crude = clip.samples[: len(clip.samples) // 2 * 2].reshape(-1, 2).mean(axis=1) / 32768
+        n = min(len(crude), len(audio.samples))
+        assert np.corrcoef(crude[:n], audio.samples[:n])[0, 1] > 0.95
+
+
+def test_16k_wav_decodes_sample_exact(learner: Clip) -> None:
+    audio = decode_audio(learner.wav)
+    assert learner.rate == SAMPLE_RATE
+    np.testing.assert_allclose(audio.samples, learner.samples / 32768.0, atol=1e-6)
+
+
+VARIANTS = {
+    # Chrome/Firefox MediaRecorder: WebM/Opus written live, so no duration and no cues.
+    "webm-opus-live": dict(container="webm", codec="libopus", rate=48_000, options={"live": "1"}),
+    "ogg-opus": dict(container="ogg", codec="libopus", rate=48_000),
+    "mp3-44k": dict(container="mp3", codec="libmp3lame", rate=44_100),
+    "m4a-aac": dict(container="ipod", codec="aac", rate=44_100),
+    # Safari's MediaRecorder: fragmented MP4, the index up front and data in fragments.
+    "mp4-aac-fragmented": dict(
+        container="mp4",
+        codec="aac",
+        rate=48_000,
+        options={"movflags": "frag_keyframe+empty_moov+default_base_moof"},
+    ),
+    "wav-stereo-44k": dict(container="wav", codec="pcm_s16le", rate=44_100, layout="stereo"),
+    "wav-8k": dict(container="wav", codec="pcm_s16le", rate=8_000),
+    "flac-stereo-22k": dict(container="flac", codec="flac", rate=22_050, layout="stereo"),
+    "mp3-stereo-48k": dict(container="mp3", codec="libmp3lame", rate=48_000, layout="stereo"),
+}
+HINTS = {
+    "webm-opus-live": "audio/webm;codecs=opus",
+    "ogg-opus": "ogg",
+    "mp3-44k": "mp3",
+    "m4a-aac": "m4a",
+    "mp4-aac-fragmented": "audio/mp4",
+    "wav-stereo-44k": "wav",
+    "wav-8k": "audio/wav",
+    "flac-stereo-22k": "flac",
+    "mp3-stereo-48k": ".mp3",
+}
+
+
+@pytest.fixture(scope="module")
+def variants(reference: tuple[Clip, Audio]) -> dict[str, bytes]:
+    clip, _ = reference
+    return {name: encode_variant(clip, **spec) for name, spec in VARIANTS.items()}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("hint", ["none", "right", "wrong"])
+def test_decodes_what_phones_and_browsers_send(
+    name: str, hint: str, variants: dict[str, bytes], reference: tuple[Clip, Audio]
+) -> None:
+    clip, expected = reference
+    format_hint = {
+        "none": None,
+        "right": HINTS[name],
+        "wrong": "mp3" if "mp3" not in name else "ogg",
+    }[hint]
+    audio = decode_audio(variants[name], format_hint=format_hint)
+
+    assert audio.sample_rate == SAMPLE_RATE
+    assert audio.samples.dtype == np.float32
+    # Codecs add priming and padding, never more than a few frames.
+    assert audio.duration == pytest.approx(clip.duration, abs=0.08)
+    assert envelope_correlation(audio, expected) > 0.95
+    # The stereo variants are a full and a half-level channel; their mono mix sits
+    # between the two, so within 6 dB of the original.
+    assert rms_dbfs(audio) == pytest.approx(
+        rms_dbfs(expected), abs=6.0 if "stereo" in name else 1.5
+    )
+
+
+def test_browser_webm_has_no_declared_duration(variants: dict[str, bytes]) -> None:
+    """Guard that the WebM variant really is the hard case (unknown length)."""
+    with av.open(io.BytesIO(variants["webm-opus-live"]), mode="r") as container:
+        assert container.duration is None
+        assert container.streams.audio[0].duration is None
+
+
+def test_unknown_hint_is_ignored(reference: tuple[Clip, Audio]) -> None:
+    clip, expected = reference
+    audio = decode_audio(clip.wav, format_hint="application/x-nonsense")
+    assert len(audio.samples) == len(expected.samples)
+
+
+@pytest.mark.parametrize(
+    "name", ["ogg-opus", "flac-stereo-22k", "webm-opus-live", "mp4-aac-fragmented"]
+)
+def test_truncated_recording_keeps_what_decoded(name: str, variants: dict[str, bytes]) -> None:
+    """A recording cut off mid-upload still gives its first part (FLAC fails mid-frame)."""
+    data = variants[name]
+    full = decode_audio(data)
+    half = decode_audio(data[: len(data) // 2])
+    assert 0.25 * full.duration < half.duration < 0.75 * full.duration
+
+
+def test_rate_and_channel_changes_midway(reference: tuple[Clip, Audio]) -> None:
+    """Two MP3s joined (44.1 kHz mono, then 22.05 kHz stereo) decode as one utterance."""
+    clip, expected = reference
+    bare = {"write_xing": "0", "id3v2_version": "0"}  # raw frames only, so they splice
+    first = encode_variant(clip, container="mp3", codec="libmp3lame", rate=44_100, options=bare)
+    second = encode_variant(
+        clip, container="mp3", codec="libmp3lame", rate=22_050, layout="stereo", options=bare
+    )
+    with av.open(io.BytesIO(first + second), mode="r") as container:
+        rates = {frame.sample_rate for frame in container.decode(audio=0)}
+    assert rates == {44_100, 22_050}  # the case PyAV's resampler alone refuses
+    audio = decode_audio(first + second)
+    assert audio.duration == pytest.approx(2 * clip.duration, abs=0.15)
+    half = len(audio.samples) // 2
+    assert envelope_correlation(Audio(audio.samples[half:]), expected) > 0.9
+
+
+def video_only_mp4() -> bytes:
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as output:
+        stream = output.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for index in range(5):
+            frame = av.VideoFrame.from_ndarray(
+                np.full((48, 64, 3), index * 40, dtype=np.uint8), format="rgb24"
+            )
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode(None):
+            output.mux(packet)
+    return buffer.getvalue()
+
+
+BAD_INPUTS: dict[str, Callable[[Clip], bytes]] = {
+    "empty": lambda clip: b"",
+    "random-bytes": lambda clip: np.random.default_rng(7).bytes(20_000),
+    "text-file": lambda clip: b'{"audio_base64": "not audio at all"}\n' * 50,
+    "wav-header-only": lambda clip: clip.wav[:44],
+    "truncated-to-100-bytes": lambda clip: clip.wav[:100],
+    "zero-sample-wav": lambda clip: wav_bytes(np.zeros(0, dtype=np.int16), 16_000),
+    "video-only-mp4": lambda clip: video_only_mp4(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+@pytest.mark.parametrize("format_hint", [None, "webm"])
+def test_bad_input_raises_decode_error(
+    name: str, format_hint: str | None, reference: tuple[Clip, Audio]
+) -> None:
+    data = BAD_INPUTS[name](reference[0])
+    with pytest.raises(AudioDecodeError) as caught:
+        decode_audio(data, format_hint=format_hint)
+    assert str(caught.value)
+    assert not isinstance(caught.value, av.FFmpegError)
+
+
+def test_video_only_file_says_no_audio_stream() -> None:
+    with pytest.raises(AudioDecodeError, match="no audio stream"):
+        decode_audio(video_only_mp4())
+
+
+def test_too_long_raises_with_seconds_and_limit(reference: tuple[Clip, Audio]) -> None:
+    clip, _ = reference
+    with pytest.raises(AudioTooLongError) as caught:
+        decode_audio(clip.wav, max_seconds=2.0)
+    assert caught.value.limit == 2.0
+    assert caught.value.seconds == pytest.approx(clip.duration, abs=0.01)  # WAV declares it
+    assert isinstance(caught.value, ValueError)
+    # Exactly at the limit is fine.
+    assert decode_audio(clip.wav, max_seconds=clip.duration + 0.01).duration > 5
+
+
+def test_too_long_stops_early_without_a_declared_length(reference: tuple[Clip, Audio]) -> None:
+    """A long live WebM is refused after decoding about the limit, not the whole file."""
+    clip, _ = reference
+    looped = Clip(np.tile(clip.samples, 8), clip.rate, b"")  # ~44 s
+    data = encode_variant(
+        looped, container="webm", codec="libopus", rate=48_000, options={"live": "1"}
+    )
+    with pytest.raises(AudioTooLongError) as caught:
+        decode_audio(data, max_seconds=3.0, format_hint="webm")
+    assert 3.0 < caught.value.seconds < 4.0
+
+
+# ----------------------------------------------------------------------------- encoding
+
+
+@pytest.fixture(scope="module")
+def speech_pcm(reference: tuple[Clip, Audio]) -> Pcm:
+    """Real speech at 22.05 kHz, the rate the synthesizers produce."""
+    clip, _ = reference
+    return resample_pcm(Pcm(clip.samples, clip.rate), 22_050)
+
+
+MAGIC = {"mp3": (b"ID3", b"\xff\xfb", b"\xff\xf3"), "opus": (b"OggS",), "wav": (b"RIFF",)}
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "opus", "wav"])
+def test_encode_round_trip(fmt: str, speech_pcm: Pcm) -> None:
+    data = encode_audio(speech_pcm, fmt)  # type: ignore[arg-type]
+    assert data.startswith(MAGIC[fmt])
+    assert fmt in MEDIA_TYPES
+    back = decode_audio(data, format_hint=fmt)
+    assert back.duration == pytest.approx(speech_pcm.duration, abs=0.08)
+    original = Audio((speech_pcm.samples / 32768).astype(np.float32), speech_pcm.sample_rate)
+    assert envelope_correlation(back, original) > 0.95
+    assert rms_dbfs(back) == pytest.approx(rms_dbfs(original), abs=1.5)
+
+
+def test_encoded_formats_are_mono_at_the_expected_rate(speech_pcm: Pcm) -> None:
+    for fmt, rate in [("mp3", 22_050), ("opus", 48_000), ("wav", 22_050)]:
+        with av.open(io.BytesIO(encode_audio(speech_pcm, fmt))) as container:  # type: ignore[arg-type]
+            stream = container.streams.audio[0]
+            assert (stream.rate, stream.channels) == (rate, 1), fmt
+
+
+def test_bitrate_controls_size(speech_pcm: Pcm) -> None:
+    assert len(encode_audio(speech_pcm, "mp3", bitrate=32_000)) < 0.6 * len(
+        encode_audio(speech_pcm, "mp3", bitrate=96_000)
+    )
+    assert len(encode_audio(speech_pcm, "opus", bitrate=16_000)) < 0.6 * len(
+        encode_audio(speech_pcm, "opus", bitrate=48_000)
+    )
+    # Speech-sized replies: a few seconds of 64 kbit/s MP3 stays well under 100 kB.
+    assert len(encode_audio(speech_pcm, "mp3")) < 64_000 / 8 * (speech_pcm.duration + 1)
+
+
+def test_mp3_at_a_rate_lame_lacks_is_resampled() -> None:
+    pcm = Pcm((np.sin(np.arange(7_000) * 0.1) * 8000).astype(np.int16), 7_000)
+    back = decode_audio(encode_audio(pcm, "mp3"))
+    assert back.duration == pytest.approx(1.0, abs=0.08)
+
+
+def test_wav_round_trip_is_exact(speech_pcm: Pcm) -> None:
+    with wave.open(io.BytesIO(encode_audio(speech_pcm, "wav"))) as reader:
+        assert reader.getframerate() == speech_pcm.sample_rate
+        assert reader.getnchannels() == 1
+        frames = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2")
+    np.testing.assert_array_equal(frames, speech_pcm.samples)
+
+
+def test_encode_rejects_unknown_format(speech_pcm: Pcm) -> None:
+    with pytest.raises(ValueError, match="unknown audio format"):
+        encode_audio(speech_pcm, "aiff")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- resampling and joining
+
+
+def sine(freq: float, seconds: float, rate: int) -> Pcm:
+    t = np.arange(round(seconds * rate)) / rate
+    return Pcm((np.sin(2 * math.pi * freq * t) * 10_000).astype(np.int16), rate)
+
+
+def peak_frequency(pcm: Pcm) -> float:
+    spectrum = np.abs(np.fft.rfft(pcm.samples.astype(np.float64)))
+    return float(np.argmax(spectrum) * pcm.sample_rate / len(pcm.samples))
+
+
+def test_resample_keeps_pitch_and_length() -> None:
+    tone = sine(440.0, 1.0, 16_000)
+    out = resample_pcm(tone, 22_050)
+    assert out.sample_rate == 22_050
+    assert len(out.samples) == pytest.approx(22_050, abs=40)
+    assert peak_frequency(out) == pytest.approx(440.0, abs=2.0)
+    np.testing.assert_array_equal(resample_pcm(tone, 16_000).samples, tone.samples)
+
+
+def test_concatenate_resamples_and_inserts_gaps() -> None:
+    a = sine(300.0, 0.5, 22_050)
+    b = sine(500.0, 0.4, 16_000)  # a part at another rate
+    joined = concatenate(
+        [a, Pcm(np.zeros(0, np.int16), 22_050), b], sample_rate=22_050, gap_seconds=0.1
+    )
+    gap = round(0.1 * 22_050)
+    assert joined.sample_rate == 22_050
+    assert len(joined.samples) == pytest.approx(len(a.samples) + gap + 0.4 * 22_050, abs=40)
+    # One gap only (the empty part adds none), and it is silent.
+    np.testing.assert_array_equal(joined.samples[len(a.samples) : len(a.samples) + gap], 0)
+    np.testing.assert_array_equal(joined.samples[: len(a.samples)], a.samples)
+    tail = Pcm(joined.samples[len(a.samples) + gap :], 22_050)
+    assert peak_frequency(tail) == pytest.approx(500.0, abs=4.0)
+
+
+def test_concatenate_nothing_is_empty() -> None:
+    assert len(concatenate([], sample_rate=22_050, gap_seconds=0.1).samples) == 0
+    with pytest.raises(ValueError, match="gap_seconds"):
+        concatenate([sine(300, 0.1, 8000)], sample_rate=8000, gap_seconds=-1)
+
+
+# ----------------------------------------------------------------------- speech checks
+
+
+@pytest.mark.models
+def test_vad_finds_speech_in_real_clips(urdu: list[Clip], learner: Clip) -> None:
+    for clip in [*urdu, learner]:
+        audio = decode_audio(clip.wav)
+        spans = detect_speech(audio)
+        assert spans
+        assert all(0.0 <= s.start < s.end <= audio.duration + 1e-6 for s in spans)
+        seconds = speech_seconds(audio)
+        assert 0.8 < seconds <= audio.duration
+        assert seconds == pytest.approx(sum(s.duration for s in spans))
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("level", [0.0, 0.001, 0.01, 0.03])
+def test_vad_finds_no_speech_in_silence_or_noise(level: float) -> None:
+    noise = np.random.default_rng(3).standard_normal(3 * SAMPLE_RATE) * level
+    assert speech_seconds(Audio(noise.astype(np.float32))) == 0.0
+
+
+@pytest.mark.models
+def test_vad_ignores_leading_and_trailing_silence(learner: Clip) -> None:
+    audio = decode_audio(learner.wav)
+    pad = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
+    padded = Audio(np.concatenate([pad, audio.samples, pad]))
+    assert speech_seconds(padded) == pytest.approx(speech_seconds(audio), abs=0.3)
+    assert detect_speech(padded)[0].start > 1.9
+
+
+def test_vad_needs_16k_and_handles_empty() -> None:
+    with pytest.raises(ValueError, match="16000"):
+        detect_speech(Audio(np.zeros(800, np.float32), sample_rate=8000))
+    assert detect_speech(Audio(np.zeros(0, np.float32))) == ()
+
+
+def test_rms_dbfs(reference: tuple[Clip, Audio]) -> None:
+    assert rms_dbfs(Audio(np.zeros(1000, np.float32))) == SILENCE_DBFS
+    assert rms_dbfs(Audio(np.zeros(0, np.float32))) == SILENCE_DBFS
+    full_scale_sine = np.sin(np.arange(16_000) * 2 * math.pi * 100 / 16_000).astype(np.float32)
+    assert rms_dbfs(Audio(full_scale_sine)) == pytest.approx(-3.01, abs=0.05)
+    assert -40.0 < rms_dbfs(reference[1]) < -10.0
