@@ -1,0 +1,169 @@
+"""The async engine, its sessions, and running the packaged Alembic migrations.
+
+SQLite (aiosqlite) is the embedded default; PostgreSQL (asyncpg) works with the same
+code. Migrations run on the application's own async engine: Alembic is synchronous,
+so it is handed a sync view of one async connection via ``run_sync``.
+
+Concurrent ``migrate()`` calls (several workers starting at once) are serialised:
+
+- PostgreSQL: the whole upgrade runs in one transaction (PostgreSQL DDL is
+  transactional) that first takes ``pg_advisory_xact_lock(MIGRATION_LOCK_KEY)``. A second
+  worker waits on the lock, then finds ``alembic_version`` already at head and does
+  nothing. The lock is released by the commit (or rollback), never leaked.
+- SQLite: the upgrade runs inside ``BEGIN IMMEDIATE``, which takes SQLite's single write
+  lock up front; other processes wait for it (the busy timeout) and then see head.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from ustad.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""The packaged Alembic scripts (found from this package, not the working directory)."""
+
+MIGRATION_LOCK_KEY = 0x7573_7461_6400
+"""PostgreSQL advisory lock key held while migrating ("ustad" in ASCII, shifted)."""
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite writer waits for another writer's lock before failing."""
+
+
+class DatabaseError(Exception):
+    """The database URL cannot be used."""
+
+
+def configured_url() -> str:
+    """The URL the service is configured with (``USTAD_DB__URL``, ``.env``, or the default)."""
+    return Settings().db.url
+
+
+def alembic_config(
+    url: str | URL | None = None,
+    *,
+    connection: Connection | None = None,
+    configure_logger: bool = False,
+) -> Config:
+    """An Alembic ``Config`` for the packaged migration scripts.
+
+    ``connection`` makes ``env.py`` migrate on that connection (inside its transaction);
+    without it ``env.py`` opens its own engine on ``url``.
+    """
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["configure_logger"] = configure_logger
+    if connection is not None:
+        config.attributes["connection"] = connection
+    if url is not None:
+        # Kept out of the ini options, where '%' in a password would be read as interpolation.
+        config.attributes["url"] = make_url(url)
+    return config
+
+
+def _json_dumps(value: Any) -> str:
+    # Keep Urdu readable in the stored JSON instead of \u escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Per-connection SQLite settings (they are not stored in the database file)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets readers run while one writer writes; it is persistent once set.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # SQLite ignores foreign keys unless asked, per connection.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _ensure_sqlite_parent(url: URL) -> None:
+    """Create the directory of a SQLite file database if it is missing."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+class Database:
+    """An async engine plus a session factory for one database URL."""
+
+    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+        try:
+            self.url = make_url(url)
+        except Exception as exc:  # ArgumentError, ValueError: both mean a malformed URL
+            raise DatabaseError(f"invalid database URL {url!r}: {exc}") from exc
+        backend = self.url.get_backend_name()
+        options: dict[str, Any] = {"echo": echo, "json_serializer": _json_dumps}
+        if backend == "sqlite":
+            _ensure_sqlite_parent(self.url)
+        elif backend == "postgresql":
+            # Replace connections the server or a proxy closed while idle.
+            options["pool_pre_ping"] = True
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if backend == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_on_connect)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect_name(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A new ORM session; use ``async with session.begin():`` for a transaction."""
+        async with self._sessions() as session:
+            yield session
+
+    async def migrate(self) -> None:
+        """Upgrade the schema to the newest packaged revision (a no-op when already there)."""
+        await self.run_alembic(lambda config: command.upgrade(config, "head"))
+
+    async def run_alembic(self, operation: Callable[[Config], object]) -> None:
+        """Run ``operation(config)`` (an Alembic command) on this engine, in one transaction.
+
+        The transaction holds the migration lock (see the module docstring), so the
+        operation sees a schema no other worker is changing.
+        """
+        async with self.migration_connection() as connection:
+
+            def run(sync_connection: Connection) -> None:
+                operation(alembic_config(self.url, connection=sync_connection))
+
+            await connection.run_sync(run)
+
+    @asynccontextmanager
+    async def migration_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction that holds the migration lock until it ends."""
+        async with self.engine.begin() as connection:
+            if self.dialect_name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+            elif self.dialect_name == "sqlite":
+                # The driver opens no transaction before DDL by itself; take the write lock now.
+                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield connection
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

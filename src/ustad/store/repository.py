@@ -1,0 +1,392 @@
+"""What the service stores and reads back, one short transaction per call.
+
+Every method opens its own session and commits before returning, so a caller never
+holds a transaction across a model call or a network wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ustad.store.database import Database
+from ustad.store.models import (
+    EXTERNAL_ID_MAX,
+    TURN_ID_MAX,
+    Cycle,
+    CycleStatus,
+    Learner,
+    Session,
+    Turn,
+    TurnKind,
+    utc_now,
+)
+
+FINISHED_STATUSES = frozenset({CycleStatus.PASSED, CycleStatus.SKIPPED, CycleStatus.ABANDONED})
+
+
+class StoreError(Exception):
+    """A store operation was asked to do something the data does not allow."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """A learner, session or cycle id that does not exist."""
+
+
+class DuplicateTurnError(StoreError):
+    """A turn with this ``turn_id`` was already recorded."""
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One utterance the server answered, as stored."""
+
+    turn_id: str
+    """The protocol's ``turn_id`` (a UUID string); unique."""
+    session_id: int
+    cycle_id: int | None
+    """``None`` when no cycle exists yet (e.g. no speech at the Urdu step)."""
+    kind: str
+    """``urdu`` or ``english`` (see ``TurnKind``)."""
+    step: str
+    """The step answered: ``you_said_audio``, ``await_next``, ``no_speech`` ..."""
+    language_mode: str
+    transcript: str | None = None
+    detected_language: str | None = None
+    language_probability: float | None = None
+    urdu_sentence: str | None = None
+    english_sentence: str | None = None
+    assessment: Mapping[str, Any] | None = None
+    overall_score: float | None = None
+    passed: bool | None = None
+    timings: Mapping[str, float] = field(default_factory=dict)
+    """Milliseconds per stage."""
+    audio_seconds: float | None = None
+    error_code: str | None = None
+    created_at: datetime | None = None
+    """``None`` means "now" when recorded; always set on turns read back."""
+
+
+@dataclass(frozen=True)
+class SentenceProgress:
+    """How a learner has done on one English sentence, over all sessions."""
+
+    english: str
+    urdu: str
+    """The Urdu the learner said most recently for it."""
+    attempts: int
+    best_score: float | None
+    passed: bool
+    """Passed at least once."""
+    last_practised: datetime
+
+
+@dataclass(frozen=True)
+class LearnerProgress:
+    """A learner's history, for a progress panel."""
+
+    external_id: str
+    sessions: int
+    total_attempts: int
+    sentences: tuple[SentenceProgress, ...]
+    """Most recently practised first."""
+
+
+class Repository:
+    """Learners, sessions, cycles and turns on one ``Database``."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get_or_create_learner(self, external_id: str | None) -> int:
+        """The id of the learner with this external id, created if new.
+
+        ``None`` creates a new anonymous learner every time. Safe when two connections
+        ask for the same new id at once: the loser of the insert race reads the winner's row.
+        """
+        if external_id is not None and not 0 < len(external_id) <= EXTERNAL_ID_MAX:
+            raise ValueError(f"external_id must be 1 to {EXTERNAL_ID_MAX} characters")
+        if external_id is not None:
+            found = await self._find_learner(external_id)
+            if found is not None:
+                return found
+        try:
+            async with self._db.session() as session, session.begin():
+                learner = Learner(external_id=external_id)
+                session.add(learner)
+                await session.flush()
+                return learner.id
+        except IntegrityError:
+            # Another connection inserted the same external id between our select and insert.
+            if external_id is None:
+                raise
+            found = await self._find_learner(external_id)
+            if found is None:
+                raise
+            return found
+
+    async def start_session(self, learner_id: int, language_mode: str) -> int:
+        """Open a session (one WebSocket connection) and return its id."""
+        async with self._db.session() as session, session.begin():
+            await _require(session, Learner, learner_id)
+            row = Session(learner_id=learner_id, language_mode=language_mode)
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def end_session(self, session_id: int) -> None:
+        """Close a session; its active cycle, if any, becomes abandoned.
+
+        Ending twice keeps the first end time.
+        """
+        now = utc_now()
+        async with self._db.session() as session, session.begin():
+            row = await _require(session, Session, session_id)
+            if row.ended_at is None:
+                row.ended_at = now
+            await _abandon_active_cycles(session, session_id, now)
+
+    async def start_cycle(
+        self,
+        session_id: int,
+        urdu_sentence: str,
+        english_sentence: str,
+        provider: str,
+        phrase_id: str | None,
+    ) -> int:
+        """Begin practising a sentence; any active cycle of the session becomes abandoned."""
+        now = utc_now()
+        async with self._db.session() as session, session.begin():
+            await _require(session, Session, session_id)
+            await _abandon_active_cycles(session, session_id, now)
+            cycle = Cycle(
+                session_id=session_id,
+                urdu_sentence=urdu_sentence,
+                english_sentence=english_sentence,
+                provider=provider,
+                phrase_id=phrase_id,
+                status=CycleStatus.ACTIVE.value,
+                attempts=0,
+                started_at=now,
+            )
+            session.add(cycle)
+            await session.flush()
+            return cycle.id
+
+    async def finish_cycle(self, cycle_id: int, status: str) -> None:
+        """End an active cycle as ``passed``, ``skipped`` or ``abandoned``.
+
+        A cycle that already ended keeps its first outcome, so a late call (say, after
+        ``end_session`` abandoned it) changes nothing.
+        """
+        if status not in FINISHED_STATUSES:
+            choices = ", ".join(sorted(FINISHED_STATUSES))
+            raise ValueError(f"a cycle finishes as one of {choices}, not {status!r}")
+        outcome = CycleStatus(status)
+        async with self._db.session() as session, session.begin():
+            cycle = await _require(session, Cycle, cycle_id)
+            if cycle.status == CycleStatus.ACTIVE:
+                cycle.status = outcome.value
+                cycle.ended_at = utc_now()
+
+    async def record_turn(self, turn: TurnRecord) -> None:
+        """Store a turn; an English turn with a score also counts as an attempt of its cycle.
+
+        The attempt count and best score change in the same transaction as the insert.
+        """
+        if turn.kind not in {k.value for k in TurnKind}:
+            raise ValueError(f"turn kind must be 'urdu' or 'english', not {turn.kind!r}")
+        kind = TurnKind(turn.kind)
+        if not 0 < len(turn.turn_id) <= TURN_ID_MAX:
+            raise ValueError(f"turn_id must be 1 to {TURN_ID_MAX} characters")
+        if turn.created_at is not None and turn.created_at.utcoffset() is None:
+            raise ValueError("created_at must be timezone-aware")
+        try:
+            async with self._db.session() as session, session.begin():
+                await _require(session, Session, turn.session_id)
+                if turn.cycle_id is not None:
+                    cycle = await _require(session, Cycle, turn.cycle_id)
+                    if cycle.session_id != turn.session_id:
+                        raise StoreError(
+                            f"cycle {turn.cycle_id} belongs to session {cycle.session_id}, "
+                            f"not {turn.session_id}"
+                        )
+                session.add(_turn_row(turn, kind))
+                if (
+                    kind is TurnKind.ENGLISH
+                    and turn.cycle_id is not None
+                    and turn.overall_score is not None
+                ):
+                    await _count_attempt(session, turn.cycle_id, turn.overall_score)
+        except IntegrityError as exc:
+            if await self._turn_exists(turn.turn_id):
+                raise DuplicateTurnError(f"turn {turn.turn_id!r} already recorded") from exc
+            raise
+
+    async def session_turns(self, session_id: int) -> list[TurnRecord]:
+        """A session's turns, oldest first (empty for an unknown session)."""
+        query = select(Turn).where(Turn.session_id == session_id).order_by(Turn.created_at, Turn.id)
+        async with self._db.session() as session:
+            rows = (await session.scalars(query)).all()
+        return [_turn_record(row) for row in rows]
+
+    async def learner_progress(self, external_id: str) -> LearnerProgress | None:
+        """Sessions, attempts and per-sentence results of a learner (``None`` if unknown)."""
+        async with self._db.session() as session:
+            learner_id = await session.scalar(
+                select(Learner.id).where(Learner.external_id == external_id)
+            )
+            if learner_id is None:
+                return None
+            sessions = await session.scalar(
+                select(func.count()).select_from(Session).where(Session.learner_id == learner_id)
+            )
+            last_turn = func.max(Turn.created_at)
+            turn_passed = func.max(case((Turn.passed.is_(True), 1), else_=0))
+            rows = await session.execute(
+                select(Cycle, last_turn, turn_passed)
+                .join(Session, Session.id == Cycle.session_id)
+                .outerjoin(Turn, Turn.cycle_id == Cycle.id)
+                .where(Session.learner_id == learner_id)
+                .group_by(Cycle.id)
+            )
+            sentences = _by_sentence((cycle, last, bool(passed)) for cycle, last, passed in rows)
+        return LearnerProgress(
+            external_id=external_id,
+            sessions=sessions or 0,
+            total_attempts=sum(s.attempts for s in sentences),
+            sentences=sentences,
+        )
+
+    async def _find_learner(self, external_id: str) -> int | None:
+        async with self._db.session() as session:
+            return await session.scalar(
+                select(Learner.id).where(Learner.external_id == external_id)
+            )
+
+    async def _turn_exists(self, turn_id: str) -> bool:
+        async with self._db.session() as session:
+            found = await session.scalar(select(Turn.id).where(Turn.turn_id == turn_id))
+            return found is not None
+
+
+_Row = TypeVar("_Row", Learner, Session, Cycle)
+
+
+async def _require(session: AsyncSession, model: type[_Row], row_id: int) -> _Row:
+    row = await session.get(model, row_id)
+    if row is None:
+        raise NotFoundError(f"no {model.__tablename__} row with id {row_id}")
+    return row
+
+
+async def _abandon_active_cycles(session: AsyncSession, session_id: int, now: datetime) -> None:
+    await session.execute(
+        update(Cycle)
+        .where(Cycle.session_id == session_id, Cycle.status == CycleStatus.ACTIVE.value)
+        .values(status=CycleStatus.ABANDONED.value, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _count_attempt(session: AsyncSession, cycle_id: int, score: float) -> None:
+    # One UPDATE computed by the database, so concurrent turns cannot lose an increment.
+    best = case(
+        (Cycle.best_score.is_(None), score),
+        (Cycle.best_score < score, score),
+        else_=Cycle.best_score,
+    )
+    await session.execute(
+        update(Cycle)
+        .where(Cycle.id == cycle_id)
+        .values(attempts=Cycle.attempts + 1, best_score=best)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _turn_row(turn: TurnRecord, kind: TurnKind) -> Turn:
+    return Turn(
+        turn_id=turn.turn_id,
+        session_id=turn.session_id,
+        cycle_id=turn.cycle_id,
+        kind=kind.value,
+        step=turn.step,
+        language_mode=turn.language_mode,
+        transcript=turn.transcript,
+        detected_language=turn.detected_language,
+        language_probability=turn.language_probability,
+        urdu_sentence=turn.urdu_sentence,
+        english_sentence=turn.english_sentence,
+        assessment=None if turn.assessment is None else dict(turn.assessment),
+        overall_score=turn.overall_score,
+        passed=turn.passed,
+        timings=dict(turn.timings),
+        audio_seconds=turn.audio_seconds,
+        error_code=turn.error_code,
+        created_at=turn.created_at or utc_now(),
+    )
+
+
+def _turn_record(row: Turn) -> TurnRecord:
+    return TurnRecord(
+        turn_id=row.turn_id,
+        session_id=row.session_id,
+        cycle_id=row.cycle_id,
+        kind=row.kind,
+        step=row.step,
+        language_mode=row.language_mode,
+        transcript=row.transcript,
+        detected_language=row.detected_language,
+        language_probability=row.language_probability,
+        urdu_sentence=row.urdu_sentence,
+        english_sentence=row.english_sentence,
+        assessment=row.assessment,
+        overall_score=row.overall_score,
+        passed=row.passed,
+        timings=row.timings,
+        audio_seconds=row.audio_seconds,
+        error_code=row.error_code,
+        created_at=row.created_at,
+    )
+
+
+def _by_sentence(
+    cycles: Iterable[tuple[Cycle, datetime | None, bool]],
+) -> tuple[SentenceProgress, ...]:
+    """Fold cycles (with their last turn time and whether a turn passed) into one entry per
+    English sentence, most recently practised first."""
+    merged: dict[str, SentenceProgress] = {}
+    for cycle, last_turn, turn_passed in cycles:
+        touched = max(t for t in (cycle.started_at, cycle.ended_at, last_turn) if t is not None)
+        current = SentenceProgress(
+            english=cycle.english_sentence,
+            urdu=cycle.urdu_sentence,
+            attempts=cycle.attempts,
+            best_score=cycle.best_score,
+            passed=cycle.status == CycleStatus.PASSED or turn_passed,
+            last_practised=touched,
+        )
+        previous = merged.get(cycle.english_sentence)
+        if previous is not None:
+            newer, older = (
+                (current, previous)
+                if current.last_practised > previous.last_practised
+                else (previous, current)
+            )
+            scores = [s for s in (newer.best_score, older.best_score) if s is not None]
+            current = SentenceProgress(
+                english=newer.english,
+                urdu=newer.urdu,
+                attempts=newer.attempts + older.attempts,
+                best_score=max(scores) if scores else None,
+                passed=newer.passed or older.passed,
+                last_practised=newer.last_practised,
+            )
+        merged[cycle.english_sentence] = current
+    return tuple(sorted(merged.values(), key=lambda s: s.last_practised, reverse=True))

@@ -1,0 +1,122 @@
+"""Database: engine set-up per backend, sessions, and migrating under a lock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+from tests.store.conftest import POSTGRES_DSN
+from ustad.store.database import Database, DatabaseError
+from ustad.store.models import Learner
+
+TABLES = {"alembic_version", "learners", "sessions", "cycles", "turns"}
+
+
+async def _tables(db: Database) -> set[str]:
+    async with db.engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_default_relative_sqlite_path_gets_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    db = Database("sqlite+aiosqlite:///var/ustad.db")
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
+    assert (tmp_path / "var" / "ustad.db").is_file()
+
+
+async def test_nested_sqlite_directories_are_created(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "ustad.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await db.migrate()
+        assert await _tables(db) == TABLES
+    finally:
+        await db.close()
+    assert path.is_file()
+
+
+async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'ustad.db'}")
+    try:
+        async with db.engine.connect() as connection:
+            journal = await connection.scalar(text("PRAGMA journal_mode"))
+            foreign_keys = await connection.scalar(text("PRAGMA foreign_keys"))
+    finally:
+        await db.close()
+    assert journal == "wal"
+    assert foreign_keys == 1
+
+
+def test_malformed_url_is_a_clear_error() -> None:
+    with pytest.raises(DatabaseError, match="invalid database URL"):
+        Database("not a url")
+
+
+async def test_foreign_keys_are_enforced(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        with pytest.raises(IntegrityError):
+            await connection.execute(
+                text(
+                    "INSERT INTO sessions (learner_id, language_mode, started_at) "
+                    "VALUES (424242, 'urdu', CURRENT_TIMESTAMP)"
+                )
+            )
+
+
+async def test_session_commits_and_reads_back(database: Database) -> None:
+    async with database.session() as session, session.begin():
+        session.add(Learner(external_id="d-1"))
+    async with database.session() as session:
+        learner = await session.scalar(select(Learner).where(Learner.external_id == "d-1"))
+    assert learner is not None
+    assert learner.created_at.utcoffset() == timedelta(0)
+
+
+async def test_concurrent_migrations_from_two_engines_both_succeed(empty_url: str) -> None:
+    # Two engines in one process migrating at once. Alembic's migration context is
+    # process-wide and the schema is shared, so only the migration lock keeps them apart
+    # (test_migrations covers two processes).
+    first, second = Database(empty_url), Database(empty_url)
+    try:
+        # return_exceptions: both calls finish before the engines close, even if one fails.
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(first.migrate(), second.migrate(), return_exceptions=True), 60
+        )
+        assert [o for o in outcomes if o is not None] == []
+        assert await _tables(first) == TABLES
+        async with first.engine.connect() as connection:
+            versions = (
+                await connection.scalars(text("SELECT version_num FROM alembic_version"))
+            ).all()
+        assert versions == ["0001"]
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_replaces_a_connection_the_server_closed(
+    postgres_database: Database,
+) -> None:
+    database = postgres_database
+    async with database.engine.connect() as connection:
+        pid = await connection.scalar(text("SELECT pg_backend_pid()"))
+    # The pooled connection is now idle; the server (or a proxy) drops it.
+    admin = await asyncpg.connect(POSTGRES_DSN)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    async with database.engine.connect() as connection:
+        assert await connection.scalar(text("SELECT 1")) == 1
