@@ -1,0 +1,87 @@
+"""Parsing client messages of ``/ws/learn`` into state-machine events.
+
+Parsing never raises: bad input becomes an ``InputRejected`` event, so the
+session answers with an ``error`` step and carries on in its state.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from ustad.tutor.machine import (
+    Ack,
+    AckKind,
+    Event,
+    InputRejected,
+    NextSentence,
+    SetMode,
+    Utterance,
+)
+from ustad.tutor.texts import ErrorCode, Mode
+
+_MODES: dict[str, Mode] = {"urdu": "urdu", "english": "english"}
+_ACKS = {kind.value: kind for kind in AckKind}
+
+
+def parse_text(raw: str, *, max_bytes: int) -> list[Event]:
+    """Events for one JSON text frame (a ``SetMode`` first when it carries one)."""
+    if len(raw.encode("utf-8")) > max_bytes:
+        return [InputRejected(ErrorCode.MESSAGE_TOO_LARGE)]
+    try:
+        message: Any = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError):
+        return [InputRejected(ErrorCode.INVALID_JSON)]
+    if not isinstance(message, dict):
+        return [InputRejected(ErrorCode.INVALID_JSON, "a message must be a JSON object")]
+    events: list[Event] = []
+    if "language_mode" in message:
+        mode = _MODES.get(str(message["language_mode"]).lower())
+        if mode is None:
+            return [InputRejected(ErrorCode.UNKNOWN_MESSAGE, "language_mode: urdu or english")]
+        events.append(SetMode(mode))
+    kind = message.get("type")
+    if kind is not None:
+        if kind in _ACKS:
+            return [*events, Ack(_ACKS[kind])]
+        if kind == "next_sentence":
+            return [*events, NextSentence()]
+        return [*events, InputRejected(ErrorCode.UNKNOWN_MESSAGE, f"type {kind!r}")]
+    if "audio_base64" not in message:
+        # A message that only switches language_mode is complete in itself.
+        if events and set(message) == {"language_mode"}:
+            return events
+        return [*events, InputRejected(ErrorCode.NO_AUDIO)]
+    encoded = message["audio_base64"]
+    if not isinstance(encoded, str) or not encoded.strip():
+        return [*events, InputRejected(ErrorCode.NO_AUDIO)]
+    try:
+        audio = _b64decode(encoded)
+    except (binascii.Error, ValueError):
+        return [*events, InputRejected(ErrorCode.BAD_BASE64)]
+    if not audio:
+        return [*events, InputRejected(ErrorCode.NO_AUDIO)]
+    hint = message.get("audio_format")
+    return [*events, Utterance(audio, hint if isinstance(hint, str) else None)]
+
+
+def parse_binary(data: bytes, *, max_bytes: int) -> list[Event]:
+    """A binary frame is one utterance of raw audio bytes."""
+    if len(data) > max_bytes:
+        return [InputRejected(ErrorCode.MESSAGE_TOO_LARGE)]
+    if not data:
+        return [InputRejected(ErrorCode.NO_AUDIO)]
+    return [Utterance(data)]
+
+
+def _b64decode(encoded: str) -> bytes:
+    # Browsers send data URLs ("data:audio/webm;base64,...") and some clients
+    # use the URL-safe alphabet or drop the padding; accept all of them.
+    payload = encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded
+    payload = "".join(payload.split())
+    payload += "=" * (-len(payload) % 4)
+    if "-" in payload or "_" in payload:
+        return base64.urlsafe_b64decode(payload)
+    return base64.b64decode(payload, validate=True)

@@ -1,0 +1,242 @@
+"""REST routes: health, phrases, assessment and OpenAI-compatible speech endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import text as sql_text
+
+from ustad import __version__
+from ustad.runtime.timing import TurnTimer
+from ustad.services import Services
+from ustad.speech.audio import MEDIA_TYPES, AudioDecodeError, AudioTooLongError
+from ustad.speech.types import Segment, SpokenText
+from ustad.tutor.feedback import feedback
+from ustad.tutor.texts import by_script
+from ustad.tutor.turns import NoSpeechError
+
+router = APIRouter()
+
+
+def get_services(request: Request) -> Services:
+    """The app's services (built in its lifespan)."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": {...}}`` (the OpenAI error shape)."""
+
+    def __init__(self, status: int, message: str, code: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+    def response(self) -> JSONResponse:
+        """The JSON error response."""
+        body = {
+            "error": {"message": self.message, "type": "invalid_request_error", "code": self.code}
+        }
+        return JSONResponse(body, status_code=self.status)
+
+
+async def read_upload(upload: UploadFile, services: Services) -> bytes:
+    """The uploaded bytes, refused past the message limit."""
+    limit = services.settings.limits.max_message_bytes
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, f"file larger than {limit} bytes", "file_too_large")
+    if not data:
+        raise ApiError(400, "the uploaded file is empty", "empty_file")
+    return data
+
+
+def audio_error(error: Exception) -> ApiError:
+    """The API error for a decoder failure."""
+    if isinstance(error, AudioTooLongError):
+        return ApiError(400, str(error), "audio_too_long")
+    if isinstance(error, NoSpeechError):
+        return ApiError(400, str(error), "no_speech")
+    return ApiError(400, f"could not decode audio: {error}", "undecodable_audio")
+
+
+@router.get("/health")
+async def health(services: ServicesDep) -> dict[str, Any]:
+    """Liveness and readiness: the database answers and the engines are loaded."""
+    database_ok = True
+    try:
+        async with services.database.session() as session:
+            await session.execute(sql_text("SELECT 1"))
+    except Exception:
+        database_ok = False
+    speech = services.speech
+    return {
+        "status": "ok" if database_ok else "degraded",
+        "version": __version__,
+        "database": "ok" if database_ok else "unavailable",
+        "engines": {
+            "stt_english": speech.english_stt.name,
+            "stt_multilingual": speech.multilingual_stt.name,
+            "tts": {lang: f"{v.engine}:{v.voice}" for lang, v in speech.voices.items()},
+            "translators": [t.name for t in speech.translators],
+        },
+        "sessions_active": services.metrics.sessions_active,
+        "engine_calls": dict(sorted(speech.engine_calls.items())),
+        "caches": {
+            c.name: {
+                "hits": c.hits,
+                "misses": c.misses,
+                "hit_rate": round(c.hit_rate, 3),
+                "entries": c.entries,
+                "bytes": c.bytes,
+            }
+            for c in speech.stats().caches
+        },
+        "phrases": len(services.phrases),
+    }
+
+
+@router.get("/v1/phrases")
+async def phrases(
+    services: ServicesDep,
+    category: str | None = None,
+    q: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The phrase bank, optionally filtered by category or a search string."""
+    rows = [
+        p
+        for p in services.phrases
+        if (category is None or p.category == category)
+        and (q is None or q.lower() in f"{p.english} {p.roman_urdu}".lower() or q in p.urdu)
+    ]
+    page = rows[offset : offset + limit]
+    return {
+        "total": len(rows),
+        "categories": services.phrases.categories(),
+        "phrases": [
+            {
+                "id": p.id,
+                "category": p.category,
+                "urdu": p.urdu,
+                "roman_urdu": p.roman_urdu,
+                "english": p.english,
+            }
+            for p in page
+        ],
+    }
+
+
+@router.post("/v1/assessments")
+async def create_assessment(
+    services: ServicesDep,
+    file: Annotated[UploadFile, File(description="the English attempt (any common audio format)")],
+    text: Annotated[str, Form(min_length=1, max_length=500, description="the target sentence")],
+    language_mode: Annotated[Literal["urdu", "english"], Form()] = "english",
+) -> dict[str, Any]:
+    """Assess a recording against its target sentence."""
+    data = await read_upload(file, services)
+    timer = TurnTimer()
+    try:
+        assessment = await services.processor.assess_recording(
+            data, text, format_hint=_extension(file.filename), timer=timer
+        )
+    except (AudioDecodeError, AudioTooLongError, NoSpeechError) as error:
+        raise audio_error(error) from error
+    spoken = feedback(assessment, language_mode)
+    return {
+        "assessment": assessment.to_dict(),
+        "feedback": spoken.text,
+        "timings": timer.as_dict(),
+    }
+
+
+class SpeechRequest(BaseModel):
+    """``POST /v1/audio/speech`` (the OpenAI shape)."""
+
+    model: str = Field(default="tts-1", max_length=100)
+    """Accepted for compatibility; the voice picks the engine."""
+    input: str = Field(min_length=1, max_length=4096)
+    voice: str = "auto"
+    """``auto`` (Urdu-script runs in the Urdu voice, the rest in English), ``en``/any
+    English voice name (e.g. ``en_US-joe-medium`` or an OpenAI name), or ``ur``."""
+    response_format: Literal["mp3", "opus", "wav"] = "mp3"
+    speed: float = Field(default=1.0, ge=0.25, le=4.0)
+
+
+@router.post("/v1/audio/speech")
+async def create_speech(services: ServicesDep, request: SpeechRequest) -> Response:
+    """Text to speech."""
+    if request.voice in ("ur", "urdu", services.settings.tts.urdu_voice):
+        spoken = SpokenText.single("ur", request.input)
+    elif request.voice == "auto":
+        spoken = by_script(request.input)
+    else:
+        spoken = SpokenText(request.input, (Segment("en", request.input),))
+    if not spoken.segments or not any(ch.isalnum() for ch in request.input):
+        raise ApiError(400, "input has nothing to say", "empty_input")
+    audio = await services.speech.speak(spoken, fmt=request.response_format, speed=request.speed)
+    return Response(audio, media_type=MEDIA_TYPES[request.response_format])
+
+
+@router.post("/v1/audio/transcriptions", response_model=None)
+async def create_transcription(
+    services: ServicesDep,
+    file: Annotated[UploadFile, File()],
+    model: Annotated[str, Form()] = "whisper-1",
+    language: Annotated[str | None, Form()] = None,
+    response_format: Annotated[Literal["json", "text", "verbose_json"], Form()] = "json",
+) -> dict[str, Any] | PlainTextResponse:
+    """Speech to text. English (``language=en`` or an ``.en`` model) uses the English
+    model; anything else the multilingual one, which detects the language if none is given."""
+    data = await read_upload(file, services)
+    speech = services.speech
+    try:
+        audio = await speech.decode(
+            data,
+            max_seconds=services.settings.limits.max_audio_seconds,
+            format_hint=_extension(file.filename),
+        )
+    except (AudioDecodeError, AudioTooLongError) as error:
+        raise audio_error(error) from error
+    english = language == "en" or model.endswith(".en")
+    transcript = await speech.transcribe(
+        audio,
+        english=english,
+        language="en" if english else language,
+        word_timestamps=response_format == "verbose_json",
+    )
+    if response_format == "text":
+        return PlainTextResponse(transcript.text.strip())
+    if response_format == "json":
+        return {"text": transcript.text.strip()}
+    return {
+        "task": "transcribe",
+        "language": transcript.language,
+        "language_probability": round(transcript.language_probability, 3),
+        "duration": round(transcript.duration, 3),
+        "text": transcript.text.strip(),
+        "words": [
+            {
+                "word": w.text,
+                "start": round(w.start, 2),
+                "end": round(w.end, 2),
+                "probability": round(w.probability, 3),
+            }
+            for w in transcript.words
+        ],
+    }
+
+
+def _extension(filename: str | None) -> str | None:
+    if not filename or "." not in filename:
+        return None
+    return filename.rsplit(".", 1)[1].lower()

@@ -1,0 +1,77 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from ustad import __version__
+from ustad.api.learn_socket import router as learn_router
+from ustad.api.rest import ApiError
+from ustad.api.rest import router as rest_router
+from ustad.logs import configure_logging
+from ustad.services import Services, build_services
+from ustad.settings import Settings
+from ustad.tutor.texts import fixed_replies, fixed_segments
+
+log = logging.getLogger(__name__)
+
+ServicesFactory = Callable[[Settings], Awaitable[Services]]
+
+
+def create_app(
+    settings: Settings | None = None, *, services_factory: ServicesFactory | None = None
+) -> FastAPI:
+    """Build the app; its lifespan creates the services (tests pass their own factory)."""
+    resolved = settings or Settings()
+    factory = services_factory or build_services
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        services = await factory(resolved)
+        app.state.services = services
+        if resolved.runtime.pregenerate:
+            await pregenerate(services)
+        log.info("ustad %s ready in %.1f s", __version__, time.perf_counter() - started)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(title="ustad", version=__version__, lifespan=lifespan)
+    app.include_router(rest_router)
+
+    async def api_error(_: Request, error: Exception) -> Response:
+        assert isinstance(error, ApiError)
+        return error.response()
+
+    app.add_exception_handler(ApiError, api_error)
+    app.include_router(learn_router)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The uvicorn factory: settings from the environment, logging set up per process."""
+    settings = Settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    return create_app(settings)
+
+
+async def pregenerate(services: Services) -> None:
+    """Synthesise the fixed replies and fixed reply parts once, before serving."""
+    started = time.perf_counter()
+    speech = services.speech
+    for segment in fixed_segments():
+        await speech.synthesize_segment(segment)
+    count = await speech.pregenerate(fixed_replies())
+    log.info(
+        "pre-generated %d fixed replies and %d fixed segments in %.2f s",
+        count,
+        len(fixed_segments()),
+        time.perf_counter() - started,
+    )

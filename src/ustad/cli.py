@@ -1,0 +1,163 @@
+"""Command line: ``ustad serve | assess | say``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import get_args
+
+from ustad.assess.types import Assessment
+from ustad.logs import configure_logging
+from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.speech_service import SpeechService
+from ustad.services import build_speech, turn_policy
+from ustad.settings import AudioFormat, LanguageMode, Settings
+from ustad.speech.audio import AudioDecodeError, AudioTooLongError
+from ustad.speech.types import SpokenText
+from ustad.tutor.feedback import feedback
+from ustad.tutor.phrasebank import PhraseBank
+from ustad.tutor.texts import by_script
+from ustad.tutor.turns import NoSpeechError, TurnProcessor
+
+WS_FRAME_HEADROOM = 4
+"""uvicorn closes the socket on frames past its limit; ustad answers frames past
+``limits.max_message_bytes`` with an error, so uvicorn's hard limit sits this many
+times higher."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ustad`` command."""
+    parser = argparse.ArgumentParser(prog="ustad", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP/WebSocket server")
+    serve.add_argument("--host", help="interface (default: USTAD_SERVER__HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: USTAD_SERVER__PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+
+    assess = commands.add_parser("assess", help="assess an English recording, print JSON")
+    assess.add_argument("file", type=Path, help="the recording (WAV, WebM, Ogg, MP3, M4A...)")
+    assess.add_argument("--text", required=True, help="the sentence the learner meant to say")
+    assess.add_argument(
+        "--mode",
+        choices=["english", "urdu"],
+        default="english",
+        help="language of the feedback text",
+    )
+
+    say = commands.add_parser("say", help="synthesise speech to a file")
+    say.add_argument("text", help="what to say (Urdu-script runs use the Urdu voice)")
+    say.add_argument("-o", "--output", type=Path, required=True, help="output file")
+    say.add_argument("--voice", choices=["auto", "en", "ur"], default="auto")
+    say.add_argument(
+        "--format",
+        choices=list(get_args(AudioFormat)),
+        help="audio format (default: from the output's extension)",
+    )
+    say.add_argument("--speed", type=float, default=1.0)
+
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port, args.workers)
+    if args.command == "assess":
+        return _assess(settings, args.file, args.text, args.mode)
+    return _say(settings, args.text, args.output, args.voice, args.format, args.speed)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "ustad.app:serve_app",
+        factory=True,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        workers=workers,
+        loop="uvloop",
+        ws_max_size=settings.limits.max_message_bytes * WS_FRAME_HEADROOM,
+        log_config=None,
+    )
+    return 0
+
+
+def _assess(settings: Settings, file: Path, text: str, mode: LanguageMode) -> int:
+    if not file.is_file():
+        print(f"ustad: no such file: {file}", file=sys.stderr)
+        return 2
+    data = file.read_bytes()
+
+    async def run() -> Assessment:
+        services = await _offline_services(settings)
+        try:
+            return await services.processor.assess_recording(
+                data, text, format_hint=file.suffix.lstrip(".") or None
+            )
+        finally:
+            services.executor.shutdown()
+
+    try:
+        assessment = asyncio.run(run())
+    except (AudioDecodeError, AudioTooLongError, NoSpeechError) as error:
+        print(f"ustad: {error}", file=sys.stderr)
+        return 1
+    result = assessment.to_dict()
+    result["feedback"] = feedback(assessment, mode).text
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _say(
+    settings: Settings, text: str, output: Path, voice: str, fmt: str | None, speed: float
+) -> int:
+    requested = (fmt or output.suffix.lstrip(".").lower() or "mp3").replace("ogg", "opus")
+    formats: dict[str, AudioFormat] = {f: f for f in get_args(AudioFormat)}
+    out_format = formats.get(requested)
+    if out_format is None:
+        print(f"ustad: unsupported format {requested!r} (mp3, opus, wav)", file=sys.stderr)
+        return 2
+    spoken = (
+        by_script(text)
+        if voice == "auto"
+        else SpokenText.single("ur" if voice == "ur" else "en", text)
+    )
+    if not spoken.segments:
+        print("ustad: nothing to say", file=sys.stderr)
+        return 2
+
+    async def run() -> bytes:
+        services = await _offline_services(settings)
+        try:
+            return await services.speech.speak(spoken, fmt=out_format, speed=speed)
+        finally:
+            services.executor.shutdown()
+
+    audio = asyncio.run(run())
+    output.write_bytes(audio)
+    print(f"wrote {len(audio)} bytes to {output}", file=sys.stderr)
+    return 0
+
+
+@dataclass
+class _Offline:
+    """Engines without the database, for one-shot commands."""
+
+    executor: EngineExecutor
+    speech: SpeechService
+    processor: TurnProcessor
+
+
+async def _offline_services(settings: Settings) -> _Offline:
+    executor = EngineExecutor(settings.runtime.executor_workers)
+    phrases = PhraseBank.load(settings.translation.phrase_bank)
+    speech = await executor.run(lambda: build_speech(settings, executor, phrases))
+    return _Offline(executor, speech, TurnProcessor(speech, turn_policy(settings)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

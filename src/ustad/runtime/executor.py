@@ -1,0 +1,97 @@
+"""One bounded executor for every blocking engine call.
+
+Speech engines (CTranslate2, ONNX Runtime, espeak-ng) block; running them on the
+event loop would freeze every other session. They all go through this executor,
+whose thread count is the service's compute budget. It also counts how long calls
+waited for a thread, so queueing shows up in the stats instead of hiding inside
+"slow STT".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ExecutorStats:
+    """A snapshot of the executor's counters."""
+
+    workers: int
+    running: int
+    queued: int
+    completed: int
+    failed: int
+    wait_seconds_total: float
+    run_seconds_total: float
+
+
+class EngineExecutor:
+    """Runs blocking callables on a fixed pool of threads and keeps statistics."""
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError("an executor needs at least one worker")
+        self._workers = workers
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ustad-engine")
+        self._running = 0
+        self._queued = 0
+        self._completed = 0
+        self._failed = 0
+        self._wait_total = 0.0
+        self._run_total = 0.0
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on a worker thread and return its result (or raise its error)."""
+        loop = asyncio.get_running_loop()
+        submitted = time.perf_counter()
+        self._queued += 1
+        started: list[float] = []
+
+        def call() -> T:
+            started.append(time.perf_counter())
+            return fn()
+
+        try:
+            future = loop.run_in_executor(self._pool, call)
+            result = await future
+        except BaseException:
+            self._failed += 1
+            raise
+        else:
+            self._completed += 1
+            return result
+        finally:
+            # Counters are only touched on the event loop thread, so no lock is needed.
+            self._queued -= 1
+            done = time.perf_counter()
+            if started:
+                self._wait_total += started[0] - submitted
+                self._run_total += done - started[0]
+
+    @property
+    def queued(self) -> int:
+        """Calls submitted and not yet finished (waiting or running)."""
+        return self._queued
+
+    def stats(self) -> ExecutorStats:
+        """Counters since start."""
+        return ExecutorStats(
+            workers=self._workers,
+            running=min(self._queued, self._workers),
+            queued=max(0, self._queued - self._workers),
+            completed=self._completed,
+            failed=self._failed,
+            wait_seconds_total=self._wait_total,
+            run_seconds_total=self._run_total,
+        )
+
+    def shutdown(self) -> None:
+        """Stop accepting work and wait for running calls."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,224 @@
+"""The async face of the speech engines: executor, caches and call counts.
+
+Everything above this layer awaits; everything below it blocks. Each blocking
+call goes through the one bounded ``EngineExecutor``. Synthesised speech is
+cached at two levels: each segment's PCM (keyed by engine, voice, text and
+speed), so fixed phrases such as "Now repeat after me." are synthesised once
+whatever sentence they surround, and each whole reply's encoded audio (keyed
+by its segments and the output format), so a repeated reply costs a lookup.
+Translations are cached by source text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ustad.runtime.cache import CacheStats, LruCache, cache_key
+from ustad.runtime.executor import EngineExecutor, ExecutorStats
+from ustad.settings import AudioFormat
+from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
+from ustad.speech.types import (
+    Audio,
+    Language,
+    Pcm,
+    ScriptNormalizer,
+    Segment,
+    SpokenText,
+    Synthesizer,
+    Task,
+    Transcriber,
+    Transcript,
+    Translation,
+    TranslationRequest,
+    Translator,
+)
+
+
+@dataclass(frozen=True)
+class AudioOutput:
+    """How replies are encoded."""
+
+    format: AudioFormat = "mp3"
+    mp3_bitrate: int = 64_000
+    opus_bitrate: int = 32_000
+    sample_rate: int = 22_050
+    gap_seconds: float = 0.12
+
+    def bitrate(self, fmt: AudioFormat) -> int | None:
+        """Bitrate for ``fmt`` (``None`` for WAV)."""
+        return {"mp3": self.mp3_bitrate, "opus": self.opus_bitrate}.get(fmt)
+
+
+@dataclass(frozen=True)
+class SpeechStats:
+    """Counters of the speech layer."""
+
+    engine_calls: Mapping[str, int]
+    caches: tuple[CacheStats, ...]
+    executor: ExecutorStats
+
+
+class SpeechService:
+    """Decoding, recognition, translation and synthesis, never on the event loop."""
+
+    def __init__(
+        self,
+        *,
+        executor: EngineExecutor,
+        english_stt: Transcriber,
+        multilingual_stt: Transcriber,
+        voices: Mapping[Language, Synthesizer],
+        translators: Sequence[Translator],
+        normalizer: ScriptNormalizer,
+        output: AudioOutput,
+        tts_cache_bytes: int,
+        translation_cache_entries: int,
+    ) -> None:
+        self.executor = executor
+        self.english_stt = english_stt
+        self.multilingual_stt = multilingual_stt
+        self.voices = dict(voices)
+        self.translators = tuple(translators)
+        self.normalizer = normalizer
+        self.output = output
+        self.engine_calls: Counter[str] = Counter()
+        # A quarter of the budget for segments, the rest for whole encoded replies.
+        self.segment_cache: LruCache[Pcm] = LruCache(
+            "tts_segments", size_of=lambda pcm: pcm.nbytes, max_bytes=tts_cache_bytes // 4
+        )
+        self.audio_cache: LruCache[bytes] = LruCache(
+            "tts_audio", size_of=len, max_bytes=tts_cache_bytes - tts_cache_bytes // 4
+        )
+        self.translation_cache: LruCache[Translation] = LruCache(
+            "translation",
+            size_of=lambda t: len(t.text.encode()) + len((t.source_text or "").encode()),
+            max_entries=translation_cache_entries,
+        )
+
+    # --- input --------------------------------------------------------------
+
+    async def decode(self, data: bytes, *, max_seconds: float, format_hint: str | None) -> Audio:
+        """Decode an utterance to 16 kHz mono (raises the decoder's errors)."""
+        self.engine_calls["decode"] += 1
+        return await self.executor.run(
+            lambda: decode_audio(data, max_seconds=max_seconds, format_hint=format_hint)
+        )
+
+    async def speech_seconds(self, audio: Audio) -> float:
+        """Seconds of detected speech (voice activity detection)."""
+        self.engine_calls["vad"] += 1
+        return await self.executor.run(lambda: speech_seconds(audio))
+
+    async def transcribe(
+        self,
+        audio: Audio,
+        *,
+        english: bool,
+        language: str | None = None,
+        task: Task = "transcribe",
+        word_timestamps: bool = False,
+    ) -> Transcript:
+        """Recognise with the English model (``english=True``) or the multilingual one."""
+        engine = self.english_stt if english else self.multilingual_stt
+        self.engine_calls[f"stt_{'english' if english else 'multilingual'}_{task}"] += 1
+        return await self.executor.run(
+            lambda: engine.transcribe(
+                audio, language=language, task=task, word_timestamps=word_timestamps
+            )
+        )
+
+    async def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
+        """Language id with the multilingual model."""
+        self.engine_calls["language_id"] += 1
+        return await self.executor.run(lambda: self.multilingual_stt.detect_language(audio))
+
+    # --- translation ----------------------------------------------------------
+
+    async def translate(self, text: str, audio: Audio | None = None) -> Translation | None:
+        """Urdu to English by the first provider that answers (cached by text)."""
+        key = cache_key("translate", "ur", "en", text.strip())
+        cached = self.translation_cache.get(key)
+        if cached is not None:
+            return cached
+        request = TranslationRequest(text=text, audio=audio)
+        for translator in self.translators:
+            self.engine_calls[f"translate_{translator.name}"] += 1
+            result = await translator.translate(request)
+            if result is not None and result.text.strip():
+                self.translation_cache.put(key, result)
+                return result
+        return None
+
+    async def to_urdu_script(self, text: str) -> str:
+        """The transcript in clean Urdu script."""
+        return await self.normalizer.to_urdu_script(text)
+
+    # --- output ---------------------------------------------------------------
+
+    async def speak(
+        self, spoken: SpokenText, *, fmt: AudioFormat | None = None, speed: float = 1.0
+    ) -> bytes:
+        """The reply's audio, each segment in its language's voice, encoded."""
+        out_format = fmt or self.output.format
+        key = cache_key(
+            "reply",
+            out_format,
+            self.output.bitrate(out_format),
+            self.output.sample_rate,
+            speed,
+            tuple(self._voice_id(s) for s in spoken.segments),
+        )
+        return await self.audio_cache.get_or_compute(
+            key, lambda: self._render(spoken.segments, out_format, speed)
+        )
+
+    async def synthesize_segment(self, segment: Segment, *, speed: float = 1.0) -> Pcm:
+        """One segment's PCM (cached by engine, voice, text and speed)."""
+        voice = self.voices[segment.language]
+        key = cache_key("segment", voice.engine, voice.voice, segment.text, speed)
+
+        async def compute() -> Pcm:
+            self.engine_calls[f"tts_{voice.engine}"] += 1
+            return await self.executor.run(lambda: voice.synthesize(segment.text, speed=speed))
+
+        return await self.segment_cache.get_or_compute(key, compute)
+
+    async def pregenerate(self, replies: Iterable[SpokenText]) -> int:
+        """Synthesise replies ahead of time (start-up); returns how many were new."""
+        fresh = 0
+        for spoken in replies:
+            before = self.audio_cache.stats().entries
+            await self.speak(spoken)
+            fresh += self.audio_cache.stats().entries - before
+        return fresh
+
+    async def _render(self, segments: Sequence[Segment], fmt: AudioFormat, speed: float) -> bytes:
+        parts = await asyncio.gather(*(self.synthesize_segment(s, speed=speed) for s in segments))
+        self.engine_calls[f"encode_{fmt}"] += 1
+        output = self.output
+        return await self.executor.run(
+            lambda: encode_audio(
+                concatenate(parts, sample_rate=output.sample_rate, gap_seconds=output.gap_seconds),
+                fmt,
+                bitrate=output.bitrate(fmt),
+            )
+        )
+
+    def _voice_id(self, segment: Segment) -> tuple[str, str, str]:
+        voice = self.voices[segment.language]
+        return (voice.engine, voice.voice, segment.text)
+
+    def stats(self) -> SpeechStats:
+        """Engine call counts, cache statistics and executor counters."""
+        return SpeechStats(
+            engine_calls=dict(self.engine_calls),
+            caches=(
+                self.segment_cache.stats(),
+                self.audio_cache.stats(),
+                self.translation_cache.stats(),
+            ),
+            executor=self.executor.stats(),
+        )

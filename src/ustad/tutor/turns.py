@@ -1,0 +1,238 @@
+"""Carrying out one utterance: from bytes to the event the state machine needs.
+
+The tutoring rules that need engines live here (which language was spoken,
+whether a failed repeat was really a new Urdu sentence); the engines are behind
+``SpeechService`` and every stage is timed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from ustad.assess.score import assess
+from ustad.assess.types import Assessment
+from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.timing import TurnTimer
+from ustad.speech.audio import AudioDecodeError, AudioTooLongError
+from ustad.speech.types import Audio, Transcript
+from ustad.tutor.machine import (
+    EnglishHeard,
+    Event,
+    InputRejected,
+    NoSpeechHeard,
+    RepeatAssessed,
+    Target,
+    UrduUnderstood,
+    Work,
+)
+from ustad.tutor.texts import ErrorCode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TurnPolicy:
+    """The knobs of turn processing (from settings)."""
+
+    max_audio_seconds: float = 30.0
+    min_speech_seconds: float = 0.25
+    urdu_languages: tuple[str, ...] = ("ur", "hi")
+    english_detect_threshold: float = 0.5
+    word_timestamps: bool = True
+    pass_mark: float = 80.0
+    low_confidence: float = 0.35
+    reconsider_below: float = 35.0
+    """A repeat scoring under this is checked for being Urdu (a new sentence)."""
+
+
+@dataclass
+class TurnOutcome:
+    """The event for the machine plus what gets stored about the turn."""
+
+    event: Event
+    kind: str
+    transcript: str | None = None
+    detected_language: str | None = None
+    language_probability: float | None = None
+    audio_seconds: float | None = None
+    assessment: Assessment | None = None
+    error: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class NoSpeechError(ValueError):
+    """The recording has no speech in it."""
+
+
+class TurnProcessor:
+    """Turns ``Work`` into an outcome event."""
+
+    def __init__(self, speech: SpeechService, policy: TurnPolicy) -> None:
+        self.speech = speech
+        self.policy = policy
+
+    async def process(self, work: Work, target: Target | None, timer: TurnTimer) -> TurnOutcome:
+        """Decode, check for speech, then handle as the Urdu step or the English repeat."""
+        kind = "urdu" if work.kind == "urdu" or target is None else "english"
+        try:
+            with timer.stage("decode"):
+                audio = await self.speech.decode(
+                    work.utterance.audio,
+                    max_seconds=self.policy.max_audio_seconds,
+                    format_hint=work.utterance.format_hint,
+                )
+        except AudioTooLongError as error:
+            return TurnOutcome(
+                InputRejected(ErrorCode.AUDIO_TOO_LONG, str(error)),
+                kind,
+                error=ErrorCode.AUDIO_TOO_LONG.value,
+            )
+        except AudioDecodeError as error:
+            return TurnOutcome(
+                InputRejected(ErrorCode.UNDECODABLE_AUDIO, str(error)),
+                kind,
+                error=ErrorCode.UNDECODABLE_AUDIO.value,
+            )
+        with timer.stage("vad"):
+            voiced = await self.speech.speech_seconds(audio)
+        if voiced < self.policy.min_speech_seconds:
+            return TurnOutcome(NoSpeechHeard(), kind, audio_seconds=audio.duration)
+        if kind == "urdu":
+            return await self._urdu(audio, timer)
+        assert target is not None
+        return await self._repeat(audio, target, timer)
+
+    async def _urdu(self, audio: Audio, timer: TurnTimer) -> TurnOutcome:
+        with timer.stage("stt"):
+            language, probability, _ = await self.speech.detect_language(audio)
+            if language == "en" and probability >= self.policy.english_detect_threshold:
+                return TurnOutcome(
+                    EnglishHeard(language),
+                    "urdu",
+                    detected_language=language,
+                    language_probability=probability,
+                    audio_seconds=audio.duration,
+                )
+            # The learner is an Urdu speaker at the Urdu step: whatever else Whisper
+            # guessed (Hindi, Punjabi...) is decoded as Urdu so it comes out in Urdu script.
+            transcript = await self.speech.transcribe(audio, english=False, language="ur")
+        return await self._understand(audio, transcript, language, probability, timer)
+
+    async def _understand(
+        self,
+        audio: Audio,
+        transcript: Transcript,
+        language: str,
+        probability: float,
+        timer: TurnTimer,
+    ) -> TurnOutcome:
+        text = transcript.text.strip()
+        if not text:
+            return TurnOutcome(
+                NoSpeechHeard(),
+                "urdu",
+                detected_language=language,
+                language_probability=probability,
+                audio_seconds=audio.duration,
+            )
+        with timer.stage("translate"):
+            # The Urdu-script form and the English translation are independent.
+            urdu, translation = await asyncio.gather(
+                self.speech.to_urdu_script(text), self.speech.translate(text, audio)
+            )
+        if translation is None:
+            return TurnOutcome(
+                InputRejected(ErrorCode.NO_VALID_AUDIO, "no translation"),
+                "urdu",
+                transcript=text,
+                error="untranslatable",
+                audio_seconds=audio.duration,
+            )
+        target = Target(
+            english=translation.text.strip(),
+            urdu=urdu,
+            provider=translation.provider,
+            phrase_id=translation.entry_id,
+        )
+        return TurnOutcome(
+            UrduUnderstood(target),
+            "urdu",
+            transcript=text,
+            detected_language=language,
+            language_probability=probability,
+            audio_seconds=audio.duration,
+            extra={
+                "translation_provider": translation.provider,
+                "translation_score": translation.score,
+            },
+        )
+
+    async def _attempt(
+        self, audio: Audio, target_text: str, timer: TurnTimer
+    ) -> tuple[Transcript, Assessment]:
+        """Recognise an English attempt and score it against the target."""
+        with timer.stage("stt"):
+            transcript = await self.speech.transcribe(
+                audio, english=True, language="en", word_timestamps=self.policy.word_timestamps
+            )
+        with timer.stage("assess"):
+            assessment = assess(
+                target_text,
+                transcript,
+                pass_mark=self.policy.pass_mark,
+                low_confidence=self.policy.low_confidence,
+            )
+        return transcript, assessment
+
+    async def _repeat(self, audio: Audio, target: Target, timer: TurnTimer) -> TurnOutcome:
+        transcript, assessment = await self._attempt(audio, target.english, timer)
+        if assessment.scores.overall < self.policy.reconsider_below:
+            switched = await self._maybe_new_sentence(audio, timer)
+            if switched is not None:
+                return switched
+        if not transcript.text.strip():
+            return TurnOutcome(NoSpeechHeard(), "english", audio_seconds=audio.duration)
+        return TurnOutcome(
+            RepeatAssessed(assessment),
+            "english",
+            transcript=transcript.text.strip(),
+            detected_language="en",
+            audio_seconds=audio.duration,
+            assessment=assessment,
+        )
+
+    async def _maybe_new_sentence(self, audio: Audio, timer: TurnTimer) -> TurnOutcome | None:
+        """A repeat that failed badly may be the learner saying a new Urdu sentence."""
+        with timer.stage("stt"):
+            language, probability, _ = await self.speech.detect_language(audio)
+            if language not in self.policy.urdu_languages or probability < 0.5:
+                return None
+            transcript = await self.speech.transcribe(audio, english=False, language="ur")
+        log.info("repeat attempt was Urdu (%s %.2f): new sentence", language, probability)
+        return await self._understand(audio, transcript, language, probability, timer)
+
+    async def assess_recording(
+        self,
+        data: bytes,
+        target_text: str,
+        *,
+        format_hint: str | None = None,
+        timer: TurnTimer | None = None,
+    ) -> Assessment:
+        """Assess one English recording against a target (REST and CLI).
+
+        Raises the decoder's errors, or ``NoSpeechError`` when there is no speech.
+        """
+        timer = timer or TurnTimer()
+        with timer.stage("decode"):
+            audio = await self.speech.decode(
+                data, max_seconds=self.policy.max_audio_seconds, format_hint=format_hint
+            )
+        with timer.stage("vad"):
+            voiced = await self.speech.speech_seconds(audio)
+        if voiced < self.policy.min_speech_seconds:
+            raise NoSpeechError("no speech detected in the recording")
+        _, assessment = await self._attempt(audio, target_text, timer)
+        return assessment

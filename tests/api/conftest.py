@@ -1,0 +1,200 @@
+"""A running ustad over real HTTP/WebSocket, with fake or real engines."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+import websockets
+from fastapi import FastAPI
+
+from tests.conftest import REPO_ROOT
+from ustad.app import create_app
+from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.metrics import ServiceMetrics
+from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.services import Services, turn_policy
+from ustad.settings import DatabaseSettings, LimitSettings, Settings, SttSettings
+from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
+from ustad.speech.types import Audio, Task, Transcript
+from ustad.store.database import Database
+from ustad.store.repository import Repository
+from ustad.tutor.phrasebank import PhraseBank
+from ustad.tutor.turns import TurnProcessor
+
+URDU_SENTENCE = "مجھے پانی چاہیے"
+ENGLISH_SENTENCE = "I want water."
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free loopback port; yields ``host:port``."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    host, port = sock.getsockname()
+    config = uvicorn.Config(app, log_config=None, ws_max_size=64 * 1024 * 1024, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+@dataclass
+class Message:
+    """A server message and the audio frame that followed it (if it speaks)."""
+
+    data: dict[str, Any]
+    audio: bytes | None
+
+    @property
+    def step(self) -> str:
+        return str(self.data["step"])
+
+
+class LearnClient:
+    """A protocol client over a real WebSocket."""
+
+    def __init__(self, connection: websockets.ClientConnection) -> None:
+        self.connection = connection
+
+    async def send(self, message: dict[str, Any] | str | bytes) -> None:
+        payload = json.dumps(message) if isinstance(message, dict) else message
+        await self.connection.send(payload)
+
+    async def say(self, audio: bytes, mode: str | None = None, **extra: Any) -> None:
+        message: dict[str, Any] = {"audio_base64": base64.b64encode(audio).decode(), **extra}
+        if mode:
+            message["language_mode"] = mode
+        await self.send(message)
+
+    async def ack(self, kind: str) -> None:
+        await self.send({"type": kind})
+
+    async def receive(self, limit: float = 120) -> Message:
+        raw = await asyncio.wait_for(self.connection.recv(), limit)
+        assert isinstance(raw, str), "expected a JSON text frame"
+        data = json.loads(raw)
+        audio = None
+        if "audio_format" in data:
+            audio = await asyncio.wait_for(self.connection.recv(), limit)
+            assert isinstance(audio, bytes), "a speaking step must be followed by audio"
+        return Message(data, audio)
+
+    async def nothing_pending(self, wait: float = 0.3) -> bool:
+        try:
+            await asyncio.wait_for(self.connection.recv(), wait)
+        except TimeoutError:
+            return True
+        return False
+
+
+@asynccontextmanager
+async def connect(address: str, query: str = "") -> AsyncIterator[LearnClient]:
+    async with websockets.connect(f"ws://{address}/ws/learn{query}", max_size=None) as ws:
+        yield LearnClient(ws)
+
+
+@dataclass
+class Script:
+    """What the fake recognisers hear next (tests change it between turns)."""
+
+    english: str = "I want water"
+    urdu: str = URDU_SENTENCE
+    language: tuple[str, float] = ("ur", 0.9)
+
+
+def fake_services_factory(script: Script) -> Any:
+    def english(audio: Audio, language: str | None, task: Task) -> Transcript:
+        return transcript_of(script.english, duration=audio.duration)
+
+    def multilingual(audio: Audio, language: str | None, task: Task) -> Transcript:
+        return transcript_of(script.urdu, language="ur", duration=audio.duration)
+
+    class Multilingual(FakeTranscriber):
+        def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
+            lang, prob = script.language
+            return lang, prob, {lang: prob}
+
+    async def build(settings: Settings) -> Services:
+        executor = EngineExecutor(2)
+        translator = FakeTranslator({URDU_SENTENCE: ENGLISH_SENTENCE})
+        speech = SpeechService(
+            executor=executor,
+            english_stt=FakeTranscriber(english, language=("en", 1.0)),
+            multilingual_stt=Multilingual(multilingual),
+            voices={"en": FakeSynthesizer("en"), "ur": FakeSynthesizer("ur", voice="fake-ur")},
+            translators=[translator],
+            normalizer=translator,
+            output=AudioOutput(),
+            tts_cache_bytes=8 * 1024 * 1024,
+            translation_cache_entries=100,
+        )
+        database = Database(settings.db.url)
+        await database.migrate()
+        return Services(
+            settings=settings,
+            executor=executor,
+            speech=speech,
+            processor=TurnProcessor(speech, turn_policy(settings)),
+            phrases=PhraseBank.load(),
+            database=database,
+            repository=Repository(database),
+            metrics=ServiceMetrics(),
+        )
+
+    return build
+
+
+def make_settings(tmp_path: Path, **limits: Any) -> Settings:
+    return Settings(
+        db=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'ustad.db'}"),
+        stt=SttSettings(models_dir=REPO_ROOT / "var" / "models"),
+        limits=LimitSettings(**limits) if limits else LimitSettings(),
+    )
+
+
+@dataclass
+class RunningApp:
+    """A served app: its address, settings and the fake recognisers' script."""
+
+    address: str
+    settings: Settings
+    script: Script
+
+
+@pytest.fixture
+def fake_app(tmp_path: Path) -> Iterator[RunningApp]:
+    settings = make_settings(tmp_path, max_audio_seconds=20.0, max_message_bytes=2 * 1024 * 1024)
+    script = Script()
+    app = create_app(settings, services_factory=fake_services_factory(script))
+    with serve(app) as address:
+        yield RunningApp(address, settings, script)
+
+
+@pytest.fixture(scope="session")
+def real_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """ustad with the real packaged engines (loaded once for the whole run)."""
+    settings = make_settings(tmp_path_factory.mktemp("real"))
+    with serve(create_app(settings)) as address:
+        yield RunningApp(address, settings, Script())

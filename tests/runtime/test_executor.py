@@ -1,0 +1,68 @@
+"""The bounded engine executor keeps the event loop free and counts its work."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from ustad.runtime.executor import EngineExecutor
+
+
+async def test_blocking_work_runs_off_the_event_loop_within_the_bound() -> None:
+    executor = EngineExecutor(2)
+    loop_thread = threading.get_ident()
+    threads: set[int] = set()
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def blocking() -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        threads.add(threading.get_ident())
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return 1
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    tick_task = asyncio.create_task(ticker())
+    results = await asyncio.gather(*(executor.run(blocking) for _ in range(6)))
+    tick_task.cancel()
+    assert results == [1] * 6
+    assert loop_thread not in threads
+    assert peak == 2  # never more than the bound at once
+    assert ticks >= 10  # the loop kept running while the work blocked
+    stats = executor.stats()
+    assert stats.completed == 6 and stats.queued == 0 and stats.failed == 0
+    assert stats.wait_seconds_total > 0  # four calls had to queue
+    executor.shutdown()
+
+
+async def test_errors_propagate_and_are_counted() -> None:
+    executor = EngineExecutor(1)
+
+    def fail() -> None:
+        raise ValueError("bad audio")
+
+    with pytest.raises(ValueError, match="bad audio"):
+        await executor.run(fail)
+    assert executor.stats().failed == 1
+    executor.shutdown()
+
+
+def test_needs_a_worker() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        EngineExecutor(0)

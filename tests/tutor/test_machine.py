@@ -1,0 +1,226 @@
+"""The learn cycle state machine: every transition of protocol.md, and odd messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
+from ustad.tutor.machine import (
+    Ack,
+    AckKind,
+    CycleEnded,
+    CycleStarted,
+    EnglishHeard,
+    Ignored,
+    InputRejected,
+    LearnMachine,
+    NextSentence,
+    NoSpeechHeard,
+    RepeatAssessed,
+    Reply,
+    SetMode,
+    State,
+    Step,
+    Target,
+    UrduUnderstood,
+    Utterance,
+    Work,
+    sentence_words,
+)
+from ustad.tutor.texts import ErrorCode
+
+TARGET = Target(english="I want water.", urdu="مجھے پانی چاہیے۔", phrase_id="food-001")
+
+
+def assessment(passed: bool) -> Assessment:
+    status = WordStatus.CORRECT if passed else WordStatus.OMITTED
+    words = tuple(WordResult(w, status) for w in ("I", "want", "water"))
+    score = 95.0 if passed else 20.0
+    return Assessment(
+        target=TARGET.english,
+        transcript="I want water" if passed else "",
+        scores=Scores(score, score, score, score),
+        passed=passed,
+        words=words,
+    )
+
+
+def replies(actions: list[object]) -> list[Reply]:
+    return [a for a in actions if isinstance(a, Reply)]
+
+
+def at_repeat(mode: str = "english") -> LearnMachine:
+    machine = LearnMachine("english" if mode == "english" else "urdu")
+    machine.handle(UrduUnderstood(TARGET))
+    machine.handle(Ack(AckKind.YOU_SAID_COMPLETE))
+    machine.handle(Ack(AckKind.WORD_BY_WORD_COMPLETE))
+    assert machine.state is State.AWAIT_REPEAT
+    return machine
+
+
+def test_utterance_at_urdu_step_asks_for_urdu_work() -> None:
+    machine = LearnMachine()
+    utterance = Utterance(b"audio")
+    assert machine.handle(utterance) == [Work("urdu", utterance)]
+    assert machine.state is State.AWAIT_URDU
+
+
+def test_whole_cycle_in_english_mode() -> None:
+    machine = LearnMachine("english")
+    actions = machine.handle(UrduUnderstood(TARGET))
+    assert actions[0] == CycleStarted(TARGET)
+    (you_said,) = replies(actions)
+    assert you_said.step is Step.YOU_SAID_AUDIO and you_said.speak
+    assert you_said.spoken.text == "You said: مجھے پانی چاہیے. Now repeat after me."
+    assert you_said.fields == {
+        "english_sentence": "I want water.",
+        "urdu_sentence": "مجھے پانی چاہیے۔",
+        "words": ["I", "want", "water"],
+    }
+    assert machine.state is State.AWAIT_YOU_SAID_ACK
+
+    (prompt,) = replies(machine.handle(Ack(AckKind.YOU_SAID_COMPLETE)))
+    assert prompt.step is Step.REPEAT_PROMPT and not prompt.speak
+    assert prompt.spoken.text == 'The English sentence is "I want water.". Can you repeat after me?'
+    assert machine.state is State.AWAIT_WORD_BY_WORD_ACK
+
+    (full,) = replies(machine.handle(Ack(AckKind.WORD_BY_WORD_COMPLETE)))
+    assert full.step is Step.FULL_SENTENCE_AUDIO and full.speak
+    assert full.spoken.text == "Now repeat the full sentence: I want water."
+    assert full.fields == {"english_sentence": "I want water."}
+    assert machine.state is State.AWAIT_REPEAT
+
+    utterance = Utterance(b"x")
+    assert machine.handle(utterance) == [Work("repeat", utterance)]
+
+    actions = machine.handle(RepeatAssessed(assessment(False)))
+    (fb,) = replies(actions)
+    assert fb.step is Step.FEEDBACK_STEP and fb.fields["is_true"] is False
+    assert fb.fields["assessment"]["overall"] == 20.0
+    assert machine.state is State.AWAIT_FEEDBACK_ACK
+
+    (wbw,) = replies(machine.handle(Ack(AckKind.FEEDBACK_COMPLETE)))
+    assert wbw.step is Step.WORD_BY_WORD and not wbw.speak
+    assert wbw.spoken.text == "Let's practice word-by-word: I want water."
+    assert wbw.fields["words"] == ["I", "want", "water"]
+    assert machine.state is State.AWAIT_WORD_BY_WORD_ACK
+
+    machine.handle(Ack(AckKind.WORD_BY_WORD_COMPLETE))
+    actions = machine.handle(RepeatAssessed(assessment(True)))
+    assert actions[0] == CycleEnded("passed")
+    (done,) = replies(actions)
+    assert done.step is Step.AWAIT_NEXT and done.fields["is_true"] is True
+    assert done.fields["attempt"] == 2
+    assert machine.state is State.AWAIT_URDU and machine.target is None
+
+
+def test_urdu_mode_quotes_english_in_english_voice() -> None:
+    machine = LearnMachine("urdu")
+    (you_said,) = replies(machine.handle(UrduUnderstood(TARGET)))
+    languages = [s.language for s in you_said.spoken.segments]
+    assert "ur" in languages and "en" in languages
+    english_parts = [s.text for s in you_said.spoken.segments if s.language == "en"]
+    assert english_parts == ["I want water."]
+    machine.handle(Ack(AckKind.YOU_SAID_COMPLETE))
+    (full,) = replies(machine.handle(Ack(AckKind.WORD_BY_WORD_COMPLETE)))
+    assert [s.language for s in full.spoken.segments] == ["ur", "en"]
+    assert full.spoken.segments[1].text == "I want water."
+
+
+def test_no_speech_and_english_edge_case_keep_state() -> None:
+    machine = LearnMachine("english")
+    (reply,) = replies(machine.handle(NoSpeechHeard()))
+    assert reply.step is Step.NO_SPEECH and reply.spoken.text == "No speech detected."
+    assert not reply.speak
+    (edge,) = replies(machine.handle(EnglishHeard("en")))
+    assert edge.step is Step.ENGLISH_INPUT_EDGE_CASE and edge.speak
+    assert edge.fields == {"detected_language": "en"}
+    assert edge.spoken.text.startswith("Great job speaking English!")
+    assert machine.state is State.AWAIT_URDU
+    repeat = at_repeat()
+    repeat.handle(NoSpeechHeard())
+    assert repeat.state is State.AWAIT_REPEAT
+
+
+@pytest.mark.parametrize("kind", list(AckKind))
+def test_stale_acks_are_ignored_in_every_state(kind: AckKind) -> None:
+    machine = LearnMachine()
+    assert isinstance(machine.handle(Ack(kind))[0], Ignored)
+    machine.handle(UrduUnderstood(TARGET))
+    machine.handle(Ack(AckKind.YOU_SAID_COMPLETE))
+    # A duplicate of the ack just handled changes nothing.
+    before = machine.state
+    actions = machine.handle(Ack(AckKind.YOU_SAID_COMPLETE))
+    assert isinstance(actions[0], Ignored) and machine.state is before
+
+
+def test_errors_keep_state_and_carry_a_code() -> None:
+    machine = at_repeat()
+    (error,) = replies(machine.handle(InputRejected(ErrorCode.INVALID_JSON)))
+    assert error.step is Step.ERROR and not error.speak
+    assert error.spoken.text == "Invalid JSON format."
+    assert error.fields == {"code": "invalid_json"}
+    assert machine.state is State.AWAIT_REPEAT and machine.target == TARGET
+
+
+def test_urdu_mode_errors_are_in_urdu() -> None:
+    machine = LearnMachine("urdu")
+    (error,) = replies(machine.handle(InputRejected(ErrorCode.NO_AUDIO)))
+    assert "audio_base64" in error.spoken.text and error.spoken.segments[0].language == "ur"
+
+
+def test_language_mode_switch_applies_to_next_reply() -> None:
+    machine = LearnMachine("urdu")
+    machine.handle(SetMode("english"))
+    (reply,) = replies(machine.handle(NoSpeechHeard()))
+    assert reply.spoken.text == "No speech detected."
+
+
+@pytest.mark.parametrize(
+    "state_setup",
+    [
+        [],
+        [Ack(AckKind.YOU_SAID_COMPLETE)],
+        [Ack(AckKind.YOU_SAID_COMPLETE), Ack(AckKind.WORD_BY_WORD_COMPLETE)],
+    ],
+)
+def test_next_sentence_skips_from_any_state_after_you_said(state_setup: list[Ack]) -> None:
+    machine = LearnMachine("english")
+    machine.handle(UrduUnderstood(TARGET))
+    for event in state_setup:
+        machine.handle(event)
+    actions = machine.handle(NextSentence())
+    assert actions[0] == CycleEnded("skipped")
+    (reply,) = replies(actions)
+    assert reply.step is Step.AWAIT_NEXT
+    assert reply.fields["is_true"] is False and reply.fields["skipped"] is True
+    assert machine.state is State.AWAIT_URDU and machine.target is None
+
+
+def test_next_sentence_without_a_sentence_is_ignored() -> None:
+    machine = LearnMachine()
+    assert isinstance(machine.handle(NextSentence())[0], Ignored)
+
+
+def test_speaking_before_the_ack_is_the_repeat_attempt() -> None:
+    machine = LearnMachine()
+    machine.handle(UrduUnderstood(TARGET))
+    utterance = Utterance(b"x")
+    assert machine.handle(utterance) == [Work("repeat", utterance)]
+    machine.handle(RepeatAssessed(assessment(True)))
+    assert machine.state is State.AWAIT_URDU
+
+
+def test_new_urdu_sentence_during_repeat_abandons_the_cycle() -> None:
+    machine = at_repeat()
+    other = Target("Where is the station?", "اسٹیشن کہاں ہے؟")
+    actions = machine.handle(UrduUnderstood(other))
+    assert actions[:2] == [CycleEnded("abandoned"), CycleStarted(other)]
+    assert replies(actions)[0].step is Step.YOU_SAID_AUDIO
+    assert machine.target == other and machine.attempts == 0
+    assert machine.state is State.AWAIT_YOU_SAID_ACK
+
+
+def test_sentence_words_strip_punctuation_keep_apostrophes() -> None:
+    assert sentence_words("Don't worry, I'm fine!") == ("Don't", "worry", "I'm", "fine")
+    assert sentence_words("Where is it?") == ("Where", "is", "it")
