@@ -39,3 +39,14 @@ def test_bad_values_fail_at_start(monkeypatch: pytest.MonkeyPatch, name: str, va
 def test_readme_configuration_table_is_current() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert settings_table() in readme, "run: .venv/bin/python scripts/settings_table.py"
+
+
+def test_baseline_mode_turns_every_optimisation_off() -> None:
+    optimised = Settings()
+    assert optimised.effective() is optimised
+    baseline = Settings.model_validate({"runtime": {"mode": "baseline"}}).effective()
+    assert baseline.runtime.tts_cache_bytes == 0
+    assert baseline.runtime.translation_cache_entries == 0
+    assert baseline.runtime.pregenerate is False
+    assert baseline.audio_store.enabled is False
+    assert baseline.audio_store.pregenerate_phrases is False

@@ -10,10 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from ustad import __version__
+from ustad.api.audio_files import router as audio_files_router
 from ustad.api.learn_socket import router as learn_router
+from ustad.api.observability import router as observability_router
 from ustad.api.rest import ApiError
 from ustad.api.rest import router as rest_router
 from ustad.logs import configure_logging
+from ustad.runtime.pregeneration import start_phrase_pregeneration
 from ustad.services import Services, build_services
 from ustad.settings import Settings
 from ustad.tutor.texts import fixed_replies, fixed_segments
@@ -27,7 +30,7 @@ def create_app(
     settings: Settings | None = None, *, services_factory: ServicesFactory | None = None
 ) -> FastAPI:
     """Build the app; its lifespan creates the services (tests pass their own factory)."""
-    resolved = settings or Settings()
+    resolved = (settings or Settings()).effective()
     factory = services_factory or build_services
 
     @asynccontextmanager
@@ -38,13 +41,23 @@ def create_app(
         if resolved.runtime.pregenerate:
             await pregenerate(services)
         log.info("ustad %s ready in %.1f s", __version__, time.perf_counter() - started)
+        # Measured from here on: start-up work is expected to occupy the loop.
+        await services.metrics.loop_monitor.start()
+        # Phrase prompts to disk in the background: readiness does not wait for it.
+        phrase_job = start_phrase_pregeneration(
+            services.speech, services.phrases, resolved.audio_store
+        )
         try:
             yield
         finally:
+            if phrase_job is not None:
+                await phrase_job.stop()
+            await services.metrics.loop_monitor.stop()
             await services.close()
 
     app = FastAPI(title="ustad", version=__version__, lifespan=lifespan)
     app.include_router(rest_router)
+    app.include_router(audio_files_router)
 
     async def api_error(_: Request, error: Exception) -> Response:
         assert isinstance(error, ApiError)
@@ -52,6 +65,7 @@ def create_app(
 
     app.add_exception_handler(ApiError, api_error)
     app.include_router(learn_router)
+    app.include_router(observability_router)
     return app
 
 

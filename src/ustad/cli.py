@@ -1,4 +1,4 @@
-"""Command line: ``ustad serve | assess | say``."""
+"""Command line: ``ustad serve | assess | say | pregenerate``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import get_args
 from ustad.assess.types import Assessment
 from ustad.logs import configure_logging
 from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.pregeneration import PregenerationResult, phrase_prompts, pregenerate_prompts
 from ustad.runtime.speech_service import SpeechService
 from ustad.services import build_speech, turn_policy
 from ustad.settings import AudioFormat, LanguageMode, Settings
@@ -60,13 +61,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     say.add_argument("--speed", type=float, default=1.0)
 
-    args = parser.parse_args(argv)
+    pregenerate = commands.add_parser(
+        "pregenerate", help="synthesise the phrase bank's spoken prompts into the audio store"
+    )
+    pregenerate.add_argument("--limit", type=int, help="only the first N phrases")
+
+    # Its options belong to ustad.bench.cli (``ustad bench --help``): passed through.
+    commands.add_parser("bench", add_help=False, help="load-test a server with simulated learners")
+
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":
+        from ustad.bench.cli import run as bench
+
+        return bench(extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     settings = Settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
     if args.command == "assess":
         return _assess(settings, args.file, args.text, args.mode)
+    if args.command == "pregenerate":
+        return _pregenerate(settings, args.limit)
     return _say(settings, args.text, args.output, args.voice, args.format, args.speed)
 
 
@@ -141,6 +158,38 @@ def _say(
     output.write_bytes(audio)
     print(f"wrote {len(audio)} bytes to {output}", file=sys.stderr)
     return 0
+
+
+def _pregenerate(settings: Settings, limit: int | None) -> int:
+    if not settings.audio_store.enabled:
+        print("ustad: the audio store is disabled (USTAD_AUDIO_STORE__ENABLED)", file=sys.stderr)
+        return 2
+    if limit is not None and limit < 1:
+        print("ustad: --limit must be at least 1", file=sys.stderr)
+        return 2
+    phrases = PhraseBank.load(settings.translation.phrase_bank)
+    prompts = phrase_prompts(phrases, settings.audio_store.pregenerate_modes, limit=limit)
+
+    async def run() -> PregenerationResult:
+        services = await _offline_services(settings)
+        try:
+            # Nothing else runs in this process: use every engine thread.
+            return await pregenerate_prompts(
+                services.speech,
+                prompts,
+                yield_to_traffic=False,
+                concurrency=settings.runtime.executor_workers,
+            )
+        finally:
+            services.executor.shutdown()
+
+    result = asyncio.run(run())
+    print(
+        f"{result.total} prompts in {settings.audio_store.dir}: {result.generated} new, "
+        f"{result.skipped} already stored, {result.failed} failed ({result.seconds:.1f} s)",
+        file=sys.stderr,
+    )
+    return 1 if result.failed else 0
 
 
 @dataclass

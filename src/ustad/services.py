@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.audio_store import store_from_settings
+from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.speech_service import AudioOutput, SpeechService
 from ustad.settings import Settings
@@ -59,6 +60,8 @@ def turn_policy(settings: Settings) -> TurnPolicy:
         word_timestamps=settings.stt.word_timestamps,
         pass_mark=settings.assessment.pass_mark,
         low_confidence=settings.assessment.low_confidence,
+        max_turns_in_flight=settings.runtime.max_turns_in_flight,
+        concurrent=settings.runtime.mode == "optimised",
     )
 
 
@@ -117,12 +120,16 @@ def build_speech(
         output=audio_output(settings),
         tts_cache_bytes=settings.runtime.tts_cache_bytes,
         translation_cache_entries=settings.runtime.translation_cache_entries,
+        store=store_from_settings(settings.audio_store, executor),
+        concurrent=settings.runtime.mode == "optimised",
     )
 
 
 async def build_services(settings: Settings) -> Services:
     """Everything the app needs, with the real engines and the configured database."""
-    executor = EngineExecutor(settings.runtime.executor_workers)
+    baseline = settings.runtime.mode == "baseline"
+    executor_type = InlineExecutor if baseline else EngineExecutor
+    executor = executor_type(settings.runtime.executor_workers)
     phrases = PhraseBank.load(settings.translation.phrase_bank)
     speech = await executor.run(lambda: build_speech(settings, executor, phrases))
     database = Database(settings.db.url, echo=settings.db.echo)
@@ -136,5 +143,6 @@ async def build_services(settings: Settings) -> Services:
         phrases=phrases,
         database=database,
         repository=Repository(database),
-        metrics=ServiceMetrics(),
+        # Reads the speech layer's and executor's counters at scrape time.
+        metrics=ServiceMetrics(speech=speech, executor=executor),
     )

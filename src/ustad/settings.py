@@ -112,6 +112,10 @@ class AssessmentSettings(_Group):
 class RuntimeSettings(_Group):
     """The performance layer."""
 
+    mode: Literal["optimised", "baseline"] = "optimised"
+    """``baseline`` reproduces the naive design ustad is measured against: stages strictly
+    sequential, no caches, no pre-generation, no disk store, engine calls blocking the
+    event loop. For benchmarks only."""
     executor_workers: int = Field(default=2, ge=1, le=64)
     """Threads that run blocking engine calls (never the event loop)."""
     tts_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
@@ -120,6 +124,27 @@ class RuntimeSettings(_Group):
     """Entries kept in the translation cache (0 disables)."""
     pregenerate: bool = True
     """Synthesise the fixed replies once at start-up."""
+    max_turns_in_flight: int = Field(default=12, ge=0)
+    """Utterances processed at once (all sessions); past it a turn gets an ``error``
+    with code ``busy`` at once instead of unbounded latency (0 = no limit)."""
+
+
+class AudioStoreSettings(_Group):
+    """Spoken replies kept on disk by content hash, served at ``/v1/audio/<digest>.<ext>``."""
+
+    enabled: bool = True
+    """Keep synthesised replies on disk (a restart starts warm) and add ``audio_url``."""
+    dir: Path = Path("var/audio")
+    """Store directory; several worker processes (or hosts, on a shared volume) may share it."""
+    max_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
+    """Approximate size bound; least recently used files are deleted past it (0 = no bound)."""
+    public_base_url: str | None = None
+    """Put before ``/v1/audio/...`` in ``audio_url`` (e.g. a CDN origin);
+    ``None`` = a relative URL."""
+    pregenerate_phrases: bool = True
+    """Synthesise every phrase-bank prompt to disk in the background after start-up."""
+    pregenerate_modes: list[LanguageMode] = ["urdu", "english"]
+    """Language modes whose phrase prompts are pre-generated."""
 
 
 class LimitSettings(_Group):
@@ -151,11 +176,32 @@ class Settings(BaseSettings):
     translation: TranslationSettings = TranslationSettings()
     assessment: AssessmentSettings = AssessmentSettings()
     runtime: RuntimeSettings = RuntimeSettings()
+    audio_store: AudioStoreSettings = AudioStoreSettings()
     limits: LimitSettings = LimitSettings()
     log_level: str = "INFO"
     """Python logging level."""
     log_json: bool = False
     """Log one JSON object per line (for log shippers) instead of text."""
+
+    def effective(self) -> Settings:
+        """These settings as the server runs them (``runtime.mode=baseline`` turns the
+        optimisations off, whatever the other settings say)."""
+        if self.runtime.mode == "optimised":
+            return self
+        return self.model_copy(
+            update={
+                "runtime": self.runtime.model_copy(
+                    update={
+                        "tts_cache_bytes": 0,
+                        "translation_cache_entries": 0,
+                        "pregenerate": False,
+                    }
+                ),
+                "audio_store": self.audio_store.model_copy(
+                    update={"enabled": False, "pregenerate_phrases": False}
+                ),
+            }
+        )
 
     @field_validator("log_level")
     @classmethod

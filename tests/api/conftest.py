@@ -25,7 +25,13 @@ from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.speech_service import AudioOutput, SpeechService
 from ustad.services import Services, turn_policy
-from ustad.settings import DatabaseSettings, LimitSettings, Settings, SttSettings
+from ustad.settings import (
+    AudioStoreSettings,
+    DatabaseSettings,
+    LimitSettings,
+    Settings,
+    SttSettings,
+)
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Audio, Task, Transcript
 from ustad.store.database import Database
@@ -160,7 +166,7 @@ def fake_services_factory(script: Script) -> Any:
             phrases=PhraseBank.load(),
             database=database,
             repository=Repository(database),
-            metrics=ServiceMetrics(),
+            metrics=ServiceMetrics(speech=speech),
         )
 
     return build
@@ -171,6 +177,9 @@ def make_settings(tmp_path: Path, **limits: Any) -> Settings:
         db=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'ustad.db'}"),
         stt=SttSettings(models_dir=REPO_ROOT / "var" / "models"),
         limits=LimitSettings(**limits) if limits else LimitSettings(),
+        # Never the repository's var/audio; no background synthesis of the whole
+        # phrase bank competing with the tests (tests/api/test_audio_files.py covers it).
+        audio_store=AudioStoreSettings(dir=tmp_path / "audio", pregenerate_phrases=False),
     )
 
 

@@ -66,3 +66,16 @@ async def test_errors_propagate_and_are_counted() -> None:
 def test_needs_a_worker() -> None:
     with pytest.raises(ValueError, match="at least one"):
         EngineExecutor(0)
+
+
+async def test_inline_executor_blocks_the_loop_like_the_naive_baseline() -> None:
+    from ustad.runtime.executor import InlineExecutor
+
+    executor = InlineExecutor(1)
+    loop_thread = threading.get_ident()
+    assert await executor.run(threading.get_ident) == loop_thread
+    with pytest.raises(ValueError, match="boom"):
+        await executor.run(lambda: (_ for _ in ()).throw(ValueError("boom")))
+    stats = executor.stats()
+    assert (stats.completed, stats.failed, stats.queued) == (1, 1, 0)
+    executor.shutdown()

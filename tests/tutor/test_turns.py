@@ -178,3 +178,34 @@ async def test_silence_and_undecodable_audio(
     junk = await turns.process(Work("urdu", Utterance(b"junk" * 100)), None, TurnTimer())
     assert isinstance(junk.event, InputRejected)
     assert junk.event.code is ErrorCode.UNDECODABLE_AUDIO
+
+
+async def test_past_the_in_flight_limit_a_turn_is_refused_as_busy(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    import asyncio
+    import threading
+
+    turns, _ = processor
+    limited = TurnProcessor(turns.speech, TurnPolicy(max_turns_in_flight=1))
+    release = threading.Event()
+    started = threading.Event()
+    original = heard.english_stt
+
+    def slow(audio: Audio, language: str | None, task: Task) -> Transcript:
+        started.set()
+        release.wait(10)
+        return original(audio, language, task)
+
+    heard.english_stt = slow  # type: ignore[method-assign]
+    limited.speech.english_stt = FakeTranscriber(heard.english_stt)
+    first = asyncio.create_task(
+        limited.process(Work("repeat", Utterance(english_bytes)), TARGET, TurnTimer())
+    )
+    assert await asyncio.to_thread(started.wait, 10)
+    refused = await limited.process(Work("repeat", Utterance(english_bytes)), TARGET, TurnTimer())
+    assert isinstance(refused.event, InputRejected)
+    assert refused.event.code is ErrorCode.BUSY and limited.busy_rejections == 1
+    release.set()
+    assert isinstance((await first).event, RepeatAssessed)
+    assert limited.in_flight == 0

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
+from ustad.api.audio_files import audio_url
 from ustad.api.messages import parse_binary, parse_text
 from ustad.runtime.timing import TurnTimer
 from ustad.services import Services
@@ -183,7 +184,12 @@ class LearnSession:
             speech = self.services.speech
             try:
                 with timer.stage("tts"):
-                    audio = await speech.speak(reply.spoken)
+                    stored = await speech.speak_stored(reply.spoken)
+                audio = stored.data
+                if stored.on_disk:
+                    # The same bytes, cacheable by URL (the binary frame still follows).
+                    base_url = self.services.settings.audio_store.public_base_url
+                    message["audio_url"] = audio_url(base_url, stored)
             except Exception:
                 log.exception("speech synthesis failed for %s", reply.step.value)
                 audio = b""
@@ -195,8 +201,21 @@ class LearnSession:
         message["timings"] = timer.as_dict()
         if turn is not None:
             self.services.metrics.observe_turn(reply.step.value, message["timings"])
+            executor = self.services.executor.stats()
             log.info(
-                "turn %s %s", turn.turn_id, reply.step.value, extra={"timings": message["timings"]}
+                "turn %s %s",
+                turn.turn_id,
+                reply.step.value,
+                extra={
+                    "timings": message["timings"],
+                    "session_id": self.session_id,
+                    "step": reply.step.value,
+                    "kind": turn.outcome.kind if turn.outcome is not None else None,
+                    # Calls still waiting for an engine thread as this turn ends: a
+                    # non-zero value means other sessions' turns are queueing.
+                    "executor_queued": executor.queued,
+                    "executor_running": executor.running,
+                },
             )
         if self.websocket.application_state is not WebSocketState.CONNECTED:
             return

@@ -95,3 +95,28 @@ class EngineExecutor:
     def shutdown(self) -> None:
         """Stop accepting work and wait for running calls."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class InlineExecutor(EngineExecutor):
+    """The naive baseline: runs each blocking call right on the event loop.
+
+    Only for ``runtime.mode = "baseline"``, which reproduces the design ustad is
+    measured against: while one learner's audio is transcribed, every other
+    session (and the event loop itself) waits.
+    """
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """Call ``fn`` in place, blocking the loop, and count it."""
+        started = time.perf_counter()
+        self._queued += 1
+        try:
+            result = fn()
+        except BaseException:
+            self._failed += 1
+            raise
+        else:
+            self._completed += 1
+            return result
+        finally:
+            self._queued -= 1
+            self._run_total += time.perf_counter() - started

@@ -1,24 +1,324 @@
-"""In-process service counters (turns, stage time, sessions)."""
+"""Per-app service metrics: Prometheus series and the facts behind ``/v1/stats``.
+
+Each ``ServiceMetrics`` owns its own ``CollectorRegistry``. The process-wide
+default registry would make two apps in one process (the test suite builds many)
+fight over the same metric names, and would leak one app's numbers into another.
+
+Two kinds of numbers live here. Things that happen (turns, stage durations,
+event-loop lag) are pushed into histograms and counters as they happen. Things
+that already have counters elsewhere (engine calls, cache and executor
+statistics) are read at scrape time by ``LiveStateCollector``, so there is one
+source of truth and nothing to keep in step.
+"""
 
 from __future__ import annotations
 
+import os
+import resource
+import time
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Histogram, ProcessCollector
+from prometheus_client import Counter as PromCounter
+from prometheus_client import Gauge as PromGauge
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.loop_monitor import EventLoopLagMonitor, SampleWindow
+from ustad.runtime.speech_service import SpeechService
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+"""Seconds: a cached reply takes a few milliseconds, a long Urdu utterance tens of seconds."""
+
+LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+"""Seconds: a healthy loop lags about a millisecond; anything near 100 ms is felt."""
+
+TOTAL = "total"
+"""The key of a turn's whole duration in its timings (the rest are stages)."""
 
 
-@dataclass
+_EXECUTOR_SERIES = (
+    ("workers", "workers", "Engine executor threads.", False),
+    ("running", "running", "Engine calls running on a thread.", False),
+    ("queued", "queued", "Engine calls waiting for a thread.", False),
+    ("completed", "completed", "Engine calls that returned.", True),
+    ("failed", "failed", "Engine calls that raised.", True),
+    ("wait_seconds", "wait_seconds_total", "Seconds engine calls waited for a thread.", True),
+    ("run_seconds", "run_seconds_total", "Seconds engine calls spent running.", True),
+)
+"""(metric suffix, ``ExecutorStats`` field, help, is a counter) of the executor series."""
+
+
+class LiveStateCollector:
+    """Reads engine calls, caches and the executor at scrape time."""
+
+    def __init__(self, speech: SpeechService | None, executor: EngineExecutor | None) -> None:
+        self._speech = speech
+        self._executor = executor
+
+    def describe(self) -> Iterable[Metric]:
+        """The families, without samples (lets the registry check names up front)."""
+        return list(self._families(with_samples=False))
+
+    def collect(self) -> Iterable[Metric]:
+        """The families with current values."""
+        return list(self._families(with_samples=True))
+
+    def _families(self, *, with_samples: bool) -> Iterator[Metric]:
+        speech = self._speech if with_samples else None
+        executor = self._executor if with_samples else None
+
+        calls = CounterMetricFamily(
+            "ustad_engine_calls", "Blocking engine calls made, by kind.", labels=["kind"]
+        )
+        if speech is not None:
+            for kind, count in sorted(speech.engine_calls.items()):
+                calls.add_metric([kind], count)
+        yield calls
+
+        cache_counters = {
+            "hits": "Cache lookups answered from the cache.",
+            "misses": "Cache lookups that found nothing.",
+            "coalesced": "Misses that awaited another caller's computation.",
+            "evictions": "Entries evicted to stay within the bounds.",
+        }
+        cache_gauges = {
+            "entries": "Entries held.",
+            "bytes": "Bytes held (as measured by the cache's size function).",
+        }
+        counters = {
+            field: CounterMetricFamily(f"ustad_cache_{field}", doc, labels=["cache"])
+            for field, doc in cache_counters.items()
+        }
+        gauges = {
+            field: GaugeMetricFamily(f"ustad_cache_{field}", doc, labels=["cache"])
+            for field, doc in cache_gauges.items()
+        }
+        if speech is not None:
+            for cache in speech.stats().caches:
+                for field, family in counters.items():
+                    family.add_metric([cache.name], getattr(cache, field))
+                for field, gauge in gauges.items():
+                    gauge.add_metric([cache.name], getattr(cache, field))
+        yield from counters.values()
+        yield from gauges.values()
+
+        stats = executor.stats() if executor is not None else None
+        for name, attr, doc, is_counter in _EXECUTOR_SERIES:
+            value = None if stats is None else float(getattr(stats, attr))
+            if is_counter:
+                yield CounterMetricFamily(f"ustad_executor_{name}", doc, value=value)
+            else:
+                yield GaugeMetricFamily(f"ustad_executor_{name}", doc, value=value)
+
+
+@dataclass(frozen=True)
+class ProcessUsage:
+    """CPU time and memory of this process."""
+
+    cpu_user_seconds: float
+    cpu_system_seconds: float
+    rss_bytes: int | None
+    """Resident set size now (``None`` where /proc is missing)."""
+    max_rss_bytes: int
+
+    @property
+    def cpu_seconds(self) -> float:
+        """User plus system CPU seconds."""
+        return self.cpu_user_seconds + self.cpu_system_seconds
+
+
+def process_usage() -> ProcessUsage:
+    """This process's CPU seconds and memory, from ``resource`` and /proc."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss: int | None = None
+    try:
+        # statm's second field is resident pages; getrusage only has the peak.
+        resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
+        rss = resident_pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        rss = None
+    return ProcessUsage(
+        cpu_user_seconds=usage.ru_utime,
+        cpu_system_seconds=usage.ru_stime,
+        rss_bytes=rss,
+        # Linux reports ru_maxrss in KiB.
+        max_rss_bytes=usage.ru_maxrss * 1024,
+    )
+
+
 class ServiceMetrics:
-    """Counters kept for ``/health`` and the logs; one instance per app."""
+    """Metrics of one app: its own registry, turn/stage histograms, loop lag, live state.
 
-    sessions_active: int = 0
-    turns: Counter[str] = field(default_factory=Counter)
-    """Turns answered, by reply step."""
-    stage_ms_total: dict[str, float] = field(default_factory=dict)
-    """Milliseconds spent per stage over all turns."""
+    ``speech`` (and ``executor``, by default ``speech.executor``) are read at scrape
+    time; without them the live-state series are present but empty. ``window`` is
+    how many recent samples per stage and per step feed the percentiles of
+    ``stats()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        speech: SpeechService | None = None,
+        executor: EngineExecutor | None = None,
+        window: int = 1024,
+        loop_interval: float = 0.05,
+        loop_window: int = 2400,
+    ) -> None:
+        self.speech = speech
+        if executor is None and speech is not None:
+            executor = speech.executor
+        self.executor = executor
+        self.window = window
+        self.started = time.monotonic()
+        self.registry = CollectorRegistry()
+        self.turn_seconds = Histogram(
+            "ustad_turn_seconds",
+            "Time to answer an utterance, by reply step.",
+            ["step"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.stage_seconds = Histogram(
+            "ustad_stage_seconds",
+            "Time spent per turn stage (decode, vad, stt, translate, assess, store, tts).",
+            ["stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.turns_total = PromCounter(
+            "ustad_turns_total",
+            "Utterances answered, by reply step.",
+            ["step"],
+            registry=self.registry,
+        )
+        self.sessions_gauge = PromGauge(
+            "ustad_sessions_active", "Open learner sessions.", registry=self.registry
+        )
+        self.loop_lag_seconds = Histogram(
+            "ustad_event_loop_lag_seconds",
+            "How late the event loop woke a sleeping task.",
+            buckets=LAG_BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(LiveStateCollector(self.speech, self.executor))
+        # process_cpu_seconds_total, process_resident_memory_bytes, ... for this registry.
+        ProcessCollector(registry=self.registry)
+        self.loop_monitor = EventLoopLagMonitor(
+            loop_interval, window=loop_window, histogram=self.loop_lag_seconds
+        )
+        self.turns: Counter[str] = Counter()
+        """Turns answered, by reply step."""
+        self._stage_windows: dict[str, SampleWindow] = {}
+        self._turn_windows: dict[str, SampleWindow] = {}
+        self._sessions_active = 0
+
+    @property
+    def sessions_active(self) -> int:
+        """Open learner sessions (``+= 1`` on open, ``-= 1`` on close)."""
+        return self._sessions_active
+
+    @sessions_active.setter
+    def sessions_active(self, value: int) -> None:
+        self._sessions_active = value
+        self.sessions_gauge.set(value)
 
     def observe_turn(self, step: str, timings: Mapping[str, float]) -> None:
-        """Count one answered utterance and its stage timings."""
+        """Count one answered utterance; ``timings`` are milliseconds with a ``total``."""
         self.turns[step] += 1
-        for stage, ms in timings.items():
-            self.stage_ms_total[stage] = self.stage_ms_total.get(stage, 0.0) + ms
+        self.turns_total.labels(step=step).inc()
+        for name, ms in timings.items():
+            seconds = ms / 1000.0
+            if name == TOTAL:
+                self.turn_seconds.labels(step=step).observe(seconds)
+                self._window(self._turn_windows, step).add(ms)
+            else:
+                self.stage_seconds.labels(stage=name).observe(seconds)
+                self._window(self._stage_windows, name).add(ms)
+
+    def exposition(self, accept: str = "") -> tuple[bytes, str]:
+        """The registry in the format ``accept`` asks for, and its content type."""
+        encoder, content_type = choose_encoder(accept)
+        return encoder(self.registry), content_type
+
+    def stats(self) -> dict[str, Any]:
+        """The same facts as ``/metrics``, shaped for people (latencies in ms)."""
+        lag = self.loop_monitor.snapshot()
+        usage = process_usage()
+        out: dict[str, Any] = {
+            "uptime_seconds": round(time.monotonic() - self.started, 1),
+            "sessions_active": self.sessions_active,
+            "turns": {
+                "total": sum(self.turns.values()),
+                "by_step": dict(sorted(self.turns.items())),
+                "latency_ms": _latencies(self._turn_windows),
+            },
+            "stages_ms": _latencies(self._stage_windows),
+            "event_loop_lag_ms": {
+                "interval": round(lag.interval * 1000.0, 1),
+                "samples": lag.samples,
+                "p50": round(lag.p50 * 1000.0, 2),
+                "p99": round(lag.p99 * 1000.0, 2),
+                "max": round(lag.max * 1000.0, 2),
+            },
+            "process": {
+                "cpu_user_seconds": round(usage.cpu_user_seconds, 3),
+                "cpu_system_seconds": round(usage.cpu_system_seconds, 3),
+                "cpu_seconds": round(usage.cpu_seconds, 3),
+                "rss_bytes": usage.rss_bytes,
+                "max_rss_bytes": usage.max_rss_bytes,
+            },
+        }
+        if self.speech is not None:
+            out["engine_calls"] = dict(sorted(self.speech.engine_calls.items()))
+            out["caches"] = {
+                c.name: {
+                    "hits": c.hits,
+                    "misses": c.misses,
+                    "coalesced": c.coalesced,
+                    "evictions": c.evictions,
+                    "hit_rate": round(c.hit_rate, 3),
+                    "entries": c.entries,
+                    "bytes": c.bytes,
+                    "max_bytes": c.max_bytes,
+                    "max_entries": c.max_entries,
+                }
+                for c in self.speech.stats().caches
+            }
+        if self.executor is not None:
+            ex = self.executor.stats()
+            out["executor"] = {
+                "workers": ex.workers,
+                "running": ex.running,
+                "queued": ex.queued,
+                "completed": ex.completed,
+                "failed": ex.failed,
+                "wait_seconds_total": round(ex.wait_seconds_total, 3),
+                "run_seconds_total": round(ex.run_seconds_total, 3),
+            }
+        return out
+
+    def _window(self, windows: dict[str, SampleWindow], key: str) -> SampleWindow:
+        found = windows.get(key)
+        if found is None:
+            found = windows[key] = SampleWindow(self.window)
+        return found
+
+
+def _latencies(windows: Mapping[str, SampleWindow]) -> dict[str, dict[str, float]]:
+    """Count, recent p50/p95/p99 and all-time max per key, in milliseconds."""
+    return {
+        key: {
+            "count": window.count,
+            "p50": round(window.percentile(50), 1),
+            "p95": round(window.percentile(95), 1),
+            "p99": round(window.percentile(99), 1),
+            "max": round(window.max, 1),
+        }
+        for key, window in sorted(windows.items())
+    }

@@ -6,16 +6,20 @@ cached at two levels: each segment's PCM (keyed by engine, voice, text and
 speed), so fixed phrases such as "Now repeat after me." are synthesised once
 whatever sentence they surround, and each whole reply's encoded audio (keyed
 by its segments and the output format), so a repeated reply costs a lookup.
+Behind the reply cache sits the optional disk ``AudioStore`` (memory, then disk,
+then synthesis), which survives restarts and gives each reply a content address.
 Translations are cached by source text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ustad.runtime.audio_store import AudioStore, StoredAudio
 from ustad.runtime.cache import CacheStats, LruCache, cache_key
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
 from ustad.settings import AudioFormat
@@ -35,6 +39,8 @@ from ustad.speech.types import (
     TranslationRequest,
     Translator,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,20 @@ class SpeechStats:
     executor: ExecutorStats
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """A cached translation result; ``None`` (no provider could translate) is cached too."""
+
+    translation: Translation | None
+
+    def size(self) -> int:
+        """Bytes of text held."""
+        if self.translation is None:
+            return 0
+        t = self.translation
+        return len(t.text.encode()) + len((t.source_text or "").encode())
+
+
 class SpeechService:
     """Decoding, recognition, translation and synthesis, never on the event loop."""
 
@@ -76,26 +96,31 @@ class SpeechService:
         output: AudioOutput,
         tts_cache_bytes: int,
         translation_cache_entries: int,
+        store: AudioStore | None = None,
+        concurrent: bool = True,
     ) -> None:
         self.executor = executor
+        self.store = store
         self.english_stt = english_stt
         self.multilingual_stt = multilingual_stt
         self.voices = dict(voices)
         self.translators = tuple(translators)
         self.normalizer = normalizer
         self.output = output
+        self.concurrent = concurrent
+        """Synthesise a reply's segments at the same time (off only in baseline mode)."""
         self.engine_calls: Counter[str] = Counter()
         # A quarter of the budget for segments, the rest for whole encoded replies.
         self.segment_cache: LruCache[Pcm] = LruCache(
             "tts_segments", size_of=lambda pcm: pcm.nbytes, max_bytes=tts_cache_bytes // 4
         )
-        self.audio_cache: LruCache[bytes] = LruCache(
-            "tts_audio", size_of=len, max_bytes=tts_cache_bytes - tts_cache_bytes // 4
+        self.audio_cache: LruCache[StoredAudio] = LruCache(
+            "tts_audio",
+            size_of=lambda audio: len(audio.data),
+            max_bytes=tts_cache_bytes - tts_cache_bytes // 4,
         )
-        self.translation_cache: LruCache[Translation] = LruCache(
-            "translation",
-            size_of=lambda t: len(t.text.encode()) + len((t.source_text or "").encode()),
-            max_entries=translation_cache_entries,
+        self.translation_cache: LruCache[_Answer] = LruCache(
+            "translation", size_of=_Answer.size, max_entries=translation_cache_entries
         )
 
     # --- input --------------------------------------------------------------
@@ -140,17 +165,18 @@ class SpeechService:
     async def translate(self, text: str, audio: Audio | None = None) -> Translation | None:
         """Urdu to English by the first provider that answers (cached by text)."""
         key = cache_key("translate", "ur", "en", text.strip())
-        cached = self.translation_cache.get(key)
-        if cached is not None:
-            return cached
         request = TranslationRequest(text=text, audio=audio)
-        for translator in self.translators:
-            self.engine_calls[f"translate_{translator.name}"] += 1
-            result = await translator.translate(request)
-            if result is not None and result.text.strip():
-                self.translation_cache.put(key, result)
-                return result
-        return None
+
+        async def ask_providers() -> _Answer:
+            for translator in self.translators:
+                self.engine_calls[f"translate_{translator.name}"] += 1
+                result = await translator.translate(request)
+                if result is not None and result.text.strip():
+                    return _Answer(result)
+            return _Answer(None)
+
+        # Learners saying the same sentence at once share one provider call.
+        return (await self.translation_cache.get_or_compute(key, ask_providers)).translation
 
     async def to_urdu_script(self, text: str) -> str:
         """The transcript in clean Urdu script."""
@@ -162,18 +188,66 @@ class SpeechService:
         self, spoken: SpokenText, *, fmt: AudioFormat | None = None, speed: float = 1.0
     ) -> bytes:
         """The reply's audio, each segment in its language's voice, encoded."""
+        return (await self.speak_stored(spoken, fmt=fmt, speed=speed)).data
+
+    async def speak_stored(
+        self, spoken: SpokenText, *, fmt: AudioFormat | None = None, speed: float = 1.0
+    ) -> StoredAudio:
+        """The reply's audio with its digest: memory cache, then disk store, then synthesis."""
         out_format = fmt or self.output.format
-        key = cache_key(
+        key = self._reply_key(spoken, out_format, speed)
+
+        async def load_or_render() -> StoredAudio:
+            if self.store is not None:
+                found = await self.store.get(key)
+                if found is not None:
+                    return found
+            audio = await self._render(
+                spoken.segments, out_format, speed, sequential=not self.concurrent
+            )
+            return await self._keep(key, audio)
+
+        return await self.audio_cache.get_or_compute(key, load_or_render)
+
+    async def prestore(
+        self, spoken: SpokenText, *, fmt: AudioFormat | None = None, speed: float = 1.0
+    ) -> bool:
+        """Put a reply in the disk store only (background pre-generation).
+
+        Returns False if it was there already. The memory cache is left alone so
+        that a thousand prompts nobody has asked for yet do not evict the hot
+        replies; segments are synthesised one after another so the job holds at
+        most one executor thread at a time.
+        """
+        if self.store is None:
+            raise RuntimeError("pre-generation to disk needs an audio store")
+        out_format = fmt or self.output.format
+        key = self._reply_key(spoken, out_format, speed)
+        if await self.store.contains(key):
+            return False
+        audio = await self._render(spoken.segments, out_format, speed, sequential=True)
+        await self.store.put(key, audio)
+        return True
+
+    def _reply_key(self, spoken: SpokenText, fmt: AudioFormat, speed: float) -> str:
+        return cache_key(
             "reply",
-            out_format,
-            self.output.bitrate(out_format),
+            fmt,
+            self.output.bitrate(fmt),
             self.output.sample_rate,
             speed,
             tuple(self._voice_id(s) for s in spoken.segments),
         )
-        return await self.audio_cache.get_or_compute(
-            key, lambda: self._render(spoken.segments, out_format, speed)
-        )
+
+    async def _keep(self, key: str, audio: StoredAudio) -> StoredAudio:
+        """Write fresh audio to the disk store; a disk failure only costs the URL."""
+        if self.store is None:
+            return audio
+        try:
+            return await self.store.put(key, audio)
+        except OSError:
+            log.exception("could not write reply audio to the store at %s", self.store.root)
+            return audio
 
     async def synthesize_segment(self, segment: Segment, *, speed: float = 1.0) -> Pcm:
         """One segment's PCM (cached by engine, voice, text and speed)."""
@@ -195,17 +269,29 @@ class SpeechService:
             fresh += self.audio_cache.stats().entries - before
         return fresh
 
-    async def _render(self, segments: Sequence[Segment], fmt: AudioFormat, speed: float) -> bytes:
-        parts = await asyncio.gather(*(self.synthesize_segment(s, speed=speed) for s in segments))
+    async def _render(
+        self,
+        segments: Sequence[Segment],
+        fmt: AudioFormat,
+        speed: float,
+        *,
+        sequential: bool = False,
+    ) -> StoredAudio:
+        if sequential:
+            parts = [await self.synthesize_segment(s, speed=speed) for s in segments]
+        else:
+            parts = await asyncio.gather(
+                *(self.synthesize_segment(s, speed=speed) for s in segments)
+            )
         self.engine_calls[f"encode_{fmt}"] += 1
         output = self.output
-        return await self.executor.run(
-            lambda: encode_audio(
-                concatenate(parts, sample_rate=output.sample_rate, gap_seconds=output.gap_seconds),
-                fmt,
-                bitrate=output.bitrate(fmt),
-            )
-        )
+
+        def encode() -> StoredAudio:
+            pcm = concatenate(parts, sample_rate=output.sample_rate, gap_seconds=output.gap_seconds)
+            # Hashed here, on the worker thread, so the event loop never hashes audio.
+            return StoredAudio.of(encode_audio(pcm, fmt, bitrate=output.bitrate(fmt)), fmt)
+
+        return await self.executor.run(encode)
 
     def _voice_id(self, segment: Segment) -> tuple[str, str, str]:
         voice = self.voices[segment.language]

@@ -45,6 +45,11 @@ class TurnPolicy:
     low_confidence: float = 0.35
     reconsider_below: float = 35.0
     """A repeat scoring under this is checked for being Urdu (a new sentence)."""
+    concurrent: bool = True
+    """Run independent stages (the two translations) at the same time."""
+    max_turns_in_flight: int = 0
+    """Utterances processed at once across all sessions; past it a turn is answered
+    "busy" at once instead of queueing without bound (0 = no limit)."""
 
 
 @dataclass
@@ -72,10 +77,34 @@ class TurnProcessor:
     def __init__(self, speech: SpeechService, policy: TurnPolicy) -> None:
         self.speech = speech
         self.policy = policy
+        self.in_flight = 0
+        """Turns being processed now (all sessions; only touched on the event loop)."""
+        self.busy_rejections = 0
 
     async def process(self, work: Work, target: Target | None, timer: TurnTimer) -> TurnOutcome:
-        """Decode, check for speech, then handle as the Urdu step or the English repeat."""
+        """Decode, check for speech, then handle as the Urdu step or the English repeat.
+
+        Past ``max_turns_in_flight`` the turn is refused straight away: a learner
+        told "busy, try again" can act; one waiting behind an unbounded queue cannot.
+        """
         kind = "urdu" if work.kind == "urdu" or target is None else "english"
+        limit = self.policy.max_turns_in_flight
+        if limit and self.in_flight >= limit:
+            self.busy_rejections += 1
+            return TurnOutcome(
+                InputRejected(ErrorCode.BUSY, f"{self.in_flight} turns in flight"),
+                kind,
+                error=ErrorCode.BUSY.value,
+            )
+        self.in_flight += 1
+        try:
+            return await self._process(work, target, kind, timer)
+        finally:
+            self.in_flight -= 1
+
+    async def _process(
+        self, work: Work, target: Target | None, kind: str, timer: TurnTimer
+    ) -> TurnOutcome:
         try:
             with timer.stage("decode"):
                 audio = await self.speech.decode(
@@ -139,9 +168,13 @@ class TurnProcessor:
             )
         with timer.stage("translate"):
             # The Urdu-script form and the English translation are independent.
-            urdu, translation = await asyncio.gather(
-                self.speech.to_urdu_script(text), self.speech.translate(text, audio)
-            )
+            if self.policy.concurrent:
+                urdu, translation = await asyncio.gather(
+                    self.speech.to_urdu_script(text), self.speech.translate(text, audio)
+                )
+            else:
+                urdu = await self.speech.to_urdu_script(text)
+                translation = await self.speech.translate(text, audio)
         if translation is None:
             return TurnOutcome(
                 InputRejected(ErrorCode.NO_VALID_AUDIO, "no translation"),

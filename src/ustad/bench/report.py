@@ -1,0 +1,394 @@
+"""Turning learner samples and server counters into results: JSON, tables, plots.
+
+Latency is what a learner waits: from sending a message to the last frame of its
+reply (the audio frame on speaking steps, the JSON frame otherwise); the time to the
+JSON frame is reported beside it. Percentiles interpolate linearly between order
+statistics (numpy's default), so p99 of a few dozen samples is close to the maximum,
+not a measured tail: the sample ``count`` is always reported with it.
+
+Server-side figures are differences of the server's own counters taken before and
+after the run (``GET /health``, and ``GET /v1/stats`` where the server has it), so
+work done at start-up (pre-generated replies) is not counted in the run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+
+from ustad.bench.learner import UTTERANCES, LearnerResult, MessageSample
+from ustad.bench.workload import Clip, Workload
+
+SCHEMA_VERSION: Final = 1
+"""Version of the results JSON layout."""
+PERCENTILES: Final = (50, 95, 99)
+TURN_NAMES: Final = {"urdu_utterance": "urdu", "english_utterance": "english"}
+"""Utterance kinds as turn names in the results."""
+RESULTS_FILE: Final = "results.json"
+DISTRIBUTION_PLOT: Final = "latency_distribution.png"
+SCALING_PLOT: Final = "p95_vs_learners.png"
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (0-100) with linear interpolation; NaN for no values."""
+    if not values:
+        return math.nan
+    if not 0 <= p <= 100:
+        raise ValueError(f"percentile must be within 0..100, got {p}")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p / 100.0
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def latency_summary(values: Sequence[float]) -> dict[str, float | int | None]:
+    """Count, mean, p50/p95/p99 and max in milliseconds (``None`` when empty)."""
+    if not values:
+        return {"count": 0, "mean": None, "p50": None, "p95": None, "p99": None, "max": None}
+    out: dict[str, float | int | None] = {
+        "count": len(values),
+        "mean": round(sum(values) / len(values), 1),
+    }
+    for p in PERCENTILES:
+        out[f"p{p}"] = round(percentile(values, p), 1)
+    out["max"] = round(max(values), 1)
+    return out
+
+
+# ------------------------------------------------------------------ server state
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """What the server said about itself at one moment."""
+
+    health: dict[str, Any]
+    stats: dict[str, Any] | None
+    """``/v1/stats`` if the server has it."""
+
+
+async def fetch_server_state(http_url: str) -> ServerState:
+    """``GET /health`` and, if present, ``GET /v1/stats``."""
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        health = await client.get(f"{http_url}/health")
+        health.raise_for_status()
+        stats: dict[str, Any] | None = None
+        try:
+            response = await client.get(f"{http_url}/v1/stats")
+            if response.status_code == 200:
+                stats = response.json()
+        except httpx.HTTPError:
+            stats = None
+    return ServerState(health.json(), stats)
+
+
+def _counter_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, int]:
+    keys = sorted(set(before) | set(after))
+    delta = {k: int(after.get(k, 0)) - int(before.get(k, 0)) for k in keys}
+    return {k: v for k, v in delta.items() if v}
+
+
+def engine_calls_delta(before: ServerState, after: ServerState) -> dict[str, int]:
+    """Engine calls by kind made during the run."""
+    return _counter_delta(
+        before.health.get("engine_calls", {}), after.health.get("engine_calls", {})
+    )
+
+
+def cache_delta(before: ServerState, after: ServerState) -> dict[str, dict[str, Any]]:
+    """Hits, misses and hit rate of each cache during the run, and its size after."""
+    source_before = (before.stats or before.health).get("caches", {})
+    source_after = (after.stats or after.health).get("caches", {})
+    out: dict[str, dict[str, Any]] = {}
+    for name, end in sorted(source_after.items()):
+        start = source_before.get(name, {})
+        hits = int(end.get("hits", 0)) - int(start.get("hits", 0))
+        misses = int(end.get("misses", 0)) - int(start.get("misses", 0))
+        row: dict[str, Any] = {
+            "hits": hits,
+            "misses": misses,
+            "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None,
+            "entries_after": end.get("entries"),
+            "bytes_after": end.get("bytes"),
+        }
+        if "coalesced" in end:
+            # Single-flight joins: requests that waited for an identical one in flight.
+            row["coalesced"] = int(end["coalesced"]) - int(start.get("coalesced", 0))
+        out[name] = row
+    return out
+
+
+def event_loop_lag(after: ServerState) -> dict[str, Any]:
+    """The server's event-loop lag (from ``/v1/stats``), or why it is unavailable."""
+    if after.stats is None:
+        return {"available": False, "reason": "the server has no /v1/stats"}
+    lag = after.stats.get("event_loop_lag_ms")
+    if not isinstance(lag, dict):
+        return {"available": False, "reason": "/v1/stats reports no event_loop_lag_ms"}
+    return {
+        "available": True,
+        "source": "/v1/stats event_loop_lag_ms (the server's recent window, ms)",
+        **lag,
+    }
+
+
+# ------------------------------------------------------------------ one run
+
+
+def _summaries(samples: Iterable[MessageSample]) -> dict[str, Any]:
+    rows = list(samples)
+    out: dict[str, Any] = {
+        "count": len(rows),
+        "latency_ms": latency_summary([s.total_ms for s in rows]),
+        "json_ms": latency_summary([s.json_ms for s in rows]),
+    }
+    audio = [s.audio_ms for s in rows if s.audio_ms is not None]
+    if audio:
+        out["audio_ms"] = latency_summary(audio)
+    server = [s.server_ms for s in rows if s.server_ms is not None]
+    if server:
+        out["server_ms"] = latency_summary(server)
+    return out
+
+
+def _grouped(samples: Iterable[MessageSample], key: str) -> dict[str, list[MessageSample]]:
+    groups: dict[str, list[MessageSample]] = defaultdict(list)
+    for sample in samples:
+        groups[str(getattr(sample, key))].append(sample)
+    return dict(sorted(groups.items()))
+
+
+def _urdu_by_clip(samples: Sequence[MessageSample], pool: Sequence[Clip]) -> dict[str, Any]:
+    """Per Urdu clip: how often said, how often understood (real vs synthetic)."""
+    sources = {clip.name: clip for clip in pool}
+    out: dict[str, Any] = {}
+    for name, rows in _grouped((s for s in samples if s.sent == "urdu_utterance"), "clip").items():
+        clip = sources.get(name)
+        out[name] = {
+            "synthetic": clip.synthetic if clip else None,
+            "said": len(rows),
+            "understood": sum(s.step == "you_said_audio" for s in rows),
+            "latency_ms_p50": latency_summary([s.total_ms for s in rows])["p50"],
+        }
+    return out
+
+
+def run_report(
+    learners: Sequence[LearnerResult],
+    wall_seconds: float,
+    *,
+    workload: Workload,
+    urdu_pool: Sequence[Clip],
+    before: ServerState,
+    after: ServerState,
+    server_process: Mapping[str, Any] | None,
+    client_cpu_seconds: float | None = None,
+) -> dict[str, Any]:
+    """Everything measured in one run (one configuration, one learner count)."""
+    samples = [s for learner in learners for s in learner.samples]
+    cycles = [c for learner in learners for c in learner.cycles]
+    outcomes = Counter(c.outcome for c in cycles)
+    completed = outcomes["passed"] + outcomes["skipped"]
+    turns = [s for s in samples if s.sent in UTTERANCES]
+    wall = max(wall_seconds, 1e-9)
+    return {
+        "learners": workload.learners,
+        "workload": workload.to_dict(),
+        "wall_seconds": round(wall_seconds, 3),
+        "throughput": {
+            "cycles_per_minute": round(60.0 * completed / wall, 2),
+            "turns_per_second": round(len(turns) / wall, 3),
+            "messages_per_second": round(len(samples) / wall, 3),
+        },
+        "cycles": {
+            "planned": workload.learners * workload.cycles,
+            "completed": completed,
+            "outcomes": dict(sorted(outcomes.items())),
+            "seconds": latency_summary([c.seconds * 1000.0 for c in cycles if c.seconds]),
+        },
+        "per_turn": {
+            TURN_NAMES[kind]: _summaries(rows) for kind, rows in _grouped(turns, "sent").items()
+        },
+        "per_ack": {
+            kind: _summaries(rows)
+            for kind, rows in _grouped(samples, "sent").items()
+            if kind not in UTTERANCES
+        },
+        "per_step": {step: _summaries(rows) for step, rows in _grouped(samples, "step").items()},
+        "urdu_clips": _urdu_by_clip(samples, urdu_pool),
+        "error_replies": dict(Counter(s.code for s in samples if s.code)),
+        "engine_calls": engine_calls_delta(before, after),
+        "caches": cache_delta(before, after),
+        "event_loop_lag_ms": event_loop_lag(after),
+        "server_process": dict(server_process)
+        if server_process
+        else {"available": False, "reason": "the server is not a local process the bench knows"},
+        "client_cpu_seconds": None if client_cpu_seconds is None else round(client_cpu_seconds, 2),
+        "errors": [f"learner {r.index}: {e}" for r in learners for e in r.errors],
+        "learner_results": [r.summary() for r in learners],
+        "samples": [_sample_row(s) for s in samples],
+    }
+
+
+def _sample_row(sample: MessageSample) -> dict[str, Any]:
+    row = asdict(sample)
+    for key in ("json_ms", "audio_ms", "server_ms"):
+        if row[key] is not None:
+            row[key] = round(row[key], 2)
+    return row
+
+
+# ------------------------------------------------------------------ whole bench
+
+
+def machine() -> dict[str, Any]:
+    """The machine the bench ran on (CPU model, cores, memory, OS, Python)."""
+    model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) * 1024
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_model": model,
+        "cores": os.cpu_count(),
+        "memory_bytes": memory,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def write_results(results: Mapping[str, Any], directory: Path) -> Path:
+    """Write ``results.json`` into ``directory`` (created if needed)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / RESULTS_FILE
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def _runs(results: Mapping[str, Any]) -> list[tuple[str, int, Mapping[str, Any]]]:
+    return [
+        (name, int(level), run)
+        for name, config in results["configs"].items()
+        for level, run in sorted(config["runs"].items(), key=lambda item: int(item[0]))
+    ]
+
+
+def write_plots(results: Mapping[str, Any], directory: Path) -> list[Path]:
+    """The latency distribution and p95-against-learners PNGs."""
+    import matplotlib
+
+    # No display on a server; Agg renders straight to PNG.
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    directory.mkdir(parents=True, exist_ok=True)
+    runs = _runs(results)
+    turns = ("urdu", "english")
+
+    figure, axes = plt.subplots(1, len(turns), figsize=(11, 4.2), squeeze=False)
+    for axis, turn in zip(axes[0], turns, strict=True):
+        kind = next(k for k, v in TURN_NAMES.items() if v == turn)
+        for name, level, run in runs:
+            values = sorted(
+                s["audio_ms"] if s["audio_ms"] is not None else s["json_ms"]
+                for s in run["samples"]
+                if s["sent"] == kind
+            )
+            if not values:
+                continue
+            # An empirical CDF that starts at 0 so a single sample still draws a step.
+            fractions = [0.0] + [(i + 1) / len(values) for i in range(len(values))]
+            axis.step(
+                [values[0] / 1000.0] + [v / 1000.0 for v in values],
+                fractions,
+                where="post",
+                label=f"{name}, {level} learners (n={len(values)})",
+            )
+        axis.set_title(f"{turn} turn: send to last reply frame")
+        axis.set_xlabel("latency (s)")
+        axis.set_ylabel("fraction of turns")
+        axis.set_ylim(0, 1.02)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    distribution = directory / DISTRIBUTION_PLOT
+    figure.savefig(distribution, dpi=110)
+    plt.close(figure)
+
+    figure, axis = plt.subplots(figsize=(6.5, 4.2))
+    for name in results["configs"]:
+        levels = [(level, run) for n, level, run in runs if n == name]
+        for turn in turns:
+            points = [
+                (level, run["per_turn"][turn]["latency_ms"]["p95"] / 1000.0)
+                for level, run in levels
+                if turn in run["per_turn"] and run["per_turn"][turn]["latency_ms"]["p95"]
+            ]
+            if points:
+                xs, ys = zip(*points, strict=True)
+                axis.plot(xs, ys, marker="o", label=f"{name}: {turn} turn")
+    axis.set_xticks(sorted({level for _, level, _ in runs}))
+    axis.set_ylim(bottom=0)
+    axis.set_xlabel("simulated learners")
+    axis.set_ylabel("p95 latency (s)")
+    axis.set_title("p95 turn latency against concurrent learners")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    scaling = directory / SCALING_PLOT
+    figure.savefig(scaling, dpi=110)
+    plt.close(figure)
+    return [distribution, scaling]
+
+
+def _ms(value: Any) -> str:
+    return "–" if value is None else f"{value / 1000.0:.2f}"
+
+
+def format_table(results: Mapping[str, Any]) -> str:
+    """A plain-text summary: one row per configuration, learner count and turn kind."""
+    header = (
+        f"{'config':<10} {'learners':>8} {'turn':<8} {'n':>4} {'p50 s':>7} {'p95 s':>7} "
+        f"{'p99 s':>7} {'cyc/min':>8} {'cpu %':>6} {'peak MiB':>9} {'lag p99':>8} "
+        f"{'other %':>7}"
+    )
+    lines = [header, "-" * len(header)]
+    for name, level, run in _runs(results):
+        process = run["server_process"]
+        cpu = f"{process['cpu_percent_mean']:.0f}" if process.get("available") else "–"
+        peak = f"{process['peak_rss_bytes'] / 2**20:.0f}" if process.get("available") else "–"
+        lag_info = run["event_loop_lag_ms"]
+        lag = f"{lag_info.get('p99', 0):.1f}" if lag_info.get("available") else "n/a"
+        # CPU used by other processes on the machine during the run: the noise figure.
+        other_cpu = run.get("machine_load", {}).get("other_cpu_percent")
+        other = "–" if other_cpu is None else f"{other_cpu:.0f}"
+        for turn, summary in run["per_turn"].items():
+            latency = summary["latency_ms"]
+            lines.append(
+                f"{name:<10} {level:>8} {turn:<8} {latency['count']:>4} {_ms(latency['p50']):>7} "
+                f"{_ms(latency['p95']):>7} {_ms(latency['p99']):>7} "
+                f"{run['throughput']['cycles_per_minute']:>8.1f} {cpu:>6} {peak:>9} {lag:>8} "
+                f"{other:>7}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,80 @@
+"""The speech layer's caching: translations and replies are computed once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
+from ustad.speech.types import Segment, SpokenText, Translation, TranslationRequest
+
+
+class SlowTranslator(FakeTranslator):
+    """Counts calls and answers only when released."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        super().__init__(table)
+        self.calls = 0
+        self.release = asyncio.Event()
+
+    async def translate(self, request: TranslationRequest) -> Translation | None:
+        self.calls += 1
+        await self.release.wait()
+        return await super().translate(request)
+
+
+@pytest.fixture
+async def parts() -> AsyncIterator[tuple[SpeechService, SlowTranslator, FakeSynthesizer]]:
+    translator = SlowTranslator({"سلام": "Hello."})
+    english = FakeSynthesizer("en")
+    executor = EngineExecutor(2)
+    speech = SpeechService(
+        executor=executor,
+        english_stt=FakeTranscriber(lambda a, lang, task: transcript_of("x")),
+        multilingual_stt=FakeTranscriber(lambda a, lang, task: transcript_of("x")),
+        voices={"en": english, "ur": FakeSynthesizer("ur")},
+        translators=[translator],
+        normalizer=translator,
+        output=AudioOutput(format="wav"),
+        tts_cache_bytes=1 << 20,
+        translation_cache_entries=10,
+    )
+    yield speech, translator, english
+    executor.shutdown()
+
+
+async def test_learners_saying_the_same_sentence_share_one_translation(
+    parts: tuple[SpeechService, SlowTranslator, FakeSynthesizer],
+) -> None:
+    speech, translator, _ = parts
+    tasks = [asyncio.create_task(speech.translate("سلام")) for _ in range(5)]
+    await asyncio.sleep(0)
+    translator.release.set()
+    results = await asyncio.gather(*tasks)
+    assert {r.text for r in results if r is not None} == {"Hello."}
+    assert translator.calls == 1
+    assert await speech.translate("سلام") == results[0] and translator.calls == 1
+    # "No translation" is an answer too: asked again, the provider is not called again.
+    assert await speech.translate("نامعلوم") is None
+    assert await speech.translate("نامعلوم") is None
+    assert translator.calls == 2
+    stats = speech.translation_cache.stats()
+    assert stats.coalesced == 4 and stats.hits == 2
+
+
+async def test_reply_segments_are_synthesised_once(
+    parts: tuple[SpeechService, SlowTranslator, FakeSynthesizer],
+) -> None:
+    speech, _, english = parts
+    first = SpokenText(
+        "Now repeat: Hello.", (Segment("en", "Now repeat:"), Segment("en", "Hello."))
+    )
+    second = SpokenText("Now repeat: Bye.", (Segment("en", "Now repeat:"), Segment("en", "Bye.")))
+    audio = await speech.speak(first)
+    assert await speech.speak(first) == audio
+    await speech.speak(second)
+    assert sorted(english.said) == ["Bye.", "Hello.", "Now repeat:"]

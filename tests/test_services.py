@@ -1,0 +1,47 @@
+"""What the lifespan builds, in each runtime mode, on the real engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from ustad.runtime.executor import InlineExecutor
+from ustad.services import build_services
+from ustad.settings import Settings
+
+pytestmark = pytest.mark.models
+
+
+def settings_for(tmp_path: Path, mode: str) -> Settings:
+    return Settings.model_validate(
+        {
+            "runtime": {"mode": mode},
+            "db": {"url": f"sqlite+aiosqlite:///{tmp_path / 'ustad.db'}"},
+            "stt": {"models_dir": str(REPO_ROOT / "var" / "models")},
+            "audio_store": {"dir": str(tmp_path / "audio"), "pregenerate_phrases": False},
+        }
+    ).effective()
+
+
+async def test_optimised_services(tmp_path: Path) -> None:
+    services = await build_services(settings_for(tmp_path, "optimised"))
+    try:
+        assert not isinstance(services.executor, InlineExecutor)
+        assert services.speech.audio_cache.enabled and services.speech.store is not None
+        assert services.speech.concurrent and services.processor.policy.concurrent
+    finally:
+        await services.close()
+
+
+async def test_baseline_services_are_the_naive_design(tmp_path: Path) -> None:
+    services = await build_services(settings_for(tmp_path, "baseline"))
+    try:
+        assert isinstance(services.executor, InlineExecutor)
+        speech = services.speech
+        assert not speech.audio_cache.enabled and not speech.segment_cache.enabled
+        assert not speech.translation_cache.enabled and speech.store is None
+        assert not speech.concurrent and not services.processor.policy.concurrent
+    finally:
+        await services.close()
