@@ -19,7 +19,6 @@ quickly. Nothing is written into the repository.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import random
 import sys
@@ -28,25 +27,18 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import jiwer
+from clip_wer import DATA, corpus_wer, load_index
 
-from ustad.assess.align import MatchKind, align, compare_words
-from ustad.assess.normalize import normalize_heard, normalize_target, normalize_word
+from ustad.assess.align import MatchKind, compare_words
+from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
 from ustad.assess.types import Assessment, WordStatus
 from ustad.speech.types import Transcript, Word
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA = REPO_ROOT.parent / "shared" / "data" / "speechocean762"
 SEED = 762
 MISMATCH_OFFSETS = (1, 7, 101)
 OVERLAP_SHARE = 0.4
-
-
-def load_index(limit: int | None) -> list[dict[str, str]]:
-    with (DATA / "index.tsv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    return rows[:limit] if limit else rows
 
 
 def transcribe_all(rows: list[dict[str, str]]) -> dict[str, Transcript]:
@@ -76,13 +68,6 @@ def _from_json(data: dict[str, Any]) -> dict[str, Transcript]:
         words = tuple(Word(**w) for w in value.pop("words"))
         found[key] = Transcript(**value, words=words)
     return found
-
-
-def resolved_hypothesis(target: str, transcript: Transcript) -> list[str]:
-    """Heard tokens with numbers read the way that best fits the target."""
-    tokens = normalize_heard([w.text for w in transcript.words] or transcript.text.split())
-    alignment = align([t.text for t in normalize_target(target).tokens], tokens)
-    return [token.text for token in alignment.heard]
 
 
 def swapped_target(words: list[str], rng: random.Random, pool: list[str]) -> tuple[str, int]:
@@ -125,14 +110,10 @@ def main() -> int:
         if args.cache is not None:
             args.cache.write_text(json.dumps(_to_json(transcripts)), encoding="utf-8")
 
-    references: list[str] = []
-    hypotheses: list[str] = []
     own_passed = 0
     all_correct: list[dict[str, str]] = []
     for row in rows:
         transcript = transcripts[row["utt_id"]]
-        references.append(" ".join(t.text for t in normalize_target(row["text"]).tokens))
-        hypotheses.append(" ".join(resolved_hypothesis(row["text"], transcript)))
         result = assess(row["text"], transcript)
         own_passed += result.passed
         if all(status is WordStatus.CORRECT for status in target_results(result)):
@@ -143,7 +124,7 @@ def main() -> int:
                 f"a{result.scores.accuracy:5.1f} c{result.scores.completeness:5.1f} "
                 f"f{result.scores.fluency:5.1f} | {row['text']} | {transcript.text}"
             )
-    wer = jiwer.wer(references, [h if h else "<empty>" for h in hypotheses])
+    wer = corpus_wer([(row["text"], transcripts[row["utt_id"]]) for row in rows])
 
     mismatched = 0
     mismatched_passed: list[tuple[str, str]] = []

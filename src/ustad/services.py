@@ -93,6 +93,7 @@ def build_speech(
             beam_size=stt.beam_size,
             num_workers=settings.runtime.executor_workers,
             name=f"whisper:{label}",
+            short_clip_window=stt.short_clip_window,
         )
 
     english = whisper(english_whisper_dir(stt.english_model), stt.english_model, "tiny.en")

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Sequence
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +18,8 @@ from faster_whisper import WhisperModel
 
 from ustad.speech.model_paths import validate_whisper_dir
 from ustad.speech.types import SAMPLE_RATE, Audio, Task, Transcript, Word
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TEMPERATURES: tuple[float, ...] = (0.0, 0.4, 0.8)
 """Greedy first; sampled retries only when a window fails Whisper's own checks.
@@ -46,6 +54,94 @@ _MAX_NEW_TOKENS = 440
 _LOG_PROB_RETRY = -1.0
 """Whisper's default: a window whose mean token log-prob is lower is decoded again."""
 
+SHORT_WINDOW_LOG_PROB_RETRY = -1.15
+"""Mean token log-prob below which a short-window result is decoded again in full.
+
+Log-probs run lower in a short window (tiny.en, 300 speechocean762 clips, greedy:
+median -0.74 against -0.67). At Whisper's -1.0 the short window rejected 68 clips
+where the full window retries 43; -1.15 rejects 44, the same share. Every rejection
+costs a second, full decode, and those make most of the mean time per clip; replaying
+the same decodes offline, the WER at -1.15 was 0.2 point above that at -1.0.
+"""
+
+SHORT_CLIP_MAX_SECONDS = 8.0
+"""Longest clip the short-window path takes; longer ones always get the 30 s window.
+
+Learner utterances are a sentence long (speechocean762: median 3.6 s, 90 % under
+5.8 s). The longer the clip, the less a window of clip + margin saves and, measured
+there, the likelier it is rejected: over 8 s, 11 of 16 clips went on to the full
+window, so the short attempt cost more than it saved (0.9-1.0x).
+"""
+SHORT_WINDOW_MIN_SECONDS = 10
+"""Shortest encoder window, in seconds.
+
+Whisper was trained on 30 s windows only. Measured with tiny.en on the 300
+speechocean762 clips, greedy, before any fallback: a window of the clip rounded up
+plus 1 s (at least 3 s) gave WER 56 % against 37 % for the full window, with
+sentences said twice and digit loops; clip + 2 s, at least 6 s: 48 %; clip + 3 s,
+at least 10 s: 36 %. A 10 s window still encodes 6.8 times faster than 30 s
+(tiny.en; base 6.5), and the decoder's cross-attention reads a third as many positions.
+"""
+SHORT_WINDOW_MARGIN_SECONDS = 3
+"""Silence kept after the clip in the window, so Whisper sees where the speech ends."""
+
+MAX_WORDS_PER_SECOND = 4.5
+"""More words than this per second of clip (plus ``_SHORT_WINDOW_WORDS``) is invented text.
+
+None of the 300 speechocean762 full-window transcripts exceeds 3.5 words/s (their
+clips include the silence around the sentence); the loops a short window produced
+ran at 5-13.
+"""
+_SHORT_WINDOW_WORDS = 2  # so that "Thank you very much." in one second still passes
+
+_FULL_WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames: what Whisper's encoder is built for
+_FRAMES_PER_SECOND = 100
+_WORD_CHARACTERS = re.compile(r"[^\w']+")
+
+
+class _WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whisper is untyped
+    """faster-whisper's model whose encoder can be limited to the first frames.
+
+    faster-whisper 1.2 always pads the mel features to 3000 frames before encoding,
+    whatever its ``chunk_length`` (which only moves where windows are cut, by
+    changing the shared feature extractor, so it is not even safe across threads).
+    CTranslate2 4.8 encodes any width up to 3000 frames (and refuses more), so
+    cutting the padded features here is the one place a shorter window can be fed
+    through faster-whisper's unchanged decoding and word alignment.
+
+    The width is set per calling thread: several executor threads share the model.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._window = threading.local()
+
+    @contextmanager
+    def window(self, frames: int | None) -> Iterator[None]:
+        """Encode at most ``frames`` mel frames in this thread (``None``: the full 30 s)."""
+        self._window.frames = frames
+        try:
+            yield
+        finally:
+            self._window.frames = None
+
+    def encode(self, features: Any) -> Any:
+        frames: int | None = getattr(self._window, "frames", None)
+        # Every window faster-whisper encodes, including a second one from the last
+        # word's end, starts inside the clip, and the clip ends before ``frames``:
+        # only zero padding is cut.
+        if frames is not None and features.shape[-1] > frames:
+            features = features[..., :frames]
+        return super().encode(features)
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    transcript: Transcript
+    segments: tuple[Any, ...]
+    """Every segment faster-whisper returned, repetition loops included."""
+    tokens: int
+
 
 class WhisperTranscriber:
     """A faster-whisper model loaded once, used for many blocking calls.
@@ -54,6 +150,15 @@ class WhisperTranscriber:
     thread-safe and run up to ``num_workers`` calls in parallel (its ``inter_threads``),
     each using ``cpu_threads`` cores; further calls wait in CTranslate2's queue. Every
     worker holds its own copy of the weights, so memory grows with ``num_workers``.
+
+    With ``short_clip_window``, transcriptions of clips up to ``SHORT_CLIP_MAX_SECONDS``
+    in a known language (given, or an English-only model) are first decoded greedily
+    in a window of the clip plus a margin (at least ``SHORT_WINDOW_MIN_SECONDS``)
+    instead of Whisper's 30 s, and decoded again in the full window, as without the
+    option, when that result is in doubt: a repetition, no text, the token budget
+    used up, more words than the clip could hold, or a mean log-prob below
+    ``SHORT_WINDOW_LOG_PROB_RETRY``. Language identification and translation always
+    use the full window. See ``docs/measurements.md`` for what it saves and costs.
     """
 
     def __init__(
@@ -66,6 +171,7 @@ class WhisperTranscriber:
         beam_size: int = 1,
         num_workers: int = 1,
         temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
+        short_clip_window: bool = False,
     ) -> None:
         if beam_size < 1:
             raise ValueError(f"beam_size must be at least 1, got {beam_size}")
@@ -74,9 +180,10 @@ class WhisperTranscriber:
         if not temperatures:
             raise ValueError("temperatures must not be empty")
         self.name = name
+        self.short_clip_window = short_clip_window
         self._beam_size = beam_size
         self._temperatures = tuple(temperatures)
-        self._model = WhisperModel(
+        self._model = _WindowedWhisperModel(
             # Validated first: faster-whisper treats a missing dir as a hub model name.
             str(validate_whisper_dir(model_dir)),
             device="cpu",
@@ -120,48 +227,44 @@ class WhisperTranscriber:
             return Transcript(
                 text="", language=language or "en", language_probability=0.0, duration=0.0
             )
-        segments_iter, info = self._model.transcribe(
+        # Language identification stays in the full window (see ``detect_language``),
+        # and so do translations: in a short window base went on translating past the
+        # end of a 2.6 s Urdu clip ("The world's most beautiful place is the most
+        # beautiful place in the world.") where the full window stops at "The world's
+        # most beautiful"; translations are rare (after the phrase bank) and cached.
+        detects = language is None and self.multilingual
+        short_path = task == "transcribe" and not detects
+        frames = self._short_window_frames(audio.duration) if short_path else None
+        if frames is not None:
+            short = self._decode(
+                samples,
+                audio.duration,
+                language=language,
+                task=task,
+                word_timestamps=word_timestamps,
+                window_frames=frames,
+            )
+            doubt = _short_window_doubt(short, audio.duration)
+            if doubt is None:
+                return short.transcript
+            log.debug("%s: short window rejected (%s); decoding the full window", self.name, doubt)
+        return self._decode(
             samples,
+            audio.duration,
             language=language,
             task=task,
-            beam_size=self._beam_size,
-            temperature=list(self._temperatures),
-            # The runtime has already found speech in the utterance; Silero VAD again
-            # would only cost time and could clip quiet word edges.
-            vad_filter=False,
-            # Utterances are one window long; conditioning only helps long-form audio
-            # and is the usual source of repetition loops.
-            condition_on_previous_text=False,
-            # Segment timestamps are only needed with word timings: faster-whisper then
-            # moves to the last word's end and, without a closing timestamp token,
-            # decodes the trailing silence again (measured: an extra "Thank you." and
-            # twice the time). Plain text skips them and decodes fewer tokens.
-            without_timestamps=not word_timestamps,
             word_timestamps=word_timestamps,
-            # Whisper's speech translations score below the -1 log-prob retry threshold
-            # almost always, so retrying on it re-decoded nearly every utterance
-            # (measured 2.5 s instead of 1.2 s on a 5.5 s clip) for no better English;
-            # translations are retried only for repetition loops (compression ratio).
-            log_prob_threshold=None if task == "translate" else _LOG_PROB_RETRY,
-            max_new_tokens=_token_budget(audio.duration),
-        )
-        # The segments are a lazy generator: decoding happens here, inside the call.
-        decoded = list(segments_iter)
-        segments = [s for s in decoded if not _is_repetition(s)]
-        return Transcript(
-            text="".join(s.text for s in segments).strip(),
-            language=info.language if self.multilingual else "en",
-            language_probability=float(info.language_probability) if self.multilingual else 1.0,
-            duration=audio.duration,
-            words=tuple(_words(segments)) if word_timestamps else (),
-            no_speech_probability=_no_speech_probability(decoded),
-            avg_logprob=_weighted_avg_logprob(segments),
-        )
+            window_frames=None,
+        ).transcript
 
     def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
         """Most likely language, its probability and the five most likely (multilingual only).
 
-        Uses the first 30 s of the utterance.
+        Uses the first 30 s of the utterance, always in the full window, whatever
+        ``short_clip_window`` says: measured with base on the 300 speechocean762 clips,
+        a 10 s window cut the clips identified as English with probability >= 0.5 from
+        193 to 143 (mean English probability 0.59 to 0.49), which would send English
+        said at the Urdu step down the Urdu path.
         """
         if not self.multilingual:
             raise ValueError(f"{self.name} is an English-only model; it cannot identify languages")
@@ -171,6 +274,69 @@ class WhisperTranscriber:
         language, probability, ranked = self._model.detect_language(audio=samples)
         top = {str(code): float(p) for code, p in ranked[:5]}
         return str(language), float(probability), top
+
+    def _short_window_frames(self, seconds: float) -> int | None:
+        """Encoder width for a clip on the short path, or None for the full window."""
+        if not self.short_clip_window or seconds > SHORT_CLIP_MAX_SECONDS:
+            return None
+        window = max(SHORT_WINDOW_MIN_SECONDS, math.ceil(seconds) + SHORT_WINDOW_MARGIN_SECONDS)
+        return min(_FULL_WINDOW_FRAMES, window * _FRAMES_PER_SECOND)
+
+    def _decode(
+        self,
+        samples: np.ndarray[Any, np.dtype[np.float32]],
+        duration: float,
+        *,
+        language: str | None,
+        task: Task,
+        word_timestamps: bool,
+        window_frames: int | None,
+    ) -> _Decoded:
+        short = window_frames is not None
+        with self._model.window(window_frames):
+            segments_iter, info = self._model.transcribe(
+                samples,
+                language=language,
+                task=task,
+                beam_size=self._beam_size,
+                # The short window only ever decodes greedily: a window failing Whisper's
+                # checks goes to the full window, whose sampled retries read better
+                # (sampled retries in a short window gave the worst transcripts).
+                temperature=[self._temperatures[0]] if short else list(self._temperatures),
+                # The runtime has already found speech in the utterance; Silero VAD again
+                # would only cost time and could clip quiet word edges.
+                vad_filter=False,
+                # Utterances are one window long; conditioning only helps long-form audio
+                # and is the usual source of repetition loops.
+                condition_on_previous_text=False,
+                # Segment timestamps are only needed with word timings: faster-whisper
+                # then moves to the last word's end and, without a closing timestamp
+                # token, decodes the trailing silence again (measured: an extra "Thank
+                # you." and twice the time). Plain text skips them and decodes fewer
+                # tokens.
+                without_timestamps=not word_timestamps,
+                word_timestamps=word_timestamps,
+                # Whisper's speech translations score below the -1 log-prob retry
+                # threshold almost always, so retrying on it re-decoded nearly every
+                # utterance (measured 2.5 s instead of 1.2 s on a 5.5 s clip) for no
+                # better English; translations are retried only for repetition loops.
+                log_prob_threshold=None if task == "translate" else _LOG_PROB_RETRY,
+                max_new_tokens=_token_budget(duration),
+            )
+            # The segments are a lazy generator: decoding happens here, inside the call
+            # (and inside the window, which is per thread).
+            decoded = tuple(segments_iter)
+        segments = [s for s in decoded if not _is_repetition(s)]
+        transcript = Transcript(
+            text="".join(s.text for s in segments).strip(),
+            language=info.language if self.multilingual else "en",
+            language_probability=float(info.language_probability) if self.multilingual else 1.0,
+            duration=duration,
+            words=tuple(_words(segments)) if word_timestamps else (),
+            no_speech_probability=_no_speech_probability(decoded),
+            avg_logprob=_weighted_avg_logprob(segments),
+        )
+        return _Decoded(transcript, decoded, sum(_text_tokens(s) for s in decoded))
 
     def _check_request(self, language: str | None, task: str) -> None:
         if task not in ("transcribe", "translate"):
@@ -182,6 +348,67 @@ class WhisperTranscriber:
                 raise ValueError(f"{self.name} is an English-only model; got language {language!r}")
         elif language is not None and language not in self._languages:
             raise ValueError(f"Whisper does not know the language code {language!r}")
+
+
+def _short_window_doubt(decoded: _Decoded, duration: float) -> str | None:
+    """Why a short-window transcription should be decoded again in the full window, if so.
+
+    Each check is a failure seen in short windows (tiny.en, speechocean762): the
+    sentence said twice as two segments, "1, 5, 3, 1, 5, 3, ..." loops, text invented
+    past the end of the speech, and misheard clips with low log-probs (which the full
+    window would decode again at higher temperatures).
+    """
+    segments = decoded.segments
+    if any(_is_repetition(s) for s in segments):
+        return "compression ratio"
+    if not decoded.transcript.text:
+        # Whisper skipped the window as silence; the runtime only transcribes what its
+        # VAD calls speech, so this is more likely the short window failing.
+        return "no text"
+    texts = [_plain_words(s.text) for s in segments]
+    if any(a and a == b for a, b in pairwise(texts)):
+        return "segment repeated"
+    if repeats_itself([word for text in texts for word in text]):
+        return "words repeated"
+    # A decode that ran to the budget is a loop the checks above missed (faster-whisper
+    # drops an unfinished last segment, so part of such a loop may not be counted).
+    if decoded.tokens >= _token_budget(duration):
+        return "token budget"
+    words = len(decoded.transcript.text.split())
+    if words > _SHORT_WINDOW_WORDS + MAX_WORDS_PER_SECOND * duration:
+        return "too many words"
+    if any(float(s.avg_logprob) < SHORT_WINDOW_LOG_PROB_RETRY for s in segments):
+        return "low log-prob"
+    return None
+
+
+def repeats_itself(words: Sequence[str]) -> bool:
+    """True when a run of words comes again straight after itself.
+
+    One or two words must come three times in a row ("very very very", "go to go to
+    go to"), since a word said twice is ordinary speech (and learners stammer);
+    three or more words twice in a row ("so Mary went on to study so Mary went on to
+    study") are the sentence said again, which a short window invents.
+    """
+    count = len(words)
+    for size in range(1, count // 2 + 1):
+        times = 3 if size <= 2 else 2
+        for start in range(count - size * times + 1):
+            run = words[start : start + size]
+            if all(
+                words[start + k * size : start + (k + 1) * size] == run for k in range(1, times)
+            ):
+                return True
+    return False
+
+
+def _plain_words(text: str) -> list[str]:
+    return [w for w in _WORD_CHARACTERS.sub(" ", text.lower()).split() if w]
+
+
+def _text_tokens(segment: Any) -> int:
+    # Segment tokens include timestamp tokens, which count against the budget too.
+    return len(segment.tokens)
 
 
 def _samples(audio: Audio) -> np.ndarray[Any, np.dtype[np.float32]]:
