@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -51,29 +52,36 @@ class EngineExecutor:
         """Run ``fn`` on a worker thread and return its result (or raise its error)."""
         loop = asyncio.get_running_loop()
         submitted = time.perf_counter()
-        self._queued += 1
         started: list[float] = []
 
         def call() -> T:
             started.append(time.perf_counter())
             return fn()
 
+        with self._counted():
+            try:
+                return await loop.run_in_executor(self._pool, call)
+            finally:
+                if started:
+                    self._wait_total += started[0] - submitted
+                    self._run_total += time.perf_counter() - started[0]
+
+    @contextmanager
+    def _counted(self) -> Iterator[None]:
+        """Count one call as queued until it ends, then as completed or failed.
+
+        Counters are only touched on the event loop thread, so no lock is needed.
+        """
+        self._queued += 1
         try:
-            future = loop.run_in_executor(self._pool, call)
-            result = await future
+            yield
         except BaseException:
             self._failed += 1
             raise
         else:
             self._completed += 1
-            return result
         finally:
-            # Counters are only touched on the event loop thread, so no lock is needed.
             self._queued -= 1
-            done = time.perf_counter()
-            if started:
-                self._wait_total += started[0] - submitted
-                self._run_total += done - started[0]
 
     @property
     def queued(self) -> int:
@@ -108,15 +116,8 @@ class InlineExecutor(EngineExecutor):
     async def run(self, fn: Callable[[], T]) -> T:
         """Call ``fn`` in place, blocking the loop, and count it."""
         started = time.perf_counter()
-        self._queued += 1
-        try:
-            result = fn()
-        except BaseException:
-            self._failed += 1
-            raise
-        else:
-            self._completed += 1
-            return result
-        finally:
-            self._queued -= 1
-            self._run_total += time.perf_counter() - started
+        with self._counted():
+            try:
+                return fn()
+            finally:
+                self._run_total += time.perf_counter() - started
