@@ -50,3 +50,4 @@ def test_baseline_mode_turns_every_optimisation_off() -> None:
     assert baseline.runtime.pregenerate is False
     assert baseline.audio_store.enabled is False
     assert baseline.audio_store.pregenerate_phrases is False
+    assert baseline.stt.short_clip_window is False

@@ -119,8 +119,8 @@ class RuntimeSettings(_Group):
 
     mode: Literal["optimised", "baseline"] = "optimised"
     """``baseline`` reproduces the naive design ustad is measured against: stages strictly
-    sequential, no caches, no pre-generation, no disk store, engine calls blocking the
-    event loop. For benchmarks only."""
+    sequential, no caches, no pre-generation, no disk store, Whisper's full 30 s window,
+    engine calls blocking the event loop. For benchmarks only."""
     executor_workers: int = Field(default=2, ge=1, le=64)
     """Threads that run blocking engine calls (never the event loop)."""
     tts_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
@@ -195,6 +195,7 @@ class Settings(BaseSettings):
             return self
         return self.model_copy(
             update={
+                "stt": self.stt.model_copy(update={"short_clip_window": False}),
                 "runtime": self.runtime.model_copy(
                     update={
                         "tts_cache_bytes": 0,
