@@ -223,18 +223,20 @@ def _wav_seconds(data: bytes) -> float:
         return float(reader.getnframes()) / float(reader.getframerate())
 
 
-def real_urdu_clips(data_dir: Path) -> list[Clip]:
-    """The Common Voice Urdu recordings, in index order."""
-    root = data_dir / "urdu"
+def _indexed_clips(root: Path, name_column: str, source: ClipSource) -> list[Clip]:
+    """The WAV recordings listed in ``root/index.tsv``, in index order."""
     clips = []
     for row in _read_index(root / "index.tsv"):
         data = (root / row["file"]).read_bytes()
-        clips.append(
-            Clip(row["file"], data, "wav", "common_voice", row["text"], _wav_seconds(data))
-        )
+        clips.append(Clip(row[name_column], data, "wav", source, row["text"], _wav_seconds(data)))
     if not clips:
-        raise FileNotFoundError(f"no Urdu clips listed in {root / 'index.tsv'}")
+        raise FileNotFoundError(f"no clips listed in {root / 'index.tsv'}")
     return clips
+
+
+def real_urdu_clips(data_dir: Path) -> list[Clip]:
+    """The Common Voice Urdu recordings, in index order."""
+    return _indexed_clips(data_dir / "urdu", "file", "common_voice")
 
 
 def synthetic_urdu_clips(count: int, seed: int) -> list[Clip]:
@@ -278,16 +280,7 @@ def urdu_pool(data_dir: Path, *, synthetic: int, seed: int) -> list[Clip]:
 
 def learner_pool(data_dir: Path) -> list[Clip]:
     """The speechocean762 learner recordings, in index order."""
-    root = data_dir / "speechocean762"
-    clips = []
-    for row in _read_index(root / "index.tsv"):
-        data = (root / row["file"]).read_bytes()
-        clips.append(
-            Clip(row["utt_id"], data, "wav", "speechocean762", row["text"], _wav_seconds(data))
-        )
-    if not clips:
-        raise FileNotFoundError(f"no learner clips listed in {root / 'index.tsv'}")
-    return clips
+    return _indexed_clips(data_dir / "speechocean762", "utt_id", "speechocean762")
 
 
 def describe_pools(urdu: Sequence[Clip], learner: Sequence[Clip], zipf: float) -> dict[str, Any]:
