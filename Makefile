@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format services clean
+.PHONY: install run test lint format services browser bench-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ run: install  ## serve on 127.0.0.1:8000 with the embedded defaults
 services:  ## make sure PostgreSQL (used by the store tests) is answering
 	bash scripts/test-services.sh
 
+browser:  ## Debian's chromium and Urdu fonts for the web client's browser test
+	bash scripts/install-browser.sh
+
 lint: install  ## ruff and mypy --strict
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
@@ -31,7 +34,7 @@ format: install
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-test: install services lint  ## the whole suite
+test: install services browser lint  ## the whole suite
 	$(BIN)/pytest
 
 clean:

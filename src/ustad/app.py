@@ -13,6 +13,7 @@ from ustad import __version__
 from ustad.api.audio_files import router as audio_files_router
 from ustad.api.learn_socket import router as learn_router
 from ustad.api.observability import router as observability_router
+from ustad.api.progress import router as progress_router
 from ustad.api.rest import ApiError
 from ustad.api.rest import router as rest_router
 from ustad.logs import configure_logging
@@ -20,6 +21,7 @@ from ustad.runtime.pregeneration import start_phrase_pregeneration
 from ustad.services import Services, build_services
 from ustad.settings import Settings
 from ustad.tutor.texts import fixed_replies, fixed_segments
+from ustad.web.site import mount_web
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ def create_app(
     app = FastAPI(title="ustad", version=__version__, lifespan=lifespan)
     app.include_router(rest_router)
     app.include_router(audio_files_router)
+    app.include_router(progress_router)
 
     async def api_error(_: Request, error: Exception) -> Response:
         assert isinstance(error, ApiError)
@@ -66,6 +69,7 @@ def create_app(
     app.add_exception_handler(ApiError, api_error)
     app.include_router(learn_router)
     app.include_router(observability_router)
+    mount_web(app)
     return app
 
 
