@@ -37,5 +37,9 @@ format: install
 test: install services browser lint  ## the whole suite
 	$(BIN)/pytest
 
+bench-peers: install  ## ustad's speech endpoints against wyoming-faster-whisper and wyoming-piper (ARGS=--quick)
+	bash scripts/install-peers.sh
+	$(BIN)/python benchmarks/peers.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
