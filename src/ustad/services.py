@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ustad.runtime.audio_store import store_from_settings
+from ustad.runtime.cache import CacheStats
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.stt_batcher import SttBatcher
 from ustad.settings import Settings
 from ustad.speech.espeak_tts import EspeakSynthesizer
 from ustad.speech.model_paths import (
@@ -21,7 +24,8 @@ from ustad.speech.model_paths import (
 from ustad.speech.piper_tts import PiperSynthesizer
 from ustad.speech.speech_translator import WhisperSpeechTranslator
 from ustad.speech.translation_memory import TranslationMemory
-from ustad.speech.types import Language, Synthesizer, Translator
+from ustad.speech.types import Language, Synthesizer, Transcriber, Translator
+from ustad.speech.whisper_batch import WhisperBatchTranscriber
 from ustad.speech.whisper_stt import WhisperTranscriber
 from ustad.store.database import Database
 from ustad.store.repository import Repository
@@ -62,6 +66,23 @@ def turn_policy(settings: Settings) -> TurnPolicy:
         low_confidence=settings.assessment.low_confidence,
         max_turns_in_flight=settings.runtime.max_turns_in_flight,
         concurrent=settings.runtime.mode == "optimised",
+        quick_language_id=settings.stt.short_clip_window,
+    )
+
+
+def encoding_stats(transcriber: WhisperTranscriber) -> CacheStats:
+    """The transcriber's encoder-output memo as a cache snapshot (for /metrics and stats)."""
+    memo = transcriber.encodings
+    return CacheStats(
+        name="whisper_encodings",
+        hits=memo.hits,
+        misses=memo.misses,
+        coalesced=0,
+        evictions=memo.evictions,
+        entries=len(memo),
+        bytes=memo.bytes,
+        max_bytes=None,
+        max_entries=memo.capacity,
     )
 
 
@@ -84,7 +105,9 @@ def build_speech(
     stt = settings.stt
     started = time.perf_counter()
 
-    def whisper(model_dir: Path, setting: str, packaged_name: str) -> WhisperTranscriber:
+    def whisper(
+        model_dir: Path, setting: str, packaged_name: str, encodings_kept: int = 0
+    ) -> WhisperTranscriber:
         label = packaged_name if setting == "packaged" else model_dir.name
         return WhisperTranscriber(
             model_dir,
@@ -94,6 +117,7 @@ def build_speech(
             num_workers=settings.runtime.executor_workers,
             name=f"whisper:{label}",
             short_clip_window=stt.short_clip_window,
+            encodings_kept=encodings_kept,
         )
 
     english = whisper(english_whisper_dir(stt.english_model), stt.english_model, "tiny.en")
@@ -101,6 +125,8 @@ def build_speech(
         multilingual_whisper_dir(stt.multilingual_model, stt.models_dir),
         stt.multilingual_model,
         "base",
+        # Only the multilingual model is asked several things of one utterance.
+        encodings_kept=stt.encodings_kept,
     )
     memory = TranslationMemory(phrases, threshold=settings.translation.match_threshold)
     translators: list[Translator] = [memory]
@@ -110,11 +136,20 @@ def build_speech(
         "en": PiperSynthesizer(piper_voice_path(settings.tts.english_voice), threads=1),
         "ur": EspeakSynthesizer(voice=settings.tts.urdu_voice),
     }
+    english_stt: Transcriber = english
+    multilingual_stt: Transcriber = multilingual
+    batcher = None
+    if stt.batch_max_size > 1:
+        english_stt = WhisperBatchTranscriber(english)
+        multilingual_stt = WhisperBatchTranscriber(multilingual)
+        batcher = SttBatcher(
+            executor, max_batch_size=stt.batch_max_size, max_wait=stt.batch_max_wait_ms / 1000
+        )
     log.info("speech engines loaded in %.1f s", time.perf_counter() - started)
     return SpeechService(
         executor=executor,
-        english_stt=english,
-        multilingual_stt=multilingual,
+        english_stt=english_stt,
+        multilingual_stt=multilingual_stt,
         voices=voices,
         translators=translators,
         normalizer=memory,
@@ -123,6 +158,8 @@ def build_speech(
         translation_cache_entries=settings.runtime.translation_cache_entries,
         store=store_from_settings(settings.audio_store, executor),
         concurrent=settings.runtime.mode == "optimised",
+        engine_caches=(partial(encoding_stats, multilingual),),
+        batcher=batcher,
     )
 
 

@@ -68,6 +68,20 @@ class SttSettings(_Group):
     least 10 s) instead of Whisper's 30 s, redoing it in the full window when the
     result looks wrong (median clip 2.2x faster, mean 1.5x, WER within a point; see
     docs/measurements.md)."""
+    encodings_kept: int = Field(default=8, ge=0, le=256)
+    """Recent Whisper encoder outputs each model keeps (0 = none), so that a language
+    check, a transcription and a speech translation of one utterance in the same window
+    encode it once (about 0.75 s saved per reuse with base; up to 3 MiB each)."""
+    batch_max_size: int = Field(default=1, ge=1, le=32)
+    """Most utterances decoded in one batched Whisper call across sessions (1 = off).
+    Off by default, as measured on 2 CPU cores (docs/BENCHMARKS.md): bursts of 8
+    learner clips on tiny.en ran at 3.2 clips/s in batches of 4 against 2.8-3.3 as
+    concurrent single calls, with a fifth of them decoded again singly; only Whisper
+    base on Urdu gained (4.5 against 2.8 clips/s); and under ``ustad bench`` at 8
+    learners requests seldom coincided (mean batch 1.1) and throughput did not change."""
+    batch_max_wait_ms: float = Field(default=20.0, ge=0.0, le=1000.0)
+    """How long the first utterance of a batch waits for others when batching is on
+    (a batch that does not fill always waits this long)."""
     urdu_languages: list[str] = ["ur", "hi"]
     """Detected languages that count as Urdu (Whisper often hears spoken Urdu as Hindi)."""
     english_detect_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -195,7 +209,9 @@ class Settings(BaseSettings):
             return self
         return self.model_copy(
             update={
-                "stt": self.stt.model_copy(update={"short_clip_window": False}),
+                "stt": self.stt.model_copy(
+                    update={"short_clip_window": False, "encodings_kept": 0, "batch_max_size": 1}
+                ),
                 "runtime": self.runtime.model_copy(
                     update={
                         "tts_cache_bytes": 0,

@@ -138,7 +138,9 @@ def fake_services_factory(script: Script) -> Any:
         return transcript_of(script.urdu, language="ur", duration=audio.duration)
 
     class Multilingual(FakeTranscriber):
-        def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
+        def detect_language(
+            self, audio: Audio, *, short_window: bool = False
+        ) -> tuple[str, float, dict[str, float]]:
             lang, prob = script.language
             return lang, prob, {lang: prob}
 

@@ -56,3 +56,27 @@ def test_compare_configs_set_the_mode() -> None:
     assert baseline.env["USTAD_RUNTIME__MODE"] == "baseline"
     assert "USTAD_RUNTIME__MODE" not in optimised.env
     assert optimised.env["USTAD_LOG_LEVEL"] == "WARNING"
+
+
+def test_overhead_and_engine_shares() -> None:
+    # Engine 1800 of a 1830 ms turn (server: 10 ms queue, 12 ms own time).
+    timed = sample(
+        "urdu_utterance",
+        1830,
+        {"stt": 1500, "engine": 1800, "queue": 10, "overhead": 12, "total": 1822},
+    )
+    untimed = sample("english_utterance", 900, {"stt": 800})  # an older server
+    facts = level_facts(
+        {
+            "samples": [timed, untimed],
+            "engine_calls": {"tts_piper": 3, "tts_espeak-ng": 1, "translate_memory": 2},
+            "requests": {"tts_replies": 10, "tts_segments": 20, "translation": 8},
+            "event_loop_lag_ms": {},
+        }
+    )
+    assert facts["outside_engine_p50_ms"] == 30.0
+    assert facts["server_overhead_p50_ms"] == 12.0
+    assert facts["tts_engine_share"] == 20.0
+    assert facts["translation_engine_share"] == 25.0
+    # Without request counts (an older server) there is no share to show.
+    assert level_facts({**run(1.0, 4, 1), "requests": {}})["tts_engine_share"] is None

@@ -34,10 +34,13 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.models
 
-# speechocean762 clips that tiny.en hears exactly (clear adult and child readers).
+# speechocean762 clips that tiny.en hears exactly (clear adult and child readers), with
+# a mean log-prob far from Whisper's retry threshold: int8 kernels differ between CPUs
+# (AVX2, AVX-512), and a borderline clip ("Where did that come from?") was heard
+# differently on one without AVX-512.
 CLEAN_CLIPS = {
     "000010122": "So Mary went on to study.",
-    "000530163": "Where did that come from?",
+    "069120061": "How well did I know her?",
     "001350312": "The old man will not allow this.",
     "010120335": "It was so well printed on such good paper.",
     "010330257": "If he wanted to be here, he would be.",
@@ -321,12 +324,7 @@ def test_short_window_hears_clean_clips_like_the_full_window(
     full = tiny_en.transcribe(audio, language="en", word_timestamps=True)
     short = tiny_en_short.transcribe(audio, language="en", word_timestamps=True)
     assert short.text == full.text == CLEAN_CLIPS[utt_id]
-    # Clips of 3-5 s are encoded in a 10 s window (500 encoder positions instead of
-    # 1500). On "Where did that come from?" greedy decoding in it hears "Where did the
-    # z-com flong?" (mean log-prob -1.26), so that clip is decoded again in full.
-    if utt_id == "000530163":
-        assert widths == [500, 1500]
-        return
+    # Clips of 3-5 s are encoded in a 10 s window (500 encoder positions instead of 1500).
     assert widths and set(widths) == {500}
     assert [w.text for w in short.words] == [w.text for w in full.words]
     assert all(0.0 <= w.start <= w.end <= audio.duration + 0.01 for w in short.words)
@@ -611,3 +609,66 @@ def test_base_short_window_on_urdu(
         assert detected.language == language
         assert set(widths) == {1500}
         widths.clear()
+
+
+@pytest.fixture(scope="module")
+def base_reusing(tmp_path_factory: pytest.TempPathFactory) -> WhisperTranscriber:
+    """Whisper base as the server runs it: short window, recent encodings kept."""
+    model_dir = multilingual_whisper_dir("packaged", tmp_path_factory.mktemp("models"))
+    return WhisperTranscriber(
+        model_dir, name="whisper-base", short_clip_window=True, encodings_kept=4
+    )
+
+
+def test_the_urdu_step_encodes_each_full_window_once(
+    base_reusing: WhisperTranscriber,
+    whisper_base: WhisperTranscriber,
+    urdu_audio: list[tuple[Audio, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    widths = encoder_widths(base_reusing, monkeypatch)
+    memo = base_reusing.encodings
+    memo.clear()
+    for audio, _ in urdu_audio:
+        hits, misses = memo.hits, memo.misses
+        language, probability, top = base_reusing.detect_language(audio)
+        base_reusing.transcribe(audio, language="ur")  # the short window: its own encoding
+        translation = base_reusing.transcribe(audio, language="ur", task="translate")
+        # Language id's encoding is reused as is, so nothing changes but the time.
+        assert (memo.hits - hits, memo.misses - misses) == (1, 2)
+        assert translation == whisper_base.transcribe(audio, language="ur", task="translate")
+        assert (language, probability) == pytest.approx(whisper_base.detect_language(audio)[:2])
+        assert language in URDU_LANGUAGES
+        assert top
+    # Asked for: 30 s (language id), 10 s (short-window transcript), 30 s (translation).
+    assert widths == [1500, 500, 1500] * len(urdu_audio)
+    assert len(memo) <= 4
+
+
+def test_a_short_look_at_urdu_shares_its_encoding_with_the_transcription(
+    base_reusing: WhisperTranscriber,
+    urdu_audio: list[tuple[Audio, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    widths = encoder_widths(base_reusing, monkeypatch)
+    memo = base_reusing.encodings
+    memo.clear()
+    for audio, _ in urdu_audio:
+        hits, misses = memo.hits, memo.misses
+        language, probability, _ = base_reusing.detect_language(audio, short_window=True)
+        assert language in URDU_LANGUAGES
+        assert probability >= 0.5  # confident enough for the tutor to take it
+        transcript = base_reusing.transcribe(audio, language="ur")
+        assert arabic_script_share(transcript.text) > 0.9
+        assert (memo.hits - hits, memo.misses - misses) == (1, 1)
+    assert widths == [500, 500] * len(urdu_audio)
+
+
+def test_a_short_look_never_takes_learner_english_for_urdu(
+    base_reusing: WhisperTranscriber, learner_clips: list[LearnerClip], load_wav: WavLoader
+) -> None:
+    # Every 15th clip: children and adults, short and long (up to 8 s).
+    for clip in learner_clips[::15]:
+        audio = load_wav(clip.path)
+        _, _, top = base_reusing.detect_language(audio, short_window=True)
+        assert top.get("ur", 0.0) + top.get("hi", 0.0) < 0.1, clip.utt_id

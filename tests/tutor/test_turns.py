@@ -35,6 +35,9 @@ class Heard:
         self.english = "I want water"
         self.urdu = "مجھے پانی چاہیے"
         self.language = ("ur", 0.9)
+        self.quick: dict[str, float] | None = None
+        """The short window's probabilities (None: the same answer as the full window)."""
+        self.looks: list[str] = []
 
     def english_stt(self, audio: Audio, language: str | None, task: Task) -> Transcript:
         return transcript_of(self.english, duration=audio.duration)
@@ -51,7 +54,14 @@ def heard() -> Heard:
 @pytest.fixture
 def processor(heard: Heard) -> Iterator[tuple[TurnProcessor, FakeTranscriber]]:
     class Multilingual(FakeTranscriber):
-        def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
+        def detect_language(
+            self, audio: Audio, *, short_window: bool = False
+        ) -> tuple[str, float, dict[str, float]]:
+            heard.looks.append("short" if short_window else "full")
+            if short_window and heard.quick is not None:
+                top = dict(sorted(heard.quick.items(), key=lambda kv: -kv[1]))
+                best = next(iter(top))
+                return best, top[best], top
             return heard.language[0], heard.language[1], dict([heard.language])
 
     multilingual = Multilingual(heard.urdu_stt)
@@ -209,3 +219,68 @@ async def test_past_the_in_flight_limit_a_turn_is_refused_as_busy(
     release.set()
     assert isinstance((await first).event, RepeatAssessed)
     assert limited.in_flight == 0
+
+
+def quick(turns: TurnProcessor) -> TurnProcessor:
+    """The same engines with the short-window language look first."""
+    return TurnProcessor(turns.speech, TurnPolicy(max_audio_seconds=10.0, quick_language_id=True))
+
+
+async def test_a_confident_short_look_at_urdu_is_enough(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, urdu_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.quick = {"hi": 0.67, "ur": 0.1, "en": 0.01}
+    outcome = await quick(turns).process(Work("urdu", Utterance(urdu_bytes)), None, TurnTimer())
+    assert isinstance(outcome.event, UrduUnderstood)
+    assert (outcome.detected_language, outcome.language_probability) == ("hi", 0.67)
+    assert heard.looks == ["short"]
+    assert multilingual.calls == [("ur", "transcribe")]
+
+
+async def test_an_unsure_short_look_asks_the_full_window(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.quick = {"en": 0.45, "ur": 0.3, "hi": 0.2}  # English, but not sure of it
+    heard.language = ("en", 0.8)
+    outcome = await quick(turns).process(Work("urdu", Utterance(english_bytes)), None, TurnTimer())
+    assert outcome.event == EnglishHeard("en")
+    assert heard.looks == ["short", "full"]
+    assert multilingual.calls == []
+
+
+async def test_a_failed_repeat_that_sounds_nothing_like_urdu_is_not_checked_again(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.english = "elephants"
+    heard.quick = {"en": 0.4, "zh": 0.3, "ur": 0.02, "hi": 0.004}
+    outcome = await quick(turns).process(
+        Work("repeat", Utterance(english_bytes)), TARGET, TurnTimer()
+    )
+    assert isinstance(outcome.event, RepeatAssessed)
+    assert heard.looks == ["short"]  # no full-window language check
+    assert multilingual.calls == []
+
+
+async def test_a_failed_repeat_that_may_be_urdu_gets_the_full_look(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, urdu_bytes: bytes
+) -> None:
+    turns, _ = processor
+    heard.english = "gar car hey"
+    heard.urdu = "گھر کہاں ہے"
+    heard.quick = {"en": 0.5, "ur": 0.3}  # not sure either way
+    heard.language = ("ur", 0.8)
+    outcome = await quick(turns).process(Work("repeat", Utterance(urdu_bytes)), TARGET, TurnTimer())
+    assert outcome.event == UrduUnderstood(Target("Where is home?", "گھر کہاں ہے", "fake-mt"))
+    assert heard.looks == ["short", "full"]
+
+
+async def test_without_the_quick_look_only_the_full_window_is_asked(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, urdu_bytes: bytes
+) -> None:
+    turns, _ = processor
+    heard.quick = {"ur": 0.9}
+    await turns.process(Work("urdu", Utterance(urdu_bytes)), None, TurnTimer())
+    assert heard.looks == ["full"]

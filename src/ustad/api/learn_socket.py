@@ -155,6 +155,10 @@ class LearnSession:
     async def work(self, work: Work) -> None:
         """Process an utterance and answer it."""
         turn = _Turn(cycle_id=self.cycle_id)
+        with turn.timer.current():
+            await self._work(work, turn)
+
+    async def _work(self, work: Work, turn: _Turn) -> None:
         target = self.machine.target
         try:
             outcome = await self.services.processor.process(work, target, turn.timer)

@@ -89,6 +89,7 @@ async def health(services: ServicesDep) -> dict[str, Any]:
         },
         "sessions_active": services.metrics.sessions_active,
         "engine_calls": dict(sorted(speech.engine_calls.items())),
+        "requests": dict(sorted(speech.requests.items())),
         "caches": {
             c.name: {
                 "hits": c.hits,

@@ -27,6 +27,7 @@ import httpx
 
 from ustad.bench.learner import UTTERANCES, LearnerResult, MessageSample
 from ustad.bench.workload import Clip, Workload
+from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE
 
 SCHEMA_VERSION: Final = 1
 """Version of the results JSON layout."""
@@ -98,6 +99,11 @@ def _counter_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
     return {k: v for k, v in delta.items() if v}
 
 
+def requests_delta(before: ServerState, after: ServerState) -> dict[str, int]:
+    """Speech work asked for during the run, before any cache (servers since ``requests``)."""
+    return _counter_delta(before.health.get("requests", {}), after.health.get("requests", {}))
+
+
 def engine_calls_delta(before: ServerState, after: ServerState) -> dict[str, int]:
     """Engine calls by kind made during the run."""
     return _counter_delta(
@@ -158,6 +164,14 @@ def _summaries(samples: Iterable[MessageSample]) -> dict[str, Any]:
     server = [s.server_ms for s in rows if s.server_ms is not None]
     if server:
         out["server_ms"] = latency_summary(server)
+    timed = [s for s in rows if ENGINE in s.stages]
+    if timed:
+        # The server splits its time into engine compute, queueing for an engine
+        # thread and its own overhead; "outside engine" is what the learner waited
+        # beyond engine compute (queueing, ustad, the network and framing).
+        for part in (ENGINE, QUEUE, OVERHEAD):
+            out[f"{part}_ms"] = latency_summary([s.stages.get(part, 0.0) for s in timed])
+        out["outside_engine_ms"] = latency_summary([s.total_ms - s.stages[ENGINE] for s in timed])
     return out
 
 
@@ -228,6 +242,7 @@ def run_report(
         "urdu_clips": _urdu_by_clip(samples, urdu_pool),
         "error_replies": dict(Counter(s.code for s in samples if s.code)),
         "engine_calls": engine_calls_delta(before, after),
+        "requests": requests_delta(before, after),
         "caches": cache_delta(before, after),
         "event_loop_lag_ms": event_loop_lag(after),
         "server_process": dict(server_process)

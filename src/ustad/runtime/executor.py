@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ustad.runtime.timing import CURRENT_TURN
+
 T = TypeVar("T")
 
 
@@ -58,13 +60,17 @@ class EngineExecutor:
             started.append(time.perf_counter())
             return fn()
 
+        turn = CURRENT_TURN.get()
         with self._counted():
             try:
                 return await loop.run_in_executor(self._pool, call)
             finally:
                 if started:
+                    ended = time.perf_counter()
                     self._wait_total += started[0] - submitted
-                    self._run_total += time.perf_counter() - started[0]
+                    self._run_total += ended - started[0]
+                    if turn is not None:
+                        turn.engine_call(submitted, started[0], ended)
 
     @contextmanager
     def _counted(self) -> Iterator[None]:
@@ -116,8 +122,12 @@ class InlineExecutor(EngineExecutor):
     async def run(self, fn: Callable[[], T]) -> T:
         """Call ``fn`` in place, blocking the loop, and count it."""
         started = time.perf_counter()
+        turn = CURRENT_TURN.get()
         with self._counted():
             try:
                 return fn()
             finally:
-                self._run_total += time.perf_counter() - started
+                ended = time.perf_counter()
+                self._run_total += ended - started
+                if turn is not None:
+                    turn.engine_call(started, started, ended)

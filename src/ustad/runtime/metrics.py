@@ -31,15 +31,19 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.loop_monitor import EventLoopLagMonitor, SampleWindow
 from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE, TOTAL
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 """Seconds: a cached reply takes a few milliseconds, a long Urdu utterance tens of seconds."""
 
+OVERHEAD_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.5, 2.5, 10.0)
+"""Seconds: ustad's own share of a turn is milliseconds; queueing can reach seconds."""
+
 LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 """Seconds: a healthy loop lags about a millisecond; anything near 100 ms is felt."""
 
-TOTAL = "total"
-"""The key of a turn's whole duration in its timings (the rest are stages)."""
+TURN_PARTS = (ENGINE, QUEUE, OVERHEAD)
+"""Timings keys that split ``total`` into engine compute, queueing and ustad's own time."""
 
 
 _EXECUTOR_SERIES = (
@@ -52,6 +56,17 @@ _EXECUTOR_SERIES = (
     ("run_seconds", "run_seconds_total", "Seconds engine calls spent running.", True),
 )
 """(metric suffix, ``ExecutorStats`` field, help, is a counter) of the executor series."""
+
+_BATCHER_SERIES = (
+    ("batches", "batches", "STT batches dispatched (a batch of one runs as a single call).", True),
+    ("batch_items", "items", "Transcriptions that went through an STT batch.", True),
+    ("batch_rerun", "rerun_singly", "Batched transcriptions run again on the single path.", True),
+    ("batch_failed", "failed_batches", "STT batch calls that raised as a whole.", True),
+    ("unbatched", "unbatched", "Transcriptions that cannot be batched, run singly.", True),
+    ("batch_max_size", "max_batch_size", "Largest STT batch allowed.", False),
+)
+"""(metric suffix, ``BatcherStats`` field, help, is a counter) of the STT batching series;
+present only when batching is on."""
 
 
 class LiveStateCollector:
@@ -81,6 +96,16 @@ class LiveStateCollector:
                 calls.add_metric([kind], count)
         yield calls
 
+        requests = CounterMetricFamily(
+            "ustad_speech_requests",
+            "Speech work asked for before any cache (tts_replies, tts_segments, translation).",
+            labels=["kind"],
+        )
+        if speech is not None:
+            for kind, count in sorted(speech.requests.items()):
+                requests.add_metric([kind], count)
+        yield requests
+
         cache_counters = {
             "hits": "Cache lookups answered from the cache.",
             "misses": "Cache lookups that found nothing.",
@@ -107,6 +132,15 @@ class LiveStateCollector:
                     gauge.add_metric([cache.name], getattr(cache, field))
         yield from counters.values()
         yield from gauges.values()
+
+        batcher = speech.batcher if speech is not None else None
+        batching = batcher.stats() if batcher is not None else None
+        for name, attr, doc, is_counter in _BATCHER_SERIES:
+            value = None if batching is None else float(getattr(batching, attr))
+            if is_counter:
+                yield CounterMetricFamily(f"ustad_stt_{name}", doc, value=value)
+            else:
+                yield GaugeMetricFamily(f"ustad_stt_{name}", doc, value=value)
 
         stats = executor.stats() if executor is not None else None
         for name, attr, doc, is_counter in _EXECUTOR_SERIES:
@@ -191,6 +225,14 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.part_seconds = Histogram(
+            "ustad_turn_part_seconds",
+            "A turn's time split: engine (engine calls running), queue (waiting for an "
+            "engine thread), overhead (the rest: ustad's code, database, event loop).",
+            ["part"],
+            buckets=OVERHEAD_BUCKETS,
+            registry=self.registry,
+        )
         self.turns_total = PromCounter(
             "ustad_turns_total",
             "Utterances answered, by reply step.",
@@ -215,6 +257,7 @@ class ServiceMetrics:
         self.turns: Counter[str] = Counter()
         """Turns answered, by reply step."""
         self._stage_windows: dict[str, SampleWindow] = {}
+        self._part_windows: dict[str, SampleWindow] = {}
         self._turn_windows: dict[str, SampleWindow] = {}
         self._sessions_active = 0
 
@@ -237,6 +280,9 @@ class ServiceMetrics:
             if name == TOTAL:
                 self.turn_seconds.labels(step=step).observe(seconds)
                 self._window(self._turn_windows, step).add(ms)
+            elif name in TURN_PARTS:
+                self.part_seconds.labels(part=name).observe(seconds)
+                self._window(self._part_windows, name).add(ms)
             else:
                 self.stage_seconds.labels(stage=name).observe(seconds)
                 self._window(self._stage_windows, name).add(ms)
@@ -259,6 +305,7 @@ class ServiceMetrics:
                 "latency_ms": _latencies(self._turn_windows),
             },
             "stages_ms": _latencies(self._stage_windows),
+            "turn_parts_ms": _latencies(self._part_windows),
             "event_loop_lag_ms": {
                 "interval": round(lag.interval * 1000.0, 1),
                 "samples": lag.samples,
@@ -276,6 +323,7 @@ class ServiceMetrics:
         }
         if self.speech is not None:
             out["engine_calls"] = dict(sorted(self.speech.engine_calls.items()))
+            out["requests"] = dict(sorted(self.speech.requests.items()))
             out["caches"] = {
                 c.name: {
                     "hits": c.hits,
@@ -289,6 +337,18 @@ class ServiceMetrics:
                     "max_entries": c.max_entries,
                 }
                 for c in self.speech.stats().caches
+            }
+        if self.speech is not None and self.speech.batcher is not None:
+            batching = self.speech.batcher.stats()
+            out["stt_batching"] = {
+                "max_batch_size": batching.max_batch_size,
+                "max_wait_ms": round(batching.max_wait_seconds * 1000.0, 1),
+                "batches": batching.batches,
+                "items": batching.items,
+                "mean_batch_size": round(batching.mean_batch_size, 2),
+                "rerun_singly": batching.rerun_singly,
+                "failed_batches": batching.failed_batches,
+                "unbatched": batching.unbatched,
             }
         if self.executor is not None:
             ex = self.executor.stats()

@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ustad.runtime.audio_store import AudioStore, StoredAudio
 from ustad.runtime.cache import CacheStats, LruCache, cache_key
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
+from ustad.runtime.stt_batcher import BatchTranscriber, SttBatcher
 from ustad.settings import AudioFormat
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
 from ustad.speech.types import (
@@ -98,8 +99,12 @@ class SpeechService:
         translation_cache_entries: int,
         store: AudioStore | None = None,
         concurrent: bool = True,
+        engine_caches: Sequence[Callable[[], CacheStats]] = (),
+        batcher: SttBatcher | None = None,
     ) -> None:
         self.executor = executor
+        self.batcher = batcher
+        """Cross-session STT batching (``None``: every transcription is its own call)."""
         self.store = store
         self.english_stt = english_stt
         self.multilingual_stt = multilingual_stt
@@ -109,7 +114,13 @@ class SpeechService:
         self.output = output
         self.concurrent = concurrent
         """Synthesise a reply's segments at the same time (off only in baseline mode)."""
+        self.engine_caches = tuple(engine_caches)
+        """Snapshots of caches inside the engines (Whisper's encodings), for the stats."""
         self.engine_calls: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()
+        """What callers asked for, before any cache: ``tts_replies``, ``tts_segments``
+        (segments of those replies) and ``translation``; set against ``engine_calls``
+        it shows the share of requests the engines actually served."""
         # A quarter of the budget for segments, the rest for whole encoded replies.
         self.segment_cache: LruCache[Pcm] = LruCache(
             "tts_segments", size_of=lambda pcm: pcm.nbytes, max_bytes=tts_cache_bytes // 4
@@ -148,17 +159,27 @@ class SpeechService:
     ) -> Transcript:
         """Recognise with the English model (``english=True``) or the multilingual one."""
         engine = self.english_stt if english else self.multilingual_stt
+        # One count per utterance, batched or not, so counts compare across set-ups;
+        # the batcher's own stats say how many batched calls they took.
         self.engine_calls[f"stt_{'english' if english else 'multilingual'}_{task}"] += 1
+        if self.batcher is not None and isinstance(engine, BatchTranscriber):
+            return await self.batcher.transcribe(
+                engine, audio, language=language, task=task, word_timestamps=word_timestamps
+            )
         return await self.executor.run(
             lambda: engine.transcribe(
                 audio, language=language, task=task, word_timestamps=word_timestamps
             )
         )
 
-    async def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
-        """Language id with the multilingual model."""
-        self.engine_calls["language_id"] += 1
-        return await self.executor.run(lambda: self.multilingual_stt.detect_language(audio))
+    async def detect_language(
+        self, audio: Audio, *, short_window: bool = False
+    ) -> tuple[str, float, dict[str, float]]:
+        """Language id with the multilingual model (``short_window``: the quick look)."""
+        self.engine_calls["language_id_short" if short_window else "language_id"] += 1
+        return await self.executor.run(
+            lambda: self.multilingual_stt.detect_language(audio, short_window=short_window)
+        )
 
     # --- translation ----------------------------------------------------------
 
@@ -166,6 +187,7 @@ class SpeechService:
         """Urdu to English by the first provider that answers (cached by text)."""
         key = cache_key("translate", "ur", "en", text.strip())
         request = TranslationRequest(text=text, audio=audio)
+        self.requests["translation"] += 1
 
         async def ask_providers() -> _Answer:
             for translator in self.translators:
@@ -196,6 +218,8 @@ class SpeechService:
         """The reply's audio with its digest: memory cache, then disk store, then synthesis."""
         out_format = fmt or self.output.format
         key = self._reply_key(spoken, out_format, speed)
+        self.requests["tts_replies"] += 1
+        self.requests["tts_segments"] += len(spoken.segments)
 
         async def load_or_render() -> StoredAudio:
             if self.store is not None:
@@ -305,6 +329,7 @@ class SpeechService:
                 self.segment_cache.stats(),
                 self.audio_cache.stats(),
                 self.translation_cache.stats(),
+                *(snapshot() for snapshot in self.engine_caches),
             ),
             executor=self.executor.stats(),
         )

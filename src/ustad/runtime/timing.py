@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 STAGES = ("decode", "vad", "stt", "translate", "assess", "store", "tts")
 """Stages in the order a turn normally runs them."""
 
+ENGINE = "engine"
+"""``timings`` key: wall time during which at least one of the turn's engine calls ran."""
+QUEUE = "queue"
+"""``timings`` key: wall time waiting for an engine thread, none of the turn's calls running."""
+OVERHEAD = "overhead"
+"""``timings`` key: the rest of ``total``: ustad's own code, the database and the event loop."""
+TOTAL = "total"
+
+CURRENT_TURN: ContextVar[TurnTimer | None] = ContextVar("ustad_current_turn", default=None)
+"""The turn whose engine calls the executor is running (set per task, never shared)."""
+
 
 class TurnTimer:
-    """Measures named stages of one turn in milliseconds.
+    """Measures named stages of one turn in milliseconds, and its engine time.
 
     A stage entered twice accumulates (e.g. two TTS calls). Stages that run
     concurrently are each timed on their own, so their sum can exceed ``total``.
+    Engine calls are kept as intervals, and overlapping ones count once, so
+    ``engine + queue + overhead == total`` however the calls overlapped.
     """
 
     def __init__(self) -> None:
         self._started = time.perf_counter()
         self._stages: dict[str, float] = {}
+        self._calls: list[tuple[float, float, float]] = []
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -31,16 +46,48 @@ class TurnTimer:
             elapsed = (time.perf_counter() - begin) * 1000.0
             self._stages[name] = self._stages.get(name, 0.0) + elapsed
 
+    @contextmanager
+    def current(self) -> Iterator[None]:
+        """Make this the turn whose engine calls are counted, for the body's tasks."""
+        token = CURRENT_TURN.set(self)
+        try:
+            yield
+        finally:
+            CURRENT_TURN.reset(token)
+
     def add(self, name: str, milliseconds: float) -> None:
         """Record time measured elsewhere (e.g. inside a worker thread)."""
         self._stages[name] = self._stages.get(name, 0.0) + milliseconds
+
+    def engine_call(self, submitted: float, started: float, ended: float) -> None:
+        """One engine call of this turn: ``perf_counter`` times it was submitted,
+        began running and ended."""
+        self._calls.append((submitted, started, ended))
 
     def total_ms(self) -> float:
         """Milliseconds since the timer started."""
         return (time.perf_counter() - self._started) * 1000.0
 
     def as_dict(self) -> dict[str, float]:
-        """Stages (rounded to 0.1 ms) plus ``total``."""
+        """Stages (rounded to 0.1 ms), then ``engine``, ``queue``, ``overhead`` and ``total``."""
         out = {name: round(ms, 1) for name, ms in self._stages.items()}
-        out["total"] = round(self.total_ms(), 1)
+        total = self.total_ms()
+        running = _union_ms((start, end) for _, start, end in self._calls)
+        busy = _union_ms((submitted, end) for submitted, _, end in self._calls)
+        out[ENGINE] = round(running, 1)
+        out[QUEUE] = round(busy - running, 1)
+        out[OVERHEAD] = round(max(0.0, total - busy), 1)
+        out[TOTAL] = round(total, 1)
         return out
+
+
+def _union_ms(intervals: Iterable[tuple[float, float]]) -> float:
+    """Milliseconds covered by at least one of the (start, end) intervals (in seconds)."""
+    covered = 0.0
+    reach = float("-inf")
+    for start, end in sorted(intervals):
+        if end <= reach:
+            continue
+        covered += end - max(start, reach)
+        reach = end
+    return covered * 1000.0

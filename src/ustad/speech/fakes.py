@@ -58,7 +58,9 @@ class FakeTranscriber:
         self.calls.append((language, task))
         return self.respond(audio, language, task)
 
-    def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
+    def detect_language(
+        self, audio: Audio, *, short_window: bool = False
+    ) -> tuple[str, float, dict[str, float]]:
         """The scripted language."""
         lang, prob = self.language
         return lang, prob, {lang: prob}

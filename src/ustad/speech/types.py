@@ -75,8 +75,14 @@ class Transcriber(Protocol):
         """
         ...
 
-    def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
-        """Most likely language, its probability, and the top candidates."""
+    def detect_language(
+        self, audio: Audio, *, short_window: bool = False
+    ) -> tuple[str, float, dict[str, float]]:
+        """Most likely language, its probability, and the top candidates.
+
+        ``short_window`` asks for the quicker, less certain look an engine may offer
+        (Whisper: the short-clip window); engines without one look as usual.
+        """
         ...
 
 

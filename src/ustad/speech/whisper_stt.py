@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -100,21 +102,28 @@ _WORD_CHARACTERS = re.compile(r"[^\w']+")
 
 
 class _WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whisper is untyped
-    """faster-whisper's model whose encoder can be limited to the first frames.
+    """faster-whisper's model whose encoder can be limited and remembers recent encodings.
 
-    faster-whisper 1.2 always pads the mel features to 3000 frames before encoding,
-    whatever its ``chunk_length`` (which only moves where windows are cut, by
-    changing the shared feature extractor, so it is not even safe across threads).
+    Window: faster-whisper 1.2 always pads the mel features to 3000 frames before
+    encoding, whatever its ``chunk_length`` (which only moves where windows are cut,
+    by changing the shared feature extractor, so it is not even safe across threads).
     CTranslate2 4.8 encodes any width up to 3000 frames (and refuses more), so
     cutting the padded features here is the one place a shorter window can be fed
-    through faster-whisper's unchanged decoding and word alignment.
+    through faster-whisper's unchanged decoding and word alignment. The width is set
+    per calling thread: several executor threads share the model.
 
-    The width is set per calling thread: several executor threads share the model.
+    Encodings: the Urdu step asks one model three things of one utterance (its
+    language, its Urdu transcript, and, off the phrase bank, its English), and
+    faster-whisper encodes the same features for each. The encoder is the larger
+    part of each call (base, 30 s window: about 0.75 s of 1.0-1.4 s), so the last
+    ``encodings_kept`` encoder outputs are kept, keyed by the exact features, and a
+    second request for identical features reuses the first's output.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, encodings_kept: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._window = threading.local()
+        self.encodings = EncodingMemo(encodings_kept)
 
     @contextmanager
     def window(self, frames: int | None) -> Iterator[None]:
@@ -132,7 +141,80 @@ class _WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whisp
         # only zero padding is cut.
         if frames is not None and features.shape[-1] > frames:
             features = features[..., :frames]
-        return super().encode(features)
+        return self.encodings.get_or_compute(features, super().encode)
+
+
+class EncodingMemo:
+    """The last few encoder outputs, keyed by a digest of the exact mel features.
+
+    A hit needs bit-identical features, so a reused output is exactly what encoding
+    again would give. An entry holds one window's output (base, 30 s: 1500 x 512
+    floats, 3 MiB). Two threads missing on the same features at once both encode;
+    the Urdu step asks its questions one after another, so that is rare.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 0:
+            raise ValueError(f"capacity must be >= 0, got {capacity}")
+        self.capacity = capacity
+        self.hits = 0
+        self.misses = 0
+        self.evictions = 0
+        self.bytes = 0
+        self._entries: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, features: Any, encode: Callable[[Any], Any]) -> Any:
+        """The encoder output for ``features``: remembered, or computed and remembered."""
+        if self.capacity == 0:
+            return encode(features)
+        key = _features_digest(features)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry[0]
+            self.misses += 1
+        output = encode(features)
+        size = _storage_bytes(output)
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = (output, size)
+                self.bytes += size
+            while len(self._entries) > self.capacity:
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self.bytes -= evicted
+                self.evictions += 1
+        return output
+
+    def clear(self) -> None:
+        """Forget every kept encoding (the counters stay)."""
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "int16": 2, "int32": 4}
+
+
+def _storage_bytes(output: Any) -> int:
+    """Bytes held by a CTranslate2 ``StorageView`` (0 for anything without a shape)."""
+    shape = getattr(output, "shape", None)
+    if shape is None:
+        return 0
+    dtype = str(getattr(output, "dtype", "float32")).rsplit(".", 1)[-1]
+    return math.prod(int(n) for n in shape) * _DTYPE_BYTES.get(dtype, 4)
+
+
+def _features_digest(features: Any) -> bytes:
+    array = np.ascontiguousarray(features, dtype=np.float32)
+    digest = hashlib.blake2b(repr(array.shape).encode(), digest_size=16)
+    digest.update(array.tobytes())
+    return digest.digest()
 
 
 @dataclass(frozen=True)
@@ -159,6 +241,10 @@ class WhisperTranscriber:
     used up, more words than the clip could hold, or a mean log-prob below
     ``SHORT_WINDOW_LOG_PROB_RETRY``. Language identification and translation always
     use the full window. See ``docs/measurements.md`` for what it saves and costs.
+
+    With ``encodings_kept``, the model keeps its last encoder outputs, so a language
+    check, a transcription and a translation of one utterance in the same window encode
+    it once (``encodings`` counts the reuse).
     """
 
     def __init__(
@@ -172,6 +258,7 @@ class WhisperTranscriber:
         num_workers: int = 1,
         temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
         short_clip_window: bool = False,
+        encodings_kept: int = 0,
     ) -> None:
         if beam_size < 1:
             raise ValueError(f"beam_size must be at least 1, got {beam_size}")
@@ -191,8 +278,20 @@ class WhisperTranscriber:
             cpu_threads=cpu_threads,
             num_workers=num_workers,
             local_files_only=True,
+            encodings_kept=encodings_kept,
         )
         self._languages = frozenset(self._model.supported_languages)
+
+    @property
+    def model(self) -> WhisperModel:
+        """The faster-whisper model (for batched decoding, which shares its weights)."""
+        return self._model
+
+    @property
+    def encodings(self) -> EncodingMemo:
+        """The model's memo of recent encoder outputs, with its hit and miss counts."""
+        memo: EncodingMemo = self._model.encodings
+        return memo
 
     @property
     def multilingual(self) -> bool:
@@ -232,8 +331,15 @@ class WhisperTranscriber:
         # end of a 2.6 s Urdu clip ("The world's most beautiful place is the most
         # beautiful place in the world.") where the full window stops at "The world's
         # most beautiful"; translations are rare (after the phrase bank) and cached.
-        detects = language is None and self.multilingual
-        short_path = task == "transcribe" and not detects
+        # Identified here rather than by faster-whisper, whose own identification sees
+        # the window's last frame, which its transcription then leaves out: one more
+        # encoding, and a probability that differs from ``detect_language``'s. Done here,
+        # the transcription decodes straight from the identification's encoding.
+        detected: tuple[str, float] | None = None
+        if language is None and self.multilingual:
+            code, probability, _ = self.detect_language(audio)
+            detected, language = (code, probability), code
+        short_path = task == "transcribe" and detected is None
         frames = self._short_window_frames(audio.duration) if short_path else None
         if frames is not None:
             short = self._decode(
@@ -248,7 +354,7 @@ class WhisperTranscriber:
             if doubt is None:
                 return short.transcript
             log.debug("%s: short window rejected (%s); decoding the full window", self.name, doubt)
-        return self._decode(
+        transcript = self._decode(
             samples,
             audio.duration,
             language=language,
@@ -256,22 +362,39 @@ class WhisperTranscriber:
             word_timestamps=word_timestamps,
             window_frames=None,
         ).transcript
+        if detected is None:
+            return transcript
+        return replace(transcript, language=detected[0], language_probability=detected[1])
 
-    def detect_language(self, audio: Audio) -> tuple[str, float, dict[str, float]]:
+    def detect_language(
+        self, audio: Audio, *, short_window: bool = False
+    ) -> tuple[str, float, dict[str, float]]:
         """Most likely language, its probability and the five most likely (multilingual only).
 
-        Uses the first 30 s of the utterance, always in the full window, whatever
-        ``short_clip_window`` says: measured with base on the 300 speechocean762 clips,
-        a 10 s window cut the clips identified as English with probability >= 0.5 from
-        193 to 143 (mean English probability 0.59 to 0.49), which would send English
-        said at the Urdu step down the Urdu path.
+        Uses the first 30 s of the utterance in the full window unless asked for the
+        ``short_window`` (and ``short_clip_window`` is on and the clip short enough).
+        The short window is less sure: measured with base on the 300 speechocean762
+        clips, a 10 s window cut the clips identified as English with probability >=
+        0.5 from 193 to 143 (mean English probability 0.59 to 0.49), which would send
+        English said at the Urdu step down the Urdu path. It never made English Urdu,
+        though (Urdu + Hindi at most 0.024 on 284 clips up to 8 s), and heard the real
+        Urdu clips as Urdu or Hindi (0.73, 0.67), so the tutor takes a confident short
+        answer and asks the full window otherwise. Its encoding is the one the
+        short-window transcription of the same clip needs, so that reuses it.
         """
         if not self.multilingual:
             raise ValueError(f"{self.name} is an English-only model; it cannot identify languages")
         samples = _samples(audio)
         if samples.size == 0:
             raise ValueError("cannot identify the language of empty audio")
-        language, probability, ranked = self._model.detect_language(audio=samples)
+        # The features of transcription's first window, cut the way faster-whisper cuts
+        # them there (it drops the last, partial frame), so the encoder sees identical
+        # input and a transcription or translation that follows reuses this encoding.
+        features = self._model.feature_extractor(samples)
+        first_window = features[:, : max(1, min(_FULL_WINDOW_FRAMES, features.shape[-1] - 1))]
+        frames = self._short_window_frames(audio.duration) if short_window else None
+        with self._model.window(frames):
+            language, probability, ranked = self._model.detect_language(features=first_window)
         top = {str(code): float(p) for code, p in ranked[:5]}
         return str(language), float(probability), top
 
