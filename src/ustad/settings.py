@@ -133,8 +133,9 @@ class RuntimeSettings(_Group):
 
     mode: Literal["optimised", "baseline"] = "optimised"
     """``baseline`` reproduces the naive design ustad is measured against: stages strictly
-    sequential, no caches, no pre-generation, no disk store, Whisper's full 30 s window,
-    engine calls blocking the event loop. For benchmarks only."""
+    sequential, no caches, no pre-generation, no disk store, Whisper's full 30 s window
+    (no encoder reuse, no quick language look, no batching), engine calls blocking the
+    event loop. For benchmarks only."""
     executor_workers: int = Field(default=2, ge=1, le=64)
     """Threads that run blocking engine calls (never the event loop)."""
     tts_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)

@@ -48,6 +48,10 @@ Real speech stays far below it (Urdu script, the costliest, measured about 8 tok
 fast speech might reach 15). A repetition loop otherwise runs to Whisper's 448-token
 limit at every fallback temperature: measured 28 s for 3 s of silence with
 ``language="ur"``, the one case where Whisper does not skip silence.
+
+CTranslate2 4.8's Whisper decoder stops after half of ``max_length`` (prompt plus
+budget) new tokens (tests/speech/test_whisper_batch.py checks it), so the budget in
+effect is about 12 tokens per second plus 10: still half again above the Urdu rate.
 """
 _TOKEN_ALLOWANCE = 16
 # Whisper's 448-token context minus the longest prompt (start, language, task, no-timestamps).
