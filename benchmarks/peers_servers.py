@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -24,7 +23,7 @@ from typing import Final
 
 from peers_wyoming import WyomingError, describe
 
-from ustad.bench.server import free_port
+from ustad.bench.server import free_port, log_tail, terminate
 
 STARTUP_TIMEOUT: Final = 180.0
 """Seconds a peer may take to load its model and answer ``describe``."""
@@ -161,7 +160,8 @@ class PeerProcess:
             assert self._process is not None
             if self._process.returncode is not None:
                 raise PeerStartError(
-                    f"{self.spec.name} exited with {self._process.returncode}:\n{_tail(log_file)}"
+                    f"{self.spec.name} exited with {self._process.returncode}:\n"
+                    + log_tail(log_file)
                 )
             with contextlib.suppress(OSError, WyomingError, TimeoutError):
                 self.info = await asyncio.wait_for(describe(HOST, self.port), 5.0)
@@ -169,27 +169,15 @@ class PeerProcess:
             if time.monotonic() > deadline:
                 raise PeerStartError(
                     f"{self.spec.name} did not answer within {STARTUP_TIMEOUT:.0f} s:\n"
-                    + _tail(log_file)
+                    + log_tail(log_file)
                 )
             await asyncio.sleep(0.2)
 
     async def stop(self, grace: float = 15.0) -> None:
         """SIGTERM, SIGKILL after ``grace`` seconds; remove the temporary directory."""
         process, self._process = self._process, None
-        if process is not None and process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), grace)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        if process is not None:
+            await terminate(process, grace)
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"

@@ -181,7 +181,7 @@ class ServerProcess:
                 assert self._process is not None
                 if self._process.returncode is not None:
                     raise ServerStartError(
-                        f"the server exited with {self._process.returncode}:\n" + _tail(log_file)
+                        f"the server exited with {self._process.returncode}:\n" + log_tail(log_file)
                     )
                 with contextlib.suppress(httpx.HTTPError):
                     response = await client.get(f"{self.http_url}/health")
@@ -189,30 +189,38 @@ class ServerProcess:
                         return
                 if time.monotonic() > deadline:
                     raise ServerStartError(
-                        f"no /health within {self.startup_timeout:.0f} s:\n" + _tail(log_file)
+                        f"no /health within {self.startup_timeout:.0f} s:\n" + log_tail(log_file)
                     )
                 await asyncio.sleep(0.2)
 
     async def stop(self, grace: float = 30.0) -> None:
         """SIGTERM (uvicorn shuts down gracefully), SIGKILL after ``grace`` s; remove the dir."""
         process, self._process = self._process, None
-        if process is not None and process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), grace)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        if process is not None:
+            await terminate(process, grace)
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
 
 
-def _tail(path: Path, lines: int = 30) -> str:
+async def terminate(process: asyncio.subprocess.Process, grace: float) -> None:
+    """SIGTERM, then SIGKILL if ``process`` has not ended after ``grace`` seconds."""
+    if process.returncode is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), grace)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    """The last ``lines`` lines of a log, for an error message."""
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
-        return "(no server log)"
+        return "(no log)"
 
 
 # ------------------------------------------------------------------ /proc sampling
