@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from typing import Final
 
 from peers_wyoming import WyomingError, describe
 
-from ustad.bench.server import free_port, log_tail, terminate
+from ustad.bench.server import free_port, log_tail, spawn_logged, terminate
 
 STARTUP_TIMEOUT: Final = 180.0
 """Seconds a peer may take to load its model and answer ``describe``."""
@@ -135,18 +134,12 @@ class PeerProcess:
         env.update({"HF_HUB_OFFLINE": "1", "HF_HOME": str(self._workdir / "hf")})
         log_file = self.log_path or self._workdir / "peer.log"
         started = time.perf_counter()
-        log = await asyncio.to_thread(log_file.open, "wb")
-        try:
-            self._process = await asyncio.create_subprocess_exec(
-                *self.spec.command(self.python, self.port, data_dir),
-                cwd=self._workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        finally:
-            log.close()
+        self._process = await spawn_logged(
+            self.spec.command(self.python, self.port, data_dir),
+            cwd=self._workdir,
+            env=env,
+            log_file=log_file,
+        )
         try:
             await self._wait_ready(log_file)
         except BaseException:

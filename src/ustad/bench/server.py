@@ -154,19 +154,9 @@ class ServerProcess:
         ]
         log_file = self.log_path or self.workdir / "server.log"
         started = time.perf_counter()
-        log = await asyncio.to_thread(log_file.open, "wb")
-        try:
-            self._process = await asyncio.create_subprocess_exec(
-                *command,
-                cwd=self.workdir,
-                env=self.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        finally:
-            # The child holds its own descriptor for the log; ours can close.
-            log.close()
+        self._process = await spawn_logged(
+            command, cwd=self.workdir, env=self.environment(), log_file=log_file
+        )
         try:
             await self._wait_healthy(log_file)
         except BaseException:
@@ -201,6 +191,25 @@ class ServerProcess:
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
+
+
+async def spawn_logged(
+    command: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_file: Path
+) -> asyncio.subprocess.Process:
+    """Start ``command`` with its stdout and stderr going to ``log_file``."""
+    log = await asyncio.to_thread(log_file.open, "wb")
+    try:
+        return await asyncio.create_subprocess_exec(
+            *command,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        # The child holds its own descriptor for the log; ours can close.
+        log.close()
 
 
 async def terminate(process: asyncio.subprocess.Process, grace: float) -> None:
