@@ -43,14 +43,11 @@ URDU_SENTENCE = "مجھے پانی چاہیے"
 ENGLISH_SENTENCE = "I want water."
 
 
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free loopback port; yields ``host:port``."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    host, port = sock.getsockname()
-    config = uvicorn.Config(app, log_config=None, ws_max_size=64 * 1024 * 1024, lifespan="on")
-    server = uvicorn.Server(config)
+def start_uvicorn(
+    app: FastAPI, sock: socket.socket, **config: Any
+) -> tuple[uvicorn.Server, threading.Thread]:
+    """Serve ``app`` on the bound ``sock`` in a thread; returns once it accepts requests."""
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on", **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 120
@@ -58,6 +55,16 @@ def serve(app: FastAPI) -> Iterator[str]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("server did not start")
         time.sleep(0.02)
+    return server, thread
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free loopback port; yields ``host:port``."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    host, port = sock.getsockname()
+    server, thread = start_uvicorn(app, sock, ws_max_size=64 * 1024 * 1024)
     try:
         yield f"{host}:{port}"
     finally:

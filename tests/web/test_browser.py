@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
-from tests.api.conftest import make_settings
+from tests.api.conftest import make_settings, start_uvicorn
 from tests.conftest import REPO_ROOT, LearnerClip, UrduClip
 from tests.web.fake_mic import MARGIN, FakeMicrophone, Window, compose
 from ustad.app import create_app
@@ -56,16 +56,7 @@ class RestartableServer:
         # The old server's connections may linger in TIME_WAIT on this port.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
-        config = uvicorn.Config(create_app(self.settings), log_config=None, lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 120
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("ustad did not start")
-            time.sleep(0.05)
-        self.server, self.thread = server, thread
+        self.server, self.thread = start_uvicorn(create_app(self.settings), sock)
 
     def stop(self) -> None:
         if self.server is None or self.thread is None:

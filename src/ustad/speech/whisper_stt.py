@@ -217,7 +217,7 @@ def _storage_bytes(output: Any) -> int:
 def _features_digest(features: Any) -> bytes:
     array = np.ascontiguousarray(features, dtype=np.float32)
     digest = hashlib.blake2b(repr(array.shape).encode(), digest_size=16)
-    digest.update(array.tobytes())
+    digest.update(array.data)  # contiguous: hashed in place, not copied
     return digest.digest()
 
 
@@ -243,8 +243,9 @@ class WhisperTranscriber:
     instead of Whisper's 30 s, and decoded again in the full window, as without the
     option, when that result is in doubt: a repetition, no text, the token budget
     used up, more words than the clip could hold, or a mean log-prob below
-    ``SHORT_WINDOW_LOG_PROB_RETRY``. Language identification and translation always
-    use the full window. See ``docs/measurements.md`` for what it saves and costs.
+    ``SHORT_WINDOW_LOG_PROB_RETRY``. Translation always uses the full window, and so
+    does language identification unless asked for its quick ``short_window`` look. See
+    ``docs/measurements.md`` for what it saves and costs.
 
     With ``encodings_kept``, the model keeps its last encoder outputs, so a language
     check, a transcription and a translation of one utterance in the same window encode
