@@ -79,7 +79,7 @@ from ustad.bench.server import (
 from ustad.settings import Settings
 from ustad.speech.model_paths import english_whisper_dir, piper_voice_path
 from ustad.speech.types import Transcript
-from ustad.tutor.phrasebank import PhraseBank
+from ustad.speech.phrasebank import PhraseBank
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 PEERS_VENV: Final = REPO_ROOT / "var" / "peers-venv"

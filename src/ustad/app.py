@@ -16,8 +16,8 @@ from ustad.api.observability import router as observability_router
 from ustad.api.progress import router as progress_router
 from ustad.api.rest import ApiError
 from ustad.api.rest import router as rest_router
+from ustad.learn.pregeneration import start_phrase_pregeneration
 from ustad.logs import configure_logging
-from ustad.runtime.pregeneration import start_phrase_pregeneration
 from ustad.services import Services, build_services
 from ustad.settings import Settings
 from ustad.tutor.texts import fixed_replies, fixed_segments

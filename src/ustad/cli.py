@@ -11,18 +11,19 @@ from pathlib import Path
 from typing import get_args
 
 from ustad.assess.types import Assessment
+from ustad.learn.pregeneration import PregenerationResult, phrase_prompts, pregenerate_prompts
+from ustad.learn.processor import NoSpeechError, TurnPolicy, TurnProcessor
 from ustad.logs import configure_logging
 from ustad.runtime.executor import EngineExecutor
-from ustad.runtime.pregeneration import PregenerationResult, phrase_prompts, pregenerate_prompts
 from ustad.runtime.speech_service import SpeechService
-from ustad.services import build_speech, turn_policy
-from ustad.settings import AudioFormat, LanguageMode, Settings
+from ustad.services import build_speech
+from ustad.settings import AudioFormat, Settings
 from ustad.speech.audio import AudioDecodeError, AudioTooLongError
+from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.types import SpokenText
 from ustad.tutor.feedback import feedback
-from ustad.tutor.phrasebank import PhraseBank
 from ustad.tutor.texts import by_script
-from ustad.tutor.turns import NoSpeechError, TurnProcessor
+from ustad.vocabulary import LanguageMode
 
 WS_FRAME_HEADROOM = 4
 """uvicorn closes the socket on frames past its limit; ustad answers frames past
@@ -205,7 +206,7 @@ async def _offline_services(settings: Settings) -> _Offline:
     executor = EngineExecutor(settings.runtime.executor_workers)
     phrases = PhraseBank.load(settings.translation.phrase_bank)
     speech = await executor.run(lambda: build_speech(settings, executor, phrases))
-    return _Offline(executor, speech, TurnProcessor(speech, turn_policy(settings)))
+    return _Offline(executor, speech, TurnProcessor(speech, TurnPolicy.from_settings(settings)))
 
 
 if __name__ == "__main__":

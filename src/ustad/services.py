@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from ustad.learn.processor import TurnPolicy, TurnProcessor
+from ustad.learn.recorder import TurnRecorder
+from ustad.learn.session import LearnContext
 from ustad.runtime.audio_store import store_from_settings
 from ustad.runtime.cache import CacheStats
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
@@ -21,6 +24,7 @@ from ustad.speech.model_paths import (
     multilingual_whisper_dir,
     piper_voice_path,
 )
+from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.piper_tts import PiperSynthesizer
 from ustad.speech.speech_translator import WhisperSpeechTranslator
 from ustad.speech.translation_memory import TranslationMemory
@@ -29,8 +33,6 @@ from ustad.speech.whisper_batch import WhisperBatchTranscriber
 from ustad.speech.whisper_stt import WhisperTranscriber
 from ustad.store.database import Database
 from ustad.store.repository import Repository
-from ustad.tutor.phrasebank import PhraseBank
-from ustad.tutor.turns import TurnPolicy, TurnProcessor
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +49,13 @@ class Services:
     database: Database
     repository: Repository
     metrics: ServiceMetrics
+    learn: LearnContext
+    """What every learn session shares."""
 
     async def close(self) -> None:
         """Release the database and the engine threads."""
         await self.database.close()
         self.executor.shutdown()
-
-
-def turn_policy(settings: Settings) -> TurnPolicy:
-    """The turn-processing knobs from settings."""
-    return TurnPolicy(
-        max_audio_seconds=settings.limits.max_audio_seconds,
-        min_speech_seconds=settings.limits.min_speech_seconds,
-        urdu_languages=tuple(settings.stt.urdu_languages),
-        english_detect_threshold=settings.stt.english_detect_threshold,
-        word_timestamps=settings.stt.word_timestamps,
-        pass_mark=settings.assessment.pass_mark,
-        low_confidence=settings.assessment.low_confidence,
-        max_turns_in_flight=settings.runtime.max_turns_in_flight,
-        concurrent=settings.runtime.mode == "optimised",
-        quick_language_id=settings.stt.short_clip_window,
-    )
 
 
 def encoding_stats(transcriber: WhisperTranscriber) -> CacheStats:
@@ -173,14 +161,24 @@ async def build_services(settings: Settings) -> Services:
     database = Database(settings.db.url, echo=settings.db.echo)
     if settings.db.migrate_on_start:
         await database.migrate()
+    processor = TurnProcessor(speech, TurnPolicy.from_settings(settings))
+    repository = Repository(database)
+    # Reads the speech layer's and executor's counters at scrape time.
+    metrics = ServiceMetrics(speech=speech, executor=executor)
     return Services(
         settings=settings,
         executor=executor,
         speech=speech,
-        processor=TurnProcessor(speech, turn_policy(settings)),
+        processor=processor,
         phrases=phrases,
         database=database,
-        repository=Repository(database),
-        # Reads the speech layer's and executor's counters at scrape time.
-        metrics=ServiceMetrics(speech=speech, executor=executor),
+        repository=repository,
+        metrics=metrics,
+        learn=LearnContext(
+            processor=processor,
+            speech=speech,
+            recorder=TurnRecorder(repository),
+            metrics=metrics,
+            audio_base_url=settings.audio_store.public_base_url,
+        ),
     )

@@ -14,8 +14,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ustad.vocabulary import LanguageMode
+
 AudioFormat = Literal["mp3", "opus", "wav"]
-LanguageMode = Literal["urdu", "english"]
 
 
 class _Group(BaseModel):
@@ -86,6 +87,16 @@ class SttSettings(_Group):
     """Detected languages that count as Urdu (Whisper often hears spoken Urdu as Hindi)."""
     english_detect_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     """Language-id probability above which an utterance at the Urdu step counts as English."""
+    quick_urdu_probability: float = Field(default=0.5, ge=0.0, le=1.0)
+    """With ``short_clip_window``: a short-window language answer of Urdu (or Hindi) at least
+    this likely is taken as is; anything less asks the full 30 s window."""
+    quick_not_urdu_below: float = Field(default=0.1, ge=0.0, le=1.0)
+    """With ``short_clip_window``: a failed repeat whose short-window Urdu + Hindi probability
+    is under this is not checked further for being a new Urdu sentence (no English learner
+    clip came above 0.024 over 284 clips; the real Urdu clips score at least 0.67)."""
+    new_sentence_probability: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Language-id probability of Urdu (or Hindi) at which a badly failed repeat is taken as
+    a new Urdu sentence (the cycle is abandoned and a new one starts)."""
 
 
 class TtsSettings(_Group):
@@ -126,6 +137,8 @@ class AssessmentSettings(_Group):
     """Overall score (0-100) at which an attempt passes and the cycle ends."""
     low_confidence: float = Field(default=0.35, ge=0.0, le=1.0)
     """Recogniser word confidence below which a matching word counts as mispronounced."""
+    reconsider_below: float = Field(default=35.0, ge=0.0, le=100.0)
+    """A repeat scoring under this (0-100) is checked for being a new Urdu sentence."""
 
 
 class RuntimeSettings(_Group):

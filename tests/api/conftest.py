@@ -36,8 +36,8 @@ from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator,
 from ustad.speech.types import Audio, Task, Transcript
 from ustad.store.database import Database
 from ustad.store.repository import Repository
-from ustad.tutor.phrasebank import PhraseBank
-from ustad.tutor.turns import TurnProcessor
+from ustad.speech.phrasebank import PhraseBank
+from ustad.learn.processor import TurnProcessor
 
 URDU_SENTENCE = "مجھے پانی چاہیے"
 ENGLISH_SENTENCE = "I want water."

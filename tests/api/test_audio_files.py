@@ -28,7 +28,7 @@ from ustad.runtime.audio_store import store_from_settings
 from ustad.services import Services
 from ustad.settings import AudioStoreSettings, Settings
 from ustad.speech.fakes import FakeSynthesizer
-from ustad.tutor.phrasebank import PhraseBank
+from ustad.speech.phrasebank import PhraseBank
 from ustad.tutor.texts import fixed_segments
 
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ustad.api.messages import parse_binary, parse_text
-from ustad.tutor.machine import Ack, AckKind, InputRejected, NextSentence, SetMode, Utterance
+from ustad.learn.machine import Ack, AckKind, InputRejected, NextSentence, SetMode, Utterance
 from ustad.tutor.texts import ErrorCode
 
 LIMIT = 1024

@@ -14,7 +14,7 @@ from ustad.speech.urdu_text import (
     script_of,
     to_display,
 )
-from ustad.tutor.phrasebank import PhraseBank
+from ustad.speech.phrasebank import PhraseBank
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from ustad.speech.whisper_batch import (
     transcribe_batch,
 )
 from ustad.speech.whisper_stt import SHORT_CLIP_MAX_SECONDS, WhisperTranscriber
-from ustad.tutor.phrasebank import PhraseBank
+from ustad.speech.phrasebank import PhraseBank
 
 if TYPE_CHECKING:
     from tests.conftest import LearnerClip, UrduClip

@@ -17,7 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ustad.api.rest import ApiError, ServicesDep
-from ustad.runtime.audio_store import FORMATS, StoredAudio, is_digest
+from ustad.runtime.audio_store import FORMATS, is_digest
+from ustad.runtime.audio_urls import AUDIO_ROUTE
 from ustad.speech.audio import MEDIA_TYPES
 
 router = APIRouter()
@@ -26,17 +27,7 @@ IMMUTABLE: Final = "public, max-age=31536000, immutable"
 _RANGE_RE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def audio_path(audio: StoredAudio) -> str:
-    """The path of the route serving ``audio``."""
-    return f"/v1/audio/{audio.filename}"
-
-
-def audio_url(base_url: str | None, audio: StoredAudio) -> str:
-    """``audio_url`` for a message: relative, or under ``base_url`` (e.g. a CDN origin)."""
-    return f"{(base_url or '').rstrip('/')}{audio_path(audio)}"
-
-
-@router.api_route("/v1/audio/{digest}.{ext}", methods=["GET", "HEAD"])
+@router.api_route(AUDIO_ROUTE, methods=["GET", "HEAD"])
 async def stored_audio(services: ServicesDep, request: Request, digest: str, ext: str) -> Response:
     """A stored reply by content digest (Range and If-None-Match supported)."""
     fmt = next((f for f in FORMATS if f == ext), None)

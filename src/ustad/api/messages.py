@@ -1,4 +1,4 @@
-"""Parsing client messages of ``/ws/learn`` into state-machine events.
+"""Parsing client frames of ``/ws/learn`` into learn-session events.
 
 Parsing never raises: bad input becomes an ``InputRejected`` event, so the
 session answers with an ``error`` step and carries on in its state.
@@ -11,7 +11,7 @@ import binascii
 import json
 from typing import Any
 
-from ustad.tutor.machine import (
+from ustad.learn.events import (
     Ack,
     AckKind,
     Event,
@@ -20,9 +20,9 @@ from ustad.tutor.machine import (
     SetMode,
     Utterance,
 )
-from ustad.tutor.texts import ErrorCode, Mode
+from ustad.vocabulary import ErrorCode, LanguageMode
 
-_MODES: dict[str, Mode] = {"urdu": "urdu", "english": "english"}
+_MODES: dict[str, LanguageMode] = {"urdu": "urdu", "english": "english"}
 _ACKS = {kind.value: kind for kind in AckKind}
 
 

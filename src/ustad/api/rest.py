@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text as sql_text
 
 from ustad import __version__
+from ustad.learn.processor import NoSpeechError
 from ustad.runtime.timing import TurnTimer
 from ustad.services import Services
 from ustad.speech.audio import MEDIA_TYPES, AudioDecodeError, AudioTooLongError
 from ustad.speech.types import Segment, SpokenText
 from ustad.tutor.feedback import feedback
 from ustad.tutor.texts import by_script
-from ustad.tutor.turns import NoSpeechError
 
 router = APIRouter()
 

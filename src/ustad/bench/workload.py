@@ -45,7 +45,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from ustad.settings import LanguageMode
+from ustad.vocabulary import LanguageMode
 
 ClipSource = Literal["common_voice", "espeak-ng", "speechocean762"]
 
@@ -250,7 +250,7 @@ def synthetic_urdu_clips(count: int, seed: int) -> list[Clip]:
     # Imported here: loading a private espeak-ng copy is only worth it when asked for.
     from ustad.speech.audio import encode_audio
     from ustad.speech.espeak_tts import EspeakSynthesizer
-    from ustad.tutor.phrasebank import PhraseBank
+    from ustad.speech.phrasebank import PhraseBank
 
     phrases = list(PhraseBank.load())
     chosen = random.Random(f"ustad-bench-synthetic:{seed}").sample(

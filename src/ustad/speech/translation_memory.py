@@ -34,9 +34,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from ustad.speech.phrasebank import Phrase, PhraseBank
 from ustad.speech.types import Translation, TranslationRequest
 from ustad.speech.urdu_text import normalize_urdu, script_of, to_display
-from ustad.tutor.phrasebank import Phrase, PhraseBank
 
 DEFAULT_THRESHOLD: Final = 82.0
 

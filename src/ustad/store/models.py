@@ -7,7 +7,6 @@ compares the two after ``upgrade head`` on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -24,6 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ustad.vocabulary import CycleStatus, TurnKind
+
+__all__ = ["CycleStatus", "TurnKind"]  # the store's users may name them from here
+
 # Fixed names for every constraint and index, so SQLite and PostgreSQL agree and a later
 # migration (or SQLite batch mode, which recreates tables) can refer to them by name.
 NAMING_CONVENTION = {
@@ -38,22 +41,6 @@ EXTERNAL_ID_MAX = 128
 """Longest learner external id accepted (a UUID is 36 characters)."""
 TURN_ID_MAX = 64
 """Longest turn id accepted."""
-
-
-class CycleStatus(StrEnum):
-    """Where a learn cycle stands."""
-
-    ACTIVE = "active"
-    PASSED = "passed"
-    SKIPPED = "skipped"
-    ABANDONED = "abandoned"
-
-
-class TurnKind(StrEnum):
-    """Which step of the cycle an utterance answered."""
-
-    URDU = "urdu"
-    ENGLISH = "english"
 
 
 def utc_now() -> datetime:

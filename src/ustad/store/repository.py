@@ -16,17 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ustad.store.database import Database
-from ustad.store.models import (
-    EXTERNAL_ID_MAX,
-    TURN_ID_MAX,
-    Cycle,
-    CycleStatus,
-    Learner,
-    Session,
-    Turn,
-    TurnKind,
-    utc_now,
-)
+from ustad.store.models import EXTERNAL_ID_MAX, TURN_ID_MAX, Cycle, Learner, Session, Turn, utc_now
+from ustad.vocabulary import CycleStatus, ErrorCode, LanguageMode, Step, TurnKind
 
 FINISHED_STATUSES = frozenset({CycleStatus.PASSED, CycleStatus.SKIPPED, CycleStatus.ABANDONED})
 
@@ -52,11 +43,10 @@ class TurnRecord:
     session_id: int
     cycle_id: int | None
     """``None`` when no cycle exists yet (e.g. no speech at the Urdu step)."""
-    kind: str
-    """``urdu`` or ``english`` (see ``TurnKind``)."""
-    step: str
+    kind: TurnKind
+    step: Step
     """The step answered: ``you_said_audio``, ``await_next``, ``no_speech`` ..."""
-    language_mode: str
+    language_mode: LanguageMode
     transcript: str | None = None
     detected_language: str | None = None
     language_probability: float | None = None
@@ -68,7 +58,8 @@ class TurnRecord:
     timings: Mapping[str, float] = field(default_factory=dict)
     """Milliseconds per stage."""
     audio_seconds: float | None = None
-    error_code: str | None = None
+    error_code: ErrorCode | None = None
+    """The code the client was sent with an ``error`` reply."""
     created_at: datetime | None = None
     """``None`` means "now" when recorded; always set on turns read back."""
 
@@ -131,7 +122,7 @@ class Repository:
                 raise
             return found
 
-    async def start_session(self, learner_id: int, language_mode: str) -> int:
+    async def start_session(self, learner_id: int, language_mode: LanguageMode) -> int:
         """Open a session (one WebSocket connection) and return its id."""
         async with self._db.session() as session, session.begin():
             await _require(session, Learner, learner_id)
@@ -179,7 +170,7 @@ class Repository:
             await session.flush()
             return cycle.id
 
-    async def finish_cycle(self, cycle_id: int, status: str) -> None:
+    async def finish_cycle(self, cycle_id: int, status: CycleStatus) -> None:
         """End an active cycle as ``passed``, ``skipped`` or ``abandoned``.
 
         A cycle that already ended keeps its first outcome, so a late call (say, after
@@ -188,7 +179,7 @@ class Repository:
         if status not in FINISHED_STATUSES:
             choices = ", ".join(sorted(FINISHED_STATUSES))
             raise ValueError(f"a cycle finishes as one of {choices}, not {status!r}")
-        outcome = CycleStatus(status)
+        outcome = status
         async with self._db.session() as session, session.begin():
             cycle = await _require(session, Cycle, cycle_id)
             if cycle.status == CycleStatus.ACTIVE:
@@ -200,9 +191,7 @@ class Repository:
 
         The attempt count and best score change in the same transaction as the insert.
         """
-        if turn.kind not in {k.value for k in TurnKind}:
-            raise ValueError(f"turn kind must be 'urdu' or 'english', not {turn.kind!r}")
-        kind = TurnKind(turn.kind)
+        kind = TurnKind(turn.kind)  # a plain string that is no kind raises ValueError here
         if not 0 < len(turn.turn_id) <= TURN_ID_MAX:
             raise ValueError(f"turn_id must be 1 to {TURN_ID_MAX} characters")
         if turn.created_at is not None and turn.created_at.utcoffset() is None:
@@ -219,7 +208,7 @@ class Repository:
                         )
                 session.add(_turn_row(turn, kind))
                 if (
-                    kind is TurnKind.ENGLISH
+                    kind is TurnKind.ENGLISH_REPEAT
                     and turn.cycle_id is not None
                     and turn.overall_score is not None
                 ):
@@ -338,9 +327,9 @@ def _turn_record(row: Turn) -> TurnRecord:
         turn_id=row.turn_id,
         session_id=row.session_id,
         cycle_id=row.cycle_id,
-        kind=row.kind,
-        step=row.step,
-        language_mode=row.language_mode,
+        kind=TurnKind(row.kind),
+        step=Step(row.step),
+        language_mode="english" if row.language_mode == "english" else "urdu",
         transcript=row.transcript,
         detected_language=row.detected_language,
         language_probability=row.language_probability,
@@ -351,7 +340,7 @@ def _turn_record(row: Turn) -> TurnRecord:
         passed=row.passed,
         timings=row.timings,
         audio_seconds=row.audio_seconds,
-        error_code=row.error_code,
+        error_code=None if row.error_code is None else ErrorCode(row.error_code),
         created_at=row.created_at,
     )
 

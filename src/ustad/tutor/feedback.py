@@ -19,8 +19,7 @@ from typing import Literal
 from ustad.assess.score import COMFORTABLE_WPM, LONG_PAUSE_SECONDS
 from ustad.assess.types import Assessment, WordStatus
 from ustad.speech.types import Language, Segment, SpokenText
-
-Mode = Literal["urdu", "english"]
+from ustad.vocabulary import LanguageMode
 
 MAX_WORDS_NAMED = 3
 NEARLY_MARK = 60.0
@@ -205,7 +204,7 @@ def _urdu(plan: _Plan) -> SpokenText:
     return reply.build()
 
 
-def feedback(assessment: Assessment, mode: Mode) -> SpokenText:
+def feedback(assessment: Assessment, mode: LanguageMode) -> SpokenText:
     """The tutor's reply to an attempt: praise, the words to work on, and what to do next."""
     plan = _plan(assessment)
     if mode == "english":

@@ -10,12 +10,9 @@ sentence) by the English voice.
 from __future__ import annotations
 
 import re
-from enum import StrEnum
-from typing import Literal
 
 from ustad.speech.types import Language, Segment, SpokenText
-
-Mode = Literal["urdu", "english"]
+from ustad.vocabulary import ErrorCode, LanguageMode
 
 _TERMINAL = (".", "?", "!", "۔", "؟")
 
@@ -40,21 +37,6 @@ _YOU_SAID_UR = "آپ نے کہا:"
 _IN_ENGLISH_UR = "انگریزی میں:"
 _REPEAT_AFTER_ME_UR = "اب میرے بعد دہرائیں۔"
 _FULL_SENTENCE_UR = "اب پورا جملہ دہرائیں:"
-
-
-class ErrorCode(StrEnum):
-    """Machine-readable ``code`` of an ``error`` reply (the ``response`` is for people)."""
-
-    INVALID_JSON = "invalid_json"
-    NO_AUDIO = "no_audio"
-    BAD_BASE64 = "bad_base64"
-    UNDECODABLE_AUDIO = "undecodable_audio"
-    NO_VALID_AUDIO = "no_valid_audio"
-    AUDIO_TOO_LONG = "audio_too_long"
-    MESSAGE_TOO_LARGE = "message_too_large"
-    UNKNOWN_MESSAGE = "unknown_message"
-    BUSY = "busy"
-    INTERNAL = "internal_error"
 
 
 _ERRORS_EN: dict[ErrorCode, str] = {
@@ -84,19 +66,19 @@ _ERRORS_UR: dict[ErrorCode, str] = {
 }
 
 
-def error_text(code: ErrorCode, mode: Mode) -> str:
+def error_text(code: ErrorCode, mode: LanguageMode) -> str:
     """The ``response`` of an ``error`` reply."""
     return (_ERRORS_UR if mode == "urdu" else _ERRORS_EN)[code]
 
 
-def no_speech(mode: Mode) -> SpokenText:
+def no_speech(mode: LanguageMode) -> SpokenText:
     """Reply to an utterance with no speech in it (JSON only)."""
     if mode == "urdu":
         return compose(("ur", "کوئی آواز سنائی نہیں دی۔"))
     return compose(("en", "No speech detected."))
 
 
-def english_instead_of_urdu(mode: Mode) -> SpokenText:
+def english_instead_of_urdu(mode: LanguageMode) -> SpokenText:
     """The learner spoke English at the Urdu step."""
     if mode == "urdu":
         return compose(
@@ -110,7 +92,7 @@ def english_instead_of_urdu(mode: Mode) -> SpokenText:
     )
 
 
-def you_said(mode: Mode, urdu: str, english: str) -> SpokenText:
+def you_said(mode: LanguageMode, urdu: str, english: str) -> SpokenText:
     """The Urdu sentence was understood (``you_said_audio``)."""
     if mode == "urdu":
         return compose(
@@ -132,28 +114,28 @@ def you_said(mode: Mode, urdu: str, english: str) -> SpokenText:
     )
 
 
-def repeat_prompt(mode: Mode, english: str) -> SpokenText:
+def repeat_prompt(mode: LanguageMode, english: str) -> SpokenText:
     """After ``you_said_complete`` (JSON only)."""
     if mode == "urdu":
         return compose(("ur", f"انگریزی جملہ ہے: “{english}”۔ کیا آپ میرے بعد دہرا سکتے ہیں؟"))
     return compose(("en", f'The English sentence is "{english}". Can you repeat after me?'))
 
 
-def full_sentence(mode: Mode, english: str) -> SpokenText:
+def full_sentence(mode: LanguageMode, english: str) -> SpokenText:
     """After ``word_by_word_complete``: the sentence to repeat, spoken in English."""
     if mode == "urdu":
         return compose(("ur", _FULL_SENTENCE_UR), ("en", end_sentence(english)))
     return compose(("en", _FULL_SENTENCE_EN), ("en", end_sentence(english)))
 
 
-def word_by_word(mode: Mode, english: str) -> SpokenText:
+def word_by_word(mode: LanguageMode, english: str) -> SpokenText:
     """After ``feedback_complete`` (JSON only)."""
     if mode == "urdu":
         return compose(("ur", f"آئیے لفظ بہ لفظ مشق کریں: {english}"))
     return compose(("en", f"Let's practice word-by-word: {english}"))
 
 
-def skipped(mode: Mode) -> SpokenText:
+def skipped(mode: LanguageMode) -> SpokenText:
     """The learner moved on with ``next_sentence``."""
     if mode == "urdu":
         return compose(("ur", "ٹھیک ہے، نیا جملہ آزماتے ہیں۔ اردو میں کچھ کہیے۔"))
@@ -162,7 +144,7 @@ def skipped(mode: Mode) -> SpokenText:
 
 def fixed_replies() -> list[SpokenText]:
     """Replies whose audio never changes: synthesised once at start-up."""
-    modes: tuple[Mode, ...] = ("urdu", "english")
+    modes: tuple[LanguageMode, ...] = ("urdu", "english")
     return [reply(mode) for mode in modes for reply in (english_instead_of_urdu, skipped)]
 
 

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ustad.assess.score import assess
 from ustad.assess.types import Assessment
-from ustad.runtime.speech_service import SpeechService
-from ustad.runtime.timing import TurnTimer
-from ustad.speech.audio import AudioDecodeError, AudioTooLongError
-from ustad.speech.types import Audio, Transcript
-from ustad.tutor.machine import (
+from ustad.learn.events import (
     EnglishHeard,
     Event,
     InputRejected,
@@ -27,52 +23,81 @@ from ustad.tutor.machine import (
     UrduUnderstood,
     Work,
 )
-from ustad.tutor.texts import ErrorCode
+from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.timing import TurnTimer
+from ustad.settings import Settings
+from ustad.speech.audio import AudioDecodeError, AudioTooLongError
+from ustad.speech.types import Audio, Transcript
+from ustad.vocabulary import ErrorCode, LanguageGuess, TurnKind
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class TurnPolicy:
-    """The knobs of turn processing (from settings)."""
+    """The knobs of turn processing; every default lives in ``ustad.settings``."""
 
-    max_audio_seconds: float = 30.0
-    min_speech_seconds: float = 0.25
-    urdu_languages: tuple[str, ...] = ("ur", "hi")
-    english_detect_threshold: float = 0.5
-    word_timestamps: bool = True
-    pass_mark: float = 80.0
-    low_confidence: float = 0.35
-    reconsider_below: float = 35.0
+    max_audio_seconds: float
+    min_speech_seconds: float
+    urdu_languages: tuple[str, ...]
+    english_detect_threshold: float
+    word_timestamps: bool
+    pass_mark: float
+    low_confidence: float
+    reconsider_below: float
     """A repeat scoring under this is checked for being Urdu (a new sentence)."""
-    concurrent: bool = True
+    new_sentence_probability: float
+    """Language-id probability of Urdu (or Hindi) at which such a repeat is a new sentence."""
+    concurrent: bool
     """Run independent stages (the two translations) at the same time."""
-    max_turns_in_flight: int = 0
-    """Utterances processed at once across all sessions; past it a turn is answered
-    "busy" at once instead of queueing without bound (0 = no limit)."""
-    quick_language_id: bool = False
-    """Look at the language in the short window first and only ask the full window
-    when that look is not sure (see ``WhisperTranscriber.detect_language``)."""
-    quick_urdu_probability: float = 0.5
-    """A short-window answer of Urdu (or Hindi) at least this likely is taken as is."""
-    quick_not_urdu_below: float = 0.1
-    """A failed repeat whose short-window Urdu + Hindi probability is under this is not
-    a new Urdu sentence: no English clip came near it (at most 0.024 on 284 clips)."""
+    max_turns_in_flight: int
+    """Utterances processed at once across all sessions (0 = no limit)."""
+    quick_language_id: bool
+    """Look at the language in the short window first (``detect_language(short_window=True)``)."""
+    quick_urdu_probability: float
+    quick_not_urdu_below: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TurnPolicy:
+        """The policy the settings describe (``settings.effective()`` for baseline mode)."""
+        stt = language = settings.stt
+        return cls(
+            max_audio_seconds=settings.limits.max_audio_seconds,
+            min_speech_seconds=settings.limits.min_speech_seconds,
+            urdu_languages=tuple(language.urdu_languages),
+            english_detect_threshold=language.english_detect_threshold,
+            word_timestamps=stt.word_timestamps,
+            pass_mark=settings.assessment.pass_mark,
+            low_confidence=settings.assessment.low_confidence,
+            reconsider_below=settings.assessment.reconsider_below,
+            new_sentence_probability=language.new_sentence_probability,
+            concurrent=settings.runtime.mode == "optimised",
+            max_turns_in_flight=settings.runtime.max_turns_in_flight,
+            quick_language_id=stt.short_clip_window,
+            quick_urdu_probability=language.quick_urdu_probability,
+            quick_not_urdu_below=language.quick_not_urdu_below,
+        )
 
 
-@dataclass
+@dataclass(frozen=True)
 class TurnOutcome:
-    """The event for the machine plus what gets stored about the turn."""
+    """The event for the machine plus what gets stored about the turn.
+
+    ``error`` is read off the event, so the code stored with a turn is always the
+    one its client was sent."""
 
     event: Event
-    kind: str
+    kind: TurnKind
     transcript: str | None = None
-    detected_language: str | None = None
-    language_probability: float | None = None
+    language: LanguageGuess | None = None
+    """The language check, when one ran."""
     audio_seconds: float | None = None
     assessment: Assessment | None = None
-    error: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def error(self) -> ErrorCode | None:
+        """The error code the client receives, if the turn was rejected."""
+        return self.event.code if isinstance(self.event, InputRejected) else None
 
 
 class NoSpeechError(ValueError):
@@ -95,15 +120,12 @@ class TurnProcessor:
         Past ``max_turns_in_flight`` the turn is refused straight away: a learner
         told "busy, try again" can act; one waiting behind an unbounded queue cannot.
         """
-        kind = "urdu" if work.kind == "urdu" or target is None else "english"
+        kind = TurnKind.URDU_STEP if target is None else work.kind
         limit = self.policy.max_turns_in_flight
         if limit and self.in_flight >= limit:
             self.busy_rejections += 1
-            return TurnOutcome(
-                InputRejected(ErrorCode.BUSY, f"{self.in_flight} turns in flight"),
-                kind,
-                error=ErrorCode.BUSY.value,
-            )
+            busy = InputRejected(ErrorCode.BUSY, f"{self.in_flight} turns in flight")
+            return TurnOutcome(busy, kind)
         self.in_flight += 1
         try:
             return await self._process(work, target, kind, timer)
@@ -111,7 +133,7 @@ class TurnProcessor:
             self.in_flight -= 1
 
     async def _process(
-        self, work: Work, target: Target | None, kind: str, timer: TurnTimer
+        self, work: Work, target: Target | None, kind: TurnKind, timer: TurnTimer
     ) -> TurnOutcome:
         try:
             with timer.stage("decode"):
@@ -121,29 +143,18 @@ class TurnProcessor:
                     format_hint=work.utterance.format_hint,
                 )
         except AudioTooLongError as error:
-            return TurnOutcome(
-                InputRejected(ErrorCode.AUDIO_TOO_LONG, str(error)),
-                kind,
-                error=ErrorCode.AUDIO_TOO_LONG.value,
-            )
+            return TurnOutcome(InputRejected(ErrorCode.AUDIO_TOO_LONG, str(error)), kind)
         except AudioDecodeError as error:
-            return TurnOutcome(
-                InputRejected(ErrorCode.UNDECODABLE_AUDIO, str(error)),
-                kind,
-                error=ErrorCode.UNDECODABLE_AUDIO.value,
-            )
+            return TurnOutcome(InputRejected(ErrorCode.UNDECODABLE_AUDIO, str(error)), kind)
         with timer.stage("vad"):
             voiced = await self.speech.speech_seconds(audio)
         if voiced < self.policy.min_speech_seconds:
             return TurnOutcome(NoSpeechHeard(), kind, audio_seconds=audio.duration)
-        if kind == "urdu":
+        if target is None or kind is TurnKind.URDU_STEP:
             return await self._urdu(audio, timer)
-        assert target is not None
         return await self._repeat(audio, target, timer)
 
-    async def _identify(
-        self, audio: Audio, quick: tuple[str, float, dict[str, float]] | None = None
-    ) -> tuple[str, float, dict[str, float]]:
+    async def _identify(self, audio: Audio, quick: LanguageGuess | None = None) -> LanguageGuess:
         """The language: the short window's answer (``quick``, if already asked) when it
         is confidently Urdu, else the full window's. The Urdu transcription that follows
         reuses the short window's encoding, which is the one it needs."""
@@ -151,43 +162,35 @@ class TurnProcessor:
         if policy.quick_language_id:
             if quick is None:
                 quick = await self.speech.detect_language(audio, short_window=True)
-            language, probability, _ = quick
-            if language in policy.urdu_languages and probability >= policy.quick_urdu_probability:
+            if (
+                quick.language in policy.urdu_languages
+                and quick.probability >= policy.quick_urdu_probability
+            ):
                 return quick
         return await self.speech.detect_language(audio)
 
     async def _urdu(self, audio: Audio, timer: TurnTimer) -> TurnOutcome:
         with timer.stage("stt"):
-            language, probability, _ = await self._identify(audio)
-            if language == "en" and probability >= self.policy.english_detect_threshold:
+            guess = await self._identify(audio)
+            if guess.language == "en" and guess.probability >= self.policy.english_detect_threshold:
                 return TurnOutcome(
-                    EnglishHeard(language),
-                    "urdu",
-                    detected_language=language,
-                    language_probability=probability,
+                    EnglishHeard(guess.language),
+                    TurnKind.URDU_STEP,
+                    language=guess,
                     audio_seconds=audio.duration,
                 )
             # The learner is an Urdu speaker at the Urdu step: whatever else Whisper
             # guessed (Hindi, Punjabi...) is decoded as Urdu so it comes out in Urdu script.
             transcript = await self.speech.transcribe(audio, english=False, language="ur")
-        return await self._understand(audio, transcript, language, probability, timer)
+        return await self._understand(audio, transcript, guess, timer)
 
     async def _understand(
-        self,
-        audio: Audio,
-        transcript: Transcript,
-        language: str,
-        probability: float,
-        timer: TurnTimer,
+        self, audio: Audio, transcript: Transcript, guess: LanguageGuess, timer: TurnTimer
     ) -> TurnOutcome:
         text = transcript.text.strip()
         if not text:
             return TurnOutcome(
-                NoSpeechHeard(),
-                "urdu",
-                detected_language=language,
-                language_probability=probability,
-                audio_seconds=audio.duration,
+                NoSpeechHeard(), TurnKind.URDU_STEP, language=guess, audio_seconds=audio.duration
             )
         with timer.stage("translate"):
             # The Urdu-script form and the English translation are independent.
@@ -201,9 +204,9 @@ class TurnProcessor:
         if translation is None:
             return TurnOutcome(
                 InputRejected(ErrorCode.NO_VALID_AUDIO, "no translation"),
-                "urdu",
+                TurnKind.URDU_STEP,
                 transcript=text,
-                error="untranslatable",
+                language=guess,
                 audio_seconds=audio.duration,
             )
         target = Target(
@@ -214,15 +217,10 @@ class TurnProcessor:
         )
         return TurnOutcome(
             UrduUnderstood(target),
-            "urdu",
+            TurnKind.URDU_STEP,
             transcript=text,
-            detected_language=language,
-            language_probability=probability,
+            language=guess,
             audio_seconds=audio.duration,
-            extra={
-                "translation_provider": translation.provider,
-                "translation_score": translation.score,
-            },
         )
 
     async def _attempt(
@@ -253,13 +251,13 @@ class TurnProcessor:
             switched = await self._maybe_new_sentence(audio, timer)
             if switched is not None:
                 return switched
+        kind = TurnKind.ENGLISH_REPEAT
         if not transcript.text.strip():
-            return TurnOutcome(NoSpeechHeard(), "english", audio_seconds=audio.duration)
+            return TurnOutcome(NoSpeechHeard(), kind, audio_seconds=audio.duration)
         return TurnOutcome(
             RepeatAssessed(assessment),
-            "english",
+            kind,
             transcript=transcript.text.strip(),
-            detected_language="en",
             audio_seconds=audio.duration,
             assessment=assessment,
         )
@@ -271,16 +269,19 @@ class TurnProcessor:
             quick = None
             if policy.quick_language_id:
                 quick = await self.speech.detect_language(audio, short_window=True)
-                if sum(quick[2].get(code, 0.0) for code in policy.urdu_languages) < (
-                    policy.quick_not_urdu_below
-                ):
+                if quick.share(policy.urdu_languages) < policy.quick_not_urdu_below:
                     return None
-            language, probability, _ = await self._identify(audio, quick)
-            if language not in policy.urdu_languages or probability < 0.5:
+            guess = await self._identify(audio, quick)
+            if (
+                guess.language not in policy.urdu_languages
+                or guess.probability < policy.new_sentence_probability
+            ):
                 return None
             transcript = await self.speech.transcribe(audio, english=False, language="ur")
-        log.info("repeat attempt was Urdu (%s %.2f): new sentence", language, probability)
-        return await self._understand(audio, transcript, language, probability, timer)
+        log.info(
+            "repeat attempt was Urdu (%s %.2f): new sentence", guess.language, guess.probability
+        )
+        return await self._understand(audio, transcript, guess, timer)
 
     async def assess_recording(
         self,

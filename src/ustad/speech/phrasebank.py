@@ -49,8 +49,8 @@ class PhraseBank:
     def load(cls, path: Path | None = None) -> PhraseBank:
         """Read a phrase TSV; ``None`` reads the bank shipped with the package."""
         if path is None:
-            resource = resources.files("ustad.tutor").joinpath("data/phrases.tsv")
-            return cls._parse(resource.read_text(encoding="utf-8"), "ustad.tutor/data/phrases.tsv")
+            resource = resources.files("ustad.speech").joinpath("data/phrases.tsv")
+            return cls._parse(resource.read_text(encoding="utf-8"), "ustad.speech/data/phrases.tsv")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -12,7 +12,7 @@ from ustad.runtime.speech_service import AudioOutput, SpeechService
 from ustad.runtime.timing import TurnTimer
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Audio, Task, Transcript
-from ustad.tutor.machine import (
+from ustad.learn.machine import (
     EnglishHeard,
     InputRejected,
     NoSpeechHeard,
@@ -23,7 +23,7 @@ from ustad.tutor.machine import (
     Work,
 )
 from ustad.tutor.texts import ErrorCode
-from ustad.tutor.turns import TurnPolicy, TurnProcessor
+from ustad.learn.processor import TurnPolicy, TurnProcessor
 
 TARGET = Target("I want water.", "مجھے پانی چاہیے")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
-from ustad.tutor.machine import (
+from ustad.learn.machine import (
     Ack,
     AckKind,
     CycleEnded,

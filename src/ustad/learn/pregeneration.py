@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import SpeechService
 from ustad.settings import AudioFormat, AudioStoreSettings
+from ustad.speech.phrasebank import Phrase
 from ustad.speech.types import SpokenText
-from ustad.tutor.phrasebank import Phrase
-from ustad.tutor.texts import Mode, full_sentence, you_said
+from ustad.tutor.texts import full_sentence, you_said
+from ustad.vocabulary import LanguageMode
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ rather than log the same error for every phrase."""
 
 
 def phrase_prompts(
-    phrases: Iterable[Phrase], modes: Sequence[Mode], *, limit: int | None = None
+    phrases: Iterable[Phrase], modes: Sequence[LanguageMode], *, limit: int | None = None
 ) -> list[SpokenText]:
     """The ``you_said`` and ``full_sentence`` replies of the first ``limit`` phrases.
 

@@ -13,7 +13,7 @@ import pytest
 
 from ustad.runtime.audio_store import AudioStore
 from ustad.runtime.executor import EngineExecutor
-from ustad.runtime.pregeneration import (
+from ustad.learn.pregeneration import (
     BackgroundPregeneration,
     phrase_prompts,
     pregenerate_prompts,
@@ -24,7 +24,7 @@ from ustad.settings import AudioStoreSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Pcm
 from ustad.tutor import texts
-from ustad.tutor.phrasebank import Phrase
+from ustad.speech.phrasebank import Phrase
 
 PHRASES = [
     Phrase("basics-001", "basics", "مجھے پانی چاہیے", "mujhe pani chahiye", "I want water."),

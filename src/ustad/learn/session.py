@@ -1,0 +1,274 @@
+"""One learner's session, with no transport in it.
+
+``LearnSession`` feeds events to the ``LearnMachine`` and carries out its
+actions: an utterance goes to the ``TurnProcessor``; a reply is synthesised, the
+turn is committed to the store, and then the message and its audio leave through
+the ``LearnerPort``. The WebSocket route is one adapter of that port; a test can
+be another. The session's whole state (``SessionState``) is a plain value.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ustad.learn.events import (
+    Action,
+    CycleEnded,
+    CycleStarted,
+    Event,
+    Ignored,
+    InputRejected,
+    Reply,
+    Work,
+)
+from ustad.learn.machine import LearnMachine, LearnState
+from ustad.learn.processor import TurnOutcome, TurnProcessor
+from ustad.learn.recorder import TurnRecorder
+from ustad.runtime.audio_urls import audio_url
+from ustad.runtime.metrics import ServiceMetrics
+from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.timing import TurnTimer
+from ustad.settings import AudioFormat
+from ustad.vocabulary import ErrorCode, LanguageMode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReplyAudio:
+    """The audio that follows a speaking reply (``bytes`` is 0 if synthesis failed)."""
+
+    format: AudioFormat
+    bytes: int
+    url: str | None = None
+    """Where the same bytes can be fetched again (disk audio store only)."""
+
+
+@dataclass(frozen=True)
+class ServerMessage:
+    """One message to the client: a reply and what the session adds to it."""
+
+    reply: Reply
+    language_mode: LanguageMode
+    timings: Mapping[str, float]
+    """Milliseconds per stage, plus ``total``, ``engine``, ``queue`` and ``overhead``."""
+    turn_id: str | None = None
+    """Set on the reply that answers an utterance."""
+    audio: ReplyAudio | None = None
+
+
+class LearnerPort(Protocol):
+    """How a session reaches its client. A port whose client has gone drops what it is
+    given; it never raises for that."""
+
+    async def send_message(self, message: ServerMessage) -> None:
+        """Send one message."""
+
+    async def send_audio(self, audio: bytes) -> None:
+        """Send the audio of the message just sent."""
+
+
+@dataclass(frozen=True)
+class LearnContext:
+    """What every session shares, built once in the app's lifespan."""
+
+    processor: TurnProcessor
+    speech: SpeechService
+    recorder: TurnRecorder
+    metrics: ServiceMetrics
+    audio_base_url: str | None = None
+    """Put before ``/v1/audio/...`` in ``audio_url`` (``None``: a relative URL)."""
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """A session as a plain value: its store ids and the machine's state."""
+
+    learn: LearnState = field(default_factory=LearnState)
+    session_id: int | None = None
+    cycle_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (``SessionState.from_dict`` reads it back)."""
+        return {
+            "learn": self.learn.to_dict(),
+            "session_id": self.session_id,
+            "cycle_id": self.cycle_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SessionState:
+        """The state ``to_dict`` wrote; raises ``ValueError`` on anything else."""
+        try:
+            ids = [data.get("session_id"), data.get("cycle_id")]
+            if any(value is not None and not isinstance(value, int) for value in ids):
+                raise ValueError("session_id and cycle_id are integers or null")
+            return cls(LearnState.from_dict(data["learn"]), ids[0], ids[1])
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"not a session state: {error}") from error
+
+
+class _Turn:
+    """Bookkeeping for the utterance being answered."""
+
+    def __init__(self, cycle_id: int | None) -> None:
+        self.turn_id = uuid.uuid4().hex
+        self.timer = TurnTimer()
+        self.cycle_id = cycle_id
+        self.outcome: TurnOutcome | None = None
+
+
+class LearnSession:
+    """Drives one learner's session: handle, process, store, reply."""
+
+    def __init__(
+        self,
+        context: LearnContext,
+        port: LearnerPort,
+        mode: LanguageMode = "urdu",
+        *,
+        state: SessionState | None = None,
+    ) -> None:
+        self.context = context
+        self.port = port
+        state = state or SessionState(LearnState(mode=mode))
+        self.machine = LearnMachine(state=state.learn)
+        self.session_id = state.session_id
+        self.cycle_id = state.cycle_id
+
+    @property
+    def state(self) -> SessionState:
+        """The session as a plain value (to keep outside the process, or to test)."""
+        return SessionState(self.machine.snapshot, self.session_id, self.cycle_id)
+
+    async def open(self, learner_id: str | None) -> None:
+        """Register the learner and the session (raises the store's errors)."""
+        self.session_id = await self.context.recorder.open_session(learner_id, self.machine.mode)
+        self.context.metrics.sessions_active += 1
+        log.info("session %s opened (learner %s)", self.session_id, learner_id or "anonymous")
+
+    async def close(self) -> None:
+        """Mark the session ended (an unfinished cycle stays stored as abandoned)."""
+        if self.session_id is None:
+            return
+        self.context.metrics.sessions_active -= 1
+        await self.context.recorder.end_session(self.session_id)
+        log.info("session %s closed", self.session_id)
+
+    async def handle(self, event: Event) -> None:
+        """Feed one client event to the machine and carry out its actions, in order."""
+        if isinstance(event, InputRejected):
+            detail = f" ({event.detail})" if event.detail else ""
+            log.warning("session %s bad input: %s%s", self.session_id, event.code.value, detail)
+        for action in self.machine.handle(event):
+            await self._perform(action, None)
+
+    async def _perform(self, action: Action, turn: _Turn | None) -> None:
+        """Carry out one action (``turn`` is set while answering an utterance)."""
+        recorder = self.context.recorder
+        match action:
+            case Work():
+                await self._work(action)
+            case Reply():
+                await self._reply(action, turn)
+            case CycleStarted(target):
+                assert self.session_id is not None, "open() first"
+                self.cycle_id = await recorder.start_cycle(self.session_id, target)
+                if turn is not None:
+                    turn.cycle_id = self.cycle_id
+            case CycleEnded(status):
+                await recorder.finish_cycle(self.cycle_id, status)
+                self.cycle_id = None
+            case Ignored(reason):
+                log.info("session %s ignored %s", self.session_id, reason)
+
+    async def _work(self, work: Work) -> None:
+        """Process an utterance and answer it; a failure inside ustad is an error reply."""
+        turn = _Turn(cycle_id=self.cycle_id)
+        with turn.timer.current():
+            try:
+                outcome = await self.context.processor.process(
+                    work, self.machine.target, turn.timer
+                )
+            except Exception:
+                log.exception("turn %s failed", turn.turn_id)
+                outcome = TurnOutcome(InputRejected(ErrorCode.INTERNAL), work.kind)
+            turn.outcome = outcome
+            if isinstance(outcome.event, InputRejected):
+                log.warning(
+                    "session %s turn %s rejected: %s (%s)",
+                    self.session_id,
+                    turn.turn_id,
+                    outcome.event.code.value,
+                    outcome.event.detail,
+                )
+            for action in self.machine.handle(outcome.event):
+                await self._perform(action, turn)
+
+    async def _reply(self, reply: Reply, turn: _Turn | None) -> None:
+        """Synthesise, store the turn, then send the message and its audio."""
+        timer = turn.timer if turn is not None else TurnTimer()
+        audio, speech = None, self.context.speech
+        reply_audio: ReplyAudio | None = None
+        if reply.speak:
+            url = None
+            try:
+                with timer.stage("tts"):
+                    stored = await speech.speak_stored(reply.spoken)
+                audio = stored.data
+                if stored.on_disk:
+                    # The same bytes, cacheable by URL (the audio frame still follows).
+                    url = audio_url(self.context.audio_base_url, stored)
+            except Exception:
+                log.exception("speech synthesis failed for %s", reply.step.value)
+                audio = b""
+            reply_audio = ReplyAudio(speech.output.format, len(audio), url)
+        if turn is not None and turn.outcome is not None and self.session_id is not None:
+            with timer.stage("store"):
+                await self.context.recorder.record_turn(
+                    turn_id=turn.turn_id,
+                    session_id=self.session_id,
+                    cycle_id=turn.cycle_id,
+                    mode=self.machine.mode,
+                    outcome=turn.outcome,
+                    reply=reply,
+                    target=self.machine.target,
+                    timings=timer.as_dict(),
+                )
+        timings = timer.as_dict()
+        if turn is not None:
+            self._observe(turn, reply, timings)
+        await self.port.send_message(
+            ServerMessage(
+                reply=reply,
+                language_mode=self.machine.mode,
+                timings=timings,
+                turn_id=turn.turn_id if turn is not None else None,
+                audio=reply_audio,
+            )
+        )
+        if audio is not None:
+            await self.port.send_audio(audio)
+
+    def _observe(self, turn: _Turn, reply: Reply, timings: Mapping[str, float]) -> None:
+        self.context.metrics.observe_turn(reply.step.value, timings)
+        executor = self.context.speech.executor.stats()
+        log.info(
+            "turn %s %s",
+            turn.turn_id,
+            reply.step.value,
+            extra={
+                "timings": dict(timings),
+                "session_id": self.session_id,
+                "step": reply.step.value,
+                "kind": turn.outcome.kind.value if turn.outcome is not None else None,
+                # Calls still waiting for an engine thread as this turn ends: a
+                # non-zero value means other sessions' turns are queueing.
+                "executor_queued": executor.queued,
+                "executor_running": executor.running,
+            },
+        )
