@@ -161,6 +161,17 @@ async def build_services(settings: Settings) -> Services:
     database = Database(settings.db.url, echo=settings.db.echo)
     if settings.db.migrate_on_start:
         await database.migrate()
+    return assemble(settings, executor, speech, phrases, database)
+
+
+def assemble(
+    settings: Settings,
+    executor: EngineExecutor,
+    speech: SpeechService,
+    phrases: PhraseBank,
+    database: Database,
+) -> Services:
+    """Wire the layers over already-built engines and database (tests pass fakes)."""
     processor = TurnProcessor(speech, TurnPolicy.from_settings(settings))
     repository = Repository(database)
     # Reads the speech layer's and executor's counters at scrape time.

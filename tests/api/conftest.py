@@ -22,9 +22,8 @@ from fastapi import FastAPI
 from tests.conftest import REPO_ROOT
 from ustad.app import create_app
 from ustad.runtime.executor import EngineExecutor
-from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.speech_service import AudioOutput, SpeechService
-from ustad.services import Services, turn_policy
+from ustad.services import Services, assemble
 from ustad.settings import (
     AudioStoreSettings,
     DatabaseSettings,
@@ -33,11 +32,9 @@ from ustad.settings import (
     SttSettings,
 )
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
+from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.types import Audio, Task, Transcript
 from ustad.store.database import Database
-from ustad.store.repository import Repository
-from ustad.speech.phrasebank import PhraseBank
-from ustad.learn.processor import TurnProcessor
 
 URDU_SENTENCE = "مجھے پانی چاہیے"
 ENGLISH_SENTENCE = "I want water."
@@ -167,16 +164,7 @@ def fake_services_factory(script: Script) -> Any:
         )
         database = Database(settings.db.url)
         await database.migrate()
-        return Services(
-            settings=settings,
-            executor=executor,
-            speech=speech,
-            processor=TurnProcessor(speech, turn_policy(settings)),
-            phrases=PhraseBank.load(),
-            database=database,
-            repository=Repository(database),
-            metrics=ServiceMetrics(speech=speech),
-        )
+        return assemble(settings, executor, speech, PhraseBank.load(), database)
 
     return build
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
-from ustad.learn.machine import (
+from ustad.learn.events import (
     Ack,
     AckKind,
     CycleEnded,
@@ -13,21 +13,19 @@ from ustad.learn.machine import (
     EnglishHeard,
     Ignored,
     InputRejected,
-    LearnMachine,
     NextSentence,
     NoSpeechHeard,
     RepeatAssessed,
     Reply,
     SetMode,
-    State,
-    Step,
     Target,
     UrduUnderstood,
     Utterance,
     Work,
     sentence_words,
 )
-from ustad.tutor.texts import ErrorCode
+from ustad.learn.machine import LearnMachine, LearnState, State
+from ustad.vocabulary import CycleStatus, ErrorCode, Step, TurnKind
 
 TARGET = Target(english="I want water.", urdu="مجھے پانی چاہیے۔", phrase_id="food-001")
 
@@ -61,7 +59,7 @@ def at_repeat(mode: str = "english") -> LearnMachine:
 def test_utterance_at_urdu_step_asks_for_urdu_work() -> None:
     machine = LearnMachine()
     utterance = Utterance(b"audio")
-    assert machine.handle(utterance) == [Work("urdu", utterance)]
+    assert machine.handle(utterance) == [Work(TurnKind.URDU_STEP, utterance)]
     assert machine.state is State.AWAIT_URDU
 
 
@@ -72,11 +70,9 @@ def test_whole_cycle_in_english_mode() -> None:
     (you_said,) = replies(actions)
     assert you_said.step is Step.YOU_SAID_AUDIO and you_said.speak
     assert you_said.spoken.text == "You said: مجھے پانی چاہیے. Now repeat after me."
-    assert you_said.fields == {
-        "english_sentence": "I want water.",
-        "urdu_sentence": "مجھے پانی چاہیے۔",
-        "words": ["I", "want", "water"],
-    }
+    assert you_said.english_sentence == "I want water."
+    assert you_said.urdu_sentence == "مجھے پانی چاہیے۔"
+    assert you_said.words == ("I", "want", "water")
     assert machine.state is State.AWAIT_YOU_SAID_ACK
 
     (prompt,) = replies(machine.handle(Ack(AckKind.YOU_SAID_COMPLETE)))
@@ -87,30 +83,32 @@ def test_whole_cycle_in_english_mode() -> None:
     (full,) = replies(machine.handle(Ack(AckKind.WORD_BY_WORD_COMPLETE)))
     assert full.step is Step.FULL_SENTENCE_AUDIO and full.speak
     assert full.spoken.text == "Now repeat the full sentence: I want water."
-    assert full.fields == {"english_sentence": "I want water."}
+    assert full.english_sentence == "I want water."
+    assert full.urdu_sentence is None and full.words is None and full.verdict is None
     assert machine.state is State.AWAIT_REPEAT
 
     utterance = Utterance(b"x")
-    assert machine.handle(utterance) == [Work("repeat", utterance)]
+    assert machine.handle(utterance) == [Work(TurnKind.ENGLISH_REPEAT, utterance)]
 
     actions = machine.handle(RepeatAssessed(assessment(False)))
     (fb,) = replies(actions)
-    assert fb.step is Step.FEEDBACK_STEP and fb.fields["is_true"] is False
-    assert fb.fields["assessment"]["overall"] == 20.0
+    assert fb.step is Step.FEEDBACK_STEP and fb.verdict is not None
+    assert fb.verdict.passed is False and fb.verdict.attempt == 1
+    assert fb.verdict.assessment is not None and fb.verdict.assessment.scores.overall == 20.0
     assert machine.state is State.AWAIT_FEEDBACK_ACK
 
     (wbw,) = replies(machine.handle(Ack(AckKind.FEEDBACK_COMPLETE)))
     assert wbw.step is Step.WORD_BY_WORD and not wbw.speak
     assert wbw.spoken.text == "Let's practice word-by-word: I want water."
-    assert wbw.fields["words"] == ["I", "want", "water"]
+    assert wbw.words == ("I", "want", "water")
     assert machine.state is State.AWAIT_WORD_BY_WORD_ACK
 
     machine.handle(Ack(AckKind.WORD_BY_WORD_COMPLETE))
     actions = machine.handle(RepeatAssessed(assessment(True)))
-    assert actions[0] == CycleEnded("passed")
+    assert actions[0] == CycleEnded(CycleStatus.PASSED)
     (done,) = replies(actions)
-    assert done.step is Step.AWAIT_NEXT and done.fields["is_true"] is True
-    assert done.fields["attempt"] == 2
+    assert done.step is Step.AWAIT_NEXT and done.verdict is not None
+    assert done.verdict.passed is True and done.verdict.attempt == 2
     assert machine.state is State.AWAIT_URDU and machine.target is None
 
 
@@ -134,7 +132,7 @@ def test_no_speech_and_english_edge_case_keep_state() -> None:
     assert not reply.speak
     (edge,) = replies(machine.handle(EnglishHeard("en")))
     assert edge.step is Step.ENGLISH_INPUT_EDGE_CASE and edge.speak
-    assert edge.fields == {"detected_language": "en"}
+    assert edge.detected_language == "en"
     assert edge.spoken.text.startswith("Great job speaking English!")
     assert machine.state is State.AWAIT_URDU
     repeat = at_repeat()
@@ -159,7 +157,7 @@ def test_errors_keep_state_and_carry_a_code() -> None:
     (error,) = replies(machine.handle(InputRejected(ErrorCode.INVALID_JSON)))
     assert error.step is Step.ERROR and not error.speak
     assert error.spoken.text == "Invalid JSON format."
-    assert error.fields == {"code": "invalid_json"}
+    assert error.error is ErrorCode.INVALID_JSON
     assert machine.state is State.AWAIT_REPEAT and machine.target == TARGET
 
 
@@ -190,10 +188,11 @@ def test_next_sentence_skips_from_any_state_after_you_said(state_setup: list[Ack
     for event in state_setup:
         machine.handle(event)
     actions = machine.handle(NextSentence())
-    assert actions[0] == CycleEnded("skipped")
+    assert actions[0] == CycleEnded(CycleStatus.SKIPPED)
     (reply,) = replies(actions)
     assert reply.step is Step.AWAIT_NEXT
-    assert reply.fields["is_true"] is False and reply.fields["skipped"] is True
+    assert reply.verdict is not None
+    assert reply.verdict.passed is False and reply.verdict.skipped is True
     assert machine.state is State.AWAIT_URDU and machine.target is None
 
 
@@ -206,7 +205,7 @@ def test_speaking_before_the_ack_is_the_repeat_attempt() -> None:
     machine = LearnMachine()
     machine.handle(UrduUnderstood(TARGET))
     utterance = Utterance(b"x")
-    assert machine.handle(utterance) == [Work("repeat", utterance)]
+    assert machine.handle(utterance) == [Work(TurnKind.ENGLISH_REPEAT, utterance)]
     machine.handle(RepeatAssessed(assessment(True)))
     assert machine.state is State.AWAIT_URDU
 
@@ -215,7 +214,7 @@ def test_new_urdu_sentence_during_repeat_abandons_the_cycle() -> None:
     machine = at_repeat()
     other = Target("Where is the station?", "اسٹیشن کہاں ہے؟")
     actions = machine.handle(UrduUnderstood(other))
-    assert actions[:2] == [CycleEnded("abandoned"), CycleStarted(other)]
+    assert actions[:2] == [CycleEnded(CycleStatus.ABANDONED), CycleStarted(other)]
     assert replies(actions)[0].step is Step.YOU_SAID_AUDIO
     assert machine.target == other and machine.attempts == 0
     assert machine.state is State.AWAIT_YOU_SAID_ACK
@@ -224,3 +223,46 @@ def test_new_urdu_sentence_during_repeat_abandons_the_cycle() -> None:
 def test_sentence_words_strip_punctuation_keep_apostrophes() -> None:
     assert sentence_words("Don't worry, I'm fine!") == ("Don't", "worry", "I'm", "fine")
     assert sentence_words("Where is it?") == ("Where", "is", "it")
+
+
+def test_the_state_survives_json_at_every_step() -> None:
+    """A session kept outside the process resumes exactly where it was."""
+    import json
+
+    machine = LearnMachine("english")
+    events: list[object] = [
+        UrduUnderstood(TARGET),
+        Ack(AckKind.YOU_SAID_COMPLETE),
+        Ack(AckKind.WORD_BY_WORD_COMPLETE),
+        RepeatAssessed(assessment(False)),
+        Ack(AckKind.FEEDBACK_COMPLETE),
+    ]
+    for event in events:
+        machine.handle(event)  # type: ignore[arg-type]
+        restored = LearnState.from_dict(json.loads(json.dumps(machine.snapshot.to_dict())))
+        assert restored == machine.snapshot
+    resumed = LearnMachine(state=restored)
+    (full,) = replies(resumed.handle(Ack(AckKind.WORD_BY_WORD_COMPLETE)))
+    assert full.step is Step.FULL_SENTENCE_AUDIO and resumed.attempts == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"state": "NOWHERE", "mode": "urdu", "target": None, "attempts": 0},
+        {"state": "AWAIT_URDU", "mode": "klingon", "target": None, "attempts": 0},
+        {"state": "AWAIT_REPEAT", "mode": "urdu", "target": None, "attempts": 0},
+        {"state": "AWAIT_REPEAT", "mode": "urdu", "target": {"urdu": "x"}, "attempts": 0},
+    ],
+)
+def test_a_state_that_is_not_one_is_refused(data: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"state|mode|target|NOWHERE"):
+        LearnState.from_dict(data)
+
+
+def test_every_work_kind_is_a_turn_kind_the_store_accepts() -> None:
+    machine = LearnMachine()
+    kinds = {machine.handle(Utterance(b"x"))[0].kind}  # type: ignore[union-attr]
+    kinds |= {at_repeat().handle(Utterance(b"x"))[0].kind}  # type: ignore[union-attr]
+    assert kinds == set(TurnKind)

@@ -11,20 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from ustad.runtime.audio_store import AudioStore
-from ustad.runtime.executor import EngineExecutor
 from ustad.learn.pregeneration import (
     BackgroundPregeneration,
     phrase_prompts,
     pregenerate_prompts,
     start_phrase_pregeneration,
 )
+from ustad.runtime.audio_store import AudioStore
+from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import AudioOutput, SpeechService
 from ustad.settings import AudioStoreSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
+from ustad.speech.phrasebank import Phrase
 from ustad.speech.types import Pcm
 from ustad.tutor import texts
-from ustad.speech.phrasebank import Phrase
 
 PHRASES = [
     Phrase("basics-001", "basics", "مجھے پانی چاہیے", "mujhe pani chahiye", "I want water."),

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
-from tests.conftest import LearnerClip, UrduClip
-from ustad.runtime.executor import EngineExecutor
-from ustad.runtime.speech_service import AudioOutput, SpeechService
-from ustad.runtime.timing import TurnTimer
-from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
-from ustad.speech.types import Audio, Task, Transcript
-from ustad.learn.machine import (
+from tests.learn.conftest import Heard
+from ustad.learn.events import (
     EnglishHeard,
     InputRejected,
     NoSpeechHeard,
@@ -22,76 +18,36 @@ from ustad.learn.machine import (
     Utterance,
     Work,
 )
-from ustad.tutor.texts import ErrorCode
 from ustad.learn.processor import TurnPolicy, TurnProcessor
+from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.timing import TurnTimer
+from ustad.settings import Settings
+from ustad.speech.fakes import FakeTranscriber
+from ustad.speech.types import Audio, Task, Transcript
+from ustad.vocabulary import ErrorCode, TurnKind
 
 TARGET = Target("I want water.", "مجھے پانی چاہیے")
 
 
-class Heard:
-    """What the fake recognisers return next."""
+def urdu(audio: bytes) -> Work:
+    return Work(TurnKind.URDU_STEP, Utterance(audio))
 
-    def __init__(self) -> None:
-        self.english = "I want water"
-        self.urdu = "مجھے پانی چاہیے"
-        self.language = ("ur", 0.9)
-        self.quick: dict[str, float] | None = None
-        """The short window's probabilities (None: the same answer as the full window)."""
-        self.looks: list[str] = []
 
-    def english_stt(self, audio: Audio, language: str | None, task: Task) -> Transcript:
-        return transcript_of(self.english, duration=audio.duration)
+def repeat(audio: bytes) -> Work:
+    return Work(TurnKind.ENGLISH_REPEAT, Utterance(audio))
 
-    def urdu_stt(self, audio: Audio, language: str | None, task: Task) -> Transcript:
-        return transcript_of(self.urdu, language=language or "ur", duration=audio.duration)
+
+def policy(**changes: Any) -> TurnPolicy:
+    """The default policy, without the short-window language look unless asked for."""
+    return replace(TurnPolicy.from_settings(Settings()), **{"quick_language_id": False, **changes})
 
 
 @pytest.fixture
-def heard() -> Heard:
-    return Heard()
-
-
-@pytest.fixture
-def processor(heard: Heard) -> Iterator[tuple[TurnProcessor, FakeTranscriber]]:
-    class Multilingual(FakeTranscriber):
-        def detect_language(
-            self, audio: Audio, *, short_window: bool = False
-        ) -> tuple[str, float, dict[str, float]]:
-            heard.looks.append("short" if short_window else "full")
-            if short_window and heard.quick is not None:
-                top = dict(sorted(heard.quick.items(), key=lambda kv: -kv[1]))
-                best = next(iter(top))
-                return best, top[best], top
-            return heard.language[0], heard.language[1], dict([heard.language])
-
-    multilingual = Multilingual(heard.urdu_stt)
-    translator = FakeTranslator(
-        {"مجھے پانی چاہیے": "I want water.", "گھر کہاں ہے": "Where is home?"}
-    )
-    executor = EngineExecutor(1)
-    speech = SpeechService(
-        executor=executor,
-        english_stt=FakeTranscriber(heard.english_stt),
-        multilingual_stt=multilingual,
-        voices={"en": FakeSynthesizer("en"), "ur": FakeSynthesizer("ur")},
-        translators=[translator],
-        normalizer=translator,
-        output=AudioOutput(),
-        tts_cache_bytes=1 << 20,
-        translation_cache_entries=10,
-    )
-    yield TurnProcessor(speech, TurnPolicy(max_audio_seconds=10.0)), multilingual
-    executor.shutdown()
-
-
-@pytest.fixture(scope="module")
-def urdu_bytes(urdu_clips: list[UrduClip]) -> bytes:
-    return urdu_clips[1].path.read_bytes()
-
-
-@pytest.fixture(scope="module")
-def english_bytes(learner_clips: list[LearnerClip]) -> bytes:
-    return learner_clips[2].path.read_bytes()
+def processor(
+    fake_speech: tuple[SpeechService, FakeTranscriber],
+) -> tuple[TurnProcessor, FakeTranscriber]:
+    speech, multilingual = fake_speech
+    return TurnProcessor(speech, policy(max_audio_seconds=10.0)), multilingual
 
 
 async def test_urdu_understood_with_both_translations(
@@ -99,7 +55,7 @@ async def test_urdu_understood_with_both_translations(
 ) -> None:
     turns, _ = processor
     timer = TurnTimer()
-    outcome = await turns.process(Work("urdu", Utterance(urdu_bytes)), None, timer)
+    outcome = await turns.process(urdu(urdu_bytes), None, timer)
     assert outcome.event == UrduUnderstood(Target("I want water.", "مجھے پانی چاہیے", "fake-mt"))
     assert outcome.kind == "urdu" and outcome.transcript == "مجھے پانی چاہیے"
     assert {"decode", "vad", "stt", "translate"} <= set(timer.as_dict())
@@ -110,10 +66,10 @@ async def test_hindi_is_decoded_as_urdu(
 ) -> None:
     turns, multilingual = processor
     heard.language = ("hi", 0.6)
-    outcome = await turns.process(Work("urdu", Utterance(urdu_bytes)), None, TurnTimer())
+    outcome = await turns.process(urdu(urdu_bytes), None, TurnTimer())
     assert isinstance(outcome.event, UrduUnderstood)
     assert multilingual.calls == [("ur", "transcribe")]
-    assert outcome.detected_language == "hi"
+    assert outcome.language is not None and outcome.language.language == "hi"
 
 
 async def test_confident_english_at_the_urdu_step(
@@ -121,9 +77,19 @@ async def test_confident_english_at_the_urdu_step(
 ) -> None:
     turns, multilingual = processor
     heard.language = ("en", 0.8)
-    outcome = await turns.process(Work("urdu", Utterance(english_bytes)), None, TurnTimer())
+    outcome = await turns.process(urdu(english_bytes), None, TurnTimer())
     assert outcome.event == EnglishHeard("en")
     assert multilingual.calls == []  # no Urdu transcription wasted
+
+
+def test_the_policy_has_no_defaults_of_its_own() -> None:
+    """Every knob comes from settings, so a default lives in one place."""
+    import dataclasses
+
+    fields = dataclasses.fields(TurnPolicy)
+    assert all(f.default is dataclasses.MISSING for f in fields)
+    tuned = Settings.model_validate({"assessment": {"reconsider_below": 12.0}})
+    assert TurnPolicy.from_settings(tuned).reconsider_below == 12.0
 
 
 async def test_untranslatable_urdu_is_a_clear_error(
@@ -131,9 +97,10 @@ async def test_untranslatable_urdu_is_a_clear_error(
 ) -> None:
     turns, _ = processor
     heard.urdu = "کچھ اور"
-    outcome = await turns.process(Work("urdu", Utterance(urdu_bytes)), None, TurnTimer())
+    outcome = await turns.process(urdu(urdu_bytes), None, TurnTimer())
     assert isinstance(outcome.event, InputRejected)
     assert outcome.event.code is ErrorCode.NO_VALID_AUDIO
+    assert outcome.error is ErrorCode.NO_VALID_AUDIO  # stored as sent
 
 
 async def test_repeat_is_assessed(
@@ -141,7 +108,7 @@ async def test_repeat_is_assessed(
 ) -> None:
     turns, multilingual = processor
     heard.english = "I want butter"
-    outcome = await turns.process(Work("repeat", Utterance(english_bytes)), TARGET, TurnTimer())
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
     assert isinstance(outcome.event, RepeatAssessed)
     statuses = {w.word: w.status.value for w in outcome.event.assessment.words}
     assert statuses["I"] == "correct" and statuses["water"] != "correct"
@@ -154,7 +121,7 @@ async def test_urdu_spoken_at_the_repeat_step_starts_a_new_sentence(
     turns, _ = processor
     heard.english = "gar car hey"  # what an English model makes of Urdu
     heard.urdu = "گھر کہاں ہے"
-    outcome = await turns.process(Work("repeat", Utterance(urdu_bytes)), TARGET, TurnTimer())
+    outcome = await turns.process(repeat(urdu_bytes), TARGET, TurnTimer())
     assert outcome.event == UrduUnderstood(Target("Where is home?", "گھر کہاں ہے", "fake-mt"))
     assert outcome.kind == "urdu"
 
@@ -165,7 +132,7 @@ async def test_a_bad_english_attempt_stays_an_attempt(
     turns, _ = processor
     heard.english = "elephants"
     heard.language = ("en", 0.9)
-    outcome = await turns.process(Work("repeat", Utterance(english_bytes)), TARGET, TurnTimer())
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
     assert isinstance(outcome.event, RepeatAssessed)
     assert not outcome.event.assessment.passed
 
@@ -183,9 +150,9 @@ async def test_silence_and_undecodable_audio(
         out.setsampwidth(2)
         out.setframerate(16_000)
         out.writeframes(b"\x00\x00" * 16_000)
-    silent = await turns.process(Work("urdu", Utterance(buffer.getvalue())), None, TurnTimer())
+    silent = await turns.process(urdu(buffer.getvalue()), None, TurnTimer())
     assert silent.event == NoSpeechHeard()
-    junk = await turns.process(Work("urdu", Utterance(b"junk" * 100)), None, TurnTimer())
+    junk = await turns.process(urdu(b"junk" * 100), None, TurnTimer())
     assert isinstance(junk.event, InputRejected)
     assert junk.event.code is ErrorCode.UNDECODABLE_AUDIO
 
@@ -197,7 +164,7 @@ async def test_past_the_in_flight_limit_a_turn_is_refused_as_busy(
     import threading
 
     turns, _ = processor
-    limited = TurnProcessor(turns.speech, TurnPolicy(max_turns_in_flight=1))
+    limited = TurnProcessor(turns.speech, policy(max_turns_in_flight=1))
     release = threading.Event()
     started = threading.Event()
     original = heard.english_stt
@@ -209,11 +176,9 @@ async def test_past_the_in_flight_limit_a_turn_is_refused_as_busy(
 
     heard.english_stt = slow  # type: ignore[method-assign]
     limited.speech.english_stt = FakeTranscriber(heard.english_stt)
-    first = asyncio.create_task(
-        limited.process(Work("repeat", Utterance(english_bytes)), TARGET, TurnTimer())
-    )
+    first = asyncio.create_task(limited.process(repeat(english_bytes), TARGET, TurnTimer()))
     assert await asyncio.to_thread(started.wait, 10)
-    refused = await limited.process(Work("repeat", Utterance(english_bytes)), TARGET, TurnTimer())
+    refused = await limited.process(repeat(english_bytes), TARGET, TurnTimer())
     assert isinstance(refused.event, InputRejected)
     assert refused.event.code is ErrorCode.BUSY and limited.busy_rejections == 1
     release.set()
@@ -223,7 +188,7 @@ async def test_past_the_in_flight_limit_a_turn_is_refused_as_busy(
 
 def quick(turns: TurnProcessor) -> TurnProcessor:
     """The same engines with the short-window language look first."""
-    return TurnProcessor(turns.speech, TurnPolicy(max_audio_seconds=10.0, quick_language_id=True))
+    return TurnProcessor(turns.speech, policy(max_audio_seconds=10.0, quick_language_id=True))
 
 
 async def test_a_confident_short_look_at_urdu_is_enough(
@@ -231,9 +196,10 @@ async def test_a_confident_short_look_at_urdu_is_enough(
 ) -> None:
     turns, multilingual = processor
     heard.quick = {"hi": 0.67, "ur": 0.1, "en": 0.01}
-    outcome = await quick(turns).process(Work("urdu", Utterance(urdu_bytes)), None, TurnTimer())
+    outcome = await quick(turns).process(urdu(urdu_bytes), None, TurnTimer())
     assert isinstance(outcome.event, UrduUnderstood)
-    assert (outcome.detected_language, outcome.language_probability) == ("hi", 0.67)
+    assert outcome.language is not None
+    assert (outcome.language.language, outcome.language.probability) == ("hi", 0.67)
     assert heard.looks == ["short"]
     assert multilingual.calls == [("ur", "transcribe")]
 
@@ -244,7 +210,7 @@ async def test_an_unsure_short_look_asks_the_full_window(
     turns, multilingual = processor
     heard.quick = {"en": 0.45, "ur": 0.3, "hi": 0.2}  # English, but not sure of it
     heard.language = ("en", 0.8)
-    outcome = await quick(turns).process(Work("urdu", Utterance(english_bytes)), None, TurnTimer())
+    outcome = await quick(turns).process(urdu(english_bytes), None, TurnTimer())
     assert outcome.event == EnglishHeard("en")
     assert heard.looks == ["short", "full"]
     assert multilingual.calls == []
@@ -256,9 +222,7 @@ async def test_a_failed_repeat_that_sounds_nothing_like_urdu_is_not_checked_agai
     turns, multilingual = processor
     heard.english = "elephants"
     heard.quick = {"en": 0.4, "zh": 0.3, "ur": 0.02, "hi": 0.004}
-    outcome = await quick(turns).process(
-        Work("repeat", Utterance(english_bytes)), TARGET, TurnTimer()
-    )
+    outcome = await quick(turns).process(repeat(english_bytes), TARGET, TurnTimer())
     assert isinstance(outcome.event, RepeatAssessed)
     assert heard.looks == ["short"]  # no full-window language check
     assert multilingual.calls == []
@@ -272,7 +236,7 @@ async def test_a_failed_repeat_that_may_be_urdu_gets_the_full_look(
     heard.urdu = "گھر کہاں ہے"
     heard.quick = {"en": 0.5, "ur": 0.3}  # not sure either way
     heard.language = ("ur", 0.8)
-    outcome = await quick(turns).process(Work("repeat", Utterance(urdu_bytes)), TARGET, TurnTimer())
+    outcome = await quick(turns).process(repeat(urdu_bytes), TARGET, TurnTimer())
     assert outcome.event == UrduUnderstood(Target("Where is home?", "گھر کہاں ہے", "fake-mt"))
     assert heard.looks == ["short", "full"]
 
@@ -282,5 +246,5 @@ async def test_without_the_quick_look_only_the_full_window_is_asked(
 ) -> None:
     turns, _ = processor
     heard.quick = {"ur": 0.9}
-    await turns.process(Work("urdu", Utterance(urdu_bytes)), None, TurnTimer())
+    await turns.process(urdu(urdu_bytes), None, TurnTimer())
     assert heard.looks == ["full"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ustad.speech.urdu_text import matching_key, normalize_urdu, script_of, to_display
 from ustad.speech.phrasebank import Phrase, PhraseBank, PhraseBankError
+from ustad.speech.urdu_text import matching_key, normalize_urdu, script_of, to_display
 
 HEADER = "id\tcategory\turdu\troman_urdu\tenglish\n"
 GOOD_ROW = "food-001\tfood\tمجھے بھوک لگی ہے۔\tMujhe bhook lagi hai\tI am hungry.\n"

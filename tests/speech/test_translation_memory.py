@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from tests.conftest import UrduClip
+from ustad.speech.phrasebank import Phrase, PhraseBank
 from ustad.speech.translation_memory import DEFAULT_THRESHOLD, MemoryMatch, TranslationMemory
 from ustad.speech.types import ScriptNormalizer, Translation, TranslationRequest, Translator
-from ustad.speech.phrasebank import Phrase, PhraseBank
 
 # What Whisper base heard for the two Common Voice Urdu clips (see shared/data/urdu).
 CV_SENTENCE_1 = "مزدور طبقے کے علاوہ سرکاری اور کاروباری لوگ نو دس بجے کام شروع کرتے"

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.urdu_text import (
     is_urdu_script,
     looks_like_question,
@@ -14,7 +15,6 @@ from ustad.speech.urdu_text import (
     script_of,
     to_display,
 )
-from ustad.speech.phrasebank import PhraseBank
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from ustad.runtime.executor import EngineExecutor
 from ustad.services import build_speech
 from ustad.settings import Settings
 from ustad.speech.model_paths import english_whisper_dir
+from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.types import Audio, Task, Transcript
 from ustad.speech.whisper_batch import (
     NeedsSingle,
@@ -24,7 +25,6 @@ from ustad.speech.whisper_batch import (
     transcribe_batch,
 )
 from ustad.speech.whisper_stt import SHORT_CLIP_MAX_SECONDS, WhisperTranscriber
-from ustad.speech.phrasebank import PhraseBank
 
 if TYPE_CHECKING:
     from tests.conftest import LearnerClip, UrduClip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ from sqlalchemy import Connection, event, inspect, select, text
 from ustad.store.__main__ import next_revision_id
 from ustad.store.database import MIGRATIONS_DIR, Database, alembic_config
 from ustad.store.models import Base, Learner
+from ustad.store.repository import Repository
+from ustad.vocabulary import ErrorCode
+
+_NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DDL_WORDS = ("CREATE", "ALTER", "DROP")
@@ -69,7 +74,7 @@ async def test_migrating_again_is_a_no_op(database: Database) -> None:
         event.remove(database.engine.sync_engine, "before_cursor_execute", remember)
     ddl = [s for s in statements if s.lstrip().upper().startswith(DDL_WORDS)]
     assert ddl == []
-    assert await _version(database) == "0001"
+    assert await _version(database) == "0002"
     async with database.session() as session:
         assert await session.scalar(select(Learner.id).where(Learner.external_id == "kept"))
 
@@ -87,10 +92,10 @@ async def test_downgrade_to_base_and_back(database: Database) -> None:
 def test_scripts_form_one_numbered_line() -> None:
     config = alembic_config()
     script = ScriptDirectory.from_config(config)
-    assert script.get_heads() == ["0001"]
+    assert script.get_heads() == ["0002"]
     revisions = list(script.walk_revisions())
     assert all(rev.revision.isdigit() and len(rev.revision) == 4 for rev in revisions)
-    assert next_revision_id(config) == "0002"
+    assert next_revision_id(config) == "0003"
 
 
 def test_config_finds_the_packaged_scripts_from_any_directory(
@@ -127,7 +132,7 @@ async def test_operator_cli_upgrades_and_reports_the_revision(
     assert "Running upgrade  -> 0001" in stderr
     code, stdout, stderr = await _run([*CLI, "current"], empty_url, tmp_path)
     assert code == 0, stderr
-    assert "0001 (head)" in stdout
+    assert "0002 (head)" in stdout
 
 
 async def test_plain_alembic_cli_uses_its_own_engine(empty_url: str, tmp_path: Path) -> None:
@@ -136,7 +141,7 @@ async def test_plain_alembic_cli_uses_its_own_engine(empty_url: str, tmp_path: P
     assert code == 0, stderr
     code, stdout, stderr = await _run([*alembic, "current"], empty_url, tmp_path)
     assert code == 0, stderr
-    assert "0001 (head)" in stdout
+    assert "0002 (head)" in stdout
     db = Database(empty_url)
     try:
         async with db.engine.connect() as connection:
@@ -156,8 +161,40 @@ async def test_two_processes_migrating_at_once_both_succeed(empty_url: str, tmp_
     assert sum("Running upgrade  -> 0001" in stderr for _, _, stderr in results) == 1
     db = Database(empty_url)
     try:
-        assert await _version(db) == "0001"
+        assert await _version(db) == "0002"
         async with db.engine.connect() as connection:
             assert await connection.run_sync(_differences) == []
     finally:
         await db.close()
+
+
+async def test_old_private_error_codes_become_the_codes_clients_got(database: Database) -> None:
+    """0002 rewrites ``internal`` and ``untranslatable`` rows written before issue 8."""
+    await database.run_alembic(lambda config: command.downgrade(config, "0001"))
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO learners (id, created_at) VALUES (1, :now)"), {"now": _NOW}
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO sessions (id, learner_id, language_mode, started_at) "
+                "VALUES (1, 1, 'urdu', :now)"
+            ),
+            {"now": _NOW},
+        )
+        for number, code in enumerate(["internal", "untranslatable", "busy"]):
+            await connection.execute(
+                text(
+                    "INSERT INTO turns (turn_id, session_id, kind, step, language_mode, "
+                    "timings, error_code, created_at) "
+                    "VALUES (:id, 1, 'urdu', 'error', 'urdu', '{}', :code, :now)"
+                ),
+                {"id": f"t{number}", "code": code, "now": _NOW},
+            )
+    await database.migrate()
+    turns = await Repository(database).session_turns(1)
+    assert [turn.error_code for turn in turns] == [
+        ErrorCode.INTERNAL,
+        ErrorCode.NO_VALID_AUDIO,
+        ErrorCode.BUSY,
+    ]

@@ -19,6 +19,7 @@ from ustad.store.repository import (
     StoreError,
     TurnRecord,
 )
+from ustad.vocabulary import ErrorCode, Step, TurnKind
 
 URDU = "آپ کا نام کیا ہے؟"
 ENGLISH = "What is your name?"
@@ -29,8 +30,8 @@ def _turn(session_id: int, cycle_id: int | None, **fields: object) -> TurnRecord
         turn_id=str(uuid.uuid4()),
         session_id=session_id,
         cycle_id=cycle_id,
-        kind="english",
-        step="feedback_step",
+        kind=TurnKind.ENGLISH_REPEAT,
+        step=Step.FEEDBACK_STEP,
         language_mode="urdu",
         transcript="what is you name",
         english_sentence=ENGLISH,
@@ -279,9 +280,13 @@ async def test_session_turns_are_in_order_and_per_session(repository: Repository
     for offset, step in reversed(list(enumerate(steps))):
         at = start + timedelta(seconds=offset)
         await repository.record_turn(_turn(session_id, None, step=step, created_at=at))
-    await repository.record_turn(_turn(other, None, step="error", error_code="bad_audio"))
+    await repository.record_turn(
+        _turn(other, None, step="error", error_code=ErrorCode.UNDECODABLE_AUDIO)
+    )
     assert [t.step for t in await repository.session_turns(session_id)] == steps
-    assert [t.error_code for t in await repository.session_turns(other)] == ["bad_audio"]
+    assert [t.error_code for t in await repository.session_turns(other)] == [
+        ErrorCode.UNDECODABLE_AUDIO
+    ]
     assert await repository.session_turns(999_999) == []
 
 
@@ -303,7 +308,7 @@ async def test_turn_checks_its_references_and_values(
         await repository.record_turn(_turn(session_id, foreign, overall_score=50.0))
     with pytest.raises(NotFoundError):
         await repository.record_turn(_turn(999_999, None))
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(ValueError, match="TurnKind"):
         await repository.record_turn(_turn(session_id, None, kind="french"))
     with pytest.raises(ValueError, match="timezone"):
         await repository.record_turn(_turn(session_id, None, created_at=datetime(2025, 1, 1)))

@@ -179,7 +179,7 @@ class Repository:
         if status not in FINISHED_STATUSES:
             choices = ", ".join(sorted(FINISHED_STATUSES))
             raise ValueError(f"a cycle finishes as one of {choices}, not {status!r}")
-        outcome = status
+        outcome = CycleStatus(status)
         async with self._db.session() as session, session.begin():
             cycle = await _require(session, Cycle, cycle_id)
             if cycle.status == CycleStatus.ACTIVE:
