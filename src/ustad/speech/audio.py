@@ -29,6 +29,7 @@ __all__ = [
     "MEDIA_TYPES",
     "SILENCE_DBFS",
     "AudioDecodeError",
+    "ALLOWED_DEMUXERS",
     "AudioTooLongError",
     "EncodedFormat",
     "SpeechSpan",
@@ -38,6 +39,7 @@ __all__ = [
     "encode_audio",
     "resample_pcm",
     "rms_dbfs",
+    "sniff_container",
     "speech_seconds",
 ]
 
@@ -54,21 +56,34 @@ SILENCE_DBFS: Final = -120.0
 _DEFAULT_BITRATES: Final = {"mp3": 64_000, "opus": 32_000}
 _OPUS_RATE: Final = 48_000
 
-# Hint spellings (file extensions, MIME subtypes) mapped to FFmpeg demuxer names.
-# FFmpeg accepts any name of a multi-name demuxer ("webm" finds "matroska,webm").
+ALLOWED_DEMUXERS: Final = ("wav", "ogg", "matroska", "mp3", "mov", "flac", "aac")
+"""The only FFmpeg demuxers ustad ever opens. None of them opens another URL or file
+(FFmpeg's ``mov`` follows external data references only when ``enable_drefs`` is set,
+and it is not), so a client's bytes or hint can never make the server fetch a URL
+(``hls``), bind a port (``sdp``, ``rtp``) or read a local file (``concat``)."""
+
+# Hint spellings (file extensions, MIME subtypes) mapped to an allowed demuxer.
 _DEMUXER_ALIASES: Final = {
-    "weba": "webm",
-    "mkv": "matroska",
-    "opus": "ogg",
-    "oga": "ogg",
-    "mpeg": "mp3",  # audio/mpeg; FFmpeg's "mpeg" demuxer is MPEG-PS video
-    "mpga": "mp3",
-    "m4a": "mp4",
-    "x-m4a": "mp4",
-    "aac": "aac",
+    "wav": "wav",
     "wave": "wav",
     "x-wav": "wav",
     "vnd.wave": "wav",
+    "ogg": "ogg",
+    "opus": "ogg",
+    "oga": "ogg",
+    "webm": "matroska",
+    "weba": "matroska",
+    "mkv": "matroska",
+    "matroska": "matroska",
+    "mp3": "mp3",
+    "mpeg": "mp3",  # audio/mpeg; FFmpeg's "mpeg" demuxer is MPEG-PS video
+    "mpga": "mp3",
+    "mp4": "mov",
+    "m4a": "mov",
+    "x-m4a": "mov",
+    "mov": "mov",
+    "aac": "aac",
+    "flac": "flac",
     "x-flac": "flac",
 }
 
@@ -99,13 +114,16 @@ def decode_audio(
 ) -> Audio:
     """Decode one utterance to mono float32 at 16 kHz.
 
-    ``format_hint`` (``"webm"``, ``"mp3"``, a MIME type such as ``"audio/webm;codecs=opus"``
-    ...) is tried first; when it is wrong or unknown the container is probed instead.
+    Only the containers in ``ALLOWED_DEMUXERS`` are ever opened. ``format_hint``
+    (``"webm"``, ``"mp3"``, a MIME type such as ``"audio/webm;codecs=opus"`` ...) is tried
+    first; when it is wrong, unknown or not allowed, the container is recognised from
+    its first bytes (``sniff_container``), never by FFmpeg's probe over all demuxers.
     Decoding stops as soon as ``max_seconds`` is exceeded, so a huge upload costs no
     more than the limit.
 
     Raises:
-        AudioDecodeError: empty or corrupt bytes, no audio stream, or no samples.
+        AudioDecodeError: empty or corrupt bytes, an unsupported container, no audio
+            stream, or no samples.
         AudioTooLongError: more than ``max_seconds`` of audio.
     """
     if not data:
@@ -117,30 +135,64 @@ def decode_audio(
         try:
             samples = _decode(data, demuxer, max_samples, strict=True)
         except AudioDecodeError as error:
-            _LOG.debug("format hint %r did not decode (%s); probing instead", format_hint, error)
+            _LOG.debug("format hint %r did not decode (%s); sniffing instead", format_hint, error)
         else:
             return Audio(samples)
-    return Audio(_decode(data, None, max_samples, strict=False))
+    sniffed = sniff_container(data)
+    if sniffed is None:
+        raise AudioDecodeError(
+            "not a supported audio container (WAV, WebM or Ogg with Opus, MP3, M4A/AAC, FLAC)"
+        )
+    return Audio(_decode(data, sniffed, max_samples, strict=False))
 
 
 def _demuxer_for_hint(hint: str | None) -> str | None:
-    """FFmpeg demuxer name for a hint, or ``None`` when the hint names no demuxer we know."""
+    """The allowed demuxer a hint names, or ``None`` (unknown or not allowed: ignored)."""
     if not hint:
         return None
-    name = hint.split(";", 1)[0].strip().lower().lstrip(".")
+    name = hint[:64].split(";", 1)[0].strip().lower().lstrip(".")
     name = name.rsplit("/", 1)[-1]  # "audio/webm" -> "webm"
-    name = _DEMUXER_ALIASES.get(name, name)
-    return name if name in av.formats_available else None
+    return _DEMUXER_ALIASES.get(name)
+
+
+def sniff_container(data: bytes) -> str | None:
+    """The allowed demuxer for the bytes' container, from their first bytes, or ``None``.
+
+    Magic numbers: RIFF/WAVE, ``OggS``, EBML (Matroska/WebM), ``fLaC``, an ISO-BMFF
+    ``ftyp`` box (MP4/M4A), an ID3 tag or MPEG audio frame sync (MP3), and the ADTS
+    sync word (raw AAC; ISO/IEC 13818-7: 12 sync bits, then layer ``00``).
+    """
+    head = data[:12]
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "matroska"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[4:8] == b"ftyp":
+        return "mov"
+    if head[:3] == b"ID3":
+        return "mp3"
+    if len(head) >= 2 and head[0] == 0xFF:
+        if head[1] & 0xF6 == 0xF0:
+            return "aac"
+        if head[1] & 0xE0 == 0xE0 and head[1] & 0x06:
+            return "mp3"
+    return None
 
 
 def _decode(
-    data: bytes, demuxer: str | None, max_samples: int | None, *, strict: bool
+    data: bytes, demuxer: str, max_samples: int | None, *, strict: bool
 ) -> npt.NDArray[np.float32]:
-    """Decode with one demuxer (``None`` = probe).
+    """Decode with one allowed demuxer.
 
     With ``strict`` any error fails the attempt; otherwise an error after some audio has
     been decoded keeps that audio (a recording cut off mid-packet is still usable).
     """
+    if demuxer not in ALLOWED_DEMUXERS:
+        raise ValueError(f"demuxer {demuxer!r} is not allowed")
     chunks: list[npt.NDArray[np.float32]] = []
     decoded = 0
     try:
