@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
@@ -71,6 +72,23 @@ def create_app(
     app.include_router(observability_router)
     mount_web(app)
     return app
+
+
+WS_FRAME_HEADROOM = 4
+"""uvicorn closes the socket on frames past its limit; ustad answers frames past
+``limits.max_message_bytes`` with an ``error`` and keeps the session (protocol.md), so
+uvicorn's hard limit sits this many times higher."""
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn must run ustad (``ustad serve`` and the tests use the same).
+
+    Per-message deflate is off: a compressed frame is inflated before ustad sees it,
+    so a megabyte on the wire could cost the server tens of megabytes."""
+    return {
+        "ws_max_size": settings.limits.max_message_bytes * WS_FRAME_HEADROOM,
+        "ws_per_message_deflate": False,
+    }
 
 
 def serve_app() -> FastAPI:

@@ -25,11 +25,6 @@ from ustad.tutor.feedback import feedback
 from ustad.tutor.texts import by_script
 from ustad.vocabulary import LanguageMode
 
-WS_FRAME_HEADROOM = 4
-"""uvicorn closes the socket on frames past its limit; ustad answers frames past
-``limits.max_message_bytes`` with an error, so uvicorn's hard limit sits this many
-times higher."""
-
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ustad`` command."""
@@ -91,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
     import uvicorn
 
+    from ustad.app import uvicorn_options
+
     uvicorn.run(
         "ustad.app:serve_app",
         factory=True,
@@ -98,8 +95,8 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         port=port or settings.server.port,
         workers=workers,
         loop="uvloop",
-        ws_max_size=settings.limits.max_message_bytes * WS_FRAME_HEADROOM,
         log_config=None,
+        **uvicorn_options(settings),
     )
     return 0
 

@@ -20,7 +20,7 @@ import websockets
 from fastapi import FastAPI
 
 from tests.conftest import REPO_ROOT
-from ustad.app import create_app
+from ustad.app import create_app, uvicorn_options
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import AudioOutput, SpeechService
 from ustad.services import Services, assemble
@@ -56,12 +56,13 @@ def start_uvicorn(
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free loopback port; yields ``host:port``."""
+def serve(app: FastAPI, settings: Settings | None = None) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free loopback port, configured as ``ustad serve``
+    runs it; yields ``host:port``."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     host, port = sock.getsockname()
-    server, thread = start_uvicorn(app, sock, ws_max_size=64 * 1024 * 1024)
+    server, thread = start_uvicorn(app, sock, **uvicorn_options(settings or Settings()))
     try:
         yield f"{host}:{port}"
     finally:
@@ -194,7 +195,7 @@ def fake_app(tmp_path: Path) -> Iterator[RunningApp]:
     settings = make_settings(tmp_path, max_audio_seconds=20.0, max_message_bytes=2 * 1024 * 1024)
     script = Script()
     app = create_app(settings, services_factory=fake_services_factory(script))
-    with serve(app) as address:
+    with serve(app, settings) as address:
         yield RunningApp(address, settings, script)
 
 
@@ -202,5 +203,5 @@ def fake_app(tmp_path: Path) -> Iterator[RunningApp]:
 def real_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """ustad with the real packaged engines (loaded once for the whole run)."""
     settings = make_settings(tmp_path_factory.mktemp("real"))
-    with serve(create_app(settings)) as address:
+    with serve(create_app(settings), settings) as address:
         yield RunningApp(address, settings, Script())

@@ -15,6 +15,7 @@ import wave
 
 import numpy as np
 import pytest
+import websockets
 from sqlalchemy import select
 
 from tests.api.conftest import ENGLISH_SENTENCE, RunningApp, connect
@@ -210,3 +211,16 @@ async def test_health_and_phrases(fake_app: RunningApp) -> None:
         phrases = (await http.get("/v1/phrases")).json()
         assert phrases["total"] >= 300
         assert json.dumps(phrases, ensure_ascii=False)
+
+
+async def test_the_socket_refuses_per_message_deflate(fake_app: RunningApp) -> None:
+    """A compressed frame would be inflated before ustad could check its size."""
+    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+
+    url = f"ws://{fake_app.address}/ws/learn"
+    async with websockets.connect(
+        url, extensions=[ClientPerMessageDeflateFactory()], compression=None
+    ) as ws:
+        assert ws.response is not None
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
+        assert ws.protocol.extensions == []

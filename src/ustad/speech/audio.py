@@ -26,10 +26,10 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 from ustad.speech.types import SAMPLE_RATE, Audio, Pcm
 
 __all__ = [
+    "ALLOWED_DEMUXERS",
     "MEDIA_TYPES",
     "SILENCE_DBFS",
     "AudioDecodeError",
-    "ALLOWED_DEMUXERS",
     "AudioTooLongError",
     "EncodedFormat",
     "SpeechSpan",
