@@ -29,10 +29,10 @@ from typing import Any
 
 from clip_wer import DATA, corpus_wer, load_index
 
-from ustad.assess.align import MatchKind, compare_words
 from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
 from ustad.assess.types import Assessment, WordStatus
+from ustad.assess.word_match import MatchKind, compare_words
 from ustad.speech.types import Transcript, Word
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

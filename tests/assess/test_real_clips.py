@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 import jiwer
 import pytest
 
-from ustad.assess.align import MatchKind, align, compare_words
+from ustad.assess.align import align
 from ustad.assess.normalize import normalize_heard, normalize_target, normalize_word
 from ustad.assess.score import assess
 from ustad.assess.types import Assessment, WordStatus
+from ustad.assess.word_match import MatchKind, compare_words
 
 if TYPE_CHECKING:
     from tests.conftest import LearnerClip

@@ -42,9 +42,10 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ustad.assess.align import Alignment, MatchKind, Op, align
+from ustad.assess.align import Alignment, Op, align
 from ustad.assess.normalize import normalize_heard, normalize_target
 from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
+from ustad.assess.word_match import MatchKind
 from ustad.speech.types import Transcript, Word
 
 WEIGHTS: dict[str, float] = {"accuracy": 0.6, "completeness": 0.25, "fluency": 0.15}
