@@ -21,14 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from ustad.learn.pregeneration import phrase_prompts
 from ustad.runtime.audio_store import AudioStore
 from ustad.runtime.executor import EngineExecutor
-from ustad.learn.pregeneration import phrase_prompts
 from ustad.runtime.speech_service import SpeechService
 from ustad.services import build_speech
 from ustad.settings import Settings
-from ustad.speech.types import SpokenText
 from ustad.speech.phrasebank import PhraseBank
+from ustad.speech.types import SpokenText
 
 
 async def timed(speech: SpeechService, prompts: list[SpokenText]) -> list[float]:

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from ustad.speech.audio import ALLOWED_DEMUXERS, AudioDecodeError, decode_audio, sniff_container
+from ustad.speech.audio import AudioDecodeError, decode_audio
+from ustad.speech.containers import ALLOWED_DEMUXERS, sniff_container
 
 DANGEROUS_HINTS = [
     "hls",
