@@ -14,6 +14,22 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
 }
 
 
+def for_log(value: object, limit: int = 80) -> str:
+    """A client-supplied value as it may appear in a log line.
+
+    Text is shown as its ``repr`` (so NUL, CR and LF cannot forge lines) of at most
+    ``limit`` characters plus its full length, so a megabyte sent is never a megabyte
+    logged; numbers and ``None`` as themselves; anything else only by its type."""
+    if isinstance(value, str | bytes):
+        shown = repr(value[:limit])
+        return shown if len(value) <= limit else f"{shown}... ({len(value)} long)"
+    if value is None or isinstance(value, bool | float):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value) if value.bit_length() < 64 else "<a very large integer>"
+    return f"<{type(value).__name__}>"
+
+
 class JsonFormatter(logging.Formatter):
     """Each record as a JSON line, with any ``extra=`` fields kept as fields."""
 

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from ustad.api.messages import parse_binary, parse_text
-from ustad.learn.machine import Ack, AckKind, InputRejected, NextSentence, SetMode, Utterance
-from ustad.tutor.texts import ErrorCode
+from ustad.learn.events import Ack, AckKind, InputRejected, NextSentence, SetMode, Utterance
+from ustad.vocabulary import ErrorCode
 
 LIMIT = 1024
 
@@ -77,3 +77,37 @@ def test_acks_next_sentence_and_mode_only() -> None:
 
 def test_binary_frame_is_an_utterance() -> None:
     assert parse_binary(b"OggS...", max_bytes=LIMIT) == [Utterance(b"OggS...")]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"audio_base64": ' + "9" * 5000 + "}",
+        '{"type": "you_said_complete", "n": ' + "1" * 5000 + "}",
+        '{"type": ' + "1" * 5000 + "}",
+        '{"type": []}',
+        '{"type": {"a": 1}}',
+        '{"language_mode": ["urdu"]}',
+        '{"language_mode": {"x": 1}, "audio_base64": "AAAA"}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"audio_base64": "AAAA", "audio_format": ' + '"x' * 10 + '"}',
+    ],
+)
+def test_hostile_values_are_a_clear_error_never_an_exception(raw: str) -> None:
+    events = parse_text(raw, max_bytes=1 << 20)
+    assert events, raw[:40]
+    rejected = [e for e in events if isinstance(e, InputRejected)]
+    assert rejected or all(isinstance(e, Utterance) for e in events)
+
+
+def test_a_huge_type_is_cut_in_the_error_detail() -> None:
+    (event,) = parse_text(json.dumps({"type": "x" * 1_000_000}), max_bytes=8 << 20)
+    assert isinstance(event, InputRejected) and event.code is ErrorCode.UNKNOWN_MESSAGE
+    assert event.detail is not None and len(event.detail) < 200
+    assert "1000000 long" in event.detail
+
+
+def test_a_long_format_hint_is_dropped() -> None:
+    encoded = base64.b64encode(b"RIFF1234").decode()
+    raw = json.dumps({"audio_base64": encoded, "audio_format": "a" * 65})
+    assert parse_text(raw, max_bytes=LIMIT) == [Utterance(b"RIFF1234", None)]

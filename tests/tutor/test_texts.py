@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ustad.tutor import texts
-from ustad.tutor.texts import ErrorCode
+from ustad.vocabulary import ErrorCode
 
 
 def test_english_texts_match_the_protocol() -> None:

@@ -20,7 +20,11 @@ from ustad.learn.events import (
     SetMode,
     Utterance,
 )
+from ustad.logs import for_log
 from ustad.vocabulary import ErrorCode, LanguageMode
+
+MAX_HINT_CHARS = 64
+"""Longest ``audio_format`` hint kept (``audio/webm;codecs=opus`` is 22)."""
 
 _MODES: dict[str, LanguageMode] = {"urdu": "urdu", "english": "english"}
 _ACKS = {kind.value: kind for kind in AckKind}
@@ -32,23 +36,25 @@ def parse_text(raw: str, *, max_bytes: int) -> list[Event]:
         return [InputRejected(ErrorCode.MESSAGE_TOO_LARGE)]
     try:
         message: Any = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
+        # ValueError also covers integers past Python's 4300-digit conversion limit.
         return [InputRejected(ErrorCode.INVALID_JSON)]
     if not isinstance(message, dict):
         return [InputRejected(ErrorCode.INVALID_JSON, "a message must be a JSON object")]
     events: list[Event] = []
     if "language_mode" in message:
-        mode = _MODES.get(str(message["language_mode"]).lower())
+        requested = message["language_mode"]
+        mode = _MODES.get(requested.lower()) if isinstance(requested, str) else None
         if mode is None:
             return [InputRejected(ErrorCode.UNKNOWN_MESSAGE, "language_mode: urdu or english")]
         events.append(SetMode(mode))
     kind = message.get("type")
     if kind is not None:
-        if kind in _ACKS:
+        if isinstance(kind, str) and kind in _ACKS:
             return [*events, Ack(_ACKS[kind])]
         if kind == "next_sentence":
             return [*events, NextSentence()]
-        return [*events, InputRejected(ErrorCode.UNKNOWN_MESSAGE, f"type {kind!r}")]
+        return [*events, InputRejected(ErrorCode.UNKNOWN_MESSAGE, f"type {for_log(kind)}")]
     if "audio_base64" not in message:
         # A message that only switches language_mode is complete in itself.
         if events and set(message) == {"language_mode"}:
@@ -64,7 +70,9 @@ def parse_text(raw: str, *, max_bytes: int) -> list[Event]:
     if not audio:
         return [*events, InputRejected(ErrorCode.NO_AUDIO)]
     hint = message.get("audio_format")
-    return [*events, Utterance(audio, hint if isinstance(hint, str) else None)]
+    # Only a short hint can name a container; a longer one is dropped, not stored.
+    hint = hint if isinstance(hint, str) and len(hint) <= MAX_HINT_CHARS else None
+    return [*events, Utterance(audio, hint)]
 
 
 def parse_binary(data: bytes, *, max_bytes: int) -> list[Event]:

@@ -28,6 +28,7 @@ from ustad.learn.events import (
 from ustad.learn.machine import LearnMachine, LearnState
 from ustad.learn.processor import TurnOutcome, TurnProcessor
 from ustad.learn.recorder import TurnRecorder
+from ustad.logs import for_log
 from ustad.runtime.audio_urls import audio_url
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.speech_service import SpeechService
@@ -149,7 +150,8 @@ class LearnSession:
         """Register the learner and the session (raises the store's errors)."""
         self.session_id = await self.context.recorder.open_session(learner_id, self.machine.mode)
         self.context.metrics.sessions_active += 1
-        log.info("session %s opened (learner %s)", self.session_id, learner_id or "anonymous")
+        learner = for_log(learner_id) if learner_id is not None else "anonymous"
+        log.info("session %s opened (learner %s)", self.session_id, learner)
 
     async def close(self) -> None:
         """Mark the session ended (an unfinished cycle stays stored as abandoned)."""
