@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 
 from ustad import __version__
 from ustad.api.audio_files import router as audio_files_router
+from ustad.api.body_limits import BodyLimit, BodyLimitMiddleware
 from ustad.api.learn_socket import router as learn_router
 from ustad.api.observability import router as observability_router
 from ustad.api.progress import router as progress_router
@@ -68,11 +69,22 @@ def create_app(
         return error.response()
 
     app.add_exception_handler(ApiError, api_error)
+    upload_bytes = resolved.limits.max_message_bytes + MULTIPART_OVERHEAD
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=[BodyLimit(path, upload_bytes) for path in UPLOAD_PATHS],
+        default_bytes=resolved.limits.max_body_bytes,
+    )
     app.include_router(learn_router)
     app.include_router(observability_router)
     mount_web(app)
     return app
 
+
+UPLOAD_PATHS = ("/v1/assessments", "/v1/audio/transcriptions")
+"""Routes that take a multipart audio upload (up to ``limits.max_message_bytes``)."""
+MULTIPART_OVERHEAD = 64 * 1024
+"""Room for the multipart boundaries and form fields around an uploaded file."""
 
 WS_FRAME_HEADROOM = 4
 """uvicorn closes the socket on frames past its limit; ustad answers frames past

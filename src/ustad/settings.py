@@ -184,7 +184,9 @@ class LimitSettings(_Group):
     """Input limits; anything past them gets a clear error, never a crash."""
 
     max_message_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
-    """Largest WebSocket message accepted (text or binary)."""
+    """Largest WebSocket message accepted (text or binary), and largest uploaded file."""
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Largest body of any other REST request (JSON); refused with 413 before it is read."""
     max_audio_seconds: float = Field(default=30.0, gt=0.0)
     """Longest utterance accepted."""
     min_speech_seconds: float = Field(default=0.25, ge=0.0)
