@@ -9,14 +9,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 
 from ustad import __version__
+from ustad.api.access import router as access_router
 from ustad.api.audio_files import router as audio_files_router
+from ustad.api.auth import Gatekeeper
 from ustad.api.body_limits import BodyLimit, BodyLimitMiddleware
+from ustad.api.errors import ApiError
 from ustad.api.learn_socket import router as learn_router
 from ustad.api.observability import router as observability_router
 from ustad.api.progress import router as progress_router
-from ustad.api.rest import ApiError
+from ustad.api.rate_limits import RateLimitMiddleware, RateLimits
 from ustad.api.rest import router as rest_router
 from ustad.learn.pregeneration import start_phrase_pregeneration
 from ustad.logs import configure_logging
@@ -60,7 +64,11 @@ def create_app(
             await services.close()
 
     app = FastAPI(title="ustad", version=__version__, lifespan=lifespan)
+    # Built from settings alone, so they exist before the lifespan and for every request.
+    app.state.gatekeeper = Gatekeeper(resolved.auth, resolved.server.allowed_origins)
+    app.state.rate_limits = RateLimits(resolved.limits)
     app.include_router(rest_router)
+    app.include_router(access_router)
     app.include_router(audio_files_router)
     app.include_router(progress_router)
 
@@ -75,6 +83,14 @@ def create_app(
         limits=[BodyLimit(path, upload_bytes) for path in UPLOAD_PATHS],
         default_bytes=resolved.limits.max_body_bytes,
     )
+    app.add_middleware(RateLimitMiddleware, limits=app.state.rate_limits)
+    if resolved.server.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=resolved.server.allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.include_router(learn_router)
     app.include_router(observability_router)
     mount_web(app)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from limits import parse_many
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ustad.vocabulary import LanguageMode
@@ -32,6 +33,26 @@ class ServerSettings(_Group):
     """Interface to bind."""
     port: int = Field(default=8000, ge=1, le=65535)
     """TCP port."""
+    allowed_origins: list[str] = []
+    """Browser origins (``https://app.example``) allowed on ``/ws/learn`` and for CORS besides
+    ustad's own; a request with no ``Origin`` (a native app) is always allowed; ``*`` allows
+    every origin."""
+
+
+class AuthSettings(_Group):
+    """Access control; off while neither a secret nor a key is set (the local default)."""
+
+    jwt_secret: SecretStr | None = None
+    """HS256 secret of learner tokens. Set, every learner presents a JWT (``Authorization:
+    Bearer`` or ``?token=`` on the WebSocket) whose ``sub`` is the learner id and which has
+    an ``exp``; REST needs a learner token or an operator key."""
+    api_keys: list[SecretStr] = []
+    """Operator keys (``Authorization: Bearer <key>``) for ``/metrics``, ``/v1/stats``,
+    ``/v1/auth/token`` and server-to-server REST; a JSON list, e.g. ``["k1","k2"]``."""
+    token_ttl_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    """Lifetime of the tokens ``POST /v1/auth/token`` issues."""
+    leeway_seconds: float = Field(default=30.0, ge=0.0, le=600.0)
+    """Clock skew allowed when checking a token's ``exp`` and ``nbf``."""
 
 
 class DatabaseSettings(_Group):
@@ -191,6 +212,17 @@ class LimitSettings(_Group):
     """Longest utterance accepted."""
     min_speech_seconds: float = Field(default=0.25, ge=0.0)
     """Less detected speech than this counts as no speech."""
+    client_rate: str = "600/minute"
+    """Requests and WebSocket connections one client address may make (``limits`` notation,
+    e.g. ``100/minute;2000/hour``); past it REST answers 429 and the socket is closed 1013."""
+    learner_turn_rate: str = "40/minute"
+    """Utterances one learner may send; past it the turn gets an ``error`` (``busy``)."""
+
+    @field_validator("client_rate", "learner_turn_rate")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_many(value)  # raises ValueError on a malformed rate
+        return value
 
 
 class Settings(BaseSettings):
@@ -205,6 +237,7 @@ class Settings(BaseSettings):
     )
 
     server: ServerSettings = ServerSettings()
+    auth: AuthSettings = AuthSettings()
     db: DatabaseSettings = DatabaseSettings()
     stt: SttSettings = SttSettings()
     tts: TtsSettings = TtsSettings()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -52,26 +52,33 @@ async def test_a_declared_huge_json_body_is_refused(fake_app: RunningApp) -> Non
 
 
 async def test_a_chunked_upload_is_cut_off_at_the_limit(fake_app: RunningApp) -> None:
+    """No Content-Length: the body is counted as it arrives and refused at the limit."""
     limit = fake_app.settings.limits.max_message_bytes
-    sent = 0
-
-    async def chunks() -> AsyncIterator[bytes]:
-        nonlocal sent
-        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
-        for _ in range(4 * limit // 65536):
-            sent += 65536
-            yield b"\0" * 65536
-
-    async with httpx.AsyncClient(base_url=f"http://{fake_app.address}", timeout=60) as http:
-        try:
-            response = await http.post(
-                "/v1/assessments",
-                content=chunks(),
-                headers={"content-type": "multipart/form-data; boundary=b"},
-            )
-        except httpx.HTTPError:
-            pytest.fail("the server should answer 413, not drop the connection")
-    assert response.status_code == 413
+    host, port = fake_app.address.split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = (
+        "POST /v1/assessments HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+    )
+    chunk = b"\0" * 65536
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
+    answer = b""
+    try:
+        writer.write(head.encode() + f"{len(part):x}\r\n".encode() + part + b"\r\n")
+        for _ in range(4 * limit // len(chunk)):
+            writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            await writer.drain()
+            with contextlib.suppress(TimeoutError):
+                answer = await asyncio.wait_for(reader.read(4096), timeout=0.01)
+            if answer:
+                break
+        if not answer:
+            answer = await asyncio.wait_for(reader.read(4096), timeout=30)
+    except ConnectionError:
+        pass  # the server closed the socket under us once it had answered
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
 
 
 async def test_a_small_json_body_is_served(fake_app: RunningApp) -> None:

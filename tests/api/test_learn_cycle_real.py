@@ -8,6 +8,8 @@ sentence (must fail) and the target itself spoken by Piper (must pass).
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
@@ -31,7 +33,7 @@ async def speak(app: RunningApp, text: str) -> bytes:
 async def test_cycle_from_real_urdu_to_a_pass(
     real_app: RunningApp, urdu_clips: list[UrduClip], learner_clips: list[LearnerClip], mode: str
 ) -> None:
-    async with connect(real_app.address, f"?learner_id=real-{mode}") as client:
+    async with connect(real_app.address, f"?learner_id={uuid.uuid4()}") as client:
         await client.say(urdu_clips[0].path.read_bytes(), mode)
         you_said = await client.receive()
         assert you_said.step == "you_said_audio", you_said.data

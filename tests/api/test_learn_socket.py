@@ -23,6 +23,9 @@ from tests.conftest import LearnerClip, UrduClip
 from ustad.store.database import Database
 from ustad.store.models import Cycle, Turn
 
+LEARNER_1 = "3a1d6c2e-0f4b-4b8e-9d7c-1e2f3a4b5c6d"
+LEARNER_2 = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+
 
 def wav_bytes(samples: np.ndarray, rate: int = 16_000) -> bytes:
     buffer = io.BytesIO()
@@ -47,7 +50,7 @@ def english_audio(learner_clips: list[LearnerClip]) -> bytes:
 async def test_whole_cycle_english_mode(
     fake_app: RunningApp, urdu_audio: bytes, english_audio: bytes
 ) -> None:
-    async with connect(fake_app.address, "?learner_id=learner-1") as client:
+    async with connect(fake_app.address, f"?learner_id={LEARNER_1}") as client:
         await client.say(urdu_audio, "english")
         you_said = await client.receive()
         assert you_said.step == "you_said_audio"
@@ -169,7 +172,7 @@ async def test_bad_input_between_turns_keeps_the_session(
 async def test_turns_are_stored_before_the_reply(fake_app: RunningApp, urdu_audio: bytes) -> None:
     database = Database(fake_app.settings.db.url)
     try:
-        async with connect(fake_app.address, "?learner_id=keeps-history") as client:
+        async with connect(fake_app.address, f"?learner_id={LEARNER_2}") as client:
             await client.say(urdu_audio, "english")
             you_said = await client.receive()
             # The reply is out, so its turn and cycle must already be committed.

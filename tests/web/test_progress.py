@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import httpx
+import pytest
 
 from tests.api.conftest import ENGLISH_SENTENCE, URDU_SENTENCE, RunningApp, connect
 from tests.conftest import LearnerClip, UrduClip
+
+LEARNER_1 = "6f1c2f4e-7d0a-4c47-9a0e-2b1f3c4d5e60"
+LEARNER_2 = "0b7e9a31-5c2d-4e8f-8a1b-9c0d1e2f3a40"
 
 
 async def progress(app: RunningApp, learner_id: str) -> httpx.Response:
@@ -19,7 +23,7 @@ async def test_attempts_and_best_score_of_a_practised_sentence(
     web_app: RunningApp, urdu_clips: list[UrduClip], learner_clips: list[LearnerClip]
 ) -> None:
     urdu, english = urdu_clips[0].path.read_bytes(), learner_clips[2].path.read_bytes()
-    async with connect(web_app.address, "?learner_id=web-learner") as client:
+    async with connect(web_app.address, f"?learner_id={LEARNER_1}") as client:
         await client.say(urdu, "english")
         assert (await client.receive()).step == "you_said_audio"
         await client.ack("you_said_complete")
@@ -39,10 +43,10 @@ async def test_attempts_and_best_score_of_a_practised_sentence(
         passed = await client.receive()
         assert passed.step == "await_next" and passed.data["is_true"] is True
 
-    response = await progress(web_app, "web-learner")
+    response = await progress(web_app, LEARNER_1)
     assert response.status_code == 200
     body = response.json()
-    assert body["learner_id"] == "web-learner"
+    assert body["learner_id"] == LEARNER_1
     assert body["sessions"] == 1 and body["total_attempts"] == 2
     [sentence] = body["sentences"]
     assert sentence["english"] == ENGLISH_SENTENCE and sentence["urdu"] == URDU_SENTENCE
@@ -53,13 +57,13 @@ async def test_attempts_and_best_score_of_a_practised_sentence(
 
 
 async def test_a_learner_who_connected_but_did_not_practise(web_app: RunningApp) -> None:
-    async with connect(web_app.address, "?learner_id=quiet-learner") as client:
+    async with connect(web_app.address, f"?learner_id={LEARNER_2}") as client:
         # Any reply means the session is stored (it is, before the first message is read).
         await client.send("not json")
         assert (await client.receive()).data["code"] == "invalid_json"
-    body = (await progress(web_app, "quiet-learner")).json()
+    body = (await progress(web_app, LEARNER_2)).json()
     assert body == {
-        "learner_id": "quiet-learner",
+        "learner_id": LEARNER_2,
         "sessions": 1,
         "total_attempts": 0,
         "sentences": [],
@@ -67,10 +71,11 @@ async def test_a_learner_who_connected_but_did_not_practise(web_app: RunningApp)
 
 
 async def test_an_unknown_learner_has_an_empty_history(web_app: RunningApp) -> None:
-    response = await progress(web_app, "never-seen")
+    never_seen = "5d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a"
+    response = await progress(web_app, never_seen)
     assert response.status_code == 200
     assert response.json() == {
-        "learner_id": "never-seen",
+        "learner_id": never_seen,
         "sessions": 0,
         "total_attempts": 0,
         "sentences": [],
@@ -79,5 +84,14 @@ async def test_an_unknown_learner_has_an_empty_history(web_app: RunningApp) -> N
 
 async def test_an_id_too_long_for_the_store_is_refused(web_app: RunningApp) -> None:
     response = await progress(web_app, "x" * 129)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_learner_id"
+
+
+@pytest.mark.parametrize("learner_id", ["not-a-uuid", "x" * 129, "a%00b", "a%0D%0Ab"])
+async def test_a_learner_id_that_is_no_uuid_is_refused(
+    web_app: RunningApp, learner_id: str
+) -> None:
+    response = await progress(web_app, learner_id)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_learner_id"

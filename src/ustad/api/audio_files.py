@@ -16,7 +16,8 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ustad.api.rest import ApiError, ServicesDep
+from ustad.api.errors import ApiError
+from ustad.api.rest import ServicesDep
 from ustad.runtime.audio_store import FORMATS, is_digest
 from ustad.runtime.audio_urls import AUDIO_ROUTE
 from ustad.speech.audio import MEDIA_TYPES

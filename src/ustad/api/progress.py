@@ -8,28 +8,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from ustad.api.rest import ApiError, ServicesDep
-from ustad.store.models import EXTERNAL_ID_MAX
+from ustad.api.access import CallerDep
+from ustad.api.auth import Gatekeeper, is_uuid
+from ustad.api.errors import ApiError
+from ustad.api.rest import ServicesDep
 from ustad.store.repository import LearnerProgress, SentenceProgress
 
 router = APIRouter()
 
 
 @router.get("/v1/learners/{learner_id}/progress")
-async def learner_progress(services: ServicesDep, learner_id: str) -> dict[str, Any]:
+async def learner_progress(
+    services: ServicesDep, caller: CallerDep, request: Request, learner_id: str
+) -> dict[str, Any]:
     """Sessions, total scored attempts and one entry per English sentence, newest first.
 
     The id is chosen by the client (``?learner_id=`` on ``/ws/learn``), so an id the
     server has not seen yet is a learner with no history, not a missing resource: the
     answer is an empty history (a brand-new page may ask before its first session is
-    stored). Only an id the socket would refuse is an error.
+    stored). Only an id the socket would refuse is an error. With learner tokens, only
+    that learner (or an operator) may read it (403).
     """
-    if len(learner_id) > EXTERNAL_ID_MAX:
-        raise ApiError(
-            400, f"learner id longer than {EXTERNAL_ID_MAX} characters", "invalid_learner_id"
-        )
+    gate: Gatekeeper = request.app.state.gatekeeper
+    if gate.tokens_required:
+        if not caller.may_read(learner_id):
+            raise ApiError(403, "a learner may read only their own progress", "forbidden")
+    elif not is_uuid(learner_id):
+        raise ApiError(400, "learner id must be a UUID", "invalid_learner_id")
     progress = await services.repository.learner_progress(learner_id)
     if progress is None:
         progress = LearnerProgress(learner_id, sessions=0, total_attempts=0, sentences=())

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import text as sql_text
 
 from ustad import __version__
+from ustad.api.access import LearnerOrOperator
+from ustad.api.errors import ApiError
 from ustad.learn.processor import NoSpeechError
 from ustad.runtime.timing import TurnTimer
 from ustad.services import Services
@@ -28,23 +30,6 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-
-
-class ApiError(Exception):
-    """An error answered as ``{"error": {...}}`` (the OpenAI error shape)."""
-
-    def __init__(self, status: int, message: str, code: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-
-    def response(self) -> JSONResponse:
-        """The JSON error response."""
-        body = {
-            "error": {"message": self.message, "type": "invalid_request_error", "code": self.code}
-        }
-        return JSONResponse(body, status_code=self.status)
 
 
 async def read_upload(upload: UploadFile, services: Services) -> bytes:
@@ -136,7 +121,7 @@ async def phrases(
     }
 
 
-@router.post("/v1/assessments")
+@router.post("/v1/assessments", dependencies=[LearnerOrOperator])
 async def create_assessment(
     services: ServicesDep,
     file: Annotated[UploadFile, File(description="the English attempt (any common audio format)")],
@@ -173,7 +158,7 @@ class SpeechRequest(BaseModel):
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
 
 
-@router.post("/v1/audio/speech")
+@router.post("/v1/audio/speech", dependencies=[LearnerOrOperator])
 async def create_speech(services: ServicesDep, request: SpeechRequest) -> Response:
     """Text to speech."""
     if request.voice in ("ur", "urdu", services.settings.tts.urdu_voice):
@@ -188,7 +173,7 @@ async def create_speech(services: ServicesDep, request: SpeechRequest) -> Respon
     return Response(audio, media_type=MEDIA_TYPES[request.response_format])
 
 
-@router.post("/v1/audio/transcriptions", response_model=None)
+@router.post("/v1/audio/transcriptions", response_model=None, dependencies=[LearnerOrOperator])
 async def create_transcription(
     services: ServicesDep,
     file: Annotated[UploadFile, File()],

@@ -1,0 +1,25 @@
+"""The error every REST route answers with: OpenAI's ``{"error": {...}}`` shape."""
+
+from __future__ import annotations
+
+from fastapi.responses import JSONResponse
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": {...}}`` (the OpenAI error shape)."""
+
+    def __init__(
+        self, status: int, message: str, code: str, *, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers
+
+    def response(self) -> JSONResponse:
+        """The JSON error response."""
+        body = {
+            "error": {"message": self.message, "type": "invalid_request_error", "code": self.code}
+        }
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
