@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from ustad.caching import CacheStats
 from ustad.runtime.audio_store import store_from_settings
-from ustad.runtime.cache import CacheStats
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.speech_service import AudioOutput, SpeechService

@@ -19,8 +19,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ustad.caching import CacheStats, MemoryCache, cache_key
 from ustad.runtime.audio_store import AudioStore, StoredAudio
-from ustad.runtime.cache import CacheStats, LruCache, cache_key
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
 from ustad.runtime.stt_batcher import BatchTranscriber, SttBatcher
 from ustad.settings import AudioFormat
@@ -122,15 +122,15 @@ class SpeechService:
         (segments of those replies) and ``translation``; set against ``engine_calls``
         it shows the share of requests the engines actually served."""
         # A quarter of the budget for segments, the rest for whole encoded replies.
-        self.segment_cache: LruCache[Pcm] = LruCache(
+        self.segment_cache: MemoryCache[str, Pcm] = MemoryCache(
             "tts_segments", size_of=lambda pcm: pcm.nbytes, max_bytes=tts_cache_bytes // 4
         )
-        self.audio_cache: LruCache[StoredAudio] = LruCache(
+        self.audio_cache: MemoryCache[str, StoredAudio] = MemoryCache(
             "tts_audio",
             size_of=lambda audio: len(audio.data),
             max_bytes=tts_cache_bytes - tts_cache_bytes // 4,
         )
-        self.translation_cache: LruCache[_Answer] = LruCache(
+        self.translation_cache: MemoryCache[str, _Answer] = MemoryCache(
             "translation", size_of=_Answer.size, max_entries=translation_cache_entries
         )
 
