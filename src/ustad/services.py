@@ -12,7 +12,7 @@ from ustad.caching import CacheStats
 from ustad.runtime.audio_store import store_from_settings
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
-from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.stt_batcher import SttBatcher
 from ustad.settings import Settings
 from ustad.speech.espeak_tts import EspeakSynthesizer
@@ -86,18 +86,6 @@ def encoding_stats(transcriber: WhisperTranscriber) -> CacheStats:
     )
 
 
-def audio_output(settings: Settings) -> AudioOutput:
-    """How replies are encoded, from settings."""
-    tts = settings.tts
-    return AudioOutput(
-        format=tts.audio_format,
-        mp3_bitrate=tts.mp3_bitrate,
-        opus_bitrate=tts.opus_bitrate,
-        sample_rate=tts.sample_rate,
-        gap_seconds=tts.gap_seconds,
-    )
-
-
 def build_speech(
     settings: Settings, executor: EngineExecutor, phrases: PhraseBank
 ) -> SpeechService:
@@ -153,7 +141,7 @@ def build_speech(
         voices=voices,
         translators=translators,
         normalizer=memory,
-        output=audio_output(settings),
+        tts=settings.tts,
         tts_cache_bytes=settings.runtime.tts_cache_bytes,
         translation_cache_entries=settings.runtime.translation_cache_entries,
         store=store_from_settings(settings.audio_store, executor),

@@ -107,6 +107,15 @@ class TtsSettings(_Group):
     gap_seconds: float = Field(default=0.12, ge=0.0, le=2.0)
     """Silence between two segments spoken in different voices."""
 
+    @property
+    def format(self) -> AudioFormat:
+        """The default reply format (``audio_format``), as ``SpeechService.output.format``."""
+        return self.audio_format
+
+    def bitrate(self, fmt: AudioFormat) -> int | None:
+        """The encoder bitrate in bit/s for ``fmt`` (``None`` for WAV, which has none)."""
+        return {"mp3": self.mp3_bitrate, "opus": self.opus_bitrate}.get(fmt)
+
 
 class TranslationSettings(_Group):
     """Urdu to English translation."""

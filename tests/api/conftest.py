@@ -23,7 +23,7 @@ from tests.conftest import REPO_ROOT
 from ustad.app import create_app
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.metrics import ServiceMetrics
-from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.speech_service import SpeechService
 from ustad.services import Services, turn_policy
 from ustad.settings import (
     AudioStoreSettings,
@@ -161,7 +161,7 @@ def fake_services_factory(script: Script) -> Any:
             voices={"en": FakeSynthesizer("en"), "ur": FakeSynthesizer("ur", voice="fake-ur")},
             translators=[translator],
             normalizer=translator,
-            output=AudioOutput(),
+            tts=settings.tts,
             tts_cache_bytes=8 * 1024 * 1024,
             translation_cache_entries=100,
         )

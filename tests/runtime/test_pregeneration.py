@@ -19,8 +19,8 @@ from ustad.runtime.pregeneration import (
     pregenerate_prompts,
     start_phrase_pregeneration,
 )
-from ustad.runtime.speech_service import AudioOutput, SpeechService
-from ustad.settings import AudioStoreSettings
+from ustad.runtime.speech_service import SpeechService
+from ustad.settings import AudioStoreSettings, TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Pcm
 from ustad.tutor import texts
@@ -97,7 +97,7 @@ def make_rig(root: Path, *, delay: float = 0.0, fail_on: str | None = None) -> R
         voices={"en": english, "ur": urdu},
         translators=[translator],
         normalizer=translator,
-        output=AudioOutput(format="wav"),  # no encoder cost: the tests are about scheduling
+        tts=TtsSettings(audio_format="wav"),  # no encoder cost: the tests are about scheduling
         tts_cache_bytes=8 * 1024 * 1024,
         translation_cache_entries=10,
         store=AudioStore(root, executor=executor),

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ustad.runtime.executor import EngineExecutor
-from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.speech_service import SpeechService
+from ustad.settings import TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Segment, SpokenText, Translation, TranslationRequest
 
@@ -39,7 +40,7 @@ async def parts() -> AsyncIterator[tuple[SpeechService, SlowTranslator, FakeSynt
         voices={"en": english, "ur": FakeSynthesizer("ur")},
         translators=[translator],
         normalizer=translator,
-        output=AudioOutput(format="wav"),
+        tts=TtsSettings(audio_format="wav"),
         tts_cache_bytes=1 << 20,
         translation_cache_entries=10,
     )

@@ -23,7 +23,7 @@ from ustad.caching import CacheStats, MemoryCache, cache_key
 from ustad.runtime.audio_store import AudioStore, StoredAudio
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
 from ustad.runtime.stt_batcher import BatchTranscriber, SttBatcher
-from ustad.settings import AudioFormat
+from ustad.settings import AudioFormat, TtsSettings
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
 from ustad.speech.types import (
     Audio,
@@ -42,21 +42,6 @@ from ustad.speech.types import (
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AudioOutput:
-    """How replies are encoded."""
-
-    format: AudioFormat = "mp3"
-    mp3_bitrate: int = 64_000
-    opus_bitrate: int = 32_000
-    sample_rate: int = 22_050
-    gap_seconds: float = 0.12
-
-    def bitrate(self, fmt: AudioFormat) -> int | None:
-        """Bitrate for ``fmt`` (``None`` for WAV)."""
-        return {"mp3": self.mp3_bitrate, "opus": self.opus_bitrate}.get(fmt)
 
 
 @dataclass(frozen=True)
@@ -94,7 +79,7 @@ class SpeechService:
         voices: Mapping[Language, Synthesizer],
         translators: Sequence[Translator],
         normalizer: ScriptNormalizer,
-        output: AudioOutput,
+        tts: TtsSettings,
         tts_cache_bytes: int,
         translation_cache_entries: int,
         store: AudioStore | None = None,
@@ -111,7 +96,8 @@ class SpeechService:
         self.voices = dict(voices)
         self.translators = tuple(translators)
         self.normalizer = normalizer
-        self.output = output
+        self.tts = tts
+        """How replies are encoded: default format, bitrates, sample rate, gap."""
         self.concurrent = concurrent
         """Synthesise a reply's segments at the same time (off only in baseline mode)."""
         self.engine_caches = tuple(engine_caches)
@@ -133,6 +119,11 @@ class SpeechService:
         self.translation_cache: MemoryCache[str, _Answer] = MemoryCache(
             "translation", size_of=_Answer.size, max_entries=translation_cache_entries
         )
+
+    @property
+    def output(self) -> TtsSettings:
+        """The reply encoding (``output.format`` is the default format; same as ``tts``)."""
+        return self.tts
 
     # --- input --------------------------------------------------------------
 
@@ -216,7 +207,7 @@ class SpeechService:
         self, spoken: SpokenText, *, fmt: AudioFormat | None = None, speed: float = 1.0
     ) -> StoredAudio:
         """The reply's audio with its digest: memory cache, then disk store, then synthesis."""
-        out_format = fmt or self.output.format
+        out_format = fmt or self.tts.audio_format
         key = self._reply_key(spoken, out_format, speed)
         self.requests["tts_replies"] += 1
         self.requests["tts_segments"] += len(spoken.segments)
@@ -245,7 +236,7 @@ class SpeechService:
         """
         if self.store is None:
             raise RuntimeError("pre-generation to disk needs an audio store")
-        out_format = fmt or self.output.format
+        out_format = fmt or self.tts.audio_format
         key = self._reply_key(spoken, out_format, speed)
         if await self.store.contains(key):
             return False
@@ -257,8 +248,8 @@ class SpeechService:
         return cache_key(
             "reply",
             fmt,
-            self.output.bitrate(fmt),
-            self.output.sample_rate,
+            self.tts.bitrate(fmt),
+            self.tts.sample_rate,
             speed,
             tuple(self._voice_id(s) for s in spoken.segments),
         )
@@ -308,12 +299,12 @@ class SpeechService:
                 *(self.synthesize_segment(s, speed=speed) for s in segments)
             )
         self.engine_calls[f"encode_{fmt}"] += 1
-        output = self.output
+        tts = self.tts
 
         def encode() -> StoredAudio:
-            pcm = concatenate(parts, sample_rate=output.sample_rate, gap_seconds=output.gap_seconds)
+            pcm = concatenate(parts, sample_rate=tts.sample_rate, gap_seconds=tts.gap_seconds)
             # Hashed here, on the worker thread, so the event loop never hashes audio.
-            return StoredAudio.of(encode_audio(pcm, fmt, bitrate=output.bitrate(fmt)), fmt)
+            return StoredAudio.of(encode_audio(pcm, fmt, bitrate=tts.bitrate(fmt)), fmt)
 
         return await self.executor.run(encode)
 
