@@ -169,6 +169,6 @@ async def build_services(settings: Settings) -> Services:
         phrases=phrases,
         database=database,
         repository=Repository(database),
-        # Reads the speech layer's and executor's counters at scrape time.
-        metrics=ServiceMetrics(speech=speech, executor=executor),
+        # Reads the speech layer's counters (executor included) at scrape time.
+        metrics=ServiceMetrics(speech=speech),
     )

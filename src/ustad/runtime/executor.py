@@ -14,25 +14,26 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ustad.runtime.timing import CURRENT_TURN
+from ustad.stat_fields import counter, gauge
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class ExecutorStats:
-    """A snapshot of the executor's counters."""
+    """A snapshot of the executor's counters (seconds since start for the totals)."""
 
-    workers: int
-    running: int
-    queued: int
-    completed: int
-    failed: int
-    wait_seconds_total: float
-    run_seconds_total: float
+    workers: int = field(metadata=gauge("Executor threads."))
+    running: int = field(metadata=gauge("Calls running on a thread."))
+    queued: int = field(metadata=gauge("Calls waiting for a thread."))
+    completed: int = field(metadata=counter("Calls that returned."))
+    failed: int = field(metadata=counter("Calls that raised."))
+    wait_seconds_total: float = field(metadata=counter("Seconds calls waited for a thread."))
+    run_seconds_total: float = field(metadata=counter("Seconds calls spent running."))
 
 
 class EngineExecutor:

@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ustad.caching import CacheStats, MemoryCache, cache_key
 from ustad.runtime.audio_store import AudioStore, StoredAudio
@@ -40,17 +40,34 @@ from ustad.speech.types import (
     TranslationRequest,
     Translator,
 )
+from ustad.stat_fields import record, records, tally
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class SpeechStats:
-    """Counters of the speech layer."""
+    """Counters of the speech layer: the one source of ``/health``, ``/v1/stats`` and
+    ``/metrics`` (each field's marker says how it is shown; see ``ustad.stat_fields``)."""
 
-    engine_calls: Mapping[str, int]
-    caches: tuple[CacheStats, ...]
-    executor: ExecutorStats
+    engine_calls: Mapping[str, int] = field(
+        metadata=tally("ustad_engine_calls", "kind", "Blocking engine calls made, by kind.")
+    )
+    requests: Mapping[str, int] = field(
+        metadata=tally(
+            "ustad_speech_requests",
+            "kind",
+            "Speech work asked for before any cache (tts_replies, tts_segments, translation).",
+        )
+    )
+    caches: tuple[CacheStats, ...] = field(
+        metadata=records(CacheStats, "ustad_cache", label="cache")
+    )
+    """The service's caches, then the engines' (``engine_caches``)."""
+    executor: ExecutorStats = field(
+        metadata=record(ExecutorStats, "ustad_executor", doc="engine executor")
+    )
+    """The engine executor."""
 
 
 @dataclass(frozen=True)
@@ -313,9 +330,10 @@ class SpeechService:
         return (voice.engine, voice.voice, segment.text)
 
     def stats(self) -> SpeechStats:
-        """Engine call counts, cache statistics and executor counters."""
+        """Engine call and request counts, cache statistics and executor counters."""
         return SpeechStats(
             engine_calls=dict(self.engine_calls),
+            requests=dict(self.requests),
             caches=(
                 self.segment_cache.stats(),
                 self.audio_cache.stats(),
