@@ -41,6 +41,8 @@ class Services:
 
     settings: Settings
     executor: EngineExecutor
+    io_executor: EngineExecutor
+    """The disk audio store's own small pool (file I/O never waits for the engines)."""
     speech: SpeechService
     processor: TurnProcessor
     phrases: PhraseBank
@@ -49,9 +51,10 @@ class Services:
     metrics: ServiceMetrics
 
     async def close(self) -> None:
-        """Release the database and the engine threads."""
+        """Release the database, the engine threads and the I/O threads."""
         await self.database.close()
         self.executor.shutdown()
+        self.io_executor.shutdown()
 
 
 def turn_policy(settings: Settings) -> TurnPolicy:
@@ -87,9 +90,16 @@ def encoding_stats(transcriber: WhisperTranscriber) -> CacheStats:
 
 
 def build_speech(
-    settings: Settings, executor: EngineExecutor, phrases: PhraseBank
+    settings: Settings,
+    executor: EngineExecutor,
+    phrases: PhraseBank,
+    io: EngineExecutor | None = None,
 ) -> SpeechService:
-    """Load the local engines named by the settings."""
+    """Load the local engines named by the settings. Engine calls go through
+    ``executor``, the audio store's files through ``io``, which the store needs
+    (``ValueError`` without it when the settings enable the store)."""
+    if settings.audio_store.enabled and io is None:
+        raise ValueError("the audio store needs an I/O pool of its own (io=...)")
     stt = settings.stt
     started = time.perf_counter()
 
@@ -144,7 +154,7 @@ def build_speech(
         tts=settings.tts,
         tts_cache_bytes=settings.runtime.tts_cache_bytes,
         translation_cache_entries=settings.runtime.translation_cache_entries,
-        store=store_from_settings(settings.audio_store, executor),
+        store=store_from_settings(settings.audio_store, io) if io is not None else None,
         concurrent=settings.runtime.mode == "optimised",
         engine_caches=(partial(encoding_stats, multilingual),),
         batcher=batcher,
@@ -156,14 +166,17 @@ async def build_services(settings: Settings) -> Services:
     baseline = settings.runtime.mode == "baseline"
     executor_type = InlineExecutor if baseline else EngineExecutor
     executor = executor_type(settings.runtime.executor_workers)
+    # Threads start on first use, so a disabled store costs nothing.
+    io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
-    speech = await executor.run(lambda: build_speech(settings, executor, phrases))
+    speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))
     database = Database(settings.db.url, echo=settings.db.echo)
     if settings.db.migrate_on_start:
         await database.migrate()
     return Services(
         settings=settings,
         executor=executor,
+        io_executor=io_executor,
         speech=speech,
         processor=TurnProcessor(speech, turn_policy(settings)),
         phrases=phrases,

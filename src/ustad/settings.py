@@ -147,6 +147,9 @@ class RuntimeSettings(_Group):
     event loop. For benchmarks only."""
     executor_workers: int = Field(default=2, ge=1, le=64)
     """Threads that run blocking engine calls (never the event loop)."""
+    io_workers: int = Field(default=2, ge=1, le=16)
+    """Threads for the disk audio store's reads and writes, apart from the engine threads
+    so a reply on disk is never kept waiting behind speech recognition."""
     tts_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     """Memory budget of the synthesised-speech caches (0 disables)."""
     translation_cache_entries: int = Field(default=10_000, ge=0)

@@ -153,6 +153,7 @@ def fake_services_factory(script: Script) -> Any:
 
     async def build(settings: Settings) -> Services:
         executor = EngineExecutor(2)
+        io_executor = EngineExecutor(1, name="io")
         translator = FakeTranslator({URDU_SENTENCE: ENGLISH_SENTENCE})
         speech = SpeechService(
             executor=executor,
@@ -170,6 +171,7 @@ def fake_services_factory(script: Script) -> Any:
         return Services(
             settings=settings,
             executor=executor,
+            io_executor=io_executor,
             speech=speech,
             processor=TurnProcessor(speech, turn_policy(settings)),
             phrases=PhraseBank.load(),

@@ -4,7 +4,8 @@ Speech engines (CTranslate2, ONNX Runtime, espeak-ng) block; running them on the
 event loop would freeze every other session. They all go through this executor,
 whose thread count is the service's compute budget. It also counts how long calls
 waited for a thread, so queueing shows up in the stats instead of hiding inside
-"slow STT".
+"slow STT". The disk audio store gets a second, small instance of its own (``name``
+"io"), so that its file operations never queue behind the engines.
 """
 
 from __future__ import annotations
@@ -37,13 +38,17 @@ class ExecutorStats:
 
 
 class EngineExecutor:
-    """Runs blocking callables on a fixed pool of threads and keeps statistics."""
+    """Runs blocking callables on a fixed pool of threads and keeps statistics.
 
-    def __init__(self, workers: int) -> None:
+    ``workers`` (>= 1, else ``ValueError``) bounds the calls running at once; more wait
+    in order. ``name`` only names the threads (``ustad-<name>``).
+    """
+
+    def __init__(self, workers: int, *, name: str = "engine") -> None:
         if workers < 1:
             raise ValueError("an executor needs at least one worker")
         self._workers = workers
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ustad-engine")
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ustad-{name}")
         self._running = 0
         self._queued = 0
         self._completed = 0

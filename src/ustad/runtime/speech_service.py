@@ -68,6 +68,10 @@ class SpeechStats:
         metadata=record(ExecutorStats, "ustad_executor", doc="engine executor")
     )
     """The engine executor."""
+    io_executor: ExecutorStats | None = field(
+        metadata=record(ExecutorStats, "ustad_io_executor", doc="audio store I/O pool")
+    )
+    """The disk audio store's I/O pool (``None`` without a store)."""
 
 
 @dataclass(frozen=True)
@@ -330,7 +334,7 @@ class SpeechService:
         return (voice.engine, voice.voice, segment.text)
 
     def stats(self) -> SpeechStats:
-        """Engine call and request counts, cache statistics and executor counters."""
+        """Engine call and request counts, cache statistics, engine and I/O pool counters."""
         return SpeechStats(
             engine_calls=dict(self.engine_calls),
             requests=dict(self.requests),
@@ -341,4 +345,5 @@ class SpeechService:
                 *(snapshot() for snapshot in self.engine_caches),
             ),
             executor=self.executor.stats(),
+            io_executor=self.store.io.stats() if self.store is not None else None,
         )
