@@ -49,3 +49,14 @@ class BlockedEngine:
         assert not self.release.is_set()
         assert (stats.running, stats.queued) == (self.workers, 1)
         assert stats.completed == self._completed
+
+
+async def drain(executor: EngineExecutor) -> None:
+    """Return once every call started on ``executor`` before this one has ended.
+
+    One call per thread, each waiting at a barrier for all the others: they can only
+    pass it together, i.e. when no earlier call holds any thread (the queue is FIFO).
+    """
+    workers = executor.stats().workers
+    barrier = threading.Barrier(workers, timeout=GUARD)
+    await asyncio.gather(*(executor.run(barrier.wait) for _ in range(workers)))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.runtime.blocking import drain
 from ustad.runtime.audio_store import AudioStore
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.pregeneration import (
@@ -201,7 +202,7 @@ async def test_background_job_stops_on_cancel(tmp_path: Path) -> None:
             await asyncio.sleep(0.01)
         await job.stop()
         assert job.task.cancelled()
-        await asyncio.sleep(0.1)  # an engine call already on a thread runs to its end
+        await drain(slow.executor)  # an engine call already on a thread runs to its end
         said = len(slow.said)
         files = stored_files(tmp_path / "audio")
         await asyncio.sleep(0.2)

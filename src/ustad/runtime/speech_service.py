@@ -1,7 +1,8 @@
 """The async face of the speech engines: executor, caches and call counts.
 
 Everything above this layer awaits; everything below it blocks. Each blocking
-call goes through the one bounded ``EngineExecutor``. Synthesised speech is
+engine call goes through the one bounded ``EngineExecutor`` (the disk store's
+file I/O through the store's own pool). Synthesised speech is
 cached at two levels: each segment's PCM (keyed by engine, voice, text and
 speed), so fixed phrases such as "Now repeat after me." are synthesised once
 whatever sentence they surround, and each whole reply's encoded audio (keyed
