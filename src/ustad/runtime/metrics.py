@@ -160,9 +160,8 @@ class ServiceMetrics:
     """Metrics of one app: its own registry, turn/stage histograms, loop lag, live state.
 
     ``speech``'s ``stats()`` is read at scrape time; without it the live-state series
-    are present but empty. ``window`` is
-    how many recent samples per stage and per step feed the percentiles of
-    ``stats()``.
+    are present but empty. ``window`` is how many recent samples per stage and per
+    step feed the percentiles of ``stats()``.
     """
 
     def __init__(
