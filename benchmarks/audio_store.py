@@ -45,15 +45,16 @@ async def timed(speech: SpeechService, prompts: list[SpokenText]) -> list[float]
 async def main(phrase_count: int, rounds: int) -> None:
     settings = Settings()
     executor = EngineExecutor(settings.runtime.executor_workers)
+    io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
-    speech = await executor.run(lambda: build_speech(settings, executor, phrases))
+    speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))
     prompts = phrase_prompts(phrases, ["urdu", "english"], limit=phrase_count)
     results: dict[str, list[float]] = {"synthesise": [], "disk": [], "memory": []}
     sizes: list[int] = []
     try:
         for _ in range(rounds):
             with tempfile.TemporaryDirectory() as root:
-                speech.store = AudioStore(Path(root), executor=executor)
+                speech.store = AudioStore(Path(root), io=io_executor)
                 speech.audio_cache.clear()
                 speech.segment_cache.clear()
                 results["synthesise"] += await timed(speech, prompts)
@@ -64,6 +65,7 @@ async def main(phrase_count: int, rounds: int) -> None:
                 results["memory"] += await timed(speech, prompts)
     finally:
         executor.shutdown()
+        io_executor.shutdown()
     print(
         f"{len(prompts)} prompts x {rounds} rounds, format {settings.tts.audio_format}, "
         f"{statistics.median(sizes) / len(prompts) / 1024:.1f} KiB per reply"

@@ -19,6 +19,7 @@ RANK: dict[str, int] = {
     "__init__": 0,
     "vocabulary": 0,
     "caching": 0,
+    "stat_fields": 0,
     "settings": 0,
     "logs": 0,
     "speech": 1,

@@ -31,8 +31,13 @@ async def test_optimised_services(tmp_path: Path) -> None:
         assert not isinstance(services.executor, InlineExecutor)
         assert services.speech.audio_cache.enabled and services.speech.store is not None
         assert services.speech.concurrent and services.processor.policy.concurrent
+        # The disk store has threads of its own, apart from the engines'.
+        assert services.speech.store.io is services.io_executor
+        assert services.io_executor is not services.executor
     finally:
         await services.close()
+    with pytest.raises(RuntimeError, match="shutdown"):
+        await services.io_executor.run(lambda: None)
 
 
 async def test_baseline_services_are_the_naive_design(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.conftest import REPO_ROOT
-from ustad.settings import Settings, settings_table
+from ustad.settings import Settings, TtsSettings, settings_table
 
 
 def test_nested_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,3 +51,9 @@ def test_baseline_mode_turns_every_optimisation_off() -> None:
     assert baseline.audio_store.enabled is False
     assert baseline.audio_store.pregenerate_phrases is False
     assert baseline.stt.short_clip_window is False
+
+
+def test_tts_settings_give_each_format_its_bitrate() -> None:
+    tts = TtsSettings(audio_format="opus", mp3_bitrate=96_000)
+    assert (tts.bitrate("mp3"), tts.bitrate("opus"), tts.bitrate("wav")) == (96_000, 32_000, None)
+    assert tts.format == "opus"  # what SpeechService.output.format reads

@@ -23,10 +23,12 @@ import hashlib
 import math
 import threading
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
+
+from ustad.stat_fields import counter, gauge
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -44,16 +46,20 @@ def cache_key(*parts: object) -> str:
 
 @dataclass(frozen=True)
 class CacheStats:
-    """A snapshot of one cache's counters (all counts since start)."""
+    """A snapshot of one cache's counters (all counts since start).
+
+    Fields marked ``counter``/``gauge`` are the ``ustad_cache_*`` series; every field
+    and ``hit_rate`` are the JSON of ``/health`` and ``/v1/stats``.
+    """
 
     name: str
-    hits: int
-    misses: int
-    coalesced: int
+    hits: int = field(metadata=counter("Cache lookups answered from the cache."))
+    misses: int = field(metadata=counter("Cache lookups that found nothing."))
+    coalesced: int = field(metadata=counter("Misses that awaited another caller's computation."))
     """Misses that waited for another caller's computation instead of computing."""
-    evictions: int
-    entries: int
-    bytes: int
+    evictions: int = field(metadata=counter("Entries evicted to stay within the bounds."))
+    entries: int = field(metadata=gauge("Entries held."))
+    bytes: int = field(metadata=gauge("Bytes held (as measured by the cache's size function)."))
     """Bytes held, as measured by the cache's ``size_of`` (0 when it has none)."""
     max_bytes: int | None
     max_entries: int | None

@@ -114,7 +114,7 @@ def _assess(settings: Settings, file: Path, text: str, mode: LanguageMode) -> in
                 data, text, format_hint=file.suffix.lstrip(".") or None
             )
         finally:
-            services.executor.shutdown()
+            services.close()
 
     try:
         assessment = asyncio.run(run())
@@ -150,7 +150,7 @@ def _say(
         try:
             return await services.speech.speak(spoken, fmt=out_format, speed=speed)
         finally:
-            services.executor.shutdown()
+            services.close()
 
     audio = asyncio.run(run())
     output.write_bytes(audio)
@@ -179,7 +179,7 @@ def _pregenerate(settings: Settings, limit: int | None) -> int:
                 concurrency=settings.runtime.executor_workers,
             )
         finally:
-            services.executor.shutdown()
+            services.close()
 
     result = asyncio.run(run())
     print(
@@ -195,15 +195,23 @@ class _Offline:
     """Engines without the database, for one-shot commands."""
 
     executor: EngineExecutor
+    io_executor: EngineExecutor
     speech: SpeechService
     processor: TurnProcessor
+
+    def close(self) -> None:
+        """Stop the engine and I/O threads."""
+        self.executor.shutdown()
+        self.io_executor.shutdown()
 
 
 async def _offline_services(settings: Settings) -> _Offline:
     executor = EngineExecutor(settings.runtime.executor_workers)
+    io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
-    speech = await executor.run(lambda: build_speech(settings, executor, phrases))
-    return _Offline(executor, speech, TurnProcessor(speech, TurnPolicy.from_settings(settings)))
+    speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))
+    policy = TurnPolicy.from_settings(settings)
+    return _Offline(executor, io_executor, speech, TurnProcessor(speech, policy))
 
 
 if __name__ == "__main__":

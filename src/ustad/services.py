@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from ustad.caching import CacheStats
 from ustad.learn.processor import TurnPolicy, TurnProcessor
 from ustad.learn.recorder import TurnRecorder
 from ustad.learn.session import LearnContext
 from ustad.runtime.audio_store import store_from_settings
-from ustad.runtime.cache import CacheStats
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
-from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.stt_batcher import SttBatcher
 from ustad.settings import Settings
 from ustad.speech.espeak_tts import EspeakSynthesizer
@@ -43,6 +43,8 @@ class Services:
 
     settings: Settings
     executor: EngineExecutor
+    io_executor: EngineExecutor
+    """The disk audio store's own small pool (file I/O never waits for the engines)."""
     speech: SpeechService
     processor: TurnProcessor
     phrases: PhraseBank
@@ -53,9 +55,10 @@ class Services:
     """What every learn session shares."""
 
     async def close(self) -> None:
-        """Release the database and the engine threads."""
+        """Release the database, the engine threads and the I/O threads."""
         await self.database.close()
         self.executor.shutdown()
+        self.io_executor.shutdown()
 
 
 def encoding_stats(transcriber: WhisperTranscriber) -> CacheStats:
@@ -74,22 +77,17 @@ def encoding_stats(transcriber: WhisperTranscriber) -> CacheStats:
     )
 
 
-def audio_output(settings: Settings) -> AudioOutput:
-    """How replies are encoded, from settings."""
-    tts = settings.tts
-    return AudioOutput(
-        format=tts.audio_format,
-        mp3_bitrate=tts.mp3_bitrate,
-        opus_bitrate=tts.opus_bitrate,
-        sample_rate=tts.sample_rate,
-        gap_seconds=tts.gap_seconds,
-    )
-
-
 def build_speech(
-    settings: Settings, executor: EngineExecutor, phrases: PhraseBank
+    settings: Settings,
+    executor: EngineExecutor,
+    phrases: PhraseBank,
+    io: EngineExecutor | None = None,
 ) -> SpeechService:
-    """Load the local engines named by the settings."""
+    """Load the local engines named by the settings. Engine calls go through
+    ``executor``, the audio store's files through ``io``, which the store needs
+    (``ValueError`` without it when the settings enable the store)."""
+    if settings.audio_store.enabled and io is None:
+        raise ValueError("the audio store needs an I/O pool of its own (io=...)")
     stt = settings.stt
     started = time.perf_counter()
 
@@ -141,10 +139,10 @@ def build_speech(
         voices=voices,
         translators=translators,
         normalizer=memory,
-        output=audio_output(settings),
+        tts=settings.tts,
         tts_cache_bytes=settings.runtime.tts_cache_bytes,
         translation_cache_entries=settings.runtime.translation_cache_entries,
-        store=store_from_settings(settings.audio_store, executor),
+        store=store_from_settings(settings.audio_store, io) if io is not None else None,
         concurrent=settings.runtime.mode == "optimised",
         engine_caches=(partial(encoding_stats, multilingual),),
         batcher=batcher,
@@ -156,17 +154,20 @@ async def build_services(settings: Settings) -> Services:
     baseline = settings.runtime.mode == "baseline"
     executor_type = InlineExecutor if baseline else EngineExecutor
     executor = executor_type(settings.runtime.executor_workers)
+    # Threads start on first use, so a disabled store costs nothing.
+    io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
-    speech = await executor.run(lambda: build_speech(settings, executor, phrases))
+    speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))
     database = Database(settings.db.url, echo=settings.db.echo)
     if settings.db.migrate_on_start:
         await database.migrate()
-    return assemble(settings, executor, speech, phrases, database)
+    return assemble(settings, executor, io_executor, speech, phrases, database)
 
 
 def assemble(
     settings: Settings,
     executor: EngineExecutor,
+    io_executor: EngineExecutor,
     speech: SpeechService,
     phrases: PhraseBank,
     database: Database,
@@ -174,11 +175,12 @@ def assemble(
     """Wire the layers over already-built engines and database (tests pass fakes)."""
     processor = TurnProcessor(speech, TurnPolicy.from_settings(settings))
     repository = Repository(database)
-    # Reads the speech layer's and executor's counters at scrape time.
-    metrics = ServiceMetrics(speech=speech, executor=executor)
+    # Reads the speech layer's counters (executors included) at scrape time.
+    metrics = ServiceMetrics(speech=speech)
     return Services(
         settings=settings,
         executor=executor,
+        io_executor=io_executor,
         speech=speech,
         processor=processor,
         phrases=phrases,

@@ -139,6 +139,15 @@ class TtsSettings(_Group):
     gap_seconds: float = Field(default=0.12, ge=0.0, le=2.0)
     """Silence between two segments spoken in different voices."""
 
+    @property
+    def format(self) -> AudioFormat:
+        """The default reply format (``audio_format``), as ``SpeechService.output.format``."""
+        return self.audio_format
+
+    def bitrate(self, fmt: AudioFormat) -> int | None:
+        """The encoder bitrate in bit/s for ``fmt`` (``None`` for WAV, which has none)."""
+        return {"mp3": self.mp3_bitrate, "opus": self.opus_bitrate}.get(fmt)
+
 
 class TranslationSettings(_Group):
     """Urdu to English translation."""
@@ -172,6 +181,9 @@ class RuntimeSettings(_Group):
     event loop. For benchmarks only."""
     executor_workers: int = Field(default=2, ge=1, le=64)
     """Threads that run blocking engine calls (never the event loop)."""
+    io_workers: int = Field(default=2, ge=1, le=16)
+    """Threads for the disk audio store's reads and writes, apart from the engine threads
+    so a reply on disk is never kept waiting behind speech recognition."""
     tts_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     """Memory budget of the synthesised-speech caches (0 disables)."""
     translation_cache_entries: int = Field(default=10_000, ge=0)

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from tests.conftest import REPO_ROOT
 from ustad.app import create_app, uvicorn_options
 from ustad.runtime.executor import EngineExecutor
-from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.speech_service import SpeechService
 from ustad.services import Services, assemble
 from ustad.settings import (
     AudioStoreSettings,
@@ -151,6 +151,7 @@ def fake_services_factory(script: Script) -> Any:
 
     async def build(settings: Settings) -> Services:
         executor = EngineExecutor(2)
+        io_executor = EngineExecutor(1, name="io")
         translator = FakeTranslator({URDU_SENTENCE: ENGLISH_SENTENCE})
         speech = SpeechService(
             executor=executor,
@@ -159,13 +160,13 @@ def fake_services_factory(script: Script) -> Any:
             voices={"en": FakeSynthesizer("en"), "ur": FakeSynthesizer("ur", voice="fake-ur")},
             translators=[translator],
             normalizer=translator,
-            output=AudioOutput(),
+            tts=settings.tts,
             tts_cache_bytes=8 * 1024 * 1024,
             translation_cache_entries=100,
         )
         database = Database(settings.db.url)
         await database.migrate()
-        return assemble(settings, executor, speech, PhraseBank.load(), database)
+        return assemble(settings, executor, io_executor, speech, PhraseBank.load(), database)
 
     return build
 

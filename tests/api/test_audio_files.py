@@ -40,7 +40,7 @@ def stored_app(settings: Settings, script: Script, phrases: PhraseBank | None = 
 
     async def build_with_store(resolved: Settings) -> Services:
         services = await build(resolved)
-        services.speech.store = store_from_settings(resolved.audio_store, services.executor)
+        services.speech.store = store_from_settings(resolved.audio_store, services.io_executor)
         if phrases is not None:
             services.phrases = phrases
         return services

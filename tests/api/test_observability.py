@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from tests.api.conftest import RunningApp, connect
+from tests.api.conftest import (
+    RunningApp,
+    Script,
+    connect,
+    fake_services_factory,
+    make_settings,
+    serve,
+)
 from tests.conftest import UrduClip
+from ustad.app import create_app
+from ustad.caching import MemoryCache
+from ustad.services import Services
+from ustad.settings import Settings
 
 
 def samples_of(text: str) -> dict[str, list[Sample]]:
@@ -97,3 +110,40 @@ async def test_sessions_gauge_follows_connections(fake_app: RunningApp) -> None:
         after = await sessions_active(http, 0)
     assert (during, after) == (2, 0)
     assert value(gauge, "ustad_sessions_active") == 2
+
+
+async def test_a_cache_added_to_the_service_shows_in_health_stats_and_metrics(
+    tmp_path: Path,
+) -> None:
+    # A cache none of the three endpoints has heard of, passed in like Whisper's.
+    extra: MemoryCache[str, bytes] = MemoryCache("new_cache", size_of=len, max_bytes=100)
+    extra.put("a", b"1234")
+    assert extra.get("a") == b"1234" and extra.get("b") is None
+    build_fakes = fake_services_factory(Script())
+
+    async def build(settings: Settings) -> Services:
+        services: Services = await build_fakes(settings)
+        services.speech.engine_caches += (extra.stats,)
+        services.speech.engine_calls["new_kind"] += 3
+        return services
+
+    app = create_app(make_settings(tmp_path), services_factory=build)
+    with serve(app) as address:
+        async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+            health = (await http.get("/health")).json()
+            stats = (await http.get("/v1/stats")).json()
+            metrics = samples_of((await http.get("/metrics")).text)
+
+    want: dict[str, Any] = {"hits": 1, "misses": 1, "entries": 1, "bytes": 4, "hit_rate": 0.5}
+    for body in (health, stats):
+        assert want.items() <= body["caches"]["new_cache"].items()
+        assert body["caches"]["new_cache"]["max_bytes"] == 100
+        assert body["engine_calls"]["new_kind"] == 3
+        assert body["executor"]["workers"] == 2
+    for field in ("hits", "misses"):
+        family = metrics[f"ustad_cache_{field}"]
+        assert value(family, f"ustad_cache_{field}_total", cache="new_cache") == 1
+    assert value(metrics["ustad_cache_bytes"], "ustad_cache_bytes", cache="new_cache") == 4
+    assert value(metrics["ustad_cache_entries"], "ustad_cache_entries", cache="new_cache") == 1
+    calls = metrics["ustad_engine_calls"]
+    assert value(calls, "ustad_engine_calls_total", kind="new_kind") == 3

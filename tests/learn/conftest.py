@@ -8,7 +8,8 @@ import pytest
 
 from tests.conftest import LearnerClip, UrduClip
 from ustad.runtime.executor import EngineExecutor
-from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.speech_service import SpeechService
+from ustad.settings import TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Audio, Task, Transcript
 
@@ -63,7 +64,7 @@ def fake_speech(heard: Heard) -> Iterator[tuple[SpeechService, FakeTranscriber]]
         voices={"en": FakeSynthesizer("en"), "ur": FakeSynthesizer("ur")},
         translators=[translator],
         normalizer=translator,
-        output=AudioOutput(),
+        tts=TtsSettings(),
         tts_cache_bytes=1 << 20,
         translation_cache_entries=10,
     )

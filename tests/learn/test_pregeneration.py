@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.runtime.blocking import drain
 from ustad.learn.pregeneration import (
     BackgroundPregeneration,
     phrase_prompts,
@@ -19,8 +20,8 @@ from ustad.learn.pregeneration import (
 )
 from ustad.runtime.audio_store import AudioStore
 from ustad.runtime.executor import EngineExecutor
-from ustad.runtime.speech_service import AudioOutput, SpeechService
-from ustad.settings import AudioStoreSettings
+from ustad.runtime.speech_service import SpeechService
+from ustad.settings import AudioStoreSettings, TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.phrasebank import Phrase
 from ustad.speech.types import Pcm
@@ -63,6 +64,7 @@ class Rig:
 
     speech: SpeechService
     executor: EngineExecutor
+    io: EngineExecutor
     english: CountingSynthesizer
     urdu: CountingSynthesizer
 
@@ -75,9 +77,13 @@ class Rig:
         assert self.speech.store is not None
         return self.speech.store
 
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.io.shutdown()
+
 
 def make_rig(root: Path, *, delay: float = 0.0, fail_on: str | None = None) -> Rig:
-    executor = EngineExecutor(2)
+    executor, io = EngineExecutor(2), EngineExecutor(1, name="io")
     # Both voices share counters so "at most one call at a time" covers them together.
     english = CountingSynthesizer("en", delay=delay, fail_on=fail_on)
     urdu = CountingSynthesizer(
@@ -97,19 +103,19 @@ def make_rig(root: Path, *, delay: float = 0.0, fail_on: str | None = None) -> R
         voices={"en": english, "ur": urdu},
         translators=[translator],
         normalizer=translator,
-        output=AudioOutput(format="wav"),  # no encoder cost: the tests are about scheduling
+        tts=TtsSettings(audio_format="wav"),  # no encoder cost: the tests are about scheduling
         tts_cache_bytes=8 * 1024 * 1024,
         translation_cache_entries=10,
-        store=AudioStore(root, executor=executor),
+        store=AudioStore(root, io=io),
     )
-    return Rig(speech, executor, english, urdu)
+    return Rig(speech, executor, io, english, urdu)
 
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Rig]:
     made = make_rig(tmp_path / "audio")
     yield made
-    made.executor.shutdown()
+    made.close()
 
 
 def stored_files(root: Path) -> int:
@@ -140,7 +146,7 @@ async def test_job_fills_the_store_with_what_live_turns_ask_for(rig: Rig, tmp_pa
         assert stored.on_disk
         assert fresh.said == []
     finally:
-        fresh.executor.shutdown()
+        fresh.close()
 
 
 async def test_job_skips_what_is_already_stored(rig: Rig) -> None:
@@ -163,7 +169,7 @@ async def test_job_holds_at_most_one_engine_thread(tmp_path: Path) -> None:
         # Reply segments normally synthesise in parallel; the job does them one by one.
         assert slow.english.peak[0] == 1
     finally:
-        slow.executor.shutdown()
+        slow.close()
 
 
 async def test_job_waits_while_the_executor_is_busy(rig: Rig) -> None:
@@ -196,7 +202,7 @@ async def test_background_job_stops_on_cancel(tmp_path: Path) -> None:
             await asyncio.sleep(0.01)
         await job.stop()
         assert job.task.cancelled()
-        await asyncio.sleep(0.1)  # an engine call already on a thread runs to its end
+        await drain(slow.executor)  # an engine call already on a thread runs to its end
         said = len(slow.said)
         files = stored_files(tmp_path / "audio")
         await asyncio.sleep(0.2)
@@ -204,7 +210,7 @@ async def test_background_job_stops_on_cancel(tmp_path: Path) -> None:
         assert 2 <= files < 200
         assert list((tmp_path / "audio").rglob(".tmp-*")) == []
     finally:
-        slow.executor.shutdown()
+        slow.close()
 
 
 async def test_failures_are_counted_and_a_broken_engine_stops_the_job(tmp_path: Path) -> None:
@@ -221,8 +227,8 @@ async def test_failures_are_counted_and_a_broken_engine_stops_the_job(tmp_path: 
         broken = await pregenerate_prompts(all_bad.speech, phrase_prompts(many, ["english"]))
         assert broken.failed == 10 and broken.done == 10
     finally:
-        one_bad.executor.shutdown()
-        all_bad.executor.shutdown()
+        one_bad.close()
+        all_bad.close()
 
 
 async def test_start_only_when_enabled_and_stored(rig: Rig) -> None:

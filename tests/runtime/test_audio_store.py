@@ -13,14 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.runtime.blocking import GUARD, BlockedEngine
 from ustad.runtime.audio_store import AudioStore, StoredAudio
 from ustad.runtime.executor import EngineExecutor
 from ustad.settings import AudioFormat
 
 
 @pytest.fixture
-def executor() -> Iterator[EngineExecutor]:
-    pool = EngineExecutor(4)
+def io_pool() -> Iterator[EngineExecutor]:
+    pool = EngineExecutor(4, name="io")
     yield pool
     pool.shutdown()
 
@@ -41,8 +42,8 @@ def key_files(root: Path) -> list[Path]:
     return [p for p in (root / "keys").rglob("*") if p.is_file()]
 
 
-async def test_round_trip_is_content_addressed(tmp_path: Path, executor: EngineExecutor) -> None:
-    store = AudioStore(tmp_path, executor=executor)
+async def test_round_trip_is_content_addressed(tmp_path: Path, io_pool: EngineExecutor) -> None:
+    store = AudioStore(tmp_path, io=io_pool)
     reply = audio(b"ID3 fake mp3 bytes" * 100)
     assert await store.get("reply-key") is None
 
@@ -68,9 +69,9 @@ async def test_round_trip_is_content_addressed(tmp_path: Path, executor: EngineE
 
 
 async def test_identical_audio_under_two_keys_is_one_file(
-    tmp_path: Path, executor: EngineExecutor
+    tmp_path: Path, io_pool: EngineExecutor
 ) -> None:
-    store = AudioStore(tmp_path, executor=executor)
+    store = AudioStore(tmp_path, io=io_pool)
     reply = audio(b"same bytes" * 50)
     await store.put("key-a", reply)
     await store.put("key-b", reply)
@@ -81,13 +82,13 @@ async def test_identical_audio_under_two_keys_is_one_file(
 
 async def test_a_restarted_process_finds_what_was_stored(tmp_path: Path) -> None:
     first_pool = EngineExecutor(1)
-    first = AudioStore(tmp_path, executor=first_pool)
+    first = AudioStore(tmp_path, io=first_pool)
     stored = await first.put("reply-key", audio(b"opus bytes" * 30, "opus"))
     first_pool.shutdown()
 
     second_pool = EngineExecutor(1)
     try:
-        second = AudioStore(tmp_path, executor=second_pool)
+        second = AudioStore(tmp_path, io=second_pool)
         found = await second.get("reply-key")
         assert found is not None and found.data == stored.data and found.format == "opus"
         stats = await second.refresh()
@@ -96,9 +97,9 @@ async def test_a_restarted_process_finds_what_was_stored(tmp_path: Path) -> None
         second_pool.shutdown()
 
 
-async def test_concurrent_writers_in_one_process(tmp_path: Path, executor: EngineExecutor) -> None:
+async def test_concurrent_writers_in_one_process(tmp_path: Path, io_pool: EngineExecutor) -> None:
     # Several versions of the same reply (a voice need not be deterministic) written at once.
-    store = AudioStore(tmp_path, executor=executor)
+    store = AudioStore(tmp_path, io=io_pool)
     versions = [audio(bytes([i]) * 5000) for i in range(8)]
     results = await asyncio.gather(*(store.put("same-key", v) for v in versions * 3))
     assert all(r.on_disk for r in results)
@@ -113,7 +114,7 @@ def _hammer(root: str, worker: int, rounds: int) -> list[str]:
 
     async def run() -> list[str]:
         pool = EngineExecutor(2)
-        store = AudioStore(Path(root), executor=pool)
+        store = AudioStore(Path(root), io=pool)
         problems: list[str] = []
         try:
             for i in range(rounds):
@@ -152,9 +153,9 @@ def test_several_processes_share_one_directory(tmp_path: Path) -> None:
 
 
 async def test_eviction_removes_least_recently_used(
-    tmp_path: Path, executor: EngineExecutor
+    tmp_path: Path, io_pool: EngineExecutor
 ) -> None:
-    store = AudioStore(tmp_path, max_bytes=10_000, executor=executor)
+    store = AudioStore(tmp_path, max_bytes=10_000, io=io_pool)
     a, b, c, d = (audio(bytes([n]) * 3000) for n in range(4))
     for key, item, age in (("a", a, 300), ("b", b, 200), ("c", c, 100)):
         stored = await store.put(key, item)
@@ -174,18 +175,16 @@ async def test_eviction_removes_least_recently_used(
 
 
 async def test_audio_larger_than_the_bound_is_not_stored(
-    tmp_path: Path, executor: EngineExecutor
+    tmp_path: Path, io_pool: EngineExecutor
 ) -> None:
-    store = AudioStore(tmp_path, max_bytes=1000, executor=executor)
+    store = AudioStore(tmp_path, max_bytes=1000, io=io_pool)
     result = await store.put("big", audio(b"x" * 2000))
     assert not result.on_disk
     assert audio_files(tmp_path) == []
 
 
-async def test_damaged_or_missing_files_are_misses(
-    tmp_path: Path, executor: EngineExecutor
-) -> None:
-    store = AudioStore(tmp_path, executor=executor)
+async def test_damaged_or_missing_files_are_misses(tmp_path: Path, io_pool: EngineExecutor) -> None:
+    store = AudioStore(tmp_path, io=io_pool)
     damaged = await store.put("damaged", audio(b"good audio" * 100))
     path = store.audio_path(damaged.digest, "mp3")
     path.write_bytes(b"good audio" * 50)  # truncated, e.g. by a crash or a full disk
@@ -211,9 +210,9 @@ async def test_damaged_or_missing_files_are_misses(
 
 
 async def test_stale_temp_files_are_cleaned_and_names_are_validated(
-    tmp_path: Path, executor: EngineExecutor
+    tmp_path: Path, io_pool: EngineExecutor
 ) -> None:
-    store = AudioStore(tmp_path, executor=executor)
+    store = AudioStore(tmp_path, io=io_pool)
     shard = tmp_path / "ab"
     shard.mkdir()
     stale, fresh = shard / ".tmp-stale", shard / ".tmp-fresh"
@@ -227,3 +226,24 @@ async def test_stale_temp_files_are_cleaned_and_names_are_validated(
     for bad in ("../../etc/passwd", "AB" * 32, "ab" * 31, ""):
         with pytest.raises(ValueError, match="not a stored audio name"):
             store.audio_path(bad, "mp3")
+
+
+async def test_store_io_completes_while_every_engine_thread_is_blocked(
+    tmp_path: Path, io_pool: EngineExecutor
+) -> None:
+    store = AudioStore(tmp_path, max_bytes=1_000_000, io=io_pool)
+    reply = audio(b"reply bytes" * 200)
+    engine_pool = EngineExecutor(2)
+    try:
+        async with BlockedEngine(engine_pool) as engine:
+            stored = await asyncio.wait_for(store.put("k", reply), GUARD)
+            found = await asyncio.wait_for(store.get("k"), GUARD)
+            data = await asyncio.wait_for(store.read(stored.digest, "mp3"), GUARD)
+            assert await asyncio.wait_for(store.contains("k"), GUARD)
+            assert await asyncio.wait_for(store.exists(stored.digest, "mp3"), GUARD)
+            # All of it ran on the I/O pool while every engine thread was still held.
+            engine.assert_still_blocked()
+    finally:
+        engine_pool.shutdown()
+    assert found == stored and data == reply.data
+    assert io_pool.stats().completed >= 5 and io_pool.stats().failed == 0

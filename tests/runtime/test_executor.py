@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
+from tests.runtime.blocking import GUARD
 from ustad.runtime.executor import EngineExecutor
 
 
@@ -15,6 +15,8 @@ async def test_blocking_work_runs_off_the_event_loop_within_the_bound() -> None:
     executor = EngineExecutor(2)
     loop_thread = threading.get_ident()
     threads: set[int] = set()
+    inside = threading.Semaphore(0)
+    release = threading.Event()
     running = 0
     peak = 0
     lock = threading.Lock()
@@ -24,31 +26,31 @@ async def test_blocking_work_runs_off_the_event_loop_within_the_bound() -> None:
         with lock:
             running += 1
             peak = max(peak, running)
-        threads.add(threading.get_ident())
-        time.sleep(0.05)
+            threads.add(threading.get_ident())
+        inside.release()
+        assert release.wait(GUARD)
         with lock:
             running -= 1
         return 1
 
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
-
-    tick_task = asyncio.create_task(ticker())
-    results = await asyncio.gather(*(executor.run(blocking) for _ in range(6)))
-    tick_task.cancel()
+    try:
+        calls = [asyncio.create_task(executor.run(blocking)) for _ in range(6)]
+        # The loop goes on while two calls block: it waits for them, reads the counters...
+        for _ in range(2):
+            assert await asyncio.to_thread(inside.acquire, timeout=GUARD)
+        stats = executor.stats()
+        assert (stats.running, stats.queued, stats.completed) == (2, 4, 0)
+        assert not inside.acquire(blocking=False)  # ...and no third call got a thread
+        release.set()
+        results = await asyncio.gather(*calls)
+    finally:
+        executor.shutdown()
     assert results == [1] * 6
-    assert loop_thread not in threads
+    assert loop_thread not in threads and len(threads) <= 2
     assert peak == 2  # never more than the bound at once
-    assert ticks >= 10  # the loop kept running while the work blocked
     stats = executor.stats()
     assert stats.completed == 6 and stats.queued == 0 and stats.failed == 0
     assert stats.wait_seconds_total > 0  # four calls had to queue
-    executor.shutdown()
 
 
 async def test_errors_propagate_and_are_counted() -> None:

@@ -9,7 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.metrics import ServiceMetrics, process_usage
-from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.speech_service import SpeechService
+from ustad.settings import TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Segment
 
@@ -28,7 +29,7 @@ async def speech() -> AsyncIterator[SpeechService]:
         voices={"en": FakeSynthesizer("en"), "ur": FakeSynthesizer("ur", voice="fake-ur")},
         translators=[translator],
         normalizer=translator,
-        output=AudioOutput(format="wav"),
+        tts=TtsSettings(audio_format="wav"),
         tts_cache_bytes=8 * 1024 * 1024,
         translation_cache_entries=100,
     )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from tests.runtime.blocking import GUARD, BlockedEngine
+from ustad.runtime.audio_store import AudioStore
 from ustad.runtime.executor import EngineExecutor
-from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.speech_service import SpeechService
+from ustad.settings import TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Segment, SpokenText, Translation, TranslationRequest
 
@@ -39,7 +43,7 @@ async def parts() -> AsyncIterator[tuple[SpeechService, SlowTranslator, FakeSynt
         voices={"en": english, "ur": FakeSynthesizer("ur")},
         translators=[translator],
         normalizer=translator,
-        output=AudioOutput(format="wav"),
+        tts=TtsSettings(audio_format="wav"),
         tts_cache_bytes=1 << 20,
         translation_cache_entries=10,
     )
@@ -78,3 +82,34 @@ async def test_reply_segments_are_synthesised_once(
     assert await speech.speak(first) == audio
     await speech.speak(second)
     assert sorted(english.said) == ["Bye.", "Hello.", "Now repeat:"]
+
+
+async def test_a_stored_reply_is_served_while_the_engines_are_busy(tmp_path: Path) -> None:
+    executor, io = EngineExecutor(2), EngineExecutor(1, name="io")
+    english = FakeSynthesizer("en")
+    translator = FakeTranslator({})
+    speech = SpeechService(
+        executor=executor,
+        english_stt=FakeTranscriber(lambda a, lang, task: transcript_of("x")),
+        multilingual_stt=FakeTranscriber(lambda a, lang, task: transcript_of("x")),
+        voices={"en": english, "ur": FakeSynthesizer("ur")},
+        translators=[translator],
+        normalizer=translator,
+        tts=TtsSettings(audio_format="wav"),
+        tts_cache_bytes=1 << 20,
+        translation_cache_entries=10,
+        store=AudioStore(tmp_path, io=io),
+    )
+    reply = SpokenText.single("en", "Well done.")
+    try:
+        assert await speech.prestore(reply)  # on disk only, not in memory
+        synthesised = speech.engine_calls.copy()
+        async with BlockedEngine(executor) as engine:
+            stored = await asyncio.wait_for(speech.speak_stored(reply), GUARD)
+            engine.assert_still_blocked()
+        assert stored.on_disk and speech.engine_calls == synthesised  # no engine call
+        assert speech.stats().io_executor is not None
+        assert speech.stats().io_executor.completed >= 2  # the prestore's and this read
+    finally:
+        executor.shutdown()
+        io.shutdown()

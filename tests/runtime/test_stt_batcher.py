@@ -13,9 +13,9 @@ import pytest
 
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.metrics import ServiceMetrics
-from ustad.runtime.speech_service import AudioOutput, SpeechService
+from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.stt_batcher import BatchTranscriber, SttBatcher
-from ustad.settings import Settings
+from ustad.settings import Settings, TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranslator, transcript_of
 from ustad.speech.types import Audio, Task, Transcript
 
@@ -274,7 +274,7 @@ async def test_the_speech_service_batches_and_counts_each_utterance(
         voices={"en": FakeSynthesizer("en"), "ur": FakeSynthesizer("ur")},
         translators=[FakeTranslator({})],
         normalizer=FakeTranslator({}),
-        output=AudioOutput(format="wav"),
+        tts=TtsSettings(audio_format="wav"),
         tts_cache_bytes=0,
         translation_cache_entries=0,
         batcher=SttBatcher(executor, max_batch_size=2, max_wait=LONG_WAIT),

@@ -329,9 +329,11 @@ def test_lookup_is_fast_enough_for_the_event_loop(
     bank: PhraseBank, memory: TranslationMemory
 ) -> None:
     heard = [drop_letter(p.urdu) for p in bank] + [CV_SENTENCE_1, WHISPER_1, WHISPER_2] * 20
-    start = time.perf_counter()
+    # CPU time of this process, not wall time: other processes on a loaded machine do not
+    # count against the lookup, and a faster machine only makes it smaller.
+    start = time.process_time()
     for text in heard:
         memory.match(text)
-    per_lookup = (time.perf_counter() - start) / len(heard)
+    per_lookup = (time.process_time() - start) / len(heard)
     # Measured about 0.2-0.6 ms on a shared 2-core machine; 5 ms leaves room for noise.
     assert per_lookup < 0.005

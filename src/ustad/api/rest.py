@@ -17,6 +17,7 @@ from ustad.runtime.timing import TurnTimer
 from ustad.services import Services
 from ustad.speech.audio import MEDIA_TYPES, AudioDecodeError, AudioTooLongError
 from ustad.speech.types import Segment, SpokenText
+from ustad.stat_fields import to_json
 from ustad.tutor.feedback import feedback
 from ustad.tutor.texts import by_script
 
@@ -54,7 +55,8 @@ def audio_error(error: Exception) -> ApiError:
 
 @router.get("/health")
 async def health(services: ServicesDep) -> dict[str, Any]:
-    """Liveness and readiness: the database answers and the engines are loaded."""
+    """Liveness and readiness (the database answers, the engines are loaded) and the
+    speech layer's counters (``SpeechStats``: engine calls, requests, caches, executor)."""
     database_ok = True
     try:
         async with services.database.session() as session:
@@ -73,19 +75,9 @@ async def health(services: ServicesDep) -> dict[str, Any]:
             "translators": [t.name for t in speech.translators],
         },
         "sessions_active": services.metrics.sessions_active,
-        "engine_calls": dict(sorted(speech.engine_calls.items())),
-        "requests": dict(sorted(speech.requests.items())),
-        "caches": {
-            c.name: {
-                "hits": c.hits,
-                "misses": c.misses,
-                "hit_rate": round(c.hit_rate, 3),
-                "entries": c.entries,
-                "bytes": c.bytes,
-            }
-            for c in speech.stats().caches
-        },
         "phrases": len(services.phrases),
+        # Engine calls, requests, caches, executors: the same snapshot as /v1/stats.
+        **to_json(speech.stats()),
     }
 
 

@@ -18,6 +18,7 @@ import asyncio
 import base64
 import json
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal
@@ -150,7 +151,9 @@ class SimulatedLearner:
 
     async def run(self) -> LearnerResult:
         """Connect, run every cycle, and return what happened (never raises)."""
-        query = f"learner_id=bench-{self.index}&language_mode={self.workload.language_mode}"
+        # The same UUID for the same simulated learner in every run.
+        learner_id = uuid.uuid5(uuid.NAMESPACE_URL, f"ustad-bench/learner/{self.index}")
+        query = f"learner_id={learner_id}&language_mode={self.workload.language_mode}"
         cycle = 0
         try:
             async with websockets.connect(

@@ -24,7 +24,9 @@ into place, so readers in any process see either nothing or a complete file, and
 two processes writing the same file at once both succeed. Reads verify the digest:
 a damaged file is a miss (and is removed), never served under an immutable URL.
 
-All file I/O runs on the ``EngineExecutor``, never on the event loop.
+All file I/O runs on the store's own small I/O pool (built in the lifespan), never
+on the event loop and never on the engine threads: a reply already on disk must not
+wait behind a Whisper call that holds every engine thread for seconds.
 """
 
 from __future__ import annotations
@@ -103,20 +105,20 @@ class AudioStoreStats:
 class AudioStore:
     """Content-addressed reply audio under ``root``, with a reply-key index.
 
-    ``max_bytes`` bounds the audio kept (``None`` = no bound); past it the least
+    ``io`` runs every blocking file operation; give it threads of its own (not the
+    engine executor's). ``max_bytes`` bounds the audio kept (``None`` = no bound); past it the least
     recently used files (by modification time, which a read refreshes) are deleted.
     The bound is approximate when several processes share the directory: each one
     counts its own writes between scans.
     """
 
-    def __init__(
-        self, root: Path, max_bytes: int | None = None, *, executor: EngineExecutor
-    ) -> None:
+    def __init__(self, root: Path, max_bytes: int | None = None, *, io: EngineExecutor) -> None:
         if max_bytes is not None and max_bytes <= 0:
             raise ValueError("max_bytes must be positive (or None for no bound)")
         self.root = root
         self.max_bytes = max_bytes
-        self._executor = executor
+        self.io = io
+        """The pool the file operations run on (its stats show disk queueing)."""
         self._hits = 0
         self._misses = 0
         self._writes = 0
@@ -139,11 +141,11 @@ class AudioStore:
         hashed = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return self.root / "keys" / hashed[:2] / hashed
 
-    # --- async API (each call is one trip to the executor) -----------------------
+    # --- async API (each call is one trip to the I/O pool) ------------------------
 
     async def get(self, key: str) -> StoredAudio | None:
         """The audio stored under a reply key, or ``None`` (missing or damaged)."""
-        found = await self._executor.run(lambda: self._get_blocking(key))
+        found = await self.io.run(lambda: self._get_blocking(key))
         if found is None:
             self._misses += 1
         else:
@@ -152,7 +154,7 @@ class AudioStore:
 
     async def contains(self, key: str) -> bool:
         """Whether a reply key points at audio on disk (not verified: no read)."""
-        return await self._executor.run(lambda: self._contains_blocking(key))
+        return await self.io.run(lambda: self._contains_blocking(key))
 
     async def put(self, key: str, audio: StoredAudio) -> StoredAudio:
         """Store ``audio`` under ``key``; returns it marked ``on_disk``.
@@ -164,7 +166,7 @@ class AudioStore:
             return audio
         if not self._scanned:
             await self.refresh()
-        added = await self._executor.run(lambda: self._put_blocking(key, audio))
+        added = await self.io.run(lambda: self._put_blocking(key, audio))
         self._writes += 1
         if added:
             self._files += 1
@@ -176,7 +178,7 @@ class AudioStore:
     async def read(self, digest: str, fmt: AudioFormat) -> bytes | None:
         """The verified bytes of stored audio, or ``None`` (for serving by digest)."""
         path = self.audio_path(digest, fmt)
-        data = await self._executor.run(lambda: self._read_verified(path, digest))
+        data = await self.io.run(lambda: self._read_verified(path, digest))
         if data is None:
             self._misses += 1
         else:
@@ -186,11 +188,11 @@ class AudioStore:
     async def exists(self, digest: str, fmt: AudioFormat) -> bool:
         """Whether the audio file is present (a cheap stat, no verification)."""
         path = self.audio_path(digest, fmt)
-        return await self._executor.run(path.is_file)
+        return await self.io.run(path.is_file)
 
     async def refresh(self) -> AudioStoreStats:
         """Rescan the directory for the file count and size (also clears stale temp files)."""
-        files, size = await self._executor.run(self._scan_blocking)
+        files, size = await self.io.run(self._scan_blocking)
         self._files, self._bytes, self._scanned = files, size, True
         return self.stats()
 
@@ -211,7 +213,7 @@ class AudioStore:
         self._evicting = True
         target = int(self.max_bytes * _EVICT_TO)
         try:
-            files, size, evicted = await self._executor.run(
+            files, size, evicted = await self.io.run(
                 lambda: self._evict_blocking(self.max_bytes or 0, target)
             )
         except OSError:
@@ -224,7 +226,7 @@ class AudioStore:
         if evicted:
             log.info("audio store evicted %d files; %d files, %d bytes left", evicted, files, size)
 
-    # --- blocking helpers (run on executor threads only) --------------------------
+    # --- blocking helpers (run on I/O pool threads only) --------------------------
 
     def _get_blocking(self, key: str) -> StoredAudio | None:
         key_path = self._key_path(key)
@@ -376,10 +378,9 @@ def _unlink_quietly(path: Path) -> None:
         path.unlink()
 
 
-def store_from_settings(
-    settings: AudioStoreSettings, executor: EngineExecutor
-) -> AudioStore | None:
-    """The configured store, or ``None`` when it is disabled (replies stay in memory only)."""
+def store_from_settings(settings: AudioStoreSettings, io: EngineExecutor) -> AudioStore | None:
+    """The configured store on the I/O pool ``io``, or ``None`` when it is disabled
+    (replies stay in memory only)."""
     if not settings.enabled:
         return None
-    return AudioStore(settings.dir, settings.max_bytes or None, executor=executor)
+    return AudioStore(settings.dir, settings.max_bytes or None, io=io)

@@ -4,7 +4,8 @@ Speech engines (CTranslate2, ONNX Runtime, espeak-ng) block; running them on the
 event loop would freeze every other session. They all go through this executor,
 whose thread count is the service's compute budget. It also counts how long calls
 waited for a thread, so queueing shows up in the stats instead of hiding inside
-"slow STT".
+"slow STT". The disk audio store gets a second, small instance of its own (``name``
+"io"), so that its file operations never queue behind the engines.
 """
 
 from __future__ import annotations
@@ -14,35 +15,40 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ustad.runtime.timing import CURRENT_TURN
+from ustad.stat_fields import counter, gauge
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class ExecutorStats:
-    """A snapshot of the executor's counters."""
+    """A snapshot of the executor's counters (seconds since start for the totals)."""
 
-    workers: int
-    running: int
-    queued: int
-    completed: int
-    failed: int
-    wait_seconds_total: float
-    run_seconds_total: float
+    workers: int = field(metadata=gauge("Executor threads."))
+    running: int = field(metadata=gauge("Calls running on a thread."))
+    queued: int = field(metadata=gauge("Calls waiting for a thread."))
+    completed: int = field(metadata=counter("Calls that returned."))
+    failed: int = field(metadata=counter("Calls that raised."))
+    wait_seconds_total: float = field(metadata=counter("Seconds calls waited for a thread."))
+    run_seconds_total: float = field(metadata=counter("Seconds calls spent running."))
 
 
 class EngineExecutor:
-    """Runs blocking callables on a fixed pool of threads and keeps statistics."""
+    """Runs blocking callables on a fixed pool of threads and keeps statistics.
 
-    def __init__(self, workers: int) -> None:
+    ``workers`` (>= 1, else ``ValueError``) bounds the calls running at once; more wait
+    in order. ``name`` only names the threads (``ustad-<name>``).
+    """
+
+    def __init__(self, workers: int, *, name: str = "engine") -> None:
         if workers < 1:
             raise ValueError("an executor needs at least one worker")
         self._workers = workers
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ustad-engine")
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ustad-{name}")
         self._running = 0
         self._queued = 0
         self._completed = 0

@@ -7,8 +7,9 @@ fight over the same metric names, and would leak one app's numbers into another.
 Two kinds of numbers live here. Things that happen (turns, stage durations,
 event-loop lag) are pushed into histograms and counters as they happen. Things
 that already have counters elsewhere (engine calls, cache and executor
-statistics) are read at scrape time by ``LiveStateCollector``, so there is one
-source of truth and nothing to keep in step.
+statistics) are read at scrape time from ``SpeechService.stats()``, the snapshot
+``/health`` and ``/v1/stats`` show too, and rendered generically from its field
+markers (``ustad.stat_fields``): one source of truth, nothing to keep in step.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from prometheus_client import Gauge as PromGauge
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.loop_monitor import EventLoopLagMonitor, SampleWindow
-from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.speech_service import SpeechService, SpeechStats
 from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE, TOTAL
+from ustad.stat_fields import Section, sections_of, series_of, to_json
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 """Seconds: a cached reply takes a few milliseconds, a long Urdu utterance tens of seconds."""
@@ -46,17 +47,6 @@ TURN_PARTS = (ENGINE, QUEUE, OVERHEAD)
 """Timings keys that split ``total`` into engine compute, queueing and ustad's own time."""
 
 
-_EXECUTOR_SERIES = (
-    ("workers", "workers", "Engine executor threads.", False),
-    ("running", "running", "Engine calls running on a thread.", False),
-    ("queued", "queued", "Engine calls waiting for a thread.", False),
-    ("completed", "completed", "Engine calls that returned.", True),
-    ("failed", "failed", "Engine calls that raised.", True),
-    ("wait_seconds", "wait_seconds_total", "Seconds engine calls waited for a thread.", True),
-    ("run_seconds", "run_seconds_total", "Seconds engine calls spent running.", True),
-)
-"""(metric suffix, ``ExecutorStats`` field, help, is a counter) of the executor series."""
-
 _BATCHER_SERIES = (
     ("batches", "batches", "STT batches dispatched (a batch of one runs as a single call).", True),
     ("batch_items", "items", "Transcriptions that went through an STT batch.", True),
@@ -70,70 +60,32 @@ present only when batching is on."""
 
 
 class LiveStateCollector:
-    """Reads engine calls, caches and the executor at scrape time."""
+    """Renders the speech layer's ``SpeechStats`` as metric families at scrape time.
 
-    def __init__(self, speech: SpeechService | None, executor: EngineExecutor | None) -> None:
+    Every section of the snapshot becomes families by its marker (see
+    ``ustad.stat_fields``), so nothing here names a cache, a counter or a field.
+    """
+
+    def __init__(self, speech: SpeechService | None) -> None:
         self._speech = speech
-        self._executor = executor
 
     def describe(self) -> Iterable[Metric]:
         """The families, without samples (lets the registry check names up front)."""
-        return list(self._families(with_samples=False))
+        return list(self._families(None))
 
     def collect(self) -> Iterable[Metric]:
         """The families with current values."""
-        return list(self._families(with_samples=True))
+        speech = self._speech
+        return list(self._families(speech.stats() if speech is not None else None))
 
-    def _families(self, *, with_samples: bool) -> Iterator[Metric]:
-        speech = self._speech if with_samples else None
-        executor = self._executor if with_samples else None
+    def _families(self, snapshot: SpeechStats | None) -> Iterator[Metric]:
+        for name, section in sections_of(SpeechStats):
+            value = getattr(snapshot, name) if snapshot is not None else None
+            yield from section_families(section, value)
+        yield from self._batcher_families(snapshot is not None)
 
-        calls = CounterMetricFamily(
-            "ustad_engine_calls", "Blocking engine calls made, by kind.", labels=["kind"]
-        )
-        if speech is not None:
-            for kind, count in sorted(speech.engine_calls.items()):
-                calls.add_metric([kind], count)
-        yield calls
-
-        requests = CounterMetricFamily(
-            "ustad_speech_requests",
-            "Speech work asked for before any cache (tts_replies, tts_segments, translation).",
-            labels=["kind"],
-        )
-        if speech is not None:
-            for kind, count in sorted(speech.requests.items()):
-                requests.add_metric([kind], count)
-        yield requests
-
-        cache_counters = {
-            "hits": "Cache lookups answered from the cache.",
-            "misses": "Cache lookups that found nothing.",
-            "coalesced": "Misses that awaited another caller's computation.",
-            "evictions": "Entries evicted to stay within the bounds.",
-        }
-        cache_gauges = {
-            "entries": "Entries held.",
-            "bytes": "Bytes held (as measured by the cache's size function).",
-        }
-        counters = {
-            field: CounterMetricFamily(f"ustad_cache_{field}", doc, labels=["cache"])
-            for field, doc in cache_counters.items()
-        }
-        gauges = {
-            field: GaugeMetricFamily(f"ustad_cache_{field}", doc, labels=["cache"])
-            for field, doc in cache_gauges.items()
-        }
-        if speech is not None:
-            for cache in speech.stats().caches:
-                for field, family in counters.items():
-                    family.add_metric([cache.name], getattr(cache, field))
-                for field, gauge in gauges.items():
-                    gauge.add_metric([cache.name], getattr(cache, field))
-        yield from counters.values()
-        yield from gauges.values()
-
-        batcher = speech.batcher if speech is not None else None
+    def _batcher_families(self, with_samples: bool) -> Iterator[Metric]:
+        batcher = self._speech.batcher if with_samples and self._speech is not None else None
         batching = batcher.stats() if batcher is not None else None
         for name, attr, doc, is_counter in _BATCHER_SERIES:
             value = None if batching is None else float(getattr(batching, attr))
@@ -142,13 +94,31 @@ class LiveStateCollector:
             else:
                 yield GaugeMetricFamily(f"ustad_stt_{name}", doc, value=value)
 
-        stats = executor.stats() if executor is not None else None
-        for name, attr, doc, is_counter in _EXECUTOR_SERIES:
-            value = None if stats is None else float(getattr(stats, attr))
-            if is_counter:
-                yield CounterMetricFamily(f"ustad_executor_{name}", doc, value=value)
-            else:
-                yield GaugeMetricFamily(f"ustad_executor_{name}", doc, value=value)
+
+def section_families(section: Section, value: Any) -> Iterator[Metric]:
+    """The metric families of one snapshot section (``value`` ``None``: no samples)."""
+    if section.kind == "tally":
+        assert section.label is not None
+        tally = CounterMetricFamily(section.metric, section.doc, labels=[section.label])
+        for kind, count in sorted((value or {}).items()):
+            tally.add_metric([kind], count)
+        yield tally
+        return
+    assert section.record_type is not None
+    for series in series_of(section.record_type):
+        family_type: type[CounterMetricFamily | GaugeMetricFamily] = (
+            CounterMetricFamily if series.kind == "counter" else GaugeMetricFamily
+        )
+        name = f"{section.metric}_{series.suffix}"
+        if section.kind == "record":
+            single = None if value is None else float(getattr(value, series.field))
+            yield family_type(name, series.help(section), value=single)
+            continue
+        assert section.label is not None
+        family = family_type(name, series.help(section), labels=[section.label])
+        for row in value or ():
+            family.add_metric([row.name], float(getattr(row, series.field)))
+        yield family
 
 
 @dataclass(frozen=True)
@@ -189,25 +159,20 @@ def process_usage() -> ProcessUsage:
 class ServiceMetrics:
     """Metrics of one app: its own registry, turn/stage histograms, loop lag, live state.
 
-    ``speech`` (and ``executor``, by default ``speech.executor``) are read at scrape
-    time; without them the live-state series are present but empty. ``window`` is
-    how many recent samples per stage and per step feed the percentiles of
-    ``stats()``.
+    ``speech``'s ``stats()`` is read at scrape time; without it the live-state series
+    are present but empty. ``window`` is how many recent samples per stage and per
+    step feed the percentiles of ``stats()``.
     """
 
     def __init__(
         self,
         *,
         speech: SpeechService | None = None,
-        executor: EngineExecutor | None = None,
         window: int = 1024,
         loop_interval: float = 0.05,
         loop_window: int = 2400,
     ) -> None:
         self.speech = speech
-        if executor is None and speech is not None:
-            executor = speech.executor
-        self.executor = executor
         self.window = window
         self.started = time.monotonic()
         self.registry = CollectorRegistry()
@@ -248,7 +213,7 @@ class ServiceMetrics:
             buckets=LAG_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(LiveStateCollector(self.speech, self.executor))
+        self.registry.register(LiveStateCollector(self.speech))
         # process_cpu_seconds_total, process_resident_memory_bytes, ... for this registry.
         ProcessCollector(registry=self.registry)
         self.loop_monitor = EventLoopLagMonitor(
@@ -322,22 +287,7 @@ class ServiceMetrics:
             },
         }
         if self.speech is not None:
-            out["engine_calls"] = dict(sorted(self.speech.engine_calls.items()))
-            out["requests"] = dict(sorted(self.speech.requests.items()))
-            out["caches"] = {
-                c.name: {
-                    "hits": c.hits,
-                    "misses": c.misses,
-                    "coalesced": c.coalesced,
-                    "evictions": c.evictions,
-                    "hit_rate": round(c.hit_rate, 3),
-                    "entries": c.entries,
-                    "bytes": c.bytes,
-                    "max_bytes": c.max_bytes,
-                    "max_entries": c.max_entries,
-                }
-                for c in self.speech.stats().caches
-            }
+            out.update(to_json(self.speech.stats()))
         if self.speech is not None and self.speech.batcher is not None:
             batching = self.speech.batcher.stats()
             out["stt_batching"] = {
@@ -349,17 +299,6 @@ class ServiceMetrics:
                 "rerun_singly": batching.rerun_singly,
                 "failed_batches": batching.failed_batches,
                 "unbatched": batching.unbatched,
-            }
-        if self.executor is not None:
-            ex = self.executor.stats()
-            out["executor"] = {
-                "workers": ex.workers,
-                "running": ex.running,
-                "queued": ex.queued,
-                "completed": ex.completed,
-                "failed": ex.failed,
-                "wait_seconds_total": round(ex.wait_seconds_total, 3),
-                "run_seconds_total": round(ex.run_seconds_total, 3),
             }
         return out
 

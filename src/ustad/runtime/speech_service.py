@@ -1,7 +1,8 @@
 """The async face of the speech engines: executor, caches and call counts.
 
 Everything above this layer awaits; everything below it blocks. Each blocking
-call goes through the one bounded ``EngineExecutor``. Synthesised speech is
+engine call goes through the one bounded ``EngineExecutor`` (the disk store's
+file I/O through the store's own pool). Synthesised speech is
 cached at two levels: each segment's PCM (keyed by engine, voice, text and
 speed), so fixed phrases such as "Now repeat after me." are synthesised once
 whatever sentence they surround, and each whole reply's encoded audio (keyed
@@ -17,13 +18,13 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ustad.caching import CacheStats, MemoryCache, cache_key
 from ustad.runtime.audio_store import AudioStore, StoredAudio
-from ustad.runtime.cache import CacheStats, LruCache, cache_key
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
 from ustad.runtime.stt_batcher import BatchTranscriber, SttBatcher
-from ustad.settings import AudioFormat
+from ustad.settings import AudioFormat, TtsSettings
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
 from ustad.speech.types import (
     Audio,
@@ -40,33 +41,39 @@ from ustad.speech.types import (
     TranslationRequest,
     Translator,
 )
+from ustad.stat_fields import record, records, tally
 from ustad.vocabulary import LanguageGuess
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class AudioOutput:
-    """How replies are encoded."""
-
-    format: AudioFormat = "mp3"
-    mp3_bitrate: int = 64_000
-    opus_bitrate: int = 32_000
-    sample_rate: int = 22_050
-    gap_seconds: float = 0.12
-
-    def bitrate(self, fmt: AudioFormat) -> int | None:
-        """Bitrate for ``fmt`` (``None`` for WAV)."""
-        return {"mp3": self.mp3_bitrate, "opus": self.opus_bitrate}.get(fmt)
-
-
-@dataclass(frozen=True)
 class SpeechStats:
-    """Counters of the speech layer."""
+    """Counters of the speech layer: the one source of ``/health``, ``/v1/stats`` and
+    ``/metrics`` (each field's marker says how it is shown; see ``ustad.stat_fields``)."""
 
-    engine_calls: Mapping[str, int]
-    caches: tuple[CacheStats, ...]
-    executor: ExecutorStats
+    engine_calls: Mapping[str, int] = field(
+        metadata=tally("ustad_engine_calls", "kind", "Blocking engine calls made, by kind.")
+    )
+    requests: Mapping[str, int] = field(
+        metadata=tally(
+            "ustad_speech_requests",
+            "kind",
+            "Speech work asked for before any cache (tts_replies, tts_segments, translation).",
+        )
+    )
+    caches: tuple[CacheStats, ...] = field(
+        metadata=records(CacheStats, "ustad_cache", label="cache")
+    )
+    """The service's caches, then the engines' (``engine_caches``)."""
+    executor: ExecutorStats = field(
+        metadata=record(ExecutorStats, "ustad_executor", doc="engine executor")
+    )
+    """The engine executor."""
+    io_executor: ExecutorStats | None = field(
+        metadata=record(ExecutorStats, "ustad_io_executor", doc="audio store I/O pool")
+    )
+    """The disk audio store's I/O pool (``None`` without a store)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ class SpeechService:
         voices: Mapping[Language, Synthesizer],
         translators: Sequence[Translator],
         normalizer: ScriptNormalizer,
-        output: AudioOutput,
+        tts: TtsSettings,
         tts_cache_bytes: int,
         translation_cache_entries: int,
         store: AudioStore | None = None,
@@ -112,7 +119,8 @@ class SpeechService:
         self.voices = dict(voices)
         self.translators = tuple(translators)
         self.normalizer = normalizer
-        self.output = output
+        self.tts = tts
+        """How replies are encoded: default format, bitrates, sample rate, gap."""
         self.concurrent = concurrent
         """Synthesise a reply's segments at the same time (off only in baseline mode)."""
         self.engine_caches = tuple(engine_caches)
@@ -123,17 +131,22 @@ class SpeechService:
         (segments of those replies) and ``translation``; set against ``engine_calls``
         it shows the share of requests the engines actually served."""
         # A quarter of the budget for segments, the rest for whole encoded replies.
-        self.segment_cache: LruCache[Pcm] = LruCache(
+        self.segment_cache: MemoryCache[str, Pcm] = MemoryCache(
             "tts_segments", size_of=lambda pcm: pcm.nbytes, max_bytes=tts_cache_bytes // 4
         )
-        self.audio_cache: LruCache[StoredAudio] = LruCache(
+        self.audio_cache: MemoryCache[str, StoredAudio] = MemoryCache(
             "tts_audio",
             size_of=lambda audio: len(audio.data),
             max_bytes=tts_cache_bytes - tts_cache_bytes // 4,
         )
-        self.translation_cache: LruCache[_Answer] = LruCache(
+        self.translation_cache: MemoryCache[str, _Answer] = MemoryCache(
             "translation", size_of=_Answer.size, max_entries=translation_cache_entries
         )
+
+    @property
+    def output(self) -> TtsSettings:
+        """The reply encoding (``output.format`` is the default format; same as ``tts``)."""
+        return self.tts
 
     # --- input --------------------------------------------------------------
 
@@ -216,7 +229,7 @@ class SpeechService:
         self, spoken: SpokenText, *, fmt: AudioFormat | None = None, speed: float = 1.0
     ) -> StoredAudio:
         """The reply's audio with its digest: memory cache, then disk store, then synthesis."""
-        out_format = fmt or self.output.format
+        out_format = fmt or self.tts.audio_format
         key = self._reply_key(spoken, out_format, speed)
         self.requests["tts_replies"] += 1
         self.requests["tts_segments"] += len(spoken.segments)
@@ -245,7 +258,7 @@ class SpeechService:
         """
         if self.store is None:
             raise RuntimeError("pre-generation to disk needs an audio store")
-        out_format = fmt or self.output.format
+        out_format = fmt or self.tts.audio_format
         key = self._reply_key(spoken, out_format, speed)
         if await self.store.contains(key):
             return False
@@ -257,8 +270,8 @@ class SpeechService:
         return cache_key(
             "reply",
             fmt,
-            self.output.bitrate(fmt),
-            self.output.sample_rate,
+            self.tts.bitrate(fmt),
+            self.tts.sample_rate,
             speed,
             tuple(self._voice_id(s) for s in spoken.segments),
         )
@@ -308,12 +321,12 @@ class SpeechService:
                 *(self.synthesize_segment(s, speed=speed) for s in segments)
             )
         self.engine_calls[f"encode_{fmt}"] += 1
-        output = self.output
+        tts = self.tts
 
         def encode() -> StoredAudio:
-            pcm = concatenate(parts, sample_rate=output.sample_rate, gap_seconds=output.gap_seconds)
+            pcm = concatenate(parts, sample_rate=tts.sample_rate, gap_seconds=tts.gap_seconds)
             # Hashed here, on the worker thread, so the event loop never hashes audio.
-            return StoredAudio.of(encode_audio(pcm, fmt, bitrate=output.bitrate(fmt)), fmt)
+            return StoredAudio.of(encode_audio(pcm, fmt, bitrate=tts.bitrate(fmt)), fmt)
 
         return await self.executor.run(encode)
 
@@ -322,9 +335,10 @@ class SpeechService:
         return (voice.engine, voice.voice, segment.text)
 
     def stats(self) -> SpeechStats:
-        """Engine call counts, cache statistics and executor counters."""
+        """Engine call and request counts, cache statistics, engine and I/O pool counters."""
         return SpeechStats(
             engine_calls=dict(self.engine_calls),
+            requests=dict(self.requests),
             caches=(
                 self.segment_cache.stats(),
                 self.audio_cache.stats(),
@@ -332,4 +346,5 @@ class SpeechService:
                 *(snapshot() for snapshot in self.engine_caches),
             ),
             executor=self.executor.stats(),
+            io_executor=self.store.io.stats() if self.store is not None else None,
         )
