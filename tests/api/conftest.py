@@ -19,7 +19,7 @@ import uvicorn
 import websockets
 from fastapi import FastAPI
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, LearnerClip, UrduClip
 from ustad.app import create_app, uvicorn_options
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import SpeechService
@@ -124,6 +124,18 @@ class LearnClient:
 async def connect(address: str, query: str = "") -> AsyncIterator[LearnClient]:
     async with websockets.connect(f"ws://{address}/ws/learn{query}", max_size=None) as ws:
         yield LearnClient(ws)
+
+
+@pytest.fixture(scope="module")
+def urdu_audio(urdu_clips: list[UrduClip]) -> bytes:
+    """A real Urdu sentence (Common Voice)."""
+    return urdu_clips[0].path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def english_audio(learner_clips: list[LearnerClip]) -> bytes:
+    """A real learner's English sentence (speechocean762)."""
+    return learner_clips[2].path.read_bytes()
 
 
 @dataclass

@@ -22,7 +22,6 @@ from tests.api.conftest import (
     make_settings,
     serve,
 )
-from tests.conftest import UrduClip
 from ustad.app import create_app
 from ustad.runtime.audio_store import store_from_settings
 from ustad.services import Services
@@ -68,11 +67,6 @@ def stored(tmp_path: Path) -> Iterator[tuple[RunningApp, FastAPI]]:
     app = stored_app(settings, script)
     with serve(app) as address:
         yield RunningApp(address, settings, script), app
-
-
-@pytest.fixture(scope="module")
-def urdu_audio(urdu_clips: list[UrduClip]) -> bytes:
-    return urdu_clips[0].path.read_bytes()
 
 
 async def you_said(address: str, utterance: bytes) -> tuple[dict[str, Any], bytes]:

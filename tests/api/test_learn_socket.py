@@ -14,12 +14,10 @@ import json
 import wave
 
 import numpy as np
-import pytest
 import websockets
 from sqlalchemy import select
 
 from tests.api.conftest import ENGLISH_SENTENCE, RunningApp, connect
-from tests.conftest import LearnerClip, UrduClip
 from ustad.store.database import Database
 from ustad.store.models import Cycle, Turn
 
@@ -35,16 +33,6 @@ def wav_bytes(samples: np.ndarray, rate: int = 16_000) -> bytes:
         out.setframerate(rate)
         out.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
     return buffer.getvalue()
-
-
-@pytest.fixture(scope="module")
-def urdu_audio(urdu_clips: list[UrduClip]) -> bytes:
-    return urdu_clips[0].path.read_bytes()
-
-
-@pytest.fixture(scope="module")
-def english_audio(learner_clips: list[LearnerClip]) -> bytes:
-    return learner_clips[2].path.read_bytes()
 
 
 async def test_whole_cycle_english_mode(

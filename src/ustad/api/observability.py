@@ -13,9 +13,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ustad.api.access import OperatorOnly
 from ustad.api.rest import ServicesDep
 
-router = APIRouter(tags=["observability"])
+# With operator keys configured, both need one (they describe the whole service).
+router = APIRouter(tags=["observability"], dependencies=[OperatorOnly])
 
 
 @router.get("/metrics", response_class=Response)

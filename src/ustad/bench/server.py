@@ -35,7 +35,13 @@ import httpx
 
 STARTUP_TIMEOUT: Final = 300.0
 """Seconds a server may take to load its models and answer ``/health``."""
-BENCH_DEFAULTS: Final = {"USTAD_AUDIO_STORE__PREGENERATE_PHRASES": "false"}
+BENCH_DEFAULTS: Final = {
+    "USTAD_AUDIO_STORE__PREGENERATE_PHRASES": "false",
+    # Every simulated client comes from 127.0.0.1: one address's rate limits would
+    # measure the limiter, not the server.
+    "USTAD_LIMITS__CLIENT_RATE": "1000000/minute",
+    "USTAD_LIMITS__LEARNER_TURN_RATE": "1000000/minute",
+}
 """Settings every started server gets unless its configuration overrides them.
 
 A fresh server with an empty audio store would otherwise spend the run synthesising

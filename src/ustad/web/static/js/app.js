@@ -16,12 +16,12 @@ const REPLY_TIMEOUT_MS = 90000;
 
 class Tutor {
   constructor(doc) {
-    this.prefs = new Preferences(storageOrNull());
+    this.prefs = new Preferences(storageOrNull(), location);
     this.view = new View(doc);
     this.mic = new Microphone();
     this.player = new ReplyPlayer(doc.getElementById("reply-audio"));
-    this.words = new WordSpeaker();
-    this.history = new History(this.prefs.learnerId, {
+    this.words = new WordSpeaker(this.prefs.authHeaders());
+    this.history = new History(this.prefs.learnerId, this.prefs.authHeaders(), {
       summary: doc.getElementById("history-summary"),
       list: doc.getElementById("history-list"),
       empty: doc.getElementById("history-empty"),
@@ -65,6 +65,8 @@ class Tutor {
       learner_id: this.prefs.learnerId,
       language_mode: this.state.mode,
     });
+    // Browsers cannot set headers on a WebSocket, so the token rides in the query.
+    if (this.prefs.token) query.set("token", this.prefs.token);
     return `${scheme}://${location.host}/ws/learn?${query}`;
   }
 

@@ -3,17 +3,22 @@
 export class History {
   /**
    * @param {string} learnerId
+   * @param {Record<string, string>} headers the learner's credentials, if any
    * @param {{summary: HTMLElement, list: HTMLElement, empty: HTMLElement}} elements
    */
-  constructor(learnerId, elements) {
+  constructor(learnerId, headers, elements) {
     this.learnerId = learnerId;
+    this.headers = headers;
     this.elements = elements;
     this.dates = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
   }
 
   async refresh() {
     try {
-      const response = await fetch(`/v1/learners/${encodeURIComponent(this.learnerId)}/progress`);
+      const response = await fetch(
+        `/v1/learners/${encodeURIComponent(this.learnerId)}/progress`,
+        { headers: this.headers },
+      );
       if (!response.ok) return;
       this.render(await response.json());
     } catch {

@@ -71,7 +71,9 @@ export class ReplyPlayer extends EventTarget {
 
 /** Speaks one English word through POST /v1/audio/speech (kept for the page's life). */
 export class WordSpeaker {
-  constructor() {
+  /** @param {Record<string, string>} headers the learner's credentials, if any */
+  constructor(headers = {}) {
+    this.headers = headers;
     this.audio = new Audio();
     this.urls = new Map();
   }
@@ -81,7 +83,7 @@ export class WordSpeaker {
     if (url === undefined) {
       const response = await fetch("/v1/audio/speech", {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", ...this.headers },
         body: JSON.stringify({ input: word, voice: "en", response_format: "mp3" }),
       });
       if (!response.ok) throw new Error(`speech request failed: ${response.status}`);
