@@ -138,6 +138,13 @@ class TtsSettings(_Group):
     """Rate of the audio sent (Opus is always 48 kHz)."""
     gap_seconds: float = Field(default=0.12, ge=0.0, le=2.0)
     """Silence between two segments spoken in different voices."""
+    max_chunk_chars: int = Field(default=200, ge=20, le=1000)
+    """Longest piece of text given to a voice in one call: longer text is cut at sentence,
+    clause or word boundaries, so no request holds an engine thread long or grows its memory
+    (one 4096-character sentence took 60 s and 6 GB)."""
+    max_speech_seconds: float = Field(default=300.0, ge=10.0, le=3600.0)
+    """Longest speech one ``/v1/audio/speech`` request may ask for (estimated from its length
+    and ``speed`` before any synthesis); longer is a 400."""
 
     @property
     def format(self) -> AudioFormat:

@@ -115,3 +115,16 @@ async def test_the_inner_app_never_receives_more_than_the_limit() -> None:
     assert sum(received) <= 1000
     assert sent[0]["status"] == 413
     assert middleware.limit_for("/elsewhere") == 100
+
+
+async def test_speech_past_the_length_cap_is_refused_before_synthesis(
+    fake_app: RunningApp,
+) -> None:
+    slow = {"input": "a" * 4096, "voice": "en", "speed": 0.25}
+    async with httpx.AsyncClient(base_url=f"http://{fake_app.address}", timeout=60) as http:
+        before = (await http.get("/v1/stats")).json()["engine_calls"]
+        refused = await http.post("/v1/audio/speech", json=slow)
+        after = (await http.get("/v1/stats")).json()["engine_calls"]
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "input_too_long"
+    assert after == before  # nothing was synthesised

@@ -84,6 +84,20 @@ async def test_reply_segments_are_synthesised_once(
     assert sorted(english.said) == ["Bye.", "Hello.", "Now repeat:"]
 
 
+async def test_long_text_is_said_in_bounded_pieces(
+    parts: tuple[SpeechService, SlowTranslator, FakeSynthesizer],
+) -> None:
+    """4096 characters with no punctuation: many short engine calls, not one huge one."""
+    speech, _, english = parts
+    text = " ".join(f"w{index:03d}" for index in range(819))  # 4094 characters
+    await speech.speak(SpokenText(text, (Segment("en", text),)))
+    limit = speech.tts.max_chunk_chars
+    assert len(english.said) >= len(text) // limit
+    assert max(len(piece) for piece in english.said) <= limit
+    assert " ".join(english.said) == text
+    assert speech.engine_calls["tts_fake-tts"] == len(english.said)
+
+
 async def test_a_stored_reply_is_served_while_the_engines_are_busy(tmp_path: Path) -> None:
     executor, io = EngineExecutor(2), EngineExecutor(1, name="io")
     english = FakeSynthesizer("en")

@@ -83,7 +83,5 @@ def test_a_token_link_signs_the_page_in(secured: RunningApp, browser: Browser) -
 def test_without_a_token_the_page_is_not_let_in(secured: RunningApp, browser: Browser) -> None:
     page = browser.new_page()
     page.goto(f"http://{secured.address}/")
-    expect(page.locator("#connection")).not_to_have_attribute(
-        "data-state", "open", timeout=3000
-    )
+    expect(page.locator("#connection")).not_to_have_attribute("data-state", "open", timeout=3000)
     page.close()

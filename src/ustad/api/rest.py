@@ -16,6 +16,7 @@ from ustad.learn.processor import NoSpeechError
 from ustad.runtime.timing import TurnTimer
 from ustad.services import Services
 from ustad.speech.audio import MEDIA_TYPES, AudioDecodeError, AudioTooLongError
+from ustad.speech.text_chunks import estimated_seconds
 from ustad.speech.types import Segment, SpokenText
 from ustad.stat_fields import to_json
 from ustad.tutor.feedback import feedback
@@ -161,6 +162,11 @@ async def create_speech(services: ServicesDep, request: SpeechRequest) -> Respon
         spoken = SpokenText(request.input, (Segment("en", request.input),))
     if not spoken.segments or not any(ch.isalnum() for ch in request.input):
         raise ApiError(400, "input has nothing to say", "empty_input")
+    seconds = estimated_seconds(request.input, request.speed)
+    limit = services.settings.tts.max_speech_seconds
+    if seconds > limit:
+        message = f"about {seconds:.0f} s of speech at this speed; the limit is {limit:.0f} s"
+        raise ApiError(400, message, "input_too_long")
     audio = await services.speech.speak(spoken, fmt=request.response_format, speed=request.speed)
     return Response(audio, media_type=MEDIA_TYPES[request.response_format])
 

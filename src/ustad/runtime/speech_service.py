@@ -26,6 +26,7 @@ from ustad.runtime.executor import EngineExecutor, ExecutorStats
 from ustad.runtime.stt_batcher import BatchTranscriber, SttBatcher
 from ustad.settings import AudioFormat, TtsSettings
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
+from ustad.speech.text_chunks import speakable_chunks
 from ustad.speech.types import (
     Audio,
     Language,
@@ -314,6 +315,13 @@ class SpeechService:
         *,
         sequential: bool = False,
     ) -> StoredAudio:
+        # Each segment is said in bounded pieces: one engine call per piece, none long.
+        limit = self.tts.max_chunk_chars
+        segments = [
+            Segment(segment.language, piece)
+            for segment in segments
+            for piece in speakable_chunks(segment.text, limit)
+        ]
         if sequential:
             parts = [await self.synthesize_segment(s, speed=speed) for s in segments]
         else:
