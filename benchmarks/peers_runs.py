@@ -67,6 +67,10 @@ USTAD_ENV: Final = {
     # Fixed learn-cycle replies are synthesised before a server is ready; REST speech
     # never uses them, so they would only make every fresh TTS server slower to start.
     "USTAD_RUNTIME__PREGENERATE": "false",
+    # A REST-only comparison: no learners to keep engine threads for, so REST may use
+    # them all (by default it gets one slot, leaving the rest to learners' turns).
+    "USTAD_RUNTIME__REST_CONCURRENCY": "64",
+    "USTAD_RUNTIME__REST_QUEUE": "256",
 }
 REQUEST_TIMEOUT: Final = 120.0
 

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from ustad import __version__
 from ustad.api.access import router as access_router
+from ustad.api.admission import RestSlots, SessionSlots
 from ustad.api.audio_files import router as audio_files_router
 from ustad.api.auth import Gatekeeper
 from ustad.api.body_limits import BodyLimit, BodyLimitMiddleware
@@ -67,6 +68,8 @@ def create_app(
     # Built from settings alone, so they exist before the lifespan and for every request.
     app.state.gatekeeper = Gatekeeper(resolved.auth, resolved.server.allowed_origins)
     app.state.rate_limits = RateLimits(resolved.limits)
+    app.state.session_slots = SessionSlots(resolved.limits.max_sessions)
+    app.state.rest_slots = RestSlots(resolved.runtime.rest_concurrency, resolved.runtime.rest_queue)
     app.include_router(rest_router)
     app.include_router(access_router)
     app.include_router(audio_files_router)

@@ -197,6 +197,12 @@ class RuntimeSettings(_Group):
     """Entries kept in the translation cache (0 disables)."""
     pregenerate: bool = True
     """Synthesise the fixed replies once at start-up."""
+    rest_concurrency: int = Field(default=1, ge=1)
+    """REST requests that run engines (speech, transcription, assessment) at once, so they
+    never hold every engine thread the learners' turns need."""
+    rest_queue: int = Field(default=4, ge=0)
+    """REST engine requests that may wait for a slot; past it they get 503 with
+    ``Retry-After`` at once."""
     max_turns_in_flight: int = Field(default=12, ge=0)
     """Utterances processed at once (all sessions); past it a turn gets an ``error``
     with code ``busy`` at once instead of unbounded latency (0 = no limit)."""
@@ -231,6 +237,14 @@ class LimitSettings(_Group):
     """Longest utterance accepted."""
     min_speech_seconds: float = Field(default=0.25, ge=0.0)
     """Less detected speech than this counts as no speech."""
+    max_sessions: int = Field(default=200, ge=1)
+    """WebSocket sessions one process holds at once; past it the handshake is answered 503
+    with ``Retry-After``."""
+    idle_seconds: float = Field(default=600.0, gt=0.0)
+    """A session that sends nothing for this long is closed (1001) and counted."""
+    send_timeout_seconds: float = Field(default=30.0, gt=0.0)
+    """A reply the client does not take within this long (it stopped reading) closes the
+    session (1008) and is counted; its socket buffers go with it."""
     client_rate: str = "600/minute"
     """Requests and WebSocket connections one client address may make (``limits`` notation,
     e.g. ``100/minute;2000/hour``); past it REST answers 429 and the socket is closed 1013."""

@@ -1,44 +1,64 @@
 """The ``/ws/learn`` route: WebSocket frames in, a ``LearnSession``'s messages out.
 
-This adapter only moves frames. Each one is parsed into events
-(``api/messages.py``) for the learner's ``LearnSession``, which does all the
-work and answers through ``WebSocketPort`` (JSON from ``api/wire.py``, then the
-audio frame).
+This adapter only moves frames and guards the door. A connection is admitted when
+the process has a session slot, its origin, credentials and rate are acceptable
+(``api/auth.py``, ``api/rate_limits.py``); then each frame is parsed into events
+(``api/messages.py``) for the learner's ``LearnSession``, which does all the work
+and answers through ``WebSocketPort`` (JSON from ``api/wire.py``, then the audio).
+A session that idles or stops reading its replies is closed and counted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocketState
 
+from ustad.api.admission import RETRY_AFTER_SECONDS, SessionSlots
 from ustad.api.auth import AuthError, Gatekeeper, bearer
 from ustad.api.messages import parse_binary, parse_text
 from ustad.api.rate_limits import RateLimits, client_address
 from ustad.api.wire import message_json
 from ustad.learn.events import InputRejected, Utterance
-from ustad.learn.session import LearnContext, LearnSession, ServerMessage
+from ustad.learn.session import LearnSession, ServerMessage
 from ustad.logs import for_log
+from ustad.runtime.metrics import ServiceMetrics
+from ustad.settings import LimitSettings
 from ustad.vocabulary import ErrorCode, LanguageMode
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
 
+GOING_AWAY = 1001
+"""WebSocket close code (RFC 6455) for a session closed for idling."""
 POLICY_VIOLATION = 1008
-"""WebSocket close code (RFC 6455) for a refused origin, token or learner id."""
+"""WebSocket close code (RFC 6455) for a refused origin, token or learner id, and for a
+client that does not read its replies."""
 TRY_AGAIN_LATER = 1013
-"""WebSocket close code (RFC 6455) for a client over its rate."""
+"""WebSocket close code (RFC 6455) for a client over its rate, or a full process."""
+
+
+class NotReadingError(Exception):
+    """The client stopped taking replies: a send did not finish in time."""
 
 
 class WebSocketPort:
-    """A ``LearnerPort`` over one WebSocket; what is sent after the client left is dropped."""
+    """A ``LearnerPort`` over one WebSocket; what is sent after the client left is dropped.
 
-    def __init__(self, websocket: WebSocket) -> None:
+    Each send must finish within ``send_timeout`` seconds, else ``NotReadingError``: a
+    client that stops reading would otherwise keep its session and buffers forever."""
+
+    def __init__(self, websocket: WebSocket, send_timeout: float) -> None:
         self.websocket = websocket
+        self.send_timeout = send_timeout
 
     @property
     def connected(self) -> bool:
@@ -48,12 +68,28 @@ class WebSocketPort:
     async def send_message(self, message: ServerMessage) -> None:
         """One JSON text frame."""
         if self.connected:
-            await self.websocket.send_json(message_json(message))
+            await self._bounded(self.websocket.send_json(message_json(message)))
 
     async def send_audio(self, audio: bytes) -> None:
         """One binary frame."""
         if self.connected:
-            await self.websocket.send_bytes(audio)
+            await self._bounded(self.websocket.send_bytes(audio))
+
+    async def _bounded(self, sending: Coroutine[Any, Any, None]) -> None:
+        try:
+            await asyncio.wait_for(sending, self.send_timeout)
+        except TimeoutError as error:
+            raise NotReadingError from error
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A connection that may not have a session: the close code, its reason, and the
+    reason's kind for the metrics."""
+
+    code: int
+    reason: str
+    kind: str
 
 
 @router.websocket("/ws/learn")
@@ -66,37 +102,65 @@ async def learn(
     """One learner's session (``?learner_id=`` keeps history across connections; with
     learner tokens, ``Authorization: Bearer`` or ``?token=`` says who the learner is)."""
     state = websocket.app.state
-    context: LearnContext = state.services.learn
-    max_bytes: int = state.services.settings.limits.max_message_bytes
-    await websocket.accept()
-    admitted = await _admit(websocket, state.gatekeeper, state.rate_limits, learner_id, token)
-    if isinstance(admitted, Refused):
-        # After the handshake, so the client reads the reason (a refused handshake
-        # is only a bare HTTP 403 to a browser); nothing has been stored.
-        log.warning("socket refused (%s): %s", admitted.code, for_log(admitted.reason))
-        await websocket.close(code=admitted.code, reason=admitted.reason[:120])
+    slots: SessionSlots = state.session_slots
+    metrics: ServiceMetrics = state.services.metrics
+    if not slots.take():
+        metrics.session_ended("full")
+        await _deny_busy(websocket)
         return
-    mode: LanguageMode = "english" if language_mode == "english" else "urdu"
-    port = WebSocketPort(websocket)
-    session = LearnSession(context, port, mode)
-    limits: RateLimits = state.rate_limits
-    turn_key = admitted or f"client:{client_address(websocket.scope)}"
     try:
-        await session.open(admitted)
+        await websocket.accept()
+        admitted = await _admit(websocket, state.gatekeeper, state.rate_limits, learner_id, token)
+        if isinstance(admitted, Refused):
+            # After the handshake, so the client reads the reason (a refused handshake
+            # is only a bare HTTP 403 to a browser); nothing has been stored.
+            log.warning("socket refused (%s): %s", admitted.code, for_log(admitted.reason))
+            metrics.session_ended(admitted.kind)
+            await websocket.close(code=admitted.code, reason=admitted.reason[:120])
+            return
+        mode: LanguageMode = "english" if language_mode == "english" else "urdu"
+        await _serve(websocket, state, admitted, mode)
+    finally:
+        slots.give_back()
+
+
+async def _serve(
+    websocket: WebSocket, state: Any, learner_id: str | None, mode: LanguageMode
+) -> None:
+    """Frames in, session out, until the client leaves, idles or stops reading."""
+    limits: LimitSettings = state.services.settings.limits
+    metrics: ServiceMetrics = state.services.metrics
+    rates: RateLimits = state.rate_limits
+    port = WebSocketPort(websocket, limits.send_timeout_seconds)
+    session = LearnSession(state.services.learn, port, mode)
+    turn_key = learner_id or f"client:{client_address(websocket.scope)}"
+    try:
+        await session.open(learner_id)
         while True:
-            frame = await websocket.receive()
+            try:
+                frame = await asyncio.wait_for(websocket.receive(), limits.idle_seconds)
+            except TimeoutError:
+                metrics.session_ended("idle")
+                await websocket.close(code=GOING_AWAY, reason="idle for too long")
+                return
             if frame["type"] == "websocket.disconnect":
                 return
             if frame.get("bytes") is not None:
-                events = parse_binary(frame["bytes"], max_bytes=max_bytes)
+                events = parse_binary(frame["bytes"], max_bytes=limits.max_message_bytes)
             else:
-                events = parse_text(frame.get("text") or "", max_bytes=max_bytes)
+                text = frame.get("text") or ""
+                events = parse_text(text, max_bytes=limits.max_message_bytes)
             for event in events:
-                if isinstance(event, Utterance) and await limits.turn(turn_key) is not None:
+                if isinstance(event, Utterance) and await rates.turn(turn_key) is not None:
                     event = InputRejected(ErrorCode.BUSY, "learner turn rate")
                 await session.handle(event)
     except WebSocketDisconnect:
         pass
+    except NotReadingError:
+        log.warning("session %s closed: the client stopped reading", session.session_id)
+        metrics.session_ended("not_reading")
+        with contextlib.suppress(Exception):
+            await websocket.close(code=POLICY_VIOLATION, reason="replies were not read")
     except Exception:
         # A bug must end only this learner's session, never the server.
         log.exception("session %s failed", session.session_id)
@@ -107,12 +171,16 @@ async def learn(
         await session.close()
 
 
-@dataclass(frozen=True)
-class Refused:
-    """A connection that may not have a session: the close code and its reason."""
-
-    code: int
-    reason: str
+async def _deny_busy(websocket: WebSocket) -> None:
+    """Refuse the handshake: 503 with ``Retry-After``, or close 1013 if the server cannot
+    answer a WebSocket handshake with an HTTP response."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        body = {"error": {"message": "too many sessions; try again shortly", "code": "busy"}}
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        await websocket.send_denial_response(JSONResponse(body, 503, headers=headers))
+        return
+    await websocket.accept()
+    await websocket.close(code=TRY_AGAIN_LATER, reason="too many sessions; try again shortly")
 
 
 async def _admit(
@@ -125,10 +193,11 @@ async def _admit(
     """The learner id the connection belongs to (``None``: a new anonymous learner),
     or why it is refused."""
     if not gate.origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host")):
-        return Refused(POLICY_VIOLATION, "origin not allowed")
+        return Refused(POLICY_VIOLATION, "origin not allowed", "origin")
     if await limits.client(client_address(websocket.scope)) is not None:
-        return Refused(TRY_AGAIN_LATER, "too many connections from this address; try later")
+        reason = "too many connections from this address; try later"
+        return Refused(TRY_AGAIN_LATER, reason, "rate")
     try:
         return gate.learner_for_socket(learner_id, bearer(websocket.headers) or token)
     except AuthError as error:
-        return Refused(POLICY_VIOLATION, str(error))
+        return Refused(POLICY_VIOLATION, str(error), "auth")

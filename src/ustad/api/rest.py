@@ -11,6 +11,7 @@ from sqlalchemy import text as sql_text
 
 from ustad import __version__
 from ustad.api.access import LearnerOrOperator
+from ustad.api.admission import RestSlot
 from ustad.api.errors import ApiError
 from ustad.learn.processor import NoSpeechError
 from ustad.runtime.timing import TurnTimer
@@ -114,7 +115,7 @@ async def phrases(
     }
 
 
-@router.post("/v1/assessments", dependencies=[LearnerOrOperator])
+@router.post("/v1/assessments", dependencies=[LearnerOrOperator, RestSlot])
 async def create_assessment(
     services: ServicesDep,
     file: Annotated[UploadFile, File(description="the English attempt (any common audio format)")],
@@ -151,7 +152,7 @@ class SpeechRequest(BaseModel):
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
 
 
-@router.post("/v1/audio/speech", dependencies=[LearnerOrOperator])
+@router.post("/v1/audio/speech", dependencies=[LearnerOrOperator, RestSlot])
 async def create_speech(services: ServicesDep, request: SpeechRequest) -> Response:
     """Text to speech."""
     if request.voice in ("ur", "urdu", services.settings.tts.urdu_voice):
@@ -171,7 +172,11 @@ async def create_speech(services: ServicesDep, request: SpeechRequest) -> Respon
     return Response(audio, media_type=MEDIA_TYPES[request.response_format])
 
 
-@router.post("/v1/audio/transcriptions", response_model=None, dependencies=[LearnerOrOperator])
+@router.post(
+    "/v1/audio/transcriptions",
+    response_model=None,
+    dependencies=[LearnerOrOperator, RestSlot],
+)
 async def create_transcription(
     services: ServicesDep,
     file: Annotated[UploadFile, File()],

@@ -207,6 +207,13 @@ class ServiceMetrics:
         self.sessions_gauge = PromGauge(
             "ustad_sessions_active", "Open learner sessions.", registry=self.registry
         )
+        self.sessions_ended_total = PromCounter(
+            "ustad_sessions_ended_total",
+            "Sessions the server refused or closed, by reason (full, origin, auth, rate, "
+            "idle, not_reading).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.loop_lag_seconds = Histogram(
             "ustad_event_loop_lag_seconds",
             "How late the event loop woke a sleeping task.",
@@ -225,6 +232,8 @@ class ServiceMetrics:
         self._part_windows: dict[str, SampleWindow] = {}
         self._turn_windows: dict[str, SampleWindow] = {}
         self._sessions_active = 0
+        self.sessions_ended: Counter[str] = Counter()
+        """Sessions refused or closed by the server, by reason."""
 
     @property
     def sessions_active(self) -> int:
@@ -235,6 +244,11 @@ class ServiceMetrics:
     def sessions_active(self, value: int) -> None:
         self._sessions_active = value
         self.sessions_gauge.set(value)
+
+    def session_ended(self, reason: str) -> None:
+        """Count a session the server refused or closed (``reason``: a short word)."""
+        self.sessions_ended[reason] += 1
+        self.sessions_ended_total.labels(reason=reason).inc()
 
     def observe_turn(self, step: str, timings: Mapping[str, float]) -> None:
         """Count one answered utterance; ``timings`` are milliseconds with a ``total``."""
@@ -264,6 +278,7 @@ class ServiceMetrics:
         out: dict[str, Any] = {
             "uptime_seconds": round(time.monotonic() - self.started, 1),
             "sessions_active": self.sessions_active,
+            "sessions_ended": dict(sorted(self.sessions_ended.items())),
             "turns": {
                 "total": sum(self.turns.values()),
                 "by_step": dict(sorted(self.turns.items())),
