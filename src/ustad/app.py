@@ -23,6 +23,7 @@ from ustad.api.observability import router as observability_router
 from ustad.api.progress import router as progress_router
 from ustad.api.rate_limits import RateLimitMiddleware, RateLimits
 from ustad.api.rest import router as rest_router
+from ustad.api.shutdown import drain_on_sigterm
 from ustad.learn.pregeneration import start_phrase_pregeneration
 from ustad.logs import configure_logging
 from ustad.services import Services, build_services
@@ -56,9 +57,11 @@ def create_app(
         phrase_job = start_phrase_pregeneration(
             services.speech, services.phrases, resolved.audio_store
         )
+        restore_sigterm = drain_on_sigterm(app.state.session_slots, resolved.server.drain_seconds)
         try:
             yield
         finally:
+            restore_sigterm()
             if phrase_job is not None:
                 await phrase_job.stop()
             await services.metrics.loop_monitor.stop()

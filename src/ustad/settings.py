@@ -33,6 +33,9 @@ class ServerSettings(_Group):
     """Interface to bind."""
     port: int = Field(default=8000, ge=1, le=65535)
     """TCP port."""
+    drain_seconds: float = Field(default=30.0, ge=0.0, le=600.0)
+    """On SIGTERM, how long replies in progress may take before every session is closed
+    with 1012 and the process stops."""
     allowed_origins: list[str] = []
     """Browser origins (``https://app.example``) allowed on ``/ws/learn`` and for CORS besides
     ustad's own; a request with no ``Origin`` (a native app) is always allowed; ``*`` allows

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +145,12 @@ class Script:
     english: str = "I want water"
     urdu: str = URDU_SENTENCE
     language: tuple[str, float] = ("ur", 0.9)
+    hold: threading.Event | None = None
+    """When set, the Urdu recogniser waits for it (a turn held in progress)."""
+    started: threading.Event = field(default_factory=threading.Event)
+    """Set when the Urdu recogniser is asked (the turn is in progress)."""
+    loop: asyncio.AbstractEventLoop | None = None
+    """The server's event loop (captured when the services are built)."""
 
 
 def fake_services_factory(script: Script) -> Any:
@@ -152,6 +158,9 @@ def fake_services_factory(script: Script) -> Any:
         return transcript_of(script.english, duration=audio.duration)
 
     def multilingual(audio: Audio, language: str | None, task: Task) -> Transcript:
+        script.started.set()
+        if script.hold is not None:
+            script.hold.wait(timeout=60)
         return transcript_of(script.urdu, language="ur", duration=audio.duration)
 
     class Multilingual(FakeTranscriber):
@@ -162,6 +171,7 @@ def fake_services_factory(script: Script) -> Any:
             return lang, prob, {lang: prob}
 
     async def build(settings: Settings) -> Services:
+        script.loop = asyncio.get_running_loop()
         executor = EngineExecutor(2)
         io_executor = EngineExecutor(1, name="io")
         translator = FakeTranslator({URDU_SENTENCE: ENGLISH_SENTENCE})
@@ -201,6 +211,7 @@ class RunningApp:
     address: str
     settings: Settings
     script: Script
+    app: FastAPI | None = None
 
 
 @pytest.fixture
@@ -209,7 +220,7 @@ def fake_app(tmp_path: Path) -> Iterator[RunningApp]:
     script = Script()
     app = create_app(settings, services_factory=fake_services_factory(script))
     with serve(app, settings) as address:
-        yield RunningApp(address, settings, script)
+        yield RunningApp(address, settings, script, app)
 
 
 @pytest.fixture(scope="session")

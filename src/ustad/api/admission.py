@@ -11,28 +11,48 @@ once, so REST can never take every engine thread from the learners' turns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
 
 from ustad.api.errors import ApiError
 
+SERVICE_RESTART = 1012
+"""WebSocket close code (RFC 6455): the server is restarting; reconnect shortly."""
 RETRY_AFTER_SECONDS = 5
 """What a refused client is told to wait (``Retry-After``)."""
 
 
+@dataclass
+class LiveSession:
+    """An admitted WebSocket and whether it is answering an utterance right now."""
+
+    websocket: WebSocket
+    busy: bool = False
+
+
 class SessionSlots:
-    """Counts open WebSocket sessions against a cap (event-loop only)."""
+    """Open WebSocket sessions, counted against a cap, and drained on shutdown.
+
+    Event-loop only. While ``draining`` no session is admitted; sessions that are idle
+    are closed at once with 1012 (service restart) and busy ones close themselves
+    after the reply they are working on has been sent."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.open = 0
+        self.draining = False
+        self._live: dict[int, LiveSession] = {}
+        self._none_live = asyncio.Event()
+        self._none_live.set()
 
     def take(self) -> bool:
-        """Claim a slot; False when the process is full."""
-        if self.open >= self.limit:
+        """Claim a slot; False when the process is full or shutting down."""
+        if self.draining or self.open >= self.limit:
             return False
         self.open += 1
         return True
@@ -40,6 +60,34 @@ class SessionSlots:
     def give_back(self) -> None:
         """Release a slot taken with ``take``."""
         self.open -= 1
+
+    def register(self, websocket: WebSocket) -> LiveSession:
+        """Track an admitted session until ``unregister``."""
+        live = LiveSession(websocket)
+        self._live[id(live)] = live
+        self._none_live.clear()
+        return live
+
+    def unregister(self, live: LiveSession) -> None:
+        """Stop tracking a session that has ended."""
+        self._live.pop(id(live), None)
+        if not self._live:
+            self._none_live.set()
+
+    async def drain(self) -> None:
+        """Stop admitting, let replies in progress go out, close every session with 1012;
+        returns when every session has ended (bound it with ``asyncio.timeout``)."""
+        self.draining = True
+        for live in list(self._live.values()):
+            if not live.busy:
+                await close_quietly(live.websocket, SERVICE_RESTART, "server restarting")
+        await self._none_live.wait()
+
+
+async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close a WebSocket that may already be closing or gone."""
+    with contextlib.suppress(Exception):
+        await websocket.close(code=code, reason=reason)
 
 
 class RestSlots:

@@ -21,7 +21,12 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocketState
 
-from ustad.api.admission import RETRY_AFTER_SECONDS, SessionSlots
+from ustad.api.admission import (
+    RETRY_AFTER_SECONDS,
+    SERVICE_RESTART,
+    SessionSlots,
+    close_quietly,
+)
 from ustad.api.auth import AuthError, Gatekeeper, bearer
 from ustad.api.messages import parse_binary, parse_text
 from ustad.api.rate_limits import RateLimits, client_address
@@ -131,9 +136,11 @@ async def _serve(
     limits: LimitSettings = state.services.settings.limits
     metrics: ServiceMetrics = state.services.metrics
     rates: RateLimits = state.rate_limits
+    slots: SessionSlots = state.session_slots
     port = WebSocketPort(websocket, limits.send_timeout_seconds)
     session = LearnSession(state.services.learn, port, mode)
     turn_key = learner_id or f"client:{client_address(websocket.scope)}"
+    live = slots.register(websocket)
     try:
         await session.open(learner_id)
         while True:
@@ -150,10 +157,17 @@ async def _serve(
             else:
                 text = frame.get("text") or ""
                 events = parse_text(text, max_bytes=limits.max_message_bytes)
-            for event in events:
-                if isinstance(event, Utterance) and await rates.turn(turn_key) is not None:
-                    event = InputRejected(ErrorCode.BUSY, "learner turn rate")
-                await session.handle(event)
+            live.busy = True
+            try:
+                for event in events:
+                    if isinstance(event, Utterance) and await rates.turn(turn_key) is not None:
+                        event = InputRejected(ErrorCode.BUSY, "learner turn rate")
+                    await session.handle(event)
+            finally:
+                live.busy = False
+            if slots.draining:  # the reply went out; now the restart may close us
+                await close_quietly(websocket, SERVICE_RESTART, "server restarting")
+                return
     except WebSocketDisconnect:
         pass
     except NotReadingError:
@@ -168,6 +182,7 @@ async def _serve(
             with contextlib.suppress(Exception):
                 await websocket.close(code=1011)
     finally:
+        slots.unregister(live)
         await session.close()
 
 
