@@ -108,10 +108,10 @@ UPLOAD_PATHS = ("/v1/assessments", "/v1/audio/transcriptions")
 MULTIPART_OVERHEAD = 64 * 1024
 """Room for the multipart boundaries and form fields around an uploaded file."""
 
-WS_FRAME_HEADROOM = 4
-"""uvicorn closes the socket on frames past its limit; ustad answers frames past
-``limits.max_message_bytes`` with an ``error`` and keeps the session (protocol.md), so
-uvicorn's hard limit sits this many times higher."""
+WS_FRAME_HEADROOM = 1024 * 1024
+"""Bytes past ``limits.max_message_bytes`` that uvicorn still reads. A frame a little over
+the limit gets the protocol's ``error`` (``message_too_large``) and the session goes on;
+anything larger is refused by the WebSocket layer (close 1009) before it is buffered."""
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     Per-message deflate is off: a compressed frame is inflated before ustad sees it,
     so a megabyte on the wire could cost the server tens of megabytes."""
     return {
-        "ws_max_size": settings.limits.max_message_bytes * WS_FRAME_HEADROOM,
+        "ws_max_size": settings.limits.max_message_bytes + WS_FRAME_HEADROOM,
         "ws_per_message_deflate": False,
     }
 
