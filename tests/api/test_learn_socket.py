@@ -14,6 +14,7 @@ import json
 import wave
 
 import numpy as np
+import pytest
 import websockets
 from sqlalchemy import select
 
