@@ -226,7 +226,7 @@ async def test_a_frame_far_past_the_limit_is_refused_before_it_is_buffered(
     huge = b"\x00" * (fake_app.settings.limits.max_message_bytes + 2 * 1024 * 1024)
     url = f"ws://{fake_app.address}/ws/learn"
     async with websockets.connect(url, max_size=None, compression=None) as ws:
-        await ws.send(huge)
-        with pytest.raises(ConnectionClosed) as closed:
+        with pytest.raises(ConnectionClosed) as closed:  # while sending or after
+            await ws.send(huge)
             await asyncio.wait_for(ws.recv(), 30)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
