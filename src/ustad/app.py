@@ -72,7 +72,10 @@ def create_app(
     app.state.gatekeeper = Gatekeeper(resolved.auth, resolved.server.allowed_origins)
     app.state.rate_limits = RateLimits(resolved.limits)
     app.state.session_slots = SessionSlots(resolved.limits.max_sessions)
-    app.state.rest_slots = RestSlots(resolved.runtime.rest_concurrency, resolved.runtime.rest_queue)
+    runtime = resolved.runtime
+    app.state.rest_slots = RestSlots(
+        runtime.rest_concurrency, runtime.rest_queue, runtime.rest_yield_seconds
+    )
     app.include_router(rest_router)
     app.include_router(access_router)
     app.include_router(audio_files_router)

@@ -206,6 +206,9 @@ class RuntimeSettings(_Group):
     rest_queue: int = Field(default=4, ge=0)
     """REST engine requests that may wait for a slot; past it they get 503 with
     ``Retry-After`` at once."""
+    rest_yield_seconds: float = Field(default=10.0, ge=0.0, le=120.0)
+    """How long a REST engine request with a slot waits for the learners' turns in flight
+    to finish before it runs anyway (learners first; REST never starved)."""
     max_turns_in_flight: int = Field(default=12, ge=0)
     """Utterances processed at once (all sessions); past it a turn gets an ``error``
     with code ``busy`` at once instead of unbounded latency (0 = no limit)."""

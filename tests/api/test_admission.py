@@ -118,3 +118,27 @@ async def test_rest_gets_its_slots_then_a_short_queue_then_503() -> None:
     release.set()
     await asyncio.gather(first, second)
     assert entered == [1, 2]
+
+
+async def test_rest_waits_for_the_learners_turns_in_flight() -> None:
+    slots = RestSlots(concurrent=1, queued=1, yield_seconds=60)
+    learners_idle = asyncio.Event()  # a learner's turn is in flight
+    entered = asyncio.Event()
+
+    async def request() -> None:
+        async with slots.slot(learners_idle):
+            entered.set()
+
+    task = asyncio.create_task(request())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not entered.is_set()
+    learners_idle.set()  # the turn is done
+    await asyncio.wait_for(task, 10)
+    assert entered.is_set()
+
+
+async def test_rest_is_never_starved_past_its_yield_bound() -> None:
+    slots = RestSlots(concurrent=1, queued=1, yield_seconds=0.01)
+    async with slots.slot(asyncio.Event()):  # learners never idle
+        pass

@@ -5,7 +5,9 @@ WebSocket sessions; past that a handshake is answered 503 with ``Retry-After``
 before anything is allocated. REST routes that run engines (speech, transcription,
 assessment) share ``USTAD_RUNTIME__REST_CONCURRENCY`` slots with a short queue of
 ``USTAD_RUNTIME__REST_QUEUE``; a request that finds both full is answered 503 at
-once, so REST can never take every engine thread from the learners' turns.
+once, so REST can never take every engine thread from the learners' turns, and a
+request with a slot starts when no learner's turn is in flight (or after
+``USTAD_RUNTIME__REST_YIELD_SECONDS``), so its engine calls fill the gaps between turns.
 """
 
 from __future__ import annotations
@@ -91,17 +93,22 @@ async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
 
 
 class RestSlots:
-    """At most ``concurrent`` REST engine requests at once and ``queued`` waiting."""
+    """At most ``concurrent`` REST engine requests at once and ``queued`` waiting; a
+    request with a slot also lets the learners' turns in flight finish first (for at
+    most ``yield_seconds``), so REST uses the engines between turns."""
 
-    def __init__(self, concurrent: int, queued: int) -> None:
+    def __init__(self, concurrent: int, queued: int, yield_seconds: float = 10.0) -> None:
         self._running = asyncio.Semaphore(concurrent)
         self._queued = queued
+        self._yield_seconds = yield_seconds
         self.waiting = 0
         self.refused = 0
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold a slot for the request; ``ApiError`` 503 when running and queue are full."""
+    async def slot(self, learners_idle: asyncio.Event | None = None) -> AsyncIterator[None]:
+        """Hold a slot for the request; ``ApiError`` 503 when running and queue are full.
+
+        ``learners_idle`` is set while no learner's turn is in flight."""
         if self._running.locked() and self.waiting >= self._queued:
             self.refused += 1
             raise ApiError(
@@ -116,6 +123,11 @@ class RestSlots:
         finally:
             self.waiting -= 1
         try:
+            if learners_idle is not None:
+                # Past the bound REST goes ahead anyway: learners first, REST never starved.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._yield_seconds):
+                        await learners_idle.wait()
             yield
         finally:
             self._running.release()
@@ -124,7 +136,7 @@ class RestSlots:
 async def rest_slot(request: Request) -> AsyncIterator[None]:
     """FastAPI dependency: the route runs while holding one of the REST slots."""
     slots: RestSlots = request.app.state.rest_slots
-    async with slots.slot():
+    async with slots.slot(request.app.state.services.processor.idle):
         yield
 
 

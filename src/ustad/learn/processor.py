@@ -112,6 +112,9 @@ class TurnProcessor:
         self.policy = policy
         self.in_flight = 0
         """Turns being processed now (all sessions; only touched on the event loop)."""
+        self.idle = asyncio.Event()
+        """Set while no turn is in flight: lower-priority work (REST) waits for it."""
+        self.idle.set()
         self.busy_rejections = 0
 
     async def process(self, work: Work, target: Target | None, timer: TurnTimer) -> TurnOutcome:
@@ -127,10 +130,13 @@ class TurnProcessor:
             busy = InputRejected(ErrorCode.BUSY, f"{self.in_flight} turns in flight")
             return TurnOutcome(busy, kind)
         self.in_flight += 1
+        self.idle.clear()
         try:
             return await self._process(work, target, kind, timer)
         finally:
             self.in_flight -= 1
+            if self.in_flight == 0:
+                self.idle.set()
 
     async def _process(
         self, work: Work, target: Target | None, kind: TurnKind, timer: TurnTimer
