@@ -13,7 +13,6 @@ from ustad.runtime.cache import CacheStats
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.speech_service import AudioOutput, SpeechService
-from ustad.runtime.stt_batcher import SttBatcher
 from ustad.settings import Settings
 from ustad.speech.espeak_tts import EspeakSynthesizer
 from ustad.speech.model_paths import (
@@ -24,8 +23,7 @@ from ustad.speech.model_paths import (
 from ustad.speech.piper_tts import PiperSynthesizer
 from ustad.speech.speech_translator import WhisperSpeechTranslator
 from ustad.speech.translation_memory import TranslationMemory
-from ustad.speech.types import Language, Synthesizer, Transcriber, Translator
-from ustad.speech.whisper_batch import WhisperBatchTranscriber
+from ustad.speech.types import Language, Synthesizer, Translator
 from ustad.speech.whisper_stt import WhisperTranscriber
 from ustad.store.database import Database
 from ustad.store.repository import Repository
@@ -136,20 +134,11 @@ def build_speech(
         "en": PiperSynthesizer(piper_voice_path(settings.tts.english_voice), threads=1),
         "ur": EspeakSynthesizer(voice=settings.tts.urdu_voice),
     }
-    english_stt: Transcriber = english
-    multilingual_stt: Transcriber = multilingual
-    batcher = None
-    if stt.batch_max_size > 1:
-        english_stt = WhisperBatchTranscriber(english)
-        multilingual_stt = WhisperBatchTranscriber(multilingual)
-        batcher = SttBatcher(
-            executor, max_batch_size=stt.batch_max_size, max_wait=stt.batch_max_wait_ms / 1000
-        )
     log.info("speech engines loaded in %.1f s", time.perf_counter() - started)
     return SpeechService(
         executor=executor,
-        english_stt=english_stt,
-        multilingual_stt=multilingual_stt,
+        english_stt=english,
+        multilingual_stt=multilingual,
         voices=voices,
         translators=translators,
         normalizer=memory,
@@ -159,7 +148,6 @@ def build_speech(
         store=store_from_settings(settings.audio_store, executor),
         concurrent=settings.runtime.mode == "optimised",
         engine_caches=(partial(encoding_stats, multilingual),),
-        batcher=batcher,
     )
 
 

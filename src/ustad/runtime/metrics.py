@@ -57,17 +57,6 @@ _EXECUTOR_SERIES = (
 )
 """(metric suffix, ``ExecutorStats`` field, help, is a counter) of the executor series."""
 
-_BATCHER_SERIES = (
-    ("batches", "batches", "STT batches dispatched (a batch of one runs as a single call).", True),
-    ("batch_items", "items", "Transcriptions that went through an STT batch.", True),
-    ("batch_rerun", "rerun_singly", "Batched transcriptions run again on the single path.", True),
-    ("batch_failed", "failed_batches", "STT batch calls that raised as a whole.", True),
-    ("unbatched", "unbatched", "Transcriptions that cannot be batched, run singly.", True),
-    ("batch_max_size", "max_batch_size", "Largest STT batch allowed.", False),
-)
-"""(metric suffix, ``BatcherStats`` field, help, is a counter) of the STT batching series;
-present only when batching is on."""
-
 
 class LiveStateCollector:
     """Reads engine calls, caches and the executor at scrape time."""
@@ -132,15 +121,6 @@ class LiveStateCollector:
                     gauge.add_metric([cache.name], getattr(cache, field))
         yield from counters.values()
         yield from gauges.values()
-
-        batcher = speech.batcher if speech is not None else None
-        batching = batcher.stats() if batcher is not None else None
-        for name, attr, doc, is_counter in _BATCHER_SERIES:
-            value = None if batching is None else float(getattr(batching, attr))
-            if is_counter:
-                yield CounterMetricFamily(f"ustad_stt_{name}", doc, value=value)
-            else:
-                yield GaugeMetricFamily(f"ustad_stt_{name}", doc, value=value)
 
         stats = executor.stats() if executor is not None else None
         for name, attr, doc, is_counter in _EXECUTOR_SERIES:
@@ -337,18 +317,6 @@ class ServiceMetrics:
                     "max_entries": c.max_entries,
                 }
                 for c in self.speech.stats().caches
-            }
-        if self.speech is not None and self.speech.batcher is not None:
-            batching = self.speech.batcher.stats()
-            out["stt_batching"] = {
-                "max_batch_size": batching.max_batch_size,
-                "max_wait_ms": round(batching.max_wait_seconds * 1000.0, 1),
-                "batches": batching.batches,
-                "items": batching.items,
-                "mean_batch_size": round(batching.mean_batch_size, 2),
-                "rerun_singly": batching.rerun_singly,
-                "failed_batches": batching.failed_batches,
-                "unbatched": batching.unbatched,
             }
         if self.executor is not None:
             ex = self.executor.stats()

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from ustad.runtime.audio_store import AudioStore, StoredAudio
 from ustad.runtime.cache import CacheStats, LruCache, cache_key
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
-from ustad.runtime.stt_batcher import BatchTranscriber, SttBatcher
 from ustad.settings import AudioFormat
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
 from ustad.speech.types import (
@@ -100,11 +99,8 @@ class SpeechService:
         store: AudioStore | None = None,
         concurrent: bool = True,
         engine_caches: Sequence[Callable[[], CacheStats]] = (),
-        batcher: SttBatcher | None = None,
     ) -> None:
         self.executor = executor
-        self.batcher = batcher
-        """Cross-session STT batching (``None``: every transcription is its own call)."""
         self.store = store
         self.english_stt = english_stt
         self.multilingual_stt = multilingual_stt
@@ -159,13 +155,7 @@ class SpeechService:
     ) -> Transcript:
         """Recognise with the English model (``english=True``) or the multilingual one."""
         engine = self.english_stt if english else self.multilingual_stt
-        # One count per utterance, batched or not, so counts compare across set-ups;
-        # the batcher's own stats say how many batched calls they took.
         self.engine_calls[f"stt_{'english' if english else 'multilingual'}_{task}"] += 1
-        if self.batcher is not None and isinstance(engine, BatchTranscriber):
-            return await self.batcher.transcribe(
-                engine, audio, language=language, task=task, word_timestamps=word_timestamps
-            )
         return await self.executor.run(
             lambda: engine.transcribe(
                 audio, language=language, task=task, word_timestamps=word_timestamps
