@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from ustad.runtime.audio_store import store_from_settings
-from ustad.runtime.cache import CacheStats
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.speech_service import AudioOutput, SpeechService
@@ -24,7 +22,7 @@ from ustad.speech.piper_tts import PiperSynthesizer
 from ustad.speech.speech_translator import WhisperSpeechTranslator
 from ustad.speech.translation_memory import TranslationMemory
 from ustad.speech.types import Language, Synthesizer, Translator
-from ustad.speech.whisper_stt import WhisperTranscriber
+from ustad.speech.whisper import WhisperTranscriber
 from ustad.store.database import Database
 from ustad.store.repository import Repository
 from ustad.tutor.phrasebank import PhraseBank
@@ -65,22 +63,6 @@ def turn_policy(settings: Settings) -> TurnPolicy:
         max_turns_in_flight=settings.runtime.max_turns_in_flight,
         concurrent=settings.runtime.mode == "optimised",
         quick_language_id=settings.stt.short_clip_window,
-    )
-
-
-def encoding_stats(transcriber: WhisperTranscriber) -> CacheStats:
-    """The transcriber's encoder-output memo as a cache snapshot (for /metrics and stats)."""
-    memo = transcriber.encodings
-    return CacheStats(
-        name="whisper_encodings",
-        hits=memo.hits,
-        misses=memo.misses,
-        coalesced=0,
-        evictions=memo.evictions,
-        entries=len(memo),
-        bytes=memo.bytes,
-        max_bytes=None,
-        max_entries=memo.capacity,
     )
 
 
@@ -147,7 +129,7 @@ def build_speech(
         translation_cache_entries=settings.runtime.translation_cache_entries,
         store=store_from_settings(settings.audio_store, executor),
         concurrent=settings.runtime.mode == "optimised",
-        engine_caches=(partial(encoding_stats, multilingual),),
+        engine_caches=(multilingual.encodings.stats,),
     )
 
 

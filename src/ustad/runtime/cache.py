@@ -12,8 +12,13 @@ import asyncio
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from ustad.caching import CacheStats
+
+# One snapshot type for these caches and ``ustad.caching.MemoryCache`` (the encoder
+# cache): the service lists both kinds side by side.
+__all__ = ["CacheStats", "LruCache", "cache_key"]
 
 V = TypeVar("V")
 
@@ -25,28 +30,6 @@ def cache_key(*parts: object) -> str:
         digest.update(repr(part).encode("utf-8"))
         digest.update(b"\x1f")
     return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class CacheStats:
-    """A snapshot of one cache's counters."""
-
-    name: str
-    hits: int
-    misses: int
-    coalesced: int
-    """Misses that waited for another caller's computation instead of computing."""
-    evictions: int
-    entries: int
-    bytes: int
-    max_bytes: int | None
-    max_entries: int | None
-
-    @property
-    def hit_rate(self) -> float:
-        """Share of lookups answered without computing (0 when unused)."""
-        lookups = self.hits + self.misses
-        return (self.hits / lookups) if lookups else 0.0
 
 
 class LruCache(Generic[V]):
