@@ -38,6 +38,7 @@ from ustad.store.database import Database
 from ustad.store.repository import Repository
 from ustad.tutor.phrasebank import PhraseBank
 from ustad.tutor.turns import TurnProcessor
+from ustad.vocabulary import LanguageGuess
 
 URDU_SENTENCE = "مجھے پانی چاہیے"
 ENGLISH_SENTENCE = "I want water."
@@ -145,11 +146,9 @@ def fake_services_factory(script: Script) -> Any:
         return transcript_of(script.urdu, language="ur", duration=audio.duration)
 
     class Multilingual(FakeTranscriber):
-        def detect_language(
-            self, audio: Audio, *, short_window: bool = False
-        ) -> tuple[str, float, dict[str, float]]:
+        def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
             lang, prob = script.language
-            return lang, prob, {lang: prob}
+            return LanguageGuess(lang, prob, {lang: prob})
 
     async def build(settings: Settings) -> Services:
         executor = EngineExecutor(2)

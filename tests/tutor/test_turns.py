@@ -24,6 +24,7 @@ from ustad.tutor.machine import (
 )
 from ustad.tutor.texts import ErrorCode
 from ustad.tutor.turns import TurnPolicy, TurnProcessor
+from ustad.vocabulary import LanguageGuess
 
 TARGET = Target("I want water.", "مجھے پانی چاہیے")
 
@@ -54,15 +55,13 @@ def heard() -> Heard:
 @pytest.fixture
 def processor(heard: Heard) -> Iterator[tuple[TurnProcessor, FakeTranscriber]]:
     class Multilingual(FakeTranscriber):
-        def detect_language(
-            self, audio: Audio, *, short_window: bool = False
-        ) -> tuple[str, float, dict[str, float]]:
+        def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
             heard.looks.append("short" if short_window else "full")
             if short_window and heard.quick is not None:
                 top = dict(sorted(heard.quick.items(), key=lambda kv: -kv[1]))
                 best = next(iter(top))
-                return best, top[best], top
-            return heard.language[0], heard.language[1], dict([heard.language])
+                return LanguageGuess(best, top[best], top)
+            return LanguageGuess(heard.language[0], heard.language[1], dict([heard.language]))
 
     multilingual = Multilingual(heard.urdu_stt)
     translator = FakeTranslator(

@@ -39,6 +39,7 @@ from ustad.speech.types import (
     TranslationRequest,
     Translator,
 )
+from ustad.vocabulary import LanguageGuess
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +163,7 @@ class SpeechService:
             )
         )
 
-    async def detect_language(
-        self, audio: Audio, *, short_window: bool = False
-    ) -> tuple[str, float, dict[str, float]]:
+    async def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
         """Language id with the multilingual model (``short_window``: the quick look)."""
         self.engine_calls["language_id_short" if short_window else "language_id"] += 1
         return await self.executor.run(

@@ -28,6 +28,7 @@ from ustad.tutor.machine import (
     Work,
 )
 from ustad.tutor.texts import ErrorCode
+from ustad.vocabulary import LanguageGuess
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +142,7 @@ class TurnProcessor:
         assert target is not None
         return await self._repeat(audio, target, timer)
 
-    async def _identify(
-        self, audio: Audio, quick: tuple[str, float, dict[str, float]] | None = None
-    ) -> tuple[str, float, dict[str, float]]:
+    async def _identify(self, audio: Audio, quick: LanguageGuess | None = None) -> LanguageGuess:
         """The language: the short window's answer (``quick``, if already asked) when it
         is confidently Urdu, else the full window's. The Urdu transcription that follows
         reuses the short window's encoding, which is the one it needs."""
@@ -151,14 +150,17 @@ class TurnProcessor:
         if policy.quick_language_id:
             if quick is None:
                 quick = await self.speech.detect_language(audio, short_window=True)
-            language, probability, _ = quick
-            if language in policy.urdu_languages and probability >= policy.quick_urdu_probability:
+            if (
+                quick.language in policy.urdu_languages
+                and quick.probability >= policy.quick_urdu_probability
+            ):
                 return quick
         return await self.speech.detect_language(audio)
 
     async def _urdu(self, audio: Audio, timer: TurnTimer) -> TurnOutcome:
         with timer.stage("stt"):
-            language, probability, _ = await self._identify(audio)
+            guess = await self._identify(audio)
+            language, probability = guess.language, guess.probability
             if language == "en" and probability >= self.policy.english_detect_threshold:
                 return TurnOutcome(
                     EnglishHeard(language),
@@ -271,11 +273,10 @@ class TurnProcessor:
             quick = None
             if policy.quick_language_id:
                 quick = await self.speech.detect_language(audio, short_window=True)
-                if sum(quick[2].get(code, 0.0) for code in policy.urdu_languages) < (
-                    policy.quick_not_urdu_below
-                ):
+                if quick.share(policy.urdu_languages) < policy.quick_not_urdu_below:
                     return None
-            language, probability, _ = await self._identify(audio, quick)
+            guess = await self._identify(audio, quick)
+            language, probability = guess.language, guess.probability
             if language not in policy.urdu_languages or probability < 0.5:
                 return None
             transcript = await self.speech.transcribe(audio, english=False, language="ur")

@@ -29,6 +29,7 @@ from ustad.speech.whisper.window import (
     WindowedWhisperModel,
     short_window_frames,
 )
+from ustad.vocabulary import LanguageGuess
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +166,8 @@ class WhisperTranscriber:
         # the transcription decodes straight from the identification's encoding.
         detected: tuple[str, float] | None = None
         if language is None and self.multilingual:
-            code, probability, _ = self.detect_language(audio)
-            detected, language = (code, probability), code
+            guess = self.detect_language(audio)
+            detected, language = (guess.language, guess.probability), guess.language
         short_path = task == "transcribe" and detected is None
         frames = self._short_window_frames(audio.duration) if short_path else None
         if frames is not None:
@@ -194,10 +195,13 @@ class WhisperTranscriber:
             return transcript
         return replace(transcript, language=detected[0], language_probability=detected[1])
 
-    def detect_language(
-        self, audio: Audio, *, short_window: bool = False
-    ) -> tuple[str, float, dict[str, float]]:
-        """Most likely language, its probability and the five most likely (multilingual only).
+    def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
+        """The spoken language (multilingual models only).
+
+        The guess holds the most likely language, its probability and the distribution
+        over every language the model knows (ranked, most likely first; summing to
+        about 1). Raises ``ValueError`` for an English-only model, empty audio or audio
+        that is not 16 kHz mono.
 
         Uses the first 30 s of the utterance in the full window unless asked for the
         ``short_window`` (and ``short_clip_window`` is on and the clip short enough).
@@ -223,8 +227,8 @@ class WhisperTranscriber:
         frames = self._short_window_frames(audio.duration) if short_window else None
         with self._model.window(frames):
             language, probability, ranked = self._model.detect_language(features=first_window)
-        top = {str(code): float(p) for code, p in ranked[:5]}
-        return str(language), float(probability), top
+        distribution = {str(code): float(p) for code, p in ranked}
+        return LanguageGuess(str(language), float(probability), distribution)
 
     def _short_window_frames(self, seconds: float) -> int | None:
         """Encoder width for a clip on the short path, or None for the full window."""
