@@ -212,6 +212,7 @@ def multilingual_report(
             task="translate",
             word_timestamps=False,
             window_frames=frames,
+            temperatures=(0.0,),
         )
         doubt = short_window_doubt(in_short, audio.duration)
         print(

@@ -8,7 +8,10 @@ from tests.speech.whisper.helpers import segment
 from ustad.speech.types import Transcript
 from ustad.speech.whisper.checks import (
     MAX_NEW_TOKENS,
+    has_repetition_loop,
     is_repetition,
+    kept_segments,
+    missed_loop,
     no_speech_probability,
     plain_words,
     repeats_itself,
@@ -48,6 +51,78 @@ def test_the_token_budget_grows_with_the_clip_up_to_whispers_limit() -> None:
 )
 def test_repeats_itself(text: str, expected: bool) -> None:
     assert repeats_itself(text.split()) is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # What base decoded of 2 s of silence at the Urdu step on an AVX-512 machine;
+        # gzip rates it 2.16, under Whisper's 2.4.
+        "پیش اگر ایسا ایسا ایسا ایسا ایسا ایسا",
+        "ایسا ایسا ایسا ایسا ایسا ایسا ایسا ایسا ای",  # cut off by the token budget
+        "ایک ایک ایک ایک",
+        "اوی بیدی اوی بیدی اوی بیدی اوی",
+        "so mary went on to to to to",  # a loop at the tail, after real words
+        "i want to go to go to go to the",
+        "one five three one five three one five three",
+        "we are here we are here we are here now",
+        "a b c d a b c d a b c d",  # four words
+        "hello hello hello hel",  # three times and cut short
+        "اڈڑڈڈڑڈڈڈڈڈڈڈڈڈڈڈ",  # a loop of letters inside one word
+        "hahahahahaha",
+    ],
+)
+def test_repetition_loops_are_caught_in_any_script(text: str) -> None:
+    assert has_repetition_loop(plain_words(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "very very good",
+        "no, no, that is wrong",
+        "no no no",  # three times is still speech for one word
+        "bye bye",
+        "so Mary went on to study. So Mary went on to study.",  # a sentence said twice
+        "go to go to the shop",
+        "that that is the question",
+        "مجھے پانی چاہیے",
+        "بہت بہت شکریہ",
+        "1000 people",
+        "Nooo",
+        "",
+    ],
+)
+def test_ordinary_speech_is_not_a_loop(text: str) -> None:
+    assert not has_repetition_loop(plain_words(text))
+
+
+def test_a_loop_gzip_misses_is_a_repetition_and_leaves_the_text() -> None:
+    text = "پیش اگر ایسا ایسا ایسا ایسا ایسا ایسا"
+    loop = segment(0.0, 2.0, text, avg_logprob=-0.3, no_speech_prob=0.4)
+    fine = segment(0.0, 2.0, "مجھے پانی چاہیے", avg_logprob=-0.3, no_speech_prob=0.1)
+    assert is_repetition(loop)
+    assert missed_loop([loop])
+    assert kept_segments([fine, loop]) == [fine]
+    assert not missed_loop([fine])
+
+
+def test_a_loop_spread_over_segments_leaves_nothing() -> None:
+    parts = [
+        segment(float(i), float(i + 1), "ایک ایک", avg_logprob=-0.3, no_speech_prob=0.4)
+        for i in range(3)
+    ]
+    assert not any(is_repetition(s) for s in parts)
+    assert missed_loop(parts)
+    assert kept_segments(parts) == []
+
+
+def test_a_loop_gzip_sees_is_not_missed() -> None:
+    text = "ایک " * 17
+    loop = segment(0.0, 2.0, text, avg_logprob=-0.3, no_speech_prob=0.4, compression_ratio=6.2)
+    assert is_repetition(loop)
+    assert not missed_loop([loop])  # faster-whisper already retried it
+    assert kept_segments([loop]) == []
 
 
 def test_a_high_compression_ratio_is_a_repetition() -> None:

@@ -200,7 +200,7 @@ def test_an_unremarkable_short_decode_is_kept(
         ),
         (
             [segment(0.0, 3.0, "go to go to go to", avg_logprob=-0.2, no_speech_prob=0.1)],
-            "words repeated",
+            "repetition",
         ),
         (
             [
@@ -213,7 +213,7 @@ def test_an_unremarkable_short_decode_is_kept(
                     compression_ratio=9.9,
                 )
             ],
-            "compression ratio",
+            "repetition",
         ),
         (
             [

@@ -16,14 +16,16 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
-from ustad.speech.whisper.transcript import Decoded
+from ustad.speech.whisper.transcript import Decoded, text_of
 
 REPETITION_COMPRESSION_RATIO = 2.4
 """gzip ratio above which a window's text is a repetition loop (Whisper's own threshold).
 
 faster-whisper already retries such windows at higher temperatures; one still above
 it after every retry is a hallucination and is dropped. The ratio comes with every
-segment, so this guard costs nothing.
+segment, so this guard costs nothing. gzip's own overhead keeps the ratio of a short
+text low, though: "پیش اگر" and "ایسا" six times, 34 tokens of a loop on 2 s of
+silence, scores 2.16. ``has_repetition_loop`` catches what it misses.
 """
 
 TOKENS_PER_SECOND = 24
@@ -68,6 +70,12 @@ ran at 5-13.
 SHORT_WINDOW_WORDS = 2
 """Words allowed on top of ``MAX_WORDS_PER_SECOND`` ("Thank you very much." in 1 s)."""
 
+LOOP_UNIT_MAX_WORDS = 4
+"""Longest run of words ``has_repetition_loop`` looks for coming round again."""
+LOOP_MIN_LETTERS = 8
+"""Fewest letters a loop inside one word must span ("hahahaha", "ڈڈڈڈڈڈڈڈ"): eight
+keeps "Nooo" and "1000" as words."""
+
 
 def token_budget(seconds: float) -> int:
     """``max_new_tokens`` for a clip of ``seconds`` (at most ``MAX_NEW_TOKENS``)."""
@@ -98,7 +106,9 @@ def repeats_itself(words: Sequence[str]) -> bool:
     One or two words must come three times in a row ("very very very", "go to go to
     go to"), since a word said twice is ordinary speech (and learners stammer);
     three or more words twice in a row ("so Mary went on to study so Mary went on to
-    study") are the sentence said again, which a short window invents.
+    study") are the sentence said again, which a short window invents. Too eager to
+    drop text on (a learner may say a sentence twice): it only sends a short-window
+    decode on to the full window. ``has_repetition_loop`` is the check that drops.
     """
     count = len(words)
     for size in range(1, count // 2 + 1):
@@ -112,9 +122,82 @@ def repeats_itself(words: Sequence[str]) -> bool:
     return False
 
 
+def has_repetition_loop(words: Sequence[str]) -> bool:
+    """True when the words hold a decoding loop: a short run said over and over.
+
+    A loop is one word four times in a row, or a run of two to
+    ``LOOP_UNIT_MAX_WORDS`` words three times in a row, anywhere in the text (after
+    a few real words, too: "پیش اگر ایسا ایسا ایسا ایسا"). A loop the token budget
+    cut off mid-run counts its unfinished last turn when it ends the text ("ایسا
+    ایسا ایسا ای"). A word that is itself a loop of a few letters counts too
+    ("اڈڑڈڈڑڈڈڈڈڈڈڈڈ": see ``LOOP_MIN_LETTERS``). Ordinary speech repeats less:
+    "very very good", "no, no, no", a sentence said twice. ``words`` as
+    ``plain_words`` gives them.
+    """
+    if any(_letter_loop(word) for word in words):
+        return True
+    count = len(words)
+    for size in range(1, LOOP_UNIT_MAX_WORDS + 1):
+        needed = 4 if size == 1 else 3
+        for start in range(count - size * 2 + 1):
+            unit = words[start : start + size]
+            turns = 1
+            end = start + size
+            while words[end : end + size] == unit:
+                turns += 1
+                end += size
+            if turns >= needed or (turns + 1 >= needed and _cut_short(words[end:], unit)):
+                return True
+    return False
+
+
+def _cut_short(tail: Sequence[str], unit: Sequence[str]) -> bool:
+    """Whether ``tail`` (the text's end) is the start of one more turn of ``unit``."""
+    if not tail or len(tail) > len(unit):
+        return False
+    *whole, last = tail
+    return list(whole) == list(unit[: len(whole)]) and unit[len(whole)].startswith(last)
+
+
+def _letter_loop(word: str) -> bool:
+    """Whether a run of one to six letters comes round at least four times in a row in
+    ``word``, over ``LOOP_MIN_LETTERS`` letters or more."""
+    length = len(word)
+    for size in range(1, 7):
+        for start in range(length - size * 4 + 1):
+            unit, end = word[start : start + size], start + size
+            while word[end : end + size] == unit:
+                end += size
+            if end - start >= max(LOOP_MIN_LETTERS, size * 4):
+                return True
+    return False
+
+
+def missed_loop(segments: Sequence[Any]) -> bool:
+    """Whether the segments hold a repetition loop that their gzip ratios did not show.
+
+    faster-whisper decodes a window again at the next temperature only for its own
+    checks, so such a loop was kept as decoded; this says it should not have been.
+    A loop spread over several segments counts.
+    """
+    unseen = [s for s in segments if float(s.compression_ratio) <= REPETITION_COMPRESSION_RATIO]
+    return has_repetition_loop(plain_words(text_of(unseen)))
+
+
+def kept_segments(segments: Sequence[Any]) -> list[Any]:
+    """The segments worth a transcript: repetition loops left out, and none at all
+    when the segments left still make a loop together (a loop spread over segments)."""
+    kept = [s for s in segments if not is_repetition(s)]
+    if has_repetition_loop(plain_words(text_of(kept))):
+        return []
+    return kept
+
+
 def is_repetition(segment: Any) -> bool:
-    """Whether a decoded segment is a repetition loop (by its gzip ratio)."""
-    return float(segment.compression_ratio) > REPETITION_COMPRESSION_RATIO
+    """Whether a decoded segment is a repetition loop (by its gzip ratio or by its words)."""
+    if float(segment.compression_ratio) > REPETITION_COMPRESSION_RATIO:
+        return True
+    return has_repetition_loop(plain_words(segment.text))
 
 
 def no_speech_probability(segments: Sequence[Any]) -> float:
@@ -146,7 +229,7 @@ def short_window_doubt(decoded: Decoded, duration: float) -> str | None:
     """
     segments = decoded.segments
     if any(is_repetition(s) for s in segments):
-        return "compression ratio"
+        return "repetition"
     if not decoded.transcript.text:
         # Whisper skipped the window as silence; the runtime only transcribes what its
         # VAD calls speech, so this is more likely the short window failing.

@@ -15,7 +15,8 @@ from ustad.speech.model_paths import validate_whisper_dir
 from ustad.speech.types import SAMPLE_RATE, Audio, Task, Transcript
 from ustad.speech.whisper.checks import (
     LOG_PROB_RETRY,
-    is_repetition,
+    kept_segments,
+    missed_loop,
     no_speech_probability,
     segment_tokens,
     short_window_doubt,
@@ -141,13 +142,19 @@ class WhisperTranscriber:
         reports ``en`` with probability 1); a forced language reports probability 1.
         Word texts keep attached punctuation (``study.``).
 
-        Silence: on pure silence and faint noise every model and language tried gives
-        no segments (Whisper rates the window as no speech), so the text is empty,
+        Repetition loops never reach the text: a segment that loops (``checks.
+        is_repetition``) is left out, and a loop faster-whisper kept greedy is first
+        decoded again at the sampled temperatures, as Whisper does for the loops its
+        gzip ratio sees.
+
+        Silence: on pure silence and faint noise most models and languages give no
+        segments (Whisper rates the window as no speech), so the text is empty,
         ``no_speech_probability`` is 1.0 and ``avg_logprob`` 0.0. Base forced to
-        ``ur`` first decodes a repetition loop there, which the token budget keeps
-        short and which never reaches the text. Callers still check for speech first,
-        as the runtime does: a short silence after speech can come back as a filler
-        such as "Thank you.".
+        ``ur`` decodes a repetition loop there instead ("ایسا ایسا ...", "ایک ایک
+        ..."), which the token budget keeps short and the loop checks keep out of the
+        text; its sampled retries may leave a stray word. Callers still check for
+        speech first, as the runtime does: a short silence after speech can come back
+        as a filler such as "Thank you.".
         """
         self._check_request(language, task)
         samples = _samples(audio)
@@ -178,19 +185,40 @@ class WhisperTranscriber:
                 task=task,
                 word_timestamps=word_timestamps,
                 window_frames=frames,
+                # The short window only ever decodes greedily: a window failing Whisper's
+                # checks goes to the full window, whose sampled retries read better
+                # (sampled retries in a short window gave the worst transcripts).
+                temperatures=self._temperatures[:1],
             )
             doubt = short_window_doubt(short, audio.duration)
             if doubt is None:
                 return short.transcript
             log.debug("%s: short window rejected (%s); decoding the full window", self.name, doubt)
-        transcript = self._decode(
+        full = self._decode(
             samples,
             audio.duration,
             language=language,
             task=task,
             word_timestamps=word_timestamps,
             window_frames=None,
-        ).transcript
+            temperatures=self._temperatures,
+        )
+        sampled = self._temperatures[1:]
+        if sampled and missed_loop(full.segments):
+            # faster-whisper moves on to sampling only when its gzip ratio sees a loop;
+            # a short one that ratio missed was kept greedy. Do what it would have done
+            # (what is still a loop after that is left out of the text).
+            log.debug("%s: repetition loop kept by faster-whisper; decoding sampled", self.name)
+            full = self._decode(
+                samples,
+                audio.duration,
+                language=language,
+                task=task,
+                word_timestamps=word_timestamps,
+                window_frames=None,
+                temperatures=sampled,
+            )
+        transcript = full.transcript
         if detected is None:
             return transcript
         return replace(transcript, language=detected[0], language_probability=detected[1])
@@ -243,18 +271,15 @@ class WhisperTranscriber:
         task: Task,
         word_timestamps: bool,
         window_frames: int | None,
+        temperatures: Sequence[float],
     ) -> Decoded:
-        short = window_frames is not None
         with self._model.window(window_frames):
             segments_iter, info = self._model.transcribe(
                 samples,
                 language=language,
                 task=task,
                 beam_size=self._beam_size,
-                # The short window only ever decodes greedily: a window failing Whisper's
-                # checks goes to the full window, whose sampled retries read better
-                # (sampled retries in a short window gave the worst transcripts).
-                temperature=[self._temperatures[0]] if short else list(self._temperatures),
+                temperature=list(temperatures),
                 # The runtime has already found speech in the utterance; Silero VAD again
                 # would only cost time and could clip quiet word edges.
                 vad_filter=False,
@@ -278,7 +303,7 @@ class WhisperTranscriber:
             # The segments are a lazy generator: decoding happens here, inside the call
             # (and inside the window, which is per thread).
             decoded = tuple(segments_iter)
-        segments = [s for s in decoded if not is_repetition(s)]
+        segments = kept_segments(decoded)
         transcript = Transcript(
             text=text_of(segments),
             language=info.language if self.multilingual else "en",
