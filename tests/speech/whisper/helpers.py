@@ -7,9 +7,12 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import faster_whisper.transcribe as fw
+import jiwer
 import numpy as np
 import pytest
 
+from ustad.assess.align import align
+from ustad.assess.normalize import normalize_heard, normalize_target
 from ustad.speech.types import Audio
 from ustad.speech.whisper import WhisperTranscriber
 
@@ -41,6 +44,33 @@ def latin_share(text: str) -> float:
     """Share of the letters that are ASCII, 0-1."""
     letters = [ch for ch in text if ch.isalpha()]
     return sum(ch.isascii() for ch in letters) / max(len(letters), 1)
+
+
+def corpus_wer(references: list[str], heard: list[str]) -> float:
+    """Word error rate (0-1) of ``heard`` against the sentences, pooled over all of them.
+
+    Both sides go through the assessment's normaliser (case, punctuation, numbers read
+    the way that best fits the sentence), so "2,648" against "TWO SIX FOUR EIGHT"
+    is not counted as four errors.
+    """
+    targets = [[t.text for t in normalize_target(r).tokens] for r in references]
+    resolved = [
+        [t.text for t in align(target, normalize_heard(text.split())).heard]
+        for target, text in zip(targets, heard, strict=True)
+    ]
+    return float(
+        jiwer.wer([" ".join(t) for t in targets], [" ".join(h) or "<empty>" for h in resolved])
+    )
+
+
+def urdu_words_heard(references: list[str], heard: list[str]) -> float:
+    """Share of the sentences' words (pooled) found among the words heard for them, 0-1."""
+    found = sum(
+        word in set(text.split())
+        for reference, text in zip(references, heard, strict=True)
+        for word in reference.split()
+    )
+    return found / sum(len(reference.split()) for reference in references)
 
 
 def segment(

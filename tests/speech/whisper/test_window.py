@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -16,14 +17,17 @@ from tests.speech.whisper.helpers import (
     URDU_LANGUAGES,
     arabic_script_share,
     clip_audio,
+    corpus_wer,
     decode_results,
     encoder_widths,
     segment,
     silence,
+    urdu_words_heard,
 )
 from tests.speech.whisper.test_transcriber import CLEAN_CLIPS
+from ustad.assess.normalize import normalize_heard
 from ustad.speech.model_paths import english_whisper_dir
-from ustad.speech.types import Audio
+from ustad.speech.types import Audio, Transcript
 from ustad.speech.whisper import WhisperTranscriber
 from ustad.speech.whisper.checks import token_budget
 from ustad.speech.whisper.window import SHORT_CLIP_MAX_SECONDS
@@ -34,36 +38,109 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.models
 
+# Measured on 57 clips with CTranslate2 forced to AVX2, AVX and plain C++ (GENERIC):
+# short-window WER minus full-window WER -0.027 to +0.024; the same words (after the
+# assessment's normaliser) in 34-35 clips, 0.60 (the same text, punctuation included:
+# 28-29). Sampled retries make part of that vary from run to run as well.
+SHORT_WER_MARGIN = 0.04
+SHORT_ALIKE_SHARE = 0.5
 
-@pytest.mark.parametrize("utt_id", CLEAN_CLIPS)
-def test_short_window_hears_clean_clips_like_the_full_window(
+
+@dataclass(frozen=True)
+class HeardTwice:
+    """One learner clip transcribed (word timings on) in the full and the short window."""
+
+    clip: LearnerClip
+    audio: Audio
+    full: Transcript
+    short: Transcript
+
+
+@pytest.fixture(scope="module")
+def heard_twice(
     tiny_en: WhisperTranscriber,
     tiny_en_short: WhisperTranscriber,
     learner_clips: list[LearnerClip],
     load_wav: WavLoader,
-    monkeypatch: pytest.MonkeyPatch,
-    utt_id: str,
+) -> list[HeardTwice]:
+    """Every fifth learner clip of up to ``SHORT_CLIP_MAX_SECONDS`` (about 60 clips)."""
+    audios = [(clip, load_wav(clip.path)) for clip in learner_clips]
+    sample = [(c, a) for c, a in audios if a.duration <= SHORT_CLIP_MAX_SECONDS][::5]
+    return [
+        HeardTwice(
+            clip,
+            audio,
+            tiny_en.transcribe(audio, language="en", word_timestamps=True),
+            tiny_en_short.transcribe(audio, language="en", word_timestamps=True),
+        )
+        for clip, audio in sample
+    ]
+
+
+def words(text: str) -> list[str]:
+    """The words as the assessment compares them (case, punctuation, numbers)."""
+    return [token.text for token in normalize_heard(text.split())]
+
+
+def test_short_window_hears_learner_clips_like_the_full_window(
+    heard_twice: list[HeardTwice],
 ) -> None:
-    audio = clip_audio(learner_clips, utt_id, load_wav)
-    widths = encoder_widths(tiny_en_short, monkeypatch)
-    full = tiny_en.transcribe(audio, language="en", word_timestamps=True)
-    short = tiny_en_short.transcribe(audio, language="en", word_timestamps=True)
-    assert short.text == full.text == CLEAN_CLIPS[utt_id]
-    # Clips of 3-5 s are encoded in a 10 s window (500 encoder positions instead of 1500).
-    assert widths and set(widths) == {500}
-    assert [w.text for w in short.words] == [w.text for w in full.words]
-    assert all(0.0 <= w.start <= w.end <= audio.duration + 0.01 for w in short.words)
-    assert all(a.end <= b.start + 1e-6 for a, b in pairwise(short.words))
+    # Int8 kernels differ between instruction sets, and a clip near a decision (a retry
+    # threshold, two likely words) can come out differently in either window on
+    # another CPU: so rates over many clips, not any one clip's words.
+    references = [h.clip.text for h in heard_twice]
+    full = corpus_wer(references, [h.full.text for h in heard_twice])
+    short = corpus_wer(references, [h.short.text for h in heard_twice])
+    alike = sum(words(h.short.text) == words(h.full.text) for h in heard_twice) / len(heard_twice)
+    assert len(heard_twice) >= 50
+    assert full < 0.45  # tiny.en on accented learners, children among them
+    assert short <= full + SHORT_WER_MARGIN, (short, full)
+    assert alike >= SHORT_ALIKE_SHARE, alike
+
+
+def test_short_window_word_timings_follow_the_full_window(
+    heard_twice: list[HeardTwice],
+) -> None:
+    starts, ends = [], []
+    for h in heard_twice:
+        words = h.short.words
+        assert all(0.0 <= w.start <= w.end <= h.audio.duration + 0.01 for w in words)
+        assert all(a.end <= b.start + 1e-6 for a, b in pairwise(words))
+        if [w.text for w in words] == [w.text for w in h.full.words]:
+            pairs = list(zip(words, h.full.words, strict=True))
+            starts += [abs(s.start - f.start) for s, f in pairs]
+            ends += [abs(s.end - f.end) for s, f in pairs[:-1]]
     # Measured over 147 clips heard alike: word starts agree within 0.11 s (99th
     # percentile); ends come out later in a short window, the last word's above all
     # (+0.12 s on average, at most 0.54 s; other ends within 0.3 s, 99th percentile).
-    for s, f in zip(short.words, full.words, strict=True):
-        assert abs(s.start - f.start) <= 0.15
-        assert abs(s.end - f.end) <= 0.3
-    assert sum(w.probability for w in short.words) / len(short.words) > 0.6
-    plain = tiny_en_short.transcribe(audio)
-    assert plain.text == CLEAN_CLIPS[utt_id]
-    assert plain.no_speech_probability < 0.2
+    # Here, with each instruction set: 170-181 words, 95th percentiles 0.02-0.04 s,
+    # 99.4 % of starts within 0.15 s, every other end within 0.3 s.
+    assert len(starts) >= 100
+    assert np.percentile(starts, 95) <= 0.1
+    assert np.percentile(ends, 95) <= 0.2
+    assert np.mean(np.array(starts) <= 0.15) >= 0.98
+    assert np.mean(np.array(ends) <= 0.3) >= 0.97
+
+
+def test_a_short_clip_is_encoded_in_a_10_s_window_first(
+    tiny_en_short: WhisperTranscriber,
+    learner_clips: list[LearnerClip],
+    load_wav: WavLoader,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kept_short = 0
+    for utt_id, expected in CLEAN_CLIPS.items():
+        audio = clip_audio(learner_clips, utt_id, load_wav)
+        widths = encoder_widths(tiny_en_short, monkeypatch)
+        transcript = tiny_en_short.transcribe(audio, language="en", word_timestamps=True)
+        # Clips of 3-5 s: 500 encoder positions instead of 1500, then the full window
+        # only if the result is in doubt.
+        assert widths[0] == 500
+        assert set(widths) <= {500, 1500}
+        kept_short += set(widths) == {500} and transcript.text == expected
+        plain = tiny_en_short.transcribe(audio)
+        assert plain.no_speech_probability < 0.2
+    assert kept_short >= len(CLEAN_CLIPS) - 1
 
 
 def test_long_clips_and_the_default_keep_the_full_window(
@@ -279,22 +356,24 @@ def test_base_short_window_on_urdu(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     widths = encoder_widths(base_short, monkeypatch)
-    for audio, reference in urdu_audio:
+    heard = []
+    for audio, _ in urdu_audio:
         # Language identification is worse in a short window: it keeps the full one.
         language = base_short.detect_language(audio).language
         assert language in URDU_LANGUAGES
         assert widths == [1500]
         transcript = base_short.transcribe(audio, language="ur")
-        assert widths[1:] == [500]  # 2.6 s and 5.5 s clips: a 10 s window, kept
+        # 2.6 s and 5.5 s clips: a 10 s window first (kept, as measured, or redone).
+        assert widths[1] == 500
+        assert set(widths[2:]) <= {1500}
         assert arabic_script_share(transcript.text) > 0.95
-        heard = set(transcript.text.split())
-        expected = reference.split()
-        assert sum(word in heard for word in expected) / len(expected) >= 0.5
+        heard.append(transcript.text)
         widths.clear()
         detected = base_short.transcribe(audio)  # language unknown: full window
         assert detected.language == language
         assert set(widths) == {1500}
         widths.clear()
+    assert urdu_words_heard([r for _, r in urdu_audio], heard) >= 0.5
 
 
 def test_a_short_look_never_takes_learner_english_for_urdu(
