@@ -45,7 +45,7 @@ def transcribe_all(rows: list[dict[str, str]]) -> dict[str, Transcript]:
     """Transcripts from the service's own English engine and decoder."""
     from ustad.speech.audio import decode_audio
     from ustad.speech.model_paths import english_whisper_dir
-    from ustad.speech.whisper_stt import WhisperTranscriber
+    from ustad.speech.whisper import WhisperTranscriber
 
     engine = WhisperTranscriber(english_whisper_dir("packaged"), name="tiny.en")
     found: dict[str, Transcript] = {}

@@ -45,7 +45,9 @@ from ustad.assess.score import assess
 from ustad.speech.audio import decode_audio
 from ustad.speech.model_paths import english_whisper_dir, multilingual_whisper_dir
 from ustad.speech.types import Audio, Transcript
-from ustad.speech.whisper_stt import WhisperTranscriber, _short_window_doubt
+from ustad.speech.whisper import WhisperTranscriber
+from ustad.speech.whisper.checks import short_window_doubt
+from ustad.speech.whisper.window import short_window_frames
 
 BUCKETS: tuple[tuple[str, float, float], ...] = (
     ("<= 3 s", 0.0, 3.0),
@@ -202,7 +204,7 @@ def multilingual_report(
         # give, and whether the checks would catch it.
         translation = full.transcribe(audio, language="ur", task="translate").text
         samples = np.ascontiguousarray(audio.samples, dtype=np.float32)
-        frames = short._short_window_frames(audio.duration)
+        frames = short_window_frames(audio.duration)
         in_short = short._decode(
             samples,
             audio.duration,
@@ -210,8 +212,9 @@ def multilingual_report(
             task="translate",
             word_timestamps=False,
             window_frames=frames,
+            temperatures=(0.0,),
         )
-        doubt = _short_window_doubt(in_short, audio.duration)
+        doubt = short_window_doubt(in_short, audio.duration)
         print(
             f"| {audio.duration:.1f} s | translate | {translation} | | "
             f"{in_short.transcript.text} | | not used (checks: {doubt or 'pass'}) |"
@@ -227,9 +230,9 @@ def multilingual_report(
         samples = np.ascontiguousarray(audio.samples, dtype=np.float32)
         decided = {}
         for name in ("full", "short"):
-            frames = short._short_window_frames(audio.duration) if name == "short" else None
-            with short._model.window(frames):
-                language, probability, ranked = short._model.detect_language(audio=samples)
+            frames = short_window_frames(audio.duration) if name == "short" else None
+            with short.model.window(frames):
+                language, probability, ranked = short.model.detect_language(audio=samples)
             decided[name] = language == "en" and probability >= 0.5
             english[name] += decided[name]
             probabilities[name].append(dict(ranked).get("en", 0.0))
@@ -256,7 +259,7 @@ def main() -> int:
     full = WhisperTranscriber(model_dir, name="tiny.en full window")
     short = WhisperTranscriber(model_dir, name="tiny.en short window", short_clip_window=True)
     rejections = RejectionCounter()
-    stt_log = logging.getLogger("ustad.speech.whisper_stt")
+    stt_log = logging.getLogger("ustad.speech.whisper.transcriber")
     stt_log.addHandler(rejections)
     stt_log.setLevel(logging.DEBUG)
     stt_log.propagate = False

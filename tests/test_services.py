@@ -34,6 +34,9 @@ async def test_optimised_services(tmp_path: Path) -> None:
         # The disk store has threads of its own, apart from the engines'.
         assert services.speech.store.io is services.io_executor
         assert services.io_executor is not services.executor
+        # Whisper base's encoder outputs are one of the listed caches, bounded by settings.
+        caches = {cache.name: cache for cache in services.speech.stats().caches}
+        assert caches["whisper_encodings"].max_entries == Settings().stt.encodings_kept
     finally:
         await services.close()
     with pytest.raises(RuntimeError, match="shutdown"):
@@ -48,5 +51,7 @@ async def test_baseline_services_are_the_naive_design(tmp_path: Path) -> None:
         assert not speech.audio_cache.enabled and not speech.segment_cache.enabled
         assert not speech.translation_cache.enabled and speech.store is None
         assert not speech.concurrent and not services.processor.policy.concurrent
+        caches = {cache.name: cache for cache in speech.stats().caches}
+        assert caches["whisper_encodings"].max_entries == 0
     finally:
         await services.close()

@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
-from ustad.caching import CacheStats
 from ustad.learn.processor import TurnPolicy, TurnProcessor
 from ustad.learn.recorder import TurnRecorder
 from ustad.learn.session import LearnContext
@@ -16,7 +14,6 @@ from ustad.runtime.audio_store import store_from_settings
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.speech_service import SpeechService
-from ustad.runtime.stt_batcher import SttBatcher
 from ustad.settings import Settings
 from ustad.speech.espeak_tts import EspeakSynthesizer
 from ustad.speech.model_paths import (
@@ -28,9 +25,8 @@ from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.piper_tts import PiperSynthesizer
 from ustad.speech.speech_translator import WhisperSpeechTranslator
 from ustad.speech.translation_memory import TranslationMemory
-from ustad.speech.types import Language, Synthesizer, Transcriber, Translator
-from ustad.speech.whisper_batch import WhisperBatchTranscriber
-from ustad.speech.whisper_stt import WhisperTranscriber
+from ustad.speech.types import Language, Synthesizer, Translator
+from ustad.speech.whisper import WhisperTranscriber
 from ustad.store.database import Database
 from ustad.store.repository import Repository
 
@@ -59,22 +55,6 @@ class Services:
         await self.database.close()
         self.executor.shutdown()
         self.io_executor.shutdown()
-
-
-def encoding_stats(transcriber: WhisperTranscriber) -> CacheStats:
-    """The transcriber's encoder-output memo as a cache snapshot (for /metrics and stats)."""
-    memo = transcriber.encodings
-    return CacheStats(
-        name="whisper_encodings",
-        hits=memo.hits,
-        misses=memo.misses,
-        coalesced=0,
-        evictions=memo.evictions,
-        entries=len(memo),
-        bytes=memo.bytes,
-        max_bytes=None,
-        max_entries=memo.capacity,
-    )
 
 
 def build_speech(
@@ -122,20 +102,11 @@ def build_speech(
         "en": PiperSynthesizer(piper_voice_path(settings.tts.english_voice), threads=1),
         "ur": EspeakSynthesizer(voice=settings.tts.urdu_voice),
     }
-    english_stt: Transcriber = english
-    multilingual_stt: Transcriber = multilingual
-    batcher = None
-    if stt.batch_max_size > 1:
-        english_stt = WhisperBatchTranscriber(english)
-        multilingual_stt = WhisperBatchTranscriber(multilingual)
-        batcher = SttBatcher(
-            executor, max_batch_size=stt.batch_max_size, max_wait=stt.batch_max_wait_ms / 1000
-        )
     log.info("speech engines loaded in %.1f s", time.perf_counter() - started)
     return SpeechService(
         executor=executor,
-        english_stt=english_stt,
-        multilingual_stt=multilingual_stt,
+        english_stt=english,
+        multilingual_stt=multilingual,
         voices=voices,
         translators=translators,
         normalizer=memory,
@@ -144,8 +115,7 @@ def build_speech(
         translation_cache_entries=settings.runtime.translation_cache_entries,
         store=store_from_settings(settings.audio_store, io) if io is not None else None,
         concurrent=settings.runtime.mode == "optimised",
-        engine_caches=(partial(encoding_stats, multilingual),),
-        batcher=batcher,
+        engine_caches=(multilingual.encodings.stats,),
     )
 
 

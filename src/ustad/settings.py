@@ -97,16 +97,6 @@ class SttSettings(_Group):
     """Recent Whisper encoder outputs each model keeps (0 = none), so that a language
     check, a transcription and a speech translation of one utterance in the same window
     encode it once (about 0.75 s saved per reuse with base; up to 3 MiB each)."""
-    batch_max_size: int = Field(default=1, ge=1, le=32)
-    """Most utterances decoded in one batched Whisper call across sessions (1 = off).
-    Off by default, as measured on 2 CPU cores (docs/BENCHMARKS.md): bursts of 8
-    learner clips on tiny.en ran at 3.2 clips/s in batches of 4 against 2.8-3.3 as
-    concurrent single calls, with a fifth of them decoded again singly; only Whisper
-    base on Urdu gained (4.5 against 2.8 clips/s); and under ``ustad bench`` at 8
-    learners requests seldom coincided (mean batch 1.1) and throughput did not change."""
-    batch_max_wait_ms: float = Field(default=20.0, ge=0.0, le=1000.0)
-    """How long the first utterance of a batch waits for others when batching is on
-    (a batch that does not fill always waits this long)."""
     urdu_languages: list[str] = ["ur", "hi"]
     """Detected languages that count as Urdu (Whisper often hears spoken Urdu as Hindi)."""
     english_detect_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -187,8 +177,8 @@ class RuntimeSettings(_Group):
     mode: Literal["optimised", "baseline"] = "optimised"
     """``baseline`` reproduces the naive design ustad is measured against: stages strictly
     sequential, no caches, no pre-generation, no disk store, Whisper's full 30 s window
-    (no encoder reuse, no quick language look, no batching), engine calls blocking the
-    event loop. For benchmarks only."""
+    (no encoder reuse, no quick language look), engine calls blocking the event loop.
+    For benchmarks only."""
     executor_workers: int = Field(default=2, ge=1, le=64)
     """Threads that run blocking engine calls (never the event loop)."""
     io_workers: int = Field(default=2, ge=1, le=16)
@@ -298,7 +288,7 @@ class Settings(BaseSettings):
         return self.model_copy(
             update={
                 "stt": self.stt.model_copy(
-                    update={"short_clip_window": False, "encodings_kept": 0, "batch_max_size": 1}
+                    update={"short_clip_window": False, "encodings_kept": 0}
                 ),
                 "runtime": self.runtime.model_copy(
                     update={

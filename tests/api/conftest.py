@@ -35,6 +35,7 @@ from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator,
 from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.types import Audio, Task, Transcript
 from ustad.store.database import Database
+from ustad.vocabulary import LanguageGuess
 
 URDU_SENTENCE = "مجھے پانی چاہیے"
 ENGLISH_SENTENCE = "I want water."
@@ -164,11 +165,9 @@ def fake_services_factory(script: Script) -> Any:
         return transcript_of(script.urdu, language="ur", duration=audio.duration)
 
     class Multilingual(FakeTranscriber):
-        def detect_language(
-            self, audio: Audio, *, short_window: bool = False
-        ) -> tuple[str, float, dict[str, float]]:
+        def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
             lang, prob = script.language
-            return lang, prob, {lang: prob}
+            return LanguageGuess(lang, prob, {lang: prob})
 
     async def build(settings: Settings) -> Services:
         script.loop = asyncio.get_running_loop()

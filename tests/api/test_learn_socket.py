@@ -227,6 +227,10 @@ async def test_a_frame_far_past_the_limit_is_refused_before_it_is_buffered(
     url = f"ws://{fake_app.address}/ws/learn"
     async with websockets.connect(url, max_size=None, compression=None) as ws:
         with pytest.raises(ConnectionClosed) as closed:  # while sending or after
-            await ws.send(huge)
-            await asyncio.wait_for(ws.recv(), 30)
+            await _send_then_receive(ws, huge)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def _send_then_receive(ws: websockets.ClientConnection, data: bytes) -> None:
+    await ws.send(data)
+    await asyncio.wait_for(ws.recv(), 30)

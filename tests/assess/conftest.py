@@ -26,7 +26,7 @@ def tiny_en_transcripts(real_clips: list[LearnerClip]) -> dict[str, Transcript]:
     """tiny.en transcripts of :func:`real_clips`, from the service's own engine."""
     from ustad.speech.audio import decode_audio
     from ustad.speech.model_paths import english_whisper_dir
-    from ustad.speech.whisper_stt import WhisperTranscriber
+    from ustad.speech.whisper import WhisperTranscriber
 
     engine = WhisperTranscriber(english_whisper_dir("packaged"), name="tiny.en")
     found: dict[str, Transcript] = {}

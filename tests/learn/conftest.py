@@ -12,6 +12,7 @@ from ustad.runtime.speech_service import SpeechService
 from ustad.settings import TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Audio, Task, Transcript
+from ustad.vocabulary import LanguageGuess
 
 
 class Heard:
@@ -42,15 +43,13 @@ def fake_speech(heard: Heard) -> Iterator[tuple[SpeechService, FakeTranscriber]]
     """A speech service over fake engines that answer what ``heard`` says."""
 
     class Multilingual(FakeTranscriber):
-        def detect_language(
-            self, audio: Audio, *, short_window: bool = False
-        ) -> tuple[str, float, dict[str, float]]:
+        def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
             heard.looks.append("short" if short_window else "full")
             if short_window and heard.quick is not None:
                 top = dict(sorted(heard.quick.items(), key=lambda kv: -kv[1]))
                 best = next(iter(top))
-                return best, top[best], top
-            return heard.language[0], heard.language[1], dict([heard.language])
+                return LanguageGuess(best, top[best], top)
+            return LanguageGuess(heard.language[0], heard.language[1], dict([heard.language]))
 
     multilingual = Multilingual(heard.urdu_stt)
     translator = FakeTranslator(

@@ -12,7 +12,7 @@ import pytest
 
 from ustad.speech.model_paths import english_whisper_dir, multilingual_whisper_dir
 from ustad.speech.types import SAMPLE_RATE, Audio
-from ustad.speech.whisper_stt import WhisperTranscriber
+from ustad.speech.whisper import WhisperTranscriber
 
 WavLoader = Callable[[Path], Audio]
 

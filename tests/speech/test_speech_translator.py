@@ -17,7 +17,7 @@ from ustad.speech.types import Audio, Task, Transcript, TranslationRequest, Tran
 if TYPE_CHECKING:
     from tests.conftest import UrduClip
     from tests.speech.conftest import WavLoader
-    from ustad.speech.whisper_stt import WhisperTranscriber
+    from ustad.speech.whisper import WhisperTranscriber
 
 T = TypeVar("T")
 

@@ -47,18 +47,6 @@ TURN_PARTS = (ENGINE, QUEUE, OVERHEAD)
 """Timings keys that split ``total`` into engine compute, queueing and ustad's own time."""
 
 
-_BATCHER_SERIES = (
-    ("batches", "batches", "STT batches dispatched (a batch of one runs as a single call).", True),
-    ("batch_items", "items", "Transcriptions that went through an STT batch.", True),
-    ("batch_rerun", "rerun_singly", "Batched transcriptions run again on the single path.", True),
-    ("batch_failed", "failed_batches", "STT batch calls that raised as a whole.", True),
-    ("unbatched", "unbatched", "Transcriptions that cannot be batched, run singly.", True),
-    ("batch_max_size", "max_batch_size", "Largest STT batch allowed.", False),
-)
-"""(metric suffix, ``BatcherStats`` field, help, is a counter) of the STT batching series;
-present only when batching is on."""
-
-
 class LiveStateCollector:
     """Renders the speech layer's ``SpeechStats`` as metric families at scrape time.
 
@@ -82,17 +70,6 @@ class LiveStateCollector:
         for name, section in sections_of(SpeechStats):
             value = getattr(snapshot, name) if snapshot is not None else None
             yield from section_families(section, value)
-        yield from self._batcher_families(snapshot is not None)
-
-    def _batcher_families(self, with_samples: bool) -> Iterator[Metric]:
-        batcher = self._speech.batcher if with_samples and self._speech is not None else None
-        batching = batcher.stats() if batcher is not None else None
-        for name, attr, doc, is_counter in _BATCHER_SERIES:
-            value = None if batching is None else float(getattr(batching, attr))
-            if is_counter:
-                yield CounterMetricFamily(f"ustad_stt_{name}", doc, value=value)
-            else:
-                yield GaugeMetricFamily(f"ustad_stt_{name}", doc, value=value)
 
 
 def section_families(section: Section, value: Any) -> Iterator[Metric]:
@@ -303,18 +280,6 @@ class ServiceMetrics:
         }
         if self.speech is not None:
             out.update(to_json(self.speech.stats()))
-        if self.speech is not None and self.speech.batcher is not None:
-            batching = self.speech.batcher.stats()
-            out["stt_batching"] = {
-                "max_batch_size": batching.max_batch_size,
-                "max_wait_ms": round(batching.max_wait_seconds * 1000.0, 1),
-                "batches": batching.batches,
-                "items": batching.items,
-                "mean_batch_size": round(batching.mean_batch_size, 2),
-                "rerun_singly": batching.rerun_singly,
-                "failed_batches": batching.failed_batches,
-                "unbatched": batching.unbatched,
-            }
         return out
 
     def _window(self, windows: dict[str, SampleWindow], key: str) -> SampleWindow:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from ustad.caching import CacheStats, MemoryCache, cache_key
 from ustad.runtime.audio_store import AudioStore, StoredAudio
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
-from ustad.runtime.stt_batcher import BatchTranscriber, SttBatcher
 from ustad.settings import AudioFormat, TtsSettings
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
 from ustad.speech.text_chunks import speakable_chunks
@@ -109,11 +108,8 @@ class SpeechService:
         store: AudioStore | None = None,
         concurrent: bool = True,
         engine_caches: Sequence[Callable[[], CacheStats]] = (),
-        batcher: SttBatcher | None = None,
     ) -> None:
         self.executor = executor
-        self.batcher = batcher
-        """Cross-session STT batching (``None``: every transcription is its own call)."""
         self.store = store
         self.english_stt = english_stt
         self.multilingual_stt = multilingual_stt
@@ -174,13 +170,7 @@ class SpeechService:
     ) -> Transcript:
         """Recognise with the English model (``english=True``) or the multilingual one."""
         engine = self.english_stt if english else self.multilingual_stt
-        # One count per utterance, batched or not, so counts compare across set-ups;
-        # the batcher's own stats say how many batched calls they took.
         self.engine_calls[f"stt_{'english' if english else 'multilingual'}_{task}"] += 1
-        if self.batcher is not None and isinstance(engine, BatchTranscriber):
-            return await self.batcher.transcribe(
-                engine, audio, language=language, task=task, word_timestamps=word_timestamps
-            )
         return await self.executor.run(
             lambda: engine.transcribe(
                 audio, language=language, task=task, word_timestamps=word_timestamps
@@ -190,10 +180,9 @@ class SpeechService:
     async def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
         """Language id with the multilingual model (``short_window``: the quick look)."""
         self.engine_calls["language_id_short" if short_window else "language_id"] += 1
-        language, probability, distribution = await self.executor.run(
+        return await self.executor.run(
             lambda: self.multilingual_stt.detect_language(audio, short_window=short_window)
         )
-        return LanguageGuess(language, probability, distribution)
 
     # --- translation ----------------------------------------------------------
 

@@ -21,6 +21,7 @@ from ustad.speech.types import (
     TranslationRequest,
     Word,
 )
+from ustad.vocabulary import LanguageGuess
 
 
 def transcript_of(
@@ -58,12 +59,10 @@ class FakeTranscriber:
         self.calls.append((language, task))
         return self.respond(audio, language, task)
 
-    def detect_language(
-        self, audio: Audio, *, short_window: bool = False
-    ) -> tuple[str, float, dict[str, float]]:
-        """The scripted language."""
+    def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
+        """The scripted language (the only one in the distribution)."""
         lang, prob = self.language
-        return lang, prob, {lang: prob}
+        return LanguageGuess(lang, prob, {lang: prob})
 
 
 @dataclass

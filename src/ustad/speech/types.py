@@ -12,6 +12,8 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ustad.vocabulary import LanguageGuess
+
 SAMPLE_RATE = 16_000
 """Rate of every decoded utterance handed to the recognisers."""
 
@@ -75,10 +77,9 @@ class Transcriber(Protocol):
         """
         ...
 
-    def detect_language(
-        self, audio: Audio, *, short_window: bool = False
-    ) -> tuple[str, float, dict[str, float]]:
-        """Most likely language, its probability, and the top candidates.
+    def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
+        """The spoken language: the most likely one, its probability, and the
+        probabilities of the languages the engine scored.
 
         ``short_window`` asks for the quicker, less certain look an engine may offer
         (Whisper: the short-clip window); engines without one look as usual.

@@ -1,0 +1,335 @@
+"""``WhisperTranscriber``: speech recognition with faster-whisper on the CPU."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from faster_whisper import WhisperModel
+
+from ustad.speech.model_paths import validate_whisper_dir
+from ustad.speech.types import SAMPLE_RATE, Audio, Task, Transcript
+from ustad.speech.whisper.checks import (
+    LOG_PROB_RETRY,
+    kept_segments,
+    missed_loop,
+    no_speech_probability,
+    segment_tokens,
+    short_window_doubt,
+    token_budget,
+    weighted_avg_logprob,
+)
+from ustad.speech.whisper.encodings import EncoderCache
+from ustad.speech.whisper.transcript import Decoded, text_of, words_of
+from ustad.speech.whisper.window import (
+    FULL_WINDOW_FRAMES,
+    WindowedWhisperModel,
+    short_window_frames,
+)
+from ustad.vocabulary import LanguageGuess
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEMPERATURES: tuple[float, ...] = (0.0, 0.4, 0.8)
+"""Greedy first; sampled retries only when a window fails Whisper's own checks.
+
+Measured with tiny.en on 150 speechocean762 learner clips: WER 0.358 with these
+retries against 0.368 greedy-only, for about 10 % more time on average. Retries fire
+on ~6 % of clips (unclear speech, mean log-prob below -1) and cost 0.2-0.45 s each
+there; being sampled, those clips are not bit-for-bit repeatable. Whisper's own
+six-step ladder only adds latency on the hardest clips.
+"""
+
+
+class WhisperTranscriber:
+    """A faster-whisper model loaded once, used for many blocking calls.
+
+    Calls may come from several executor threads at once: CTranslate2 models are
+    thread-safe and run up to ``num_workers`` calls in parallel (its ``inter_threads``),
+    each using ``cpu_threads`` cores; further calls wait in CTranslate2's queue. Every
+    worker holds its own copy of the weights, so memory grows with ``num_workers``.
+
+    With ``short_clip_window``, transcriptions of clips up to ``SHORT_CLIP_MAX_SECONDS``
+    in a known language (given, or an English-only model) are first decoded greedily
+    in a window of the clip plus a margin (at least ``SHORT_WINDOW_MIN_SECONDS``)
+    instead of Whisper's 30 s, and decoded again in the full window, as without the
+    option, when that result is in doubt (``checks.short_window_doubt``): a
+    repetition, no text, the token budget used up, more words than the clip could
+    hold, or a low mean log-prob. Translation always uses the full window, and so
+    does language identification unless asked for its quick ``short_window`` look. See
+    ``docs/measurements.md`` for what it saves and costs.
+
+    With ``encodings_kept``, the model keeps its last encoder outputs, so a language
+    check, a transcription and a translation of one utterance in the same window encode
+    it once (``encodings`` counts the reuse).
+
+    Raises ``ModelNotFoundError`` for a missing model dir and ``ValueError`` for a
+    ``beam_size`` or ``num_workers`` under 1, no ``temperatures`` or a negative
+    ``encodings_kept``.
+    """
+
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        name: str = "whisper",
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        beam_size: int = 1,
+        num_workers: int = 1,
+        temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
+        short_clip_window: bool = False,
+        encodings_kept: int = 0,
+    ) -> None:
+        if beam_size < 1:
+            raise ValueError(f"beam_size must be at least 1, got {beam_size}")
+        if num_workers < 1:
+            raise ValueError(f"num_workers must be at least 1, got {num_workers}")
+        if not temperatures:
+            raise ValueError("temperatures must not be empty")
+        self.name = name
+        self.short_clip_window = short_clip_window
+        self._beam_size = beam_size
+        self._temperatures = tuple(temperatures)
+        self._model = WindowedWhisperModel(
+            # Validated first: faster-whisper treats a missing dir as a hub model name.
+            str(validate_whisper_dir(model_dir)),
+            device="cpu",
+            compute_type=compute_type,
+            cpu_threads=cpu_threads,
+            num_workers=num_workers,
+            local_files_only=True,
+            encodings_kept=encodings_kept,
+        )
+        self._languages = frozenset(self._model.supported_languages)
+
+    @property
+    def model(self) -> WhisperModel:
+        """The faster-whisper model (a ``WindowedWhisperModel``)."""
+        return self._model
+
+    @property
+    def encodings(self) -> EncoderCache:
+        """The model's cache of recent encoder outputs (``whisper_encodings``).
+
+        Its bound method ``stats`` is what the service lists among its caches.
+        """
+        cache: EncoderCache = self._model.encodings
+        return cache
+
+    @property
+    def multilingual(self) -> bool:
+        """False for English-only (``.en``) models."""
+        return bool(self._model.model.is_multilingual)
+
+    def transcribe(
+        self,
+        audio: Audio,
+        *,
+        language: str | None = None,
+        task: Task = "transcribe",
+        word_timestamps: bool = False,
+    ) -> Transcript:
+        """Transcribe (or translate to English) one utterance of at most ~30 s.
+
+        ``audio`` must be 16 kHz mono (``ValueError`` otherwise, and for an unknown
+        ``language`` or ``task`` or one an English-only model cannot do).
+        ``language=None`` detects the language first (an English-only model always
+        reports ``en`` with probability 1); a forced language reports probability 1.
+        Word texts keep attached punctuation (``study.``).
+
+        Repetition loops never reach the text: a segment that loops (``checks.
+        is_repetition``) is left out, and a loop faster-whisper kept greedy is first
+        decoded again at the sampled temperatures, as Whisper does for the loops its
+        gzip ratio sees.
+
+        Silence: on pure silence and faint noise most models and languages give no
+        segments (Whisper rates the window as no speech), so the text is empty,
+        ``no_speech_probability`` is 1.0 and ``avg_logprob`` 0.0. Base forced to
+        ``ur`` decodes a repetition loop there instead ("ایسا ایسا ...", "ایک ایک
+        ..."), which the token budget keeps short and the loop checks keep out of the
+        text; its sampled retries may leave a stray word. Callers still check for
+        speech first, as the runtime does: a short silence after speech can come back
+        as a filler such as "Thank you.".
+        """
+        self._check_request(language, task)
+        samples = _samples(audio)
+        if samples.size == 0:
+            return Transcript(
+                text="", language=language or "en", language_probability=0.0, duration=0.0
+            )
+        # Language identification stays in the full window (see ``detect_language``),
+        # and so do translations: in a short window base went on translating past the
+        # end of a 2.6 s Urdu clip ("The world's most beautiful place is the most
+        # beautiful place in the world.") where the full window stops at "The world's
+        # most beautiful"; translations are rare (after the phrase bank) and cached.
+        # Identified here rather than by faster-whisper, whose own identification sees
+        # the window's last frame, which its transcription then leaves out: one more
+        # encoding, and a probability that differs from ``detect_language``'s. Done here,
+        # the transcription decodes straight from the identification's encoding.
+        detected: tuple[str, float] | None = None
+        if language is None and self.multilingual:
+            guess = self.detect_language(audio)
+            detected, language = (guess.language, guess.probability), guess.language
+        short_path = task == "transcribe" and detected is None
+        frames = self._short_window_frames(audio.duration) if short_path else None
+        if frames is not None:
+            short = self._decode(
+                samples,
+                audio.duration,
+                language=language,
+                task=task,
+                word_timestamps=word_timestamps,
+                window_frames=frames,
+                # The short window only ever decodes greedily: a window failing Whisper's
+                # checks goes to the full window, whose sampled retries read better
+                # (sampled retries in a short window gave the worst transcripts).
+                temperatures=self._temperatures[:1],
+            )
+            doubt = short_window_doubt(short, audio.duration)
+            if doubt is None:
+                return short.transcript
+            log.debug("%s: short window rejected (%s); decoding the full window", self.name, doubt)
+        full = self._decode(
+            samples,
+            audio.duration,
+            language=language,
+            task=task,
+            word_timestamps=word_timestamps,
+            window_frames=None,
+            temperatures=self._temperatures,
+        )
+        sampled = self._temperatures[1:]
+        if sampled and missed_loop(full.segments):
+            # faster-whisper moves on to sampling only when its gzip ratio sees a loop;
+            # a short one that ratio missed was kept greedy. Do what it would have done
+            # (what is still a loop after that is left out of the text).
+            log.debug("%s: repetition loop kept by faster-whisper; decoding sampled", self.name)
+            full = self._decode(
+                samples,
+                audio.duration,
+                language=language,
+                task=task,
+                word_timestamps=word_timestamps,
+                window_frames=None,
+                temperatures=sampled,
+            )
+        transcript = full.transcript
+        if detected is None:
+            return transcript
+        return replace(transcript, language=detected[0], language_probability=detected[1])
+
+    def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
+        """The spoken language (multilingual models only).
+
+        The guess holds the most likely language, its probability and the distribution
+        over every language the model knows (ranked, most likely first; summing to
+        about 1). Raises ``ValueError`` for an English-only model, empty audio or audio
+        that is not 16 kHz mono.
+
+        Uses the first 30 s of the utterance in the full window unless asked for the
+        ``short_window`` (and ``short_clip_window`` is on and the clip short enough).
+        The short window is less sure: measured with base on the 300 speechocean762
+        clips, a 10 s window cut the clips identified as English with probability >=
+        0.5 from 193 to 143 (mean English probability 0.59 to 0.49), which would send
+        English said at the Urdu step down the Urdu path. It never made English Urdu,
+        though (Urdu + Hindi at most 0.024 on 284 clips up to 8 s), and heard the real
+        Urdu clips as Urdu or Hindi (0.73, 0.67), so the tutor takes a confident short
+        answer and asks the full window otherwise. Its encoding is the one the
+        short-window transcription of the same clip needs, so that reuses it.
+        """
+        if not self.multilingual:
+            raise ValueError(f"{self.name} is an English-only model; it cannot identify languages")
+        samples = _samples(audio)
+        if samples.size == 0:
+            raise ValueError("cannot identify the language of empty audio")
+        # The features of transcription's first window, cut the way faster-whisper cuts
+        # them there (it drops the last, partial frame), so the encoder sees identical
+        # input and a transcription or translation that follows reuses this encoding.
+        features = self._model.feature_extractor(samples)
+        first_window = features[:, : max(1, min(FULL_WINDOW_FRAMES, features.shape[-1] - 1))]
+        frames = self._short_window_frames(audio.duration) if short_window else None
+        with self._model.window(frames):
+            language, probability, ranked = self._model.detect_language(features=first_window)
+        distribution = {str(code): float(p) for code, p in ranked}
+        return LanguageGuess(str(language), float(probability), distribution)
+
+    def _short_window_frames(self, seconds: float) -> int | None:
+        """Encoder width for a clip on the short path, or None for the full window."""
+        return short_window_frames(seconds) if self.short_clip_window else None
+
+    def _decode(
+        self,
+        samples: np.ndarray[Any, np.dtype[np.float32]],
+        duration: float,
+        *,
+        language: str | None,
+        task: Task,
+        word_timestamps: bool,
+        window_frames: int | None,
+        temperatures: Sequence[float],
+    ) -> Decoded:
+        with self._model.window(window_frames):
+            segments_iter, info = self._model.transcribe(
+                samples,
+                language=language,
+                task=task,
+                beam_size=self._beam_size,
+                temperature=list(temperatures),
+                # The runtime has already found speech in the utterance; Silero VAD again
+                # would only cost time and could clip quiet word edges.
+                vad_filter=False,
+                # Utterances are one window long; conditioning only helps long-form audio
+                # and is the usual source of repetition loops.
+                condition_on_previous_text=False,
+                # Segment timestamps are only needed with word timings: faster-whisper
+                # then moves to the last word's end and, without a closing timestamp
+                # token, decodes the trailing silence again (measured: an extra "Thank
+                # you." and twice the time). Plain text skips them and decodes fewer
+                # tokens.
+                without_timestamps=not word_timestamps,
+                word_timestamps=word_timestamps,
+                # Whisper's speech translations score below the -1 log-prob retry
+                # threshold almost always, so retrying on it re-decoded nearly every
+                # utterance (measured 2.5 s instead of 1.2 s on a 5.5 s clip) for no
+                # better English; translations are retried only for repetition loops.
+                log_prob_threshold=None if task == "translate" else LOG_PROB_RETRY,
+                max_new_tokens=token_budget(duration),
+            )
+            # The segments are a lazy generator: decoding happens here, inside the call
+            # (and inside the window, which is per thread).
+            decoded = tuple(segments_iter)
+        segments = kept_segments(decoded)
+        transcript = Transcript(
+            text=text_of(segments),
+            language=info.language if self.multilingual else "en",
+            language_probability=float(info.language_probability) if self.multilingual else 1.0,
+            duration=duration,
+            words=tuple(words_of(segments)) if word_timestamps else (),
+            no_speech_probability=no_speech_probability(decoded),
+            avg_logprob=weighted_avg_logprob(segments),
+        )
+        return Decoded(transcript, decoded, sum(segment_tokens(s) for s in decoded))
+
+    def _check_request(self, language: str | None, task: str) -> None:
+        if task not in ("transcribe", "translate"):
+            raise ValueError(f"unknown task {task!r}; use 'transcribe' or 'translate'")
+        if not self.multilingual:
+            if task == "translate":
+                raise ValueError(f"{self.name} is an English-only model; it cannot translate")
+            if language not in (None, "en"):
+                raise ValueError(f"{self.name} is an English-only model; got language {language!r}")
+        elif language is not None and language not in self._languages:
+            raise ValueError(f"Whisper does not know the language code {language!r}")
+
+
+def _samples(audio: Audio) -> np.ndarray[Any, np.dtype[np.float32]]:
+    if audio.sample_rate != SAMPLE_RATE:
+        raise ValueError(f"Whisper needs {SAMPLE_RATE} Hz audio, got {audio.sample_rate} Hz")
+    if audio.samples.ndim != 1:
+        raise ValueError("Whisper needs mono audio (a 1-D sample array)")
+    return np.ascontiguousarray(audio.samples, dtype=np.float32)

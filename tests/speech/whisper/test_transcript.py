@@ -1,0 +1,33 @@
+"""ustad's words and text from faster-whisper segments."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import faster_whisper.transcribe as fw
+
+from tests.speech.whisper.helpers import segment
+from ustad.speech.types import Word
+from ustad.speech.whisper.transcript import text_of, words_of
+
+
+def test_words_keep_their_punctuation_and_times() -> None:
+    first = segment(0.0, 1.0, "So Mary", avg_logprob=-0.2, no_speech_prob=0.1)
+    blank = fw.Word(1.0, 1.2, "  ", 0.1)
+    second = segment(1.0, 2.0, "study.", avg_logprob=-0.2, no_speech_prob=0.1)
+    second = replace(second, words=[blank, *second.words])
+    assert words_of([first, second]) == [
+        Word("So", 0.0, 1.0, 0.5),
+        Word("Mary", 0.0, 1.0, 0.5),
+        Word("study.", 1.0, 2.0, 0.5),
+    ]
+    assert words_of([replace(first, words=None)]) == []
+
+
+def test_text_joins_segments_as_whisper_spaced_them() -> None:
+    parts = [
+        segment(0.0, 1.0, "So Mary", avg_logprob=-0.2, no_speech_prob=0.1),
+        segment(1.0, 2.0, "went on.", avg_logprob=-0.2, no_speech_prob=0.1),
+    ]
+    assert text_of(parts) == "So Mary went on."
+    assert text_of([]) == ""
