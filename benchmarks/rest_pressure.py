@@ -102,6 +102,14 @@ async def phase(
     return times, counts
 
 
+class OlderServerProcess(ServerProcess):
+    """A server from an older checkout, which refuses settings it does not know."""
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        return {k: v for k, v in env.items() if not k.startswith("USTAD_LIMITS__")}
+
+
 def summary(times: list[float]) -> str:
     ordered = sorted(times)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -113,6 +121,11 @@ async def main() -> None:
     parser.add_argument("--learners", type=int, default=2)
     parser.add_argument("--rest", type=int, default=6)
     parser.add_argument("--turns", type=int, default=8)
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        help="serve another checkout's src/ (e.g. an older commit, for a before/after figure)",
+    )
     args = parser.parse_args()
     data = shared_data_dir()
     urdu = real_urdu_clips(data)[0].data
@@ -123,7 +136,10 @@ async def main() -> None:
         "USTAD_LIMITS__CLIENT_RATE": "1000000/minute",
         "USTAD_LIMITS__LEARNER_TURN_RATE": "1000000/minute",
     }
-    async with ServerProcess(ServerConfig("rest-pressure", env)) as server:
+    if args.checkout is not None:  # an older ustad knows neither limit
+        env = {"PYTHONPATH": str(args.checkout.resolve() / "src")}
+    server_type = ServerProcess if args.checkout is None else OlderServerProcess
+    async with server_type(ServerConfig("rest-pressure", env)) as server:
         url = server.http_url
         await phase(url, args, urdu, english, clip, 0)  # warm the caches and the models
         alone, _ = await phase(url, args, urdu, english, clip, 0)
