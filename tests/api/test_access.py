@@ -213,3 +213,32 @@ async def test_past_their_turn_rate_a_learner_is_told_busy(
         await client.say(urdu_audio)
         refused = await client.receive()
     assert refused.step == "error" and refused.data["code"] == "busy"
+
+
+@pytest.fixture
+def secret_only(tmp_path: Path) -> Iterator[RunningApp]:
+    """Learner tokens on, no operator keys: the deployment signs its own tokens."""
+    yield from running(tmp_path, auth=AuthSettings(jwt_secret=SecretStr(SECRET)))
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/auth/token"), ("GET", "/metrics"), ("GET", "/v1/stats")],
+)
+async def test_with_tokens_and_no_keys_operator_routes_are_closed(
+    secret_only: RunningApp, method: str, path: str
+) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{secret_only.address}") as http:
+        response = await http.request(method, path, json={"learner_id": OTHER})
+        assert response.status_code == 401
+        learner = {"Authorization": f"Bearer {token()}"}
+        response = await http.request(method, path, json={"learner_id": OTHER}, headers=learner)
+        assert response.status_code == 401
+
+
+async def test_a_bad_learner_id_for_a_token_is_named_as_such(secured: RunningApp) -> None:
+    operator = {"Authorization": f"Bearer {KEY}"}
+    async with httpx.AsyncClient(base_url=f"http://{secured.address}") as http:
+        response = await http.post("/v1/auth/token", json={"learner_id": "a\nb"}, headers=operator)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_learner_id"

@@ -62,7 +62,8 @@ async def issue_token(request: Request, body: TokenRequest) -> dict[str, Any]:
     try:
         token, ttl = gatekeeper(request).issue(body.learner_id)
     except AuthError as error:
-        raise ApiError(error.status, str(error), "tokens_not_configured") from error
+        code = "invalid_learner_id" if error.status == 400 else "tokens_not_configured"
+        raise ApiError(error.status, str(error), code) from error
     return {
         "access_token": token,
         "token_type": "bearer",
