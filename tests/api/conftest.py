@@ -185,7 +185,9 @@ def fake_services_factory(script: Script) -> Any:
 
 def make_settings(tmp_path: Path, **limits: Any) -> Settings:
     return Settings(
-        db=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'ustad.db'}"),
+        db=DatabaseSettings(
+            url=f"sqlite+aiosqlite:///{tmp_path / 'ustad.db'}", outbox_dir=tmp_path / "outbox"
+        ),
         stt=SttSettings(models_dir=REPO_ROOT / "var" / "models"),
         limits=LimitSettings(**limits) if limits else LimitSettings(),
         # Never the repository's var/audio; no background synthesis of the whole
