@@ -162,14 +162,8 @@ async def build_services(settings: Settings) -> Services:
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
     speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))
-    db = settings.db
-    database = Database(
-        db.url,
-        echo=db.echo,
-        connect_timeout=db.connect_timeout_seconds,
-        statement_timeout=db.statement_timeout_seconds,
-    )
-    if db.migrate_on_start:
+    database = Database.from_settings(settings.db)
+    if settings.db.migrate_on_start:
         await database.migrate()
     return assemble(settings, executor, io_executor, speech, phrases, database)
 

@@ -176,8 +176,9 @@ def fake_services_factory(script: Script) -> Any:
             tts_cache_bytes=8 * 1024 * 1024,
             translation_cache_entries=100,
         )
-        database = Database(settings.db.url)
-        await database.migrate()
+        database = Database.from_settings(settings.db)
+        if settings.db.migrate_on_start:
+            await database.migrate()
         return assemble(settings, executor, io_executor, speech, PhraseBank.load(), database)
 
     return build

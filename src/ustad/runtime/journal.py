@@ -108,7 +108,8 @@ class Journal:
             current, self._current = self._current, None
             if current is not None:
                 await asyncio.to_thread(current.close)
-        return await asyncio.to_thread(self._segments)
+            # Listed under the lock: a segment an append opens next is not closed yet.
+            return await asyncio.to_thread(self._segments)
 
     def _segments(self) -> list[Path]:
         if self.slot is None:

@@ -76,16 +76,17 @@ async def within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
     hung database may take as long again to give up its connection. ``work`` carries on in
     the background until it ends by itself (the database's own timeouts bound that)."""
     task = asyncio.ensure_future(work)
+    # Whoever stops waiting (a timeout, a cancelled caller), the task's end is collected.
+    task.add_done_callback(_collect)
     done, _ = await asyncio.wait({task}, timeout=seconds)
     if not done:
-        task.add_done_callback(_forget)
         raise TimeoutError(f"not done within {seconds:g} s")
     return task.result()
 
 
-def _forget(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.debug("a store call given up on failed later: %r", task.exception())
+def _collect(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # marks it retrieved; the waiter, if any, has its own copy
 
 
 class Outbox:
@@ -196,7 +197,7 @@ class Outbox:
         """Store one entry, retrying transient failures until it is stored."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_transient),
-            wait=wait_exponential_jitter(initial=0.05, max=self.retry_max, jitter=0.05),
+            wait=wait_exponential_jitter(multiplier=0.05, max=self.retry_max, jitter=0.05),
             before_sleep=self._retrying,
             reraise=True,
         )

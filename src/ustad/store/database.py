@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from ustad.settings import Settings
+from ustad.settings import DatabaseSettings, Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """The packaged Alembic scripts (found from this package, not the working directory)."""
@@ -137,6 +137,16 @@ class Database:
         self.engine: AsyncEngine = self._create_engine(statement_timeout)
         self._migration_engine: AsyncEngine | None = None
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: DatabaseSettings) -> Database:
+        """The database ``settings`` describe (URL, echo and timeouts)."""
+        return cls(
+            settings.url,
+            echo=settings.echo,
+            connect_timeout=settings.connect_timeout_seconds,
+            statement_timeout=settings.statement_timeout_seconds,
+        )
 
     def _create_engine(self, statement_timeout: float | None) -> AsyncEngine:
         """An engine on ``self.url``; ``statement_timeout`` ``None``: statements may run long."""

@@ -9,10 +9,8 @@ stored): sessions and cycles are found again by their ``client_ref``, a turn by 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +28,8 @@ from ustad.store.models import (
     utc_now,
 )
 from ustad.store.progress import LearnerProgress, SentenceProgress, learner_progress
-from ustad.vocabulary import CycleStatus, ErrorCode, LanguageMode, Step, TurnKind
+from ustad.store.turns import TurnRecord, turn_record, turn_row
+from ustad.vocabulary import CycleStatus, LanguageMode, TurnKind
 
 __all__ = ["LearnerProgress", "Repository", "SentenceProgress", "TurnRecord"]
 
@@ -47,36 +46,6 @@ class NotFoundError(StoreError, LookupError):
 
 class DuplicateTurnError(StoreError):
     """A turn with this ``turn_id`` was already recorded."""
-
-
-@dataclass(frozen=True)
-class TurnRecord:
-    """One utterance the server answered, as stored."""
-
-    turn_id: str
-    """The protocol's ``turn_id`` (a UUID string); unique."""
-    session_id: int
-    cycle_id: int | None
-    """``None`` when no cycle exists yet (e.g. no speech at the Urdu step)."""
-    kind: TurnKind
-    step: Step
-    """The step answered: ``you_said_audio``, ``await_next``, ``no_speech`` ..."""
-    language_mode: LanguageMode
-    transcript: str | None = None
-    detected_language: str | None = None
-    language_probability: float | None = None
-    urdu_sentence: str | None = None
-    english_sentence: str | None = None
-    assessment: Mapping[str, Any] | None = None
-    overall_score: float | None = None
-    passed: bool | None = None
-    timings: Mapping[str, float] = field(default_factory=dict)
-    """Milliseconds per stage."""
-    audio_seconds: float | None = None
-    error_code: ErrorCode | None = None
-    """The code the client was sent with an ``error`` reply."""
-    created_at: datetime | None = None
-    """``None`` means "now" when recorded; always set on turns read back."""
 
 
 class Repository:
@@ -287,7 +256,7 @@ class Repository:
                             f"cycle {turn.cycle_id} belongs to session {cycle.session_id}, "
                             f"not {turn.session_id}"
                         )
-                session.add(_turn_row(turn, kind))
+                session.add(turn_row(turn, kind))
                 if (
                     kind is TurnKind.ENGLISH_REPEAT
                     and turn.cycle_id is not None
@@ -304,7 +273,7 @@ class Repository:
         query = select(Turn).where(Turn.session_id == session_id).order_by(Turn.created_at, Turn.id)
         async with self._db.session() as session:
             rows = (await session.scalars(query)).all()
-        return [_turn_record(row) for row in rows]
+        return [turn_record(row) for row in rows]
 
     async def learner_progress(self, external_id: str) -> LearnerProgress | None:
         """Sessions, attempts and per-sentence results of a learner (``None`` if unknown)."""
@@ -365,50 +334,4 @@ async def _count_attempt(session: AsyncSession, cycle_id: int, score: float) -> 
         .where(Cycle.id == cycle_id)
         .values(attempts=Cycle.attempts + 1, best_score=best)
         .execution_options(synchronize_session=False)
-    )
-
-
-def _turn_row(turn: TurnRecord, kind: TurnKind) -> Turn:
-    return Turn(
-        turn_id=turn.turn_id,
-        session_id=turn.session_id,
-        cycle_id=turn.cycle_id,
-        kind=kind.value,
-        step=turn.step,
-        language_mode=turn.language_mode,
-        transcript=turn.transcript,
-        detected_language=turn.detected_language,
-        language_probability=turn.language_probability,
-        urdu_sentence=turn.urdu_sentence,
-        english_sentence=turn.english_sentence,
-        assessment=None if turn.assessment is None else dict(turn.assessment),
-        overall_score=turn.overall_score,
-        passed=turn.passed,
-        timings=dict(turn.timings),
-        audio_seconds=turn.audio_seconds,
-        error_code=turn.error_code,
-        created_at=turn.created_at or utc_now(),
-    )
-
-
-def _turn_record(row: Turn) -> TurnRecord:
-    return TurnRecord(
-        turn_id=row.turn_id,
-        session_id=row.session_id,
-        cycle_id=row.cycle_id,
-        kind=TurnKind(row.kind),
-        step=Step(row.step),
-        language_mode="english" if row.language_mode == "english" else "urdu",
-        transcript=row.transcript,
-        detected_language=row.detected_language,
-        language_probability=row.language_probability,
-        urdu_sentence=row.urdu_sentence,
-        english_sentence=row.english_sentence,
-        assessment=row.assessment,
-        overall_score=row.overall_score,
-        passed=row.passed,
-        timings=row.timings,
-        audio_seconds=row.audio_seconds,
-        error_code=None if row.error_code is None else ErrorCode(row.error_code),
-        created_at=row.created_at,
     )
