@@ -76,7 +76,8 @@ class DatabaseSettings(_Group):
     """Longest ``/health`` waits for the database before reporting it ``degraded``."""
     outbox_dir: Path = Path("var/outbox")
     """Local journal (JSON lines, fsync'd) of learn-session writes the database did not take in
-    time, replayed in order until stored; each server process takes a ``worker-<n>`` slot in it."""
+    time, replayed in order until stored; each server process takes a ``worker-<n>`` slot in it
+    and takes over the slots of stopped ones."""
     outbox_retry_max_seconds: float = Field(default=5.0, gt=0.0, le=600.0)
     """Longest pause between two attempts to replay an outbox entry (backoff doubles up to it)."""
 

@@ -98,3 +98,21 @@ async def test_sealing_while_appending_loses_nothing(tmp_path: Path) -> None:
     await asyncio.gather(writer(), reader())
     assert seen == list(range(count))
     await journal.close()
+
+
+async def test_a_process_takes_over_the_slots_of_stopped_ones_only(tmp_path: Path) -> None:
+    first, second, running = Journal(tmp_path), Journal(tmp_path), Journal(tmp_path)
+    for n, journal in enumerate((first, second, running)):
+        await journal.append({"n": n})
+    await first.close()
+    await second.close()  # two workers stop; one is still running
+
+    restarted = Journal(tmp_path)
+    segments = await restarted.open()
+    assert restarted.slot == tmp_path / "worker-0"
+    read = [entry["n"] for segment in segments for entry in await Journal.read(segment)]
+    # Its own slot's and the stopped worker-1's, not the running one's. (Order across slots
+    # is free: a session's writes are all in the slot of the process that served it.)
+    assert sorted(read) == [0, 1]
+    await restarted.close()
+    await running.close()

@@ -1,8 +1,9 @@
 """A durable local journal: JSON objects appended as lines, fsync'd, read back in order.
 
 The journal lives in a ``worker-<n>`` slot of its directory, held with an exclusive
-``flock`` while the process runs, so several server processes can share one directory
-and a restarted process takes over whatever a stopped one left behind.
+``flock`` while the process runs, so several server processes can share one directory.
+A process also adopts (locks and reads first) every other slot no running process
+holds, so whatever a stopped process left is taken over even if fewer come back.
 
 Entries go into numbered segment files (``<number>.jsonl``). The reader ``seal``\\ s the
 segment being written, so appends carry on into a new one while it reads the sealed
@@ -44,7 +45,9 @@ class Journal:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.slot: Path | None = None
-        self._lock_file: IO[bytes] | None = None
+        self._adopted: list[Path] = []
+        """Slots of stopped processes, read before ``slot``."""
+        self._locks: list[IO[bytes]] = []
         self._current: IO[bytes] | None = None
         self._next_number = 0
         self._write_lock = asyncio.Lock()
@@ -62,19 +65,34 @@ class Journal:
             for number in range(MAX_SLOTS):
                 slot = self.directory / f"worker-{number}"
                 slot.mkdir(exist_ok=True)
-                lock_file = (slot / ".lock").open("ab")
-                try:
-                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    lock_file.close()
-                    continue
-                self.slot, self._lock_file = slot, lock_file
-                segments = self._segments()
-                self._next_number = int(segments[-1].stem) + 1 if segments else 0
-                return segments
+                if self._lock(slot):
+                    self.slot = slot
+                    break
+            else:
+                raise JournalError(f"all {MAX_SLOTS} slots of {self.directory} are in use")
+            for other in sorted(self.directory.glob("worker-*")):
+                if other != self.slot and _segments_of(other) and self._lock(other):
+                    self._adopted.append(other)
+        except JournalError:
+            raise
         except OSError as error:
             raise JournalError(f"cannot open the journal in {self.directory}: {error}") from error
-        raise JournalError(f"all {MAX_SLOTS} slots of {self.directory} are in use")
+        own = _segments_of(self.slot)
+        self._next_number = int(own[-1].stem) + 1 if own else 0
+        if self._adopted:
+            log.warning("journal: took over %s", ", ".join(s.name for s in self._adopted))
+        return self._segments()
+
+    def _lock(self, slot: Path) -> bool:
+        """Lock ``slot`` for this process unless another holds it."""
+        lock_file = (slot / ".lock").open("ab")
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.close()
+            return False
+        self._locks.append(lock_file)
+        return True
 
     async def append(self, entry: dict[str, Any]) -> None:
         """Write ``entry`` as one line and ``fsync`` it, opening the journal first if needed
@@ -112,9 +130,10 @@ class Journal:
             return await asyncio.to_thread(self._segments)
 
     def _segments(self) -> list[Path]:
+        """Closed segments: the adopted slots' first, then this process's, each in order."""
         if self.slot is None:
             return []
-        return sorted(self.slot.glob(f"[0-9]*{SEGMENT_SUFFIX}"), key=lambda p: int(p.stem))
+        return [path for slot in (*self._adopted, self.slot) for path in _segments_of(slot)]
 
     @staticmethod
     async def read(segment: Path) -> list[dict[str, Any]]:
@@ -129,11 +148,15 @@ class Journal:
     async def close(self) -> None:
         """Close the open segment and give the slot back (the files stay)."""
         async with self._write_lock:
-            for handle in (self._current, self._lock_file):
+            for handle in (self._current, *self._locks):
                 if handle is not None:
                     await asyncio.to_thread(handle.close)
-            self._current = self._lock_file = None
+            self._current, self._locks, self._adopted = None, [], []
             self.slot = None
+
+
+def _segments_of(slot: Path) -> list[Path]:
+    return sorted(slot.glob(f"[0-9]*{SEGMENT_SUFFIX}"), key=lambda p: int(p.stem))
 
 
 def _line(entry: dict[str, Any]) -> bytes:
