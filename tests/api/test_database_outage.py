@@ -82,6 +82,13 @@ async def _turn(client: Any, audio: bytes, mode: str | None = None) -> tuple[str
     return reply.data["turn_id"], time.perf_counter() - started
 
 
+async def _drained(http: httpx.AsyncClient) -> None:
+    async with asyncio.timeout(HANG_GUARD):
+        # The outbox lives in the server's thread: its emptying is seen through /v1/stats.
+        while (await http.get("/v1/stats")).json()["outbox"]["pending"]:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
 async def _health(http: httpx.AsyncClient) -> dict[str, Any]:
     response = await http.get("/health")
     assert response.status_code == 200
@@ -143,11 +150,19 @@ async def test_no_turn_is_lost_while_postgres_is_down_then_hung(
 
         proxy.resume()
         recovered = time.perf_counter()
-        async with asyncio.timeout(HANG_GUARD):
-            # The outbox lives in the server's thread: its emptying is seen through /v1/stats.
-            while (await http.get("/v1/stats")).json()["outbox"]["pending"]:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+        await _drained(http)
         drained_seconds = time.perf_counter() - recovered
+
+        # Frozen again with nothing queued: this turn's write tries the database first and
+        # is given up on after store_timeout_seconds (once it waited 55 s in ``store``).
+        # The cycle passed, so this is the next Urdu sentence.
+        outage_app.script.language = ("ur", 0.9)
+        proxy.hang()
+        turn_id, took = await _turn(learner, urdu_audio)
+        sent.append(turn_id)
+        timings["hung, nothing queued"] = [took]
+        proxy.resume()
+        await _drained(http)
         stats = (await http.get("/v1/stats")).json()["outbox"]
         metrics = (await http.get("/metrics")).text
     print(
@@ -166,6 +181,7 @@ async def test_no_turn_is_lost_while_postgres_is_down_then_hung(
             statuses = sorted(await session.scalars(select(Cycle.status)))
     finally:
         await database.close()
-    assert stored == set(sent) and len(sent) == 4
+    assert stored == set(sent) and len(sent) == 5
     assert sessions == 2
-    assert statuses == ["abandoned", "passed"]  # the newcomer's cycle ended with its session
+    # The newcomer's cycle ended with its session; the last one with the learner's.
+    assert statuses == ["abandoned", "abandoned", "passed"]
