@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from tests.api.conftest import RunningApp, Script, connect, fake_services_factory, make_settings
 from tests.api.conftest import serve as serve_app
 from tests.store.conftest import POSTGRES_DSN, fresh_postgres_url
-from tests.store.proxy import PausableProxy
+from tests.store.proxy import PausableProxy, upstream_of
 from ustad.app import create_app
 from ustad.settings import DatabaseSettings
 from ustad.store.database import Database
@@ -36,8 +36,7 @@ HANG_GUARD = 90.0
 
 @pytest.fixture
 async def proxy() -> AsyncIterator[PausableProxy]:
-    host, port = POSTGRES_DSN.split("@", 1)[1].split("/", 1)[0].split(":")
-    running = PausableProxy(host, int(port))
+    running = PausableProxy(*upstream_of(POSTGRES_DSN))
     await running.start()
     try:
         yield running

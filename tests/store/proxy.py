@@ -14,6 +14,12 @@ import contextlib
 from sqlalchemy import make_url
 
 
+def upstream_of(dsn: str) -> tuple[str, int]:
+    """Host and port of a PostgreSQL DSN (the defaults where it names none)."""
+    url = make_url(dsn)
+    return url.host or "127.0.0.1", url.port or 5432
+
+
 class PausableProxy:
     """Forwards ``127.0.0.1:<port>`` to ``upstream_host:upstream_port`` until told otherwise."""
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.store.conftest import POSTGRES_DSN, fresh_postgres_url
-from tests.store.proxy import PausableProxy
+from tests.store.proxy import PausableProxy, upstream_of
 from ustad.store.database import Database
 from ustad.store.models import Cycle, Learner, Session
 from ustad.store.repository import Repository
@@ -78,8 +78,7 @@ async def test_unknown_references_are_none(repository: Repository) -> None:
 
 @pytest.fixture
 async def proxy() -> AsyncIterator[PausableProxy]:
-    host, port = POSTGRES_DSN.split("@", 1)[1].split("/", 1)[0].split(":")
-    running = PausableProxy(host, int(port))
+    running = PausableProxy(*upstream_of(POSTGRES_DSN))
     await running.start()
     try:
         yield running
