@@ -48,6 +48,8 @@ def create_app(
         started = time.perf_counter()
         services = await factory(resolved)
         app.state.services = services
+        # Replays, in the background, whatever a previous process left in the outbox.
+        await services.outbox.start()
         if resolved.runtime.pregenerate:
             await pregenerate(services)
         log.info("ustad %s ready in %.1f s", __version__, time.perf_counter() - started)
@@ -65,6 +67,7 @@ def create_app(
             if phrase_job is not None:
                 await phrase_job.stop()
             await services.metrics.loop_monitor.stop()
+            await services.outbox.stop()
             await services.close()
 
     app = FastAPI(title="ustad", version=__version__, lifespan=lifespan)

@@ -10,9 +10,11 @@ from pathlib import Path
 from ustad.learn.processor import TurnPolicy, TurnProcessor
 from ustad.learn.recorder import TurnRecorder
 from ustad.learn.session import LearnContext
+from ustad.learn.store_ops import StoreWriter
 from ustad.runtime.audio_store import store_from_settings
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
+from ustad.runtime.outbox import Outbox
 from ustad.runtime.speech_service import SpeechService
 from ustad.settings import Settings
 from ustad.speech.espeak_tts import EspeakSynthesizer
@@ -46,6 +48,8 @@ class Services:
     phrases: PhraseBank
     database: Database
     repository: Repository
+    outbox: Outbox
+    """Learn-session writes the database did not take in time; replayed from the lifespan."""
     metrics: ServiceMetrics
     learn: LearnContext
     """What every learn session shares."""
@@ -128,7 +132,7 @@ async def build_services(settings: Settings) -> Services:
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
     speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))
-    database = Database(settings.db.url, echo=settings.db.echo)
+    database = Database.from_settings(settings.db)
     if settings.db.migrate_on_start:
         await database.migrate()
     return assemble(settings, executor, io_executor, speech, phrases, database)
@@ -145,8 +149,15 @@ def assemble(
     """Wire the layers over already-built engines and database (tests pass fakes)."""
     processor = TurnProcessor(speech, TurnPolicy.from_settings(settings))
     repository = Repository(database)
-    # Reads the speech layer's counters (executors included) at scrape time.
-    metrics = ServiceMetrics(speech=speech)
+    writer = StoreWriter(repository)
+    outbox = Outbox(
+        settings.db.outbox_dir,
+        writer.write_entry,
+        attempt_timeout=settings.db.statement_timeout_seconds,
+        retry_max=settings.db.outbox_retry_max_seconds,
+    )
+    # Reads the speech layer's counters (executors included) and the outbox at scrape time.
+    metrics = ServiceMetrics(speech=speech, outbox=outbox)
     return Services(
         settings=settings,
         executor=executor,
@@ -156,11 +167,12 @@ def assemble(
         phrases=phrases,
         database=database,
         repository=repository,
+        outbox=outbox,
         metrics=metrics,
         learn=LearnContext(
             processor=processor,
             speech=speech,
-            recorder=TurnRecorder(repository),
+            recorder=TurnRecorder(writer, outbox, timeout=settings.db.store_timeout_seconds),
             metrics=metrics,
             audio_base_url=settings.audio_store.public_base_url,
         ),

@@ -185,8 +185,9 @@ def fake_services_factory(script: Script) -> Any:
             tts_cache_bytes=8 * 1024 * 1024,
             translation_cache_entries=100,
         )
-        database = Database(settings.db.url)
-        await database.migrate()
+        database = Database.from_settings(settings.db)
+        if settings.db.migrate_on_start:
+            await database.migrate()
         return assemble(settings, executor, io_executor, speech, PhraseBank.load(), database)
 
     return build
@@ -194,7 +195,9 @@ def fake_services_factory(script: Script) -> Any:
 
 def make_settings(tmp_path: Path, **limits: Any) -> Settings:
     return Settings(
-        db=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'ustad.db'}"),
+        db=DatabaseSettings(
+            url=f"sqlite+aiosqlite:///{tmp_path / 'ustad.db'}", outbox_dir=tmp_path / "outbox"
+        ),
         stt=SttSettings(models_dir=REPO_ROOT / "var" / "models"),
         limits=LimitSettings(**limits) if limits else LimitSettings(),
         # Never the repository's var/audio; no background synthesis of the whole

@@ -20,7 +20,9 @@ from ustad.learn.machine import State
 from ustad.learn.processor import TurnOutcome, TurnPolicy, TurnProcessor
 from ustad.learn.recorder import TurnRecorder
 from ustad.learn.session import LearnContext, LearnSession, ServerMessage, SessionState
+from ustad.learn.store_ops import StoreWriter
 from ustad.runtime.metrics import ServiceMetrics
+from ustad.runtime.outbox import Outbox
 from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.timing import TurnTimer
 from ustad.settings import Settings
@@ -61,16 +63,18 @@ async def repository(tmp_path: Path) -> AsyncIterator[Repository]:
 
 @pytest.fixture
 def context(
-    fake_speech: tuple[SpeechService, FakeTranscriber], repository: Repository
+    fake_speech: tuple[SpeechService, FakeTranscriber], repository: Repository, tmp_path: Path
 ) -> LearnContext:
     speech, _ = fake_speech
     policy = replace(TurnPolicy.from_settings(Settings()), quick_language_id=False)
     processor = TurnProcessor(speech, policy)
+    writer = StoreWriter(repository)
+    outbox = Outbox(tmp_path / "outbox", writer.write_entry)
     return LearnContext(
         processor=processor,
         speech=speech,
-        recorder=TurnRecorder(repository),
-        metrics=ServiceMetrics(speech=speech),
+        recorder=TurnRecorder(writer, outbox),
+        metrics=ServiceMetrics(speech=speech, outbox=outbox),
     )
 
 

@@ -99,7 +99,7 @@ async def test_concurrent_migrations_from_two_engines_both_succeed(empty_url: st
             versions = (
                 await connection.scalars(text("SELECT version_num FROM alembic_version"))
             ).all()
-        assert versions == ["0002"]
+        assert versions == ["0003"]
     finally:
         await first.close()
         await second.close()

@@ -171,13 +171,13 @@ async def _serve(
     except WebSocketDisconnect:
         pass
     except NotReadingError:
-        log.warning("session %s closed: the client stopped reading", session.session_id)
+        log.warning("session %s closed: the client stopped reading", session.label)
         metrics.session_ended("not_reading")
         with contextlib.suppress(Exception):
             await websocket.close(code=POLICY_VIOLATION, reason="replies were not read")
     except Exception:
         # A bug must end only this learner's session, never the server.
-        log.exception("session %s failed", session.session_id)
+        log.exception("session %s failed", session.label)
         if port.connected:
             with contextlib.suppress(Exception):
                 await websocket.close(code=1011)

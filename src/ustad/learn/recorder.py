@@ -1,82 +1,99 @@
 """Storing a learn session: the session row, its cycles and every answered turn.
 
-A store failure while learning is logged and survives: the learner still gets the
-reply (a lost row is bad; a broken lesson is worse). Opening the session is the
-exception, since a session that cannot be stored has nowhere to keep its turns.
+No store failure may break a lesson or lose a turn. Each write is tried at once, for at
+most ``timeout`` seconds; a write the database does not take in that time (it is down,
+hung or refusing connections) goes to the ``Outbox``, a journal on local disk that a
+background task replays in order until it is stored, and the session carries on. While
+the outbox holds anything, new writes queue behind it instead of racing ahead, so a turn
+is never written before its session or cycle. Sessions and cycles are named by a
+``client_ref`` the session makes up (``new_ref``), so a session opens even while the
+database is down; the database ids come back only from writes stored at once.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 
 from ustad.learn.events import Reply, Target
 from ustad.learn.processor import TurnOutcome
-from ustad.store.repository import Repository, TurnRecord
+from ustad.learn.store_ops import (
+    EndSession,
+    FinishCycle,
+    OpenSession,
+    RecordTurn,
+    StartCycle,
+    StoreOp,
+    StoreWriter,
+    describe,
+    to_entry,
+)
+from ustad.runtime.outbox import Outbox, is_transient, within
+from ustad.store.models import utc_now
+from ustad.store.repository import TurnRecord, check_external_id
 from ustad.vocabulary import CycleStatus, LanguageMode
 
 log = logging.getLogger(__name__)
 
 
+def new_ref() -> str:
+    """A new client reference for a session or a cycle (a UUID in hex)."""
+    return uuid.uuid4().hex
+
+
 class TurnRecorder:
-    """The learn layer's view of the ``Repository``."""
+    """The learn layer's view of the store: writes now, or through ``outbox`` later.
 
-    def __init__(self, repository: Repository) -> None:
-        self.repository = repository
+    ``timeout`` (seconds) is the longest a write may hold up the session."""
 
-    async def open_session(self, learner_id: str | None, mode: LanguageMode) -> int:
-        """Register the learner (``None``: a new anonymous one) and a session; its id.
+    def __init__(self, writer: StoreWriter, outbox: Outbox, *, timeout: float = 2.0) -> None:
+        self.writer = writer
+        self.outbox = outbox
+        self.timeout = timeout
 
-        Raises ``ValueError`` for a learner id the store refuses, and the database's
-        errors."""
-        learner = await self.repository.get_or_create_learner(learner_id)
-        return await self.repository.start_session(learner, mode)
+    async def open_session(
+        self, session_ref: str, learner_id: str | None, mode: LanguageMode
+    ) -> int | None:
+        """Register the learner (``None``: a new anonymous one) and the session; its id
+        when stored at once (``None``: it waits in the outbox).
 
-    async def end_session(self, session_id: int) -> None:
+        Raises ``ValueError`` for a learner id the store refuses; never the database's errors.
+        """
+        check_external_id(learner_id)
+        return await self._submit(OpenSession(session_ref, learner_id, mode, utc_now()))
+
+    async def end_session(self, session_ref: str) -> None:
         """Mark the session ended (an unfinished cycle stays stored as abandoned)."""
-        try:
-            await self.repository.end_session(session_id)
-        except Exception:
-            log.exception("could not close session %s", session_id)
+        await self._submit(EndSession(session_ref, utc_now()))
 
-    async def start_cycle(self, session_id: int, target: Target) -> int | None:
-        """Store a new cycle; its id, or ``None`` if it could not be stored."""
-        try:
-            return await self.repository.start_cycle(
-                session_id, target.urdu, target.english, target.provider, target.phrase_id
-            )
-        except Exception:
-            log.exception("could not store the new cycle of session %s", session_id)
-            return None
+    async def start_cycle(self, session_ref: str, cycle_ref: str, target: Target) -> int | None:
+        """Store a new cycle; its id when stored at once (``None``: it waits in the outbox)."""
+        return await self._submit(StartCycle(session_ref, cycle_ref, target, utc_now()))
 
-    async def finish_cycle(self, cycle_id: int | None, status: CycleStatus) -> None:
-        """End a stored cycle (nothing to do for one that was never stored)."""
-        if cycle_id is None:
-            return
-        try:
-            await self.repository.finish_cycle(cycle_id, status)
-        except Exception:
-            log.exception("could not end cycle %s", cycle_id)
+    async def finish_cycle(self, session_ref: str, cycle_ref: str, status: CycleStatus) -> None:
+        """End a cycle as passed, skipped or abandoned."""
+        await self._submit(FinishCycle(session_ref, cycle_ref, status, utc_now()))
 
     async def record_turn(
         self,
         *,
         turn_id: str,
-        session_id: int,
-        cycle_id: int | None,
+        session_ref: str,
+        cycle_ref: str | None,
         mode: LanguageMode,
         outcome: TurnOutcome,
         reply: Reply,
         target: Target | None,
         timings: Mapping[str, float],
     ) -> None:
-        """Commit one answered turn; ``target`` is the sentence being practised, if any."""
+        """Store one answered turn; ``target`` is the sentence being practised, if any."""
         assessment = outcome.assessment
         language = outcome.language
         record = TurnRecord(
             turn_id=turn_id,
-            session_id=session_id,
-            cycle_id=cycle_id,
+            session_id=0,  # resolved from session_ref when written
+            cycle_id=None,
             kind=outcome.kind,
             step=reply.step,
             language_mode=mode,
@@ -91,8 +108,24 @@ class TurnRecorder:
             timings=dict(timings),
             audio_seconds=outcome.audio_seconds,
             error_code=outcome.error,
+            created_at=utc_now(),
         )
+        await self._submit(RecordTurn(session_ref, cycle_ref, record))
+
+    async def _submit(self, op: StoreOp) -> int | None:
+        """Write ``op`` now, or journal it; the id it created if written now."""
+        if not self.outbox.held:
+            try:
+                return await within(self.timeout, self.writer.write(op))
+            except Exception as error:
+                if not is_transient(error):
+                    # Replaying data the store refuses would fail the same way.
+                    log.exception("the store refused %s", describe(op))
+                    self.outbox.refused()
+                    return None
+                log.warning("store unavailable (%r); %s goes to the outbox", error, describe(op))
         try:
-            await self.repository.record_turn(record)
-        except Exception:
-            log.exception("could not store turn %s", turn_id)
+            await self.outbox.put(to_entry(op))
+        except OSError:
+            log.exception("could neither store nor journal %s", describe(op))
+        return None

@@ -2,7 +2,8 @@
 
 ``LearnSession`` feeds events to the ``LearnMachine`` and carries out its
 actions: an utterance goes to the ``TurnProcessor``; a reply is synthesised, the
-turn is committed to the store, and then the message and its audio leave through
+turn is committed to the store (or, if the database does not take it in time, to the
+recorder's outbox on local disk), and then the message and its audio leave through
 the ``LearnerPort``. The WebSocket route is one adapter of that port; a test can
 be another. The session's whole state (``SessionState``) is a plain value.
 """
@@ -27,7 +28,7 @@ from ustad.learn.events import (
 )
 from ustad.learn.machine import LearnMachine, LearnState
 from ustad.learn.processor import TurnOutcome, TurnProcessor
-from ustad.learn.recorder import TurnRecorder
+from ustad.learn.recorder import TurnRecorder, new_ref
 from ustad.logs import for_log
 from ustad.runtime.audio_urls import audio_url
 from ustad.runtime.metrics import ServiceMetrics
@@ -87,11 +88,17 @@ class LearnContext:
 
 @dataclass(frozen=True)
 class SessionState:
-    """A session as a plain value: its store ids and the machine's state."""
+    """A session as a plain value: its store references and ids and the machine's state.
+
+    ``session_ref`` and ``cycle_ref`` name the session and its cycle in the store (set once
+    opened, and while a cycle runs); the ids are known only when the database stored them
+    at once (``None`` while the write waits in the outbox)."""
 
     learn: LearnState = field(default_factory=LearnState)
     session_id: int | None = None
     cycle_id: int | None = None
+    session_ref: str | None = None
+    cycle_ref: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (``SessionState.from_dict`` reads it back)."""
@@ -99,6 +106,8 @@ class SessionState:
             "learn": self.learn.to_dict(),
             "session_id": self.session_id,
             "cycle_id": self.cycle_id,
+            "session_ref": self.session_ref,
+            "cycle_ref": self.cycle_ref,
         }
 
     @classmethod
@@ -108,7 +117,10 @@ class SessionState:
             ids = [data.get("session_id"), data.get("cycle_id")]
             if any(value is not None and not isinstance(value, int) for value in ids):
                 raise ValueError("session_id and cycle_id are integers or null")
-            return cls(LearnState.from_dict(data["learn"]), ids[0], ids[1])
+            refs = [data.get("session_ref"), data.get("cycle_ref")]
+            if any(value is not None and not isinstance(value, str) for value in refs):
+                raise ValueError("session_ref and cycle_ref are strings or null")
+            return cls(LearnState.from_dict(data["learn"]), ids[0], ids[1], refs[0], refs[1])
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a session state: {error}") from error
 
@@ -116,10 +128,10 @@ class SessionState:
 class _Turn:
     """Bookkeeping for the utterance being answered."""
 
-    def __init__(self, cycle_id: int | None) -> None:
+    def __init__(self, cycle_ref: str | None) -> None:
         self.turn_id = uuid.uuid4().hex
         self.timer = TurnTimer()
-        self.cycle_id = cycle_id
+        self.cycle_ref = cycle_ref
         self.outcome: TurnOutcome | None = None
 
 
@@ -140,32 +152,46 @@ class LearnSession:
         self.machine = LearnMachine(state=state.learn)
         self.session_id = state.session_id
         self.cycle_id = state.cycle_id
+        self.session_ref = state.session_ref
+        self.cycle_ref = state.cycle_ref
 
     @property
     def state(self) -> SessionState:
         """The session as a plain value (to keep outside the process, or to test)."""
-        return SessionState(self.machine.snapshot, self.session_id, self.cycle_id)
+        return SessionState(
+            self.machine.snapshot, self.session_id, self.cycle_id, self.session_ref, self.cycle_ref
+        )
+
+    @property
+    def label(self) -> str:
+        """How logs name the session: its id, or its reference while it has no id yet."""
+        return str(self.session_id) if self.session_id is not None else f"ref:{self.session_ref}"
 
     async def open(self, learner_id: str | None) -> None:
-        """Register the learner and the session (raises the store's errors)."""
-        self.session_id = await self.context.recorder.open_session(learner_id, self.machine.mode)
+        """Register the learner and the session (``ValueError`` for a learner id the store
+        refuses). It opens while the database is down too: the write waits in the outbox."""
+        session_ref = new_ref()
+        self.session_id = await self.context.recorder.open_session(
+            session_ref, learner_id, self.machine.mode
+        )
+        self.session_ref = session_ref
         self.context.metrics.sessions_active += 1
         learner = for_log(learner_id) if learner_id is not None else "anonymous"
-        log.info("session %s opened (learner %s)", self.session_id, learner)
+        log.info("session %s opened (learner %s)", self.label, learner)
 
     async def close(self) -> None:
         """Mark the session ended (an unfinished cycle stays stored as abandoned)."""
-        if self.session_id is None:
+        if self.session_ref is None:
             return
         self.context.metrics.sessions_active -= 1
-        await self.context.recorder.end_session(self.session_id)
-        log.info("session %s closed", self.session_id)
+        await self.context.recorder.end_session(self.session_ref)
+        log.info("session %s closed", self.label)
 
     async def handle(self, event: Event) -> None:
         """Feed one client event to the machine and carry out its actions, in order."""
         if isinstance(event, InputRejected):
             detail = f" ({event.detail})" if event.detail else ""
-            log.warning("session %s bad input: %s%s", self.session_id, event.code.value, detail)
+            log.warning("session %s bad input: %s%s", self.label, event.code.value, detail)
         for action in self.machine.handle(event):
             await self._perform(action, None)
 
@@ -178,19 +204,22 @@ class LearnSession:
             case Reply():
                 await self._reply(action, turn)
             case CycleStarted(target):
-                assert self.session_id is not None, "open() first"
-                self.cycle_id = await recorder.start_cycle(self.session_id, target)
+                assert self.session_ref is not None, "open() first"
+                cycle_ref = new_ref()
+                self.cycle_id = await recorder.start_cycle(self.session_ref, cycle_ref, target)
+                self.cycle_ref = cycle_ref
                 if turn is not None:
-                    turn.cycle_id = self.cycle_id
+                    turn.cycle_ref = cycle_ref
             case CycleEnded(status):
-                await recorder.finish_cycle(self.cycle_id, status)
-                self.cycle_id = None
+                if self.session_ref is not None and self.cycle_ref is not None:
+                    await recorder.finish_cycle(self.session_ref, self.cycle_ref, status)
+                self.cycle_id = self.cycle_ref = None
             case Ignored(reason):
-                log.info("session %s ignored %s", self.session_id, reason)
+                log.info("session %s ignored %s", self.label, reason)
 
     async def _work(self, work: Work) -> None:
         """Process an utterance and answer it; a failure inside ustad is an error reply."""
-        turn = _Turn(cycle_id=self.cycle_id)
+        turn = _Turn(cycle_ref=self.cycle_ref)
         with turn.timer.current():
             try:
                 outcome = await self.context.processor.process(
@@ -203,7 +232,7 @@ class LearnSession:
             if isinstance(outcome.event, InputRejected):
                 log.warning(
                     "session %s turn %s rejected: %s (%s)",
-                    self.session_id,
+                    self.label,
                     turn.turn_id,
                     outcome.event.code.value,
                     outcome.event.detail,
@@ -229,12 +258,13 @@ class LearnSession:
                 log.exception("speech synthesis failed for %s", reply.step.value)
                 audio = b""
             reply_audio = ReplyAudio(speech.output.format, len(audio), url)
-        if turn is not None and turn.outcome is not None and self.session_id is not None:
+        if turn is not None and turn.outcome is not None and self.session_ref is not None:
+            # Bounded: a database that is down or hung sends the turn to the outbox.
             with timer.stage("store"):
                 await self.context.recorder.record_turn(
                     turn_id=turn.turn_id,
-                    session_id=self.session_id,
-                    cycle_id=turn.cycle_id,
+                    session_ref=self.session_ref,
+                    cycle_ref=turn.cycle_ref,
                     mode=self.machine.mode,
                     outcome=turn.outcome,
                     reply=reply,
@@ -266,6 +296,7 @@ class LearnSession:
             extra={
                 "timings": dict(timings),
                 "session_id": self.session_id,
+                "session_ref": self.session_ref,
                 "step": reply.step.value,
                 "kind": turn.outcome.kind.value if turn.outcome is not None else None,
                 # Calls still waiting for an engine thread as this turn ends: a

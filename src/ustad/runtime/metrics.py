@@ -30,9 +30,10 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from ustad.runtime.loop_monitor import EventLoopLagMonitor, SampleWindow
+from ustad.runtime.outbox import Outbox, OutboxStats
 from ustad.runtime.speech_service import SpeechService, SpeechStats
 from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE, TOTAL
-from ustad.stat_fields import Section, sections_of, series_of, to_json
+from ustad.stat_fields import Section, record_json, sections_of, series_of, to_json
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 """Seconds: a cached reply takes a few milliseconds, a long Urdu utterance tens of seconds."""
@@ -47,6 +48,10 @@ TURN_PARTS = (ENGINE, QUEUE, OVERHEAD)
 """Timings keys that split ``total`` into engine compute, queueing and ustad's own time."""
 
 
+OUTBOX_SECTION = Section("record", "ustad_outbox", None, "store outbox", OutboxStats)
+"""How the outbox's ``OutboxStats`` are named in Prometheus (``ustad_outbox_pending`` ...)."""
+
+
 class LiveStateCollector:
     """Renders the speech layer's ``SpeechStats`` as metric families at scrape time.
 
@@ -54,8 +59,9 @@ class LiveStateCollector:
     ``ustad.stat_fields``), so nothing here names a cache, a counter or a field.
     """
 
-    def __init__(self, speech: SpeechService | None) -> None:
+    def __init__(self, speech: SpeechService | None, outbox: Outbox | None = None) -> None:
         self._speech = speech
+        self._outbox = outbox
 
     def describe(self) -> Iterable[Metric]:
         """The families, without samples (lets the registry check names up front)."""
@@ -70,6 +76,9 @@ class LiveStateCollector:
         for name, section in sections_of(SpeechStats):
             value = getattr(snapshot, name) if snapshot is not None else None
             yield from section_families(section, value)
+        if self._outbox is not None:
+            outbox = self._outbox.stats() if snapshot is not None else None
+            yield from section_families(OUTBOX_SECTION, outbox)
 
 
 def section_families(section: Section, value: Any) -> Iterator[Metric]:
@@ -136,20 +145,22 @@ def process_usage() -> ProcessUsage:
 class ServiceMetrics:
     """Metrics of one app: its own registry, turn/stage histograms, loop lag, live state.
 
-    ``speech``'s ``stats()`` is read at scrape time; without it the live-state series
-    are present but empty. ``window`` is how many recent samples per stage and per
-    step feed the percentiles of ``stats()``.
+    ``speech``'s ``stats()`` and ``outbox``'s backlog and counts are read at scrape time
+    (without ``speech`` its series are present but empty). ``window`` is how many recent samples
+    per stage and per step feed the percentiles of ``stats()``.
     """
 
     def __init__(
         self,
         *,
         speech: SpeechService | None = None,
+        outbox: Outbox | None = None,
         window: int = 1024,
         loop_interval: float = 0.05,
         loop_window: int = 2400,
     ) -> None:
         self.speech = speech
+        self.outbox = outbox
         self.window = window
         self.started = time.monotonic()
         self.registry = CollectorRegistry()
@@ -197,7 +208,7 @@ class ServiceMetrics:
             buckets=LAG_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(LiveStateCollector(self.speech))
+        self.registry.register(LiveStateCollector(self.speech, self.outbox))
         # process_cpu_seconds_total, process_resident_memory_bytes, ... for this registry.
         ProcessCollector(registry=self.registry)
         self.loop_monitor = EventLoopLagMonitor(
@@ -280,6 +291,8 @@ class ServiceMetrics:
         }
         if self.speech is not None:
             out.update(to_json(self.speech.stats()))
+        if self.outbox is not None:
+            out["outbox"] = record_json(self.outbox.stats())
         return out
 
     def _window(self, windows: dict[str, SampleWindow], key: str) -> SampleWindow:

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from ustad.settings import Settings
+from ustad.settings import DatabaseSettings, Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """The packaged Alembic scripts (found from this package, not the working directory)."""
@@ -43,7 +43,8 @@ MIGRATION_LOCK_KEY = 0x7573_7461_6400
 """PostgreSQL advisory lock key held while migrating ("ustad" in ASCII, shifted)."""
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-"""How long a SQLite writer waits for another writer's lock before failing."""
+"""How long a SQLite writer waits for another writer's lock before failing (the default
+statement timeout)."""
 
 
 class DatabaseError(Exception):
@@ -82,17 +83,21 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
     """Per-connection SQLite settings (they are not stored in the database file)."""
-    cursor = dbapi_connection.cursor()
-    try:
-        # WAL lets readers run while one writer writes; it is persistent once set.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # SQLite ignores foreign keys unless asked, per connection.
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    finally:
-        cursor.close()
+
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            # WAL lets readers run while one writer writes; it is persistent once set.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # SQLite ignores foreign keys unless asked, per connection.
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        finally:
+            cursor.close()
+
+    return configure
 
 
 def _ensure_sqlite_parent(url: URL) -> None:
@@ -104,24 +109,77 @@ def _ensure_sqlite_parent(url: URL) -> None:
 
 
 class Database:
-    """An async engine plus a session factory for one database URL."""
+    """An async engine plus a session factory for one database URL.
 
-    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+    ``connect_timeout`` (seconds) bounds opening a connection and waiting for a pooled one;
+    ``statement_timeout`` (seconds) bounds each statement: PostgreSQL's ``statement_timeout``
+    on the server plus asyncpg's ``command_timeout`` on the client (which also fires when the
+    server stops answering at all), and SQLite's wait for another writer's lock. Past either,
+    the call raises (``TimeoutError`` or a ``sqlalchemy.exc.DBAPIError``) instead of hanging.
+    """
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        echo: bool = False,
+        connect_timeout: float = 5.0,
+        statement_timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000,
+    ) -> None:
         try:
             self.url = make_url(url)
         except Exception as exc:  # ArgumentError, ValueError: both mean a malformed URL
             raise DatabaseError(f"invalid database URL {url!r}: {exc}") from exc
-        backend = self.url.get_backend_name()
-        options: dict[str, Any] = {"echo": echo, "json_serializer": _json_dumps}
-        if backend == "sqlite":
+        if self.url.get_backend_name() == "sqlite":
             _ensure_sqlite_parent(self.url)
+        self._echo = echo
+        self._connect_timeout = connect_timeout
+        self.engine: AsyncEngine = self._create_engine(statement_timeout)
+        self._migration_engine: AsyncEngine | None = None
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: DatabaseSettings) -> Database:
+        """The database ``settings`` describe (URL, echo and timeouts)."""
+        return cls(
+            settings.url,
+            echo=settings.echo,
+            connect_timeout=settings.connect_timeout_seconds,
+            statement_timeout=settings.statement_timeout_seconds,
+        )
+
+    def _create_engine(self, statement_timeout: float | None) -> AsyncEngine:
+        """An engine on ``self.url``; ``statement_timeout`` ``None``: statements may run long."""
+        options: dict[str, Any] = {"echo": self._echo, "json_serializer": _json_dumps}
+        backend = self.url.get_backend_name()
+        busy_ms = SQLITE_BUSY_TIMEOUT_MS
+        if backend == "sqlite" and statement_timeout is not None:
+            busy_ms = round(statement_timeout * 1000)
+            options["connect_args"] = {"timeout": statement_timeout}
         elif backend == "postgresql":
             # Replace connections the server or a proxy closed while idle.
             options["pool_pre_ping"] = True
-        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+            options["pool_timeout"] = self._connect_timeout
+            connect_args: dict[str, Any] = {"timeout": self._connect_timeout}
+            if statement_timeout is not None:
+                # The server cancels a slow statement; the client gives up on a silent server.
+                milliseconds = str(round(statement_timeout * 1000))
+                connect_args["command_timeout"] = statement_timeout
+                connect_args["server_settings"] = {"statement_timeout": milliseconds}
+            options["connect_args"] = connect_args
+        engine = create_async_engine(self.url, **options)
         if backend == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_on_connect)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+            event.listen(engine.sync_engine, "connect", _sqlite_on_connect(busy_ms))
+        return engine
+
+    @property
+    def migration_engine(self) -> AsyncEngine:
+        """The engine migrations run on: no statement timeout, since waiting for another
+        worker's migration lock, or rewriting a large table, may take longer than any request
+        should (created on first use)."""
+        if self._migration_engine is None:
+            self._migration_engine = self._create_engine(None)
+        return self._migration_engine
 
     @property
     def dialect_name(self) -> str:
@@ -153,8 +211,9 @@ class Database:
 
     @asynccontextmanager
     async def migration_connection(self) -> AsyncIterator[AsyncConnection]:
-        """A connection in a transaction that holds the migration lock until it ends."""
-        async with self.engine.begin() as connection:
+        """A connection of ``migration_engine`` in a transaction that holds the migration lock
+        until it ends."""
+        async with self.migration_engine.begin() as connection:
             if self.dialect_name == "postgresql":
                 await connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
@@ -167,3 +226,5 @@ class Database:
     async def close(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self._migration_engine is not None:
+            await self._migration_engine.dispose()

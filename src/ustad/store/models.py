@@ -41,6 +41,8 @@ EXTERNAL_ID_MAX = 128
 """Longest learner external id accepted (a UUID is 36 characters)."""
 TURN_ID_MAX = 64
 """Longest turn id accepted."""
+CLIENT_REF_MAX = 64
+"""Longest client reference of a session or cycle accepted (a UUID in hex is 32)."""
 
 
 def utc_now() -> datetime:
@@ -106,6 +108,9 @@ class Session(Base):
     language_mode: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(default=utc_now)
     ended_at: Mapped[datetime | None]
+    client_ref: Mapped[str | None] = mapped_column(String(CLIENT_REF_MAX), unique=True, index=True)
+    """The id the server gave the session before the database had (replays find it by this);
+    ``None`` on rows from before migration 0003."""
 
 
 class Cycle(Base):
@@ -130,6 +135,8 @@ class Cycle(Base):
     best_score: Mapped[float | None]
     started_at: Mapped[datetime] = mapped_column(default=utc_now)
     ended_at: Mapped[datetime | None]
+    client_ref: Mapped[str | None] = mapped_column(String(CLIENT_REF_MAX), unique=True, index=True)
+    """As ``Session.client_ref``, for a cycle."""
 
 
 class Turn(Base):

@@ -1,23 +1,37 @@
 """What the service stores and reads back, one short transaction per call.
 
 Every method opens its own session and commits before returning, so a caller never
-holds a transaction across a model call or a network wait.
+holds a transaction across a model call or a network wait. The learn session's writes
+can be repeated safely (the outbox replays a write whose first attempt may have been
+stored): sessions and cycles are found again by their ``client_ref``, a turn by its
+``turn_id``, and ending a session or a cycle keeps the first end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ustad.store.database import Database
-from ustad.store.models import EXTERNAL_ID_MAX, TURN_ID_MAX, Cycle, Learner, Session, Turn, utc_now
-from ustad.vocabulary import CycleStatus, ErrorCode, LanguageMode, Step, TurnKind
+from ustad.store.models import (
+    CLIENT_REF_MAX,
+    EXTERNAL_ID_MAX,
+    TURN_ID_MAX,
+    Cycle,
+    Learner,
+    Session,
+    Turn,
+    utc_now,
+)
+from ustad.store.progress import LearnerProgress, SentenceProgress, learner_progress
+from ustad.store.turns import TurnRecord, turn_record, turn_row
+from ustad.vocabulary import CycleStatus, LanguageMode, TurnKind
+
+__all__ = ["LearnerProgress", "Repository", "SentenceProgress", "TurnRecord"]
 
 FINISHED_STATUSES = frozenset({CycleStatus.PASSED, CycleStatus.SKIPPED, CycleStatus.ABANDONED})
 
@@ -34,61 +48,6 @@ class DuplicateTurnError(StoreError):
     """A turn with this ``turn_id`` was already recorded."""
 
 
-@dataclass(frozen=True)
-class TurnRecord:
-    """One utterance the server answered, as stored."""
-
-    turn_id: str
-    """The protocol's ``turn_id`` (a UUID string); unique."""
-    session_id: int
-    cycle_id: int | None
-    """``None`` when no cycle exists yet (e.g. no speech at the Urdu step)."""
-    kind: TurnKind
-    step: Step
-    """The step answered: ``you_said_audio``, ``await_next``, ``no_speech`` ..."""
-    language_mode: LanguageMode
-    transcript: str | None = None
-    detected_language: str | None = None
-    language_probability: float | None = None
-    urdu_sentence: str | None = None
-    english_sentence: str | None = None
-    assessment: Mapping[str, Any] | None = None
-    overall_score: float | None = None
-    passed: bool | None = None
-    timings: Mapping[str, float] = field(default_factory=dict)
-    """Milliseconds per stage."""
-    audio_seconds: float | None = None
-    error_code: ErrorCode | None = None
-    """The code the client was sent with an ``error`` reply."""
-    created_at: datetime | None = None
-    """``None`` means "now" when recorded; always set on turns read back."""
-
-
-@dataclass(frozen=True)
-class SentenceProgress:
-    """How a learner has done on one English sentence, over all sessions."""
-
-    english: str
-    urdu: str
-    """The Urdu the learner said most recently for it."""
-    attempts: int
-    best_score: float | None
-    passed: bool
-    """Passed at least once."""
-    last_practised: datetime
-
-
-@dataclass(frozen=True)
-class LearnerProgress:
-    """A learner's history, for a progress panel."""
-
-    external_id: str
-    sessions: int
-    total_attempts: int
-    sentences: tuple[SentenceProgress, ...]
-    """Most recently practised first."""
-
-
 class Repository:
     """Learners, sessions, cycles and turns on one ``Database``."""
 
@@ -101,8 +60,7 @@ class Repository:
         ``None`` creates a new anonymous learner every time. Safe when two connections
         ask for the same new id at once: the loser of the insert race reads the winner's row.
         """
-        if external_id is not None and not 0 < len(external_id) <= EXTERNAL_ID_MAX:
-            raise ValueError(f"external_id must be 1 to {EXTERNAL_ID_MAX} characters")
+        check_external_id(external_id)
         if external_id is not None:
             found = await self._find_learner(external_id)
             if found is not None:
@@ -122,21 +80,93 @@ class Repository:
                 raise
             return found
 
-    async def start_session(self, learner_id: int, language_mode: LanguageMode) -> int:
-        """Open a session (one WebSocket connection) and return its id."""
-        async with self._db.session() as session, session.begin():
-            await _require(session, Learner, learner_id)
-            row = Session(learner_id=learner_id, language_mode=language_mode)
-            session.add(row)
-            await session.flush()
-            return row.id
+    async def start_session(
+        self,
+        learner_id: int,
+        language_mode: LanguageMode,
+        *,
+        client_ref: str | None = None,
+        started_at: datetime | None = None,
+    ) -> int:
+        """Open a session (one WebSocket connection) and return its id.
 
-    async def end_session(self, session_id: int) -> None:
-        """Close a session; its active cycle, if any, becomes abandoned.
+        With a ``client_ref`` already stored, that session's id (nothing is added)."""
+        _check_ref(client_ref)
+        try:
+            async with self._db.session() as session, session.begin():
+                await _require(session, Learner, learner_id)
+                row = Session(
+                    learner_id=learner_id,
+                    language_mode=language_mode,
+                    client_ref=client_ref,
+                    started_at=started_at or utc_now(),
+                )
+                session.add(row)
+                await session.flush()
+                return row.id
+        except IntegrityError:
+            found = await self.session_by_ref(client_ref) if client_ref else None
+            if found is None:
+                raise
+            return found
+
+    async def open_session(
+        self,
+        client_ref: str,
+        external_id: str | None,
+        language_mode: LanguageMode,
+        started_at: datetime,
+    ) -> int:
+        """The id of the session ``client_ref``, stored with its learner if new.
+
+        Repeating the call returns the same id and adds nothing, for an anonymous learner
+        (``external_id`` ``None``) too: the new learner and the session share a transaction.
+        """
+        found = await self.session_by_ref(client_ref)
+        if found is not None:
+            return found
+        if external_id is not None:
+            learner = await self.get_or_create_learner(external_id)
+            return await self.start_session(
+                learner, language_mode, client_ref=client_ref, started_at=started_at
+            )
+        _check_ref(client_ref)
+        try:
+            async with self._db.session() as session, session.begin():
+                anonymous = Learner(external_id=None, created_at=started_at)
+                session.add(anonymous)
+                await session.flush()
+                row = Session(
+                    learner_id=anonymous.id,
+                    language_mode=language_mode,
+                    client_ref=client_ref,
+                    started_at=started_at,
+                )
+                session.add(row)
+                await session.flush()
+                return row.id
+        except IntegrityError:
+            found = await self.session_by_ref(client_ref)
+            if found is None:
+                raise
+            return found
+
+    async def session_by_ref(self, client_ref: str) -> int | None:
+        """The id of the session stored with ``client_ref`` (``None``: none is)."""
+        async with self._db.session() as session:
+            return await session.scalar(select(Session.id).where(Session.client_ref == client_ref))
+
+    async def cycle_by_ref(self, client_ref: str) -> int | None:
+        """The id of the cycle stored with ``client_ref`` (``None``: none is)."""
+        async with self._db.session() as session:
+            return await session.scalar(select(Cycle.id).where(Cycle.client_ref == client_ref))
+
+    async def end_session(self, session_id: int, ended_at: datetime | None = None) -> None:
+        """Close a session (at ``ended_at``, default now); its active cycle becomes abandoned.
 
         Ending twice keeps the first end time.
         """
-        now = utc_now()
+        now = ended_at or utc_now()
         async with self._db.session() as session, session.begin():
             row = await _require(session, Session, session_id)
             if row.ended_at is None:
@@ -150,28 +180,48 @@ class Repository:
         english_sentence: str,
         provider: str,
         phrase_id: str | None,
+        *,
+        client_ref: str | None = None,
+        started_at: datetime | None = None,
     ) -> int:
-        """Begin practising a sentence; any active cycle of the session becomes abandoned."""
-        now = utc_now()
-        async with self._db.session() as session, session.begin():
-            await _require(session, Session, session_id)
-            await _abandon_active_cycles(session, session_id, now)
-            cycle = Cycle(
-                session_id=session_id,
-                urdu_sentence=urdu_sentence,
-                english_sentence=english_sentence,
-                provider=provider,
-                phrase_id=phrase_id,
-                status=CycleStatus.ACTIVE.value,
-                attempts=0,
-                started_at=now,
-            )
-            session.add(cycle)
-            await session.flush()
-            return cycle.id
+        """Begin practising a sentence; any active cycle of the session becomes abandoned.
 
-    async def finish_cycle(self, cycle_id: int, status: CycleStatus) -> None:
-        """End an active cycle as ``passed``, ``skipped`` or ``abandoned``.
+        With a ``client_ref`` already stored, that cycle's id (nothing changes)."""
+        _check_ref(client_ref)
+        if client_ref is not None:
+            found = await self.cycle_by_ref(client_ref)
+            if found is not None:
+                return found
+        now = started_at or utc_now()
+        try:
+            async with self._db.session() as session, session.begin():
+                await _require(session, Session, session_id)
+                await _abandon_active_cycles(session, session_id, now)
+                cycle = Cycle(
+                    session_id=session_id,
+                    urdu_sentence=urdu_sentence,
+                    english_sentence=english_sentence,
+                    provider=provider,
+                    phrase_id=phrase_id,
+                    status=CycleStatus.ACTIVE.value,
+                    attempts=0,
+                    started_at=now,
+                    client_ref=client_ref,
+                )
+                session.add(cycle)
+                await session.flush()
+                return cycle.id
+        except IntegrityError:
+            found = await self.cycle_by_ref(client_ref) if client_ref else None
+            if found is None:
+                raise
+            return found
+
+    async def finish_cycle(
+        self, cycle_id: int, status: CycleStatus, ended_at: datetime | None = None
+    ) -> None:
+        """End an active cycle as ``passed``, ``skipped`` or ``abandoned`` (at ``ended_at``,
+        default now).
 
         A cycle that already ended keeps its first outcome, so a late call (say, after
         ``end_session`` abandoned it) changes nothing.
@@ -184,7 +234,7 @@ class Repository:
             cycle = await _require(session, Cycle, cycle_id)
             if cycle.status == CycleStatus.ACTIVE:
                 cycle.status = outcome.value
-                cycle.ended_at = utc_now()
+                cycle.ended_at = ended_at or utc_now()
 
     async def record_turn(self, turn: TurnRecord) -> None:
         """Store a turn; an English turn with a score also counts as an attempt of its cycle.
@@ -206,7 +256,7 @@ class Repository:
                             f"cycle {turn.cycle_id} belongs to session {cycle.session_id}, "
                             f"not {turn.session_id}"
                         )
-                session.add(_turn_row(turn, kind))
+                session.add(turn_row(turn, kind))
                 if (
                     kind is TurnKind.ENGLISH_REPEAT
                     and turn.cycle_id is not None
@@ -223,35 +273,12 @@ class Repository:
         query = select(Turn).where(Turn.session_id == session_id).order_by(Turn.created_at, Turn.id)
         async with self._db.session() as session:
             rows = (await session.scalars(query)).all()
-        return [_turn_record(row) for row in rows]
+        return [turn_record(row) for row in rows]
 
     async def learner_progress(self, external_id: str) -> LearnerProgress | None:
         """Sessions, attempts and per-sentence results of a learner (``None`` if unknown)."""
         async with self._db.session() as session:
-            learner_id = await session.scalar(
-                select(Learner.id).where(Learner.external_id == external_id)
-            )
-            if learner_id is None:
-                return None
-            sessions = await session.scalar(
-                select(func.count()).select_from(Session).where(Session.learner_id == learner_id)
-            )
-            last_turn = func.max(Turn.created_at)
-            turn_passed = func.max(case((Turn.passed.is_(True), 1), else_=0))
-            rows = await session.execute(
-                select(Cycle, last_turn, turn_passed)
-                .join(Session, Session.id == Cycle.session_id)
-                .outerjoin(Turn, Turn.cycle_id == Cycle.id)
-                .where(Session.learner_id == learner_id)
-                .group_by(Cycle.id)
-            )
-            sentences = _by_sentence((cycle, last, bool(passed)) for cycle, last, passed in rows)
-        return LearnerProgress(
-            external_id=external_id,
-            sessions=sessions or 0,
-            total_attempts=sum(s.attempts for s in sentences),
-            sentences=sentences,
-        )
+            return await learner_progress(session, external_id)
 
     async def _find_learner(self, external_id: str) -> int | None:
         async with self._db.session() as session:
@@ -266,6 +293,17 @@ class Repository:
 
 
 _Row = TypeVar("_Row", Learner, Session, Cycle)
+
+
+def check_external_id(external_id: str | None) -> None:
+    """Raise ``ValueError`` for a learner external id the store cannot keep."""
+    if external_id is not None and not 0 < len(external_id) <= EXTERNAL_ID_MAX:
+        raise ValueError(f"external_id must be 1 to {EXTERNAL_ID_MAX} characters")
+
+
+def _check_ref(client_ref: str | None) -> None:
+    if client_ref is not None and not 0 < len(client_ref) <= CLIENT_REF_MAX:
+        raise ValueError(f"client_ref must be 1 to {CLIENT_REF_MAX} characters")
 
 
 async def _require(session: AsyncSession, model: type[_Row], row_id: int) -> _Row:
@@ -297,85 +335,3 @@ async def _count_attempt(session: AsyncSession, cycle_id: int, score: float) -> 
         .values(attempts=Cycle.attempts + 1, best_score=best)
         .execution_options(synchronize_session=False)
     )
-
-
-def _turn_row(turn: TurnRecord, kind: TurnKind) -> Turn:
-    return Turn(
-        turn_id=turn.turn_id,
-        session_id=turn.session_id,
-        cycle_id=turn.cycle_id,
-        kind=kind.value,
-        step=turn.step,
-        language_mode=turn.language_mode,
-        transcript=turn.transcript,
-        detected_language=turn.detected_language,
-        language_probability=turn.language_probability,
-        urdu_sentence=turn.urdu_sentence,
-        english_sentence=turn.english_sentence,
-        assessment=None if turn.assessment is None else dict(turn.assessment),
-        overall_score=turn.overall_score,
-        passed=turn.passed,
-        timings=dict(turn.timings),
-        audio_seconds=turn.audio_seconds,
-        error_code=turn.error_code,
-        created_at=turn.created_at or utc_now(),
-    )
-
-
-def _turn_record(row: Turn) -> TurnRecord:
-    return TurnRecord(
-        turn_id=row.turn_id,
-        session_id=row.session_id,
-        cycle_id=row.cycle_id,
-        kind=TurnKind(row.kind),
-        step=Step(row.step),
-        language_mode="english" if row.language_mode == "english" else "urdu",
-        transcript=row.transcript,
-        detected_language=row.detected_language,
-        language_probability=row.language_probability,
-        urdu_sentence=row.urdu_sentence,
-        english_sentence=row.english_sentence,
-        assessment=row.assessment,
-        overall_score=row.overall_score,
-        passed=row.passed,
-        timings=row.timings,
-        audio_seconds=row.audio_seconds,
-        error_code=None if row.error_code is None else ErrorCode(row.error_code),
-        created_at=row.created_at,
-    )
-
-
-def _by_sentence(
-    cycles: Iterable[tuple[Cycle, datetime | None, bool]],
-) -> tuple[SentenceProgress, ...]:
-    """Fold cycles (with their last turn time and whether a turn passed) into one entry per
-    English sentence, most recently practised first."""
-    merged: dict[str, SentenceProgress] = {}
-    for cycle, last_turn, turn_passed in cycles:
-        touched = max(t for t in (cycle.started_at, cycle.ended_at, last_turn) if t is not None)
-        current = SentenceProgress(
-            english=cycle.english_sentence,
-            urdu=cycle.urdu_sentence,
-            attempts=cycle.attempts,
-            best_score=cycle.best_score,
-            passed=cycle.status == CycleStatus.PASSED or turn_passed,
-            last_practised=touched,
-        )
-        previous = merged.get(cycle.english_sentence)
-        if previous is not None:
-            newer, older = (
-                (current, previous)
-                if current.last_practised > previous.last_practised
-                else (previous, current)
-            )
-            scores = [s for s in (newer.best_score, older.best_score) if s is not None]
-            current = SentenceProgress(
-                english=newer.english,
-                urdu=newer.urdu,
-                attempts=newer.attempts + older.attempts,
-                best_score=max(scores) if scores else None,
-                passed=newer.passed or older.passed,
-                last_practised=newer.last_practised,
-            )
-        merged[cycle.english_sentence] = current
-    return tuple(sorted(merged.values(), key=lambda s: s.last_practised, reverse=True))

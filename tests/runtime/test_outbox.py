@@ -1,0 +1,172 @@
+"""The outbox: journaled writes are replayed in order until stored, across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ustad.runtime.outbox import Outbox, OutboxStats, is_transient, within
+
+HANG_GUARD = 30.0
+"""Seconds after which a wait that should already be over fails the test instead."""
+
+
+class FakeStore:
+    """Takes entries, or fails (``down``) or never answers (``hang``) as told."""
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.stored: list[int] = []
+        self.attempts = 0
+        self._attempted = asyncio.Condition()
+
+    async def apply(self, entry: dict[str, Any]) -> None:
+        async with self._attempted:
+            self.attempts += 1
+            self._attempted.notify_all()
+        if self.mode == "down":
+            raise ConnectionRefusedError("the database is down")
+        if self.mode == "hang":
+            await asyncio.Event().wait()
+        if entry.get("bad"):
+            raise ValueError("the store refuses this")
+        self.stored.append(entry["n"])
+
+    async def attempted(self, times: int) -> None:
+        """Return once ``apply`` has been called at least ``times`` times in all."""
+        async with asyncio.timeout(HANG_GUARD), self._attempted:
+            await self._attempted.wait_for(lambda: self.attempts >= times)
+
+
+def make_outbox(directory: Path, store: FakeStore) -> Outbox:
+    # Tiny pauses and attempt bound: the tests wait on counts, never on the clock.
+    return Outbox(directory, store.apply, attempt_timeout=0.02, retry_max=0.01)
+
+
+@pytest.fixture
+async def store() -> FakeStore:
+    return FakeStore()
+
+
+@pytest.fixture
+async def outbox(tmp_path: Path, store: FakeStore) -> AsyncIterator[Outbox]:
+    box = make_outbox(tmp_path / "outbox", store)
+    yield box
+    await box.stop()
+
+
+async def drained(outbox: Outbox) -> None:
+    async with asyncio.timeout(HANG_GUARD):
+        await outbox.wait_empty()
+
+
+@pytest.mark.parametrize("fault", ["down", "hang"])
+async def test_entries_wait_for_the_store_and_arrive_in_order(
+    outbox: Outbox, store: FakeStore, fault: str
+) -> None:
+    store.mode = fault
+    await outbox.start()
+    for n in range(1, 6):
+        await outbox.put({"n": n})
+    assert outbox.held and outbox.pending == 5
+    await store.attempted(3)  # the first entry, tried and retried
+    assert store.stored == [] and outbox.pending == 5
+    store.mode = "ok"
+    await drained(outbox)
+    assert store.stored == [1, 2, 3, 4, 5]
+    stats = outbox.stats()
+    assert stats.pending == 0 and stats.appended_total == 5 and stats.replayed_total == 5
+    assert stats.retries_total >= 2 and stats.failed_total == 0
+    assert not outbox.held
+    assert await outbox.journal.seal() == []  # the stored segments are gone
+
+
+async def test_a_refused_entry_is_set_aside_and_the_rest_go_on(
+    outbox: Outbox, store: FakeStore
+) -> None:
+    await outbox.start()
+    await outbox.put({"n": 1})
+    await outbox.put({"n": 2, "bad": True})
+    await outbox.put({"n": 3})
+    await drained(outbox)
+    assert store.stored == [1, 3]
+    assert outbox.stats().failed_total == 1 and outbox.stats().replayed_total == 2
+    assert outbox.journal.slot is not None
+    assert (outbox.journal.slot / "failed.jsonl").read_text().count('"bad":true') == 1
+
+
+async def test_a_restart_replays_what_the_last_process_left(tmp_path: Path) -> None:
+    store = FakeStore()
+    store.mode = "down"
+    first = make_outbox(tmp_path, store)
+    await first.start()
+    for n in range(1, 4):
+        await first.put({"n": n})
+    await store.attempted(2)
+    await first.stop()  # the process ends with the database still down
+
+    store.mode = "ok"
+    second = make_outbox(tmp_path, store)
+    await second.start()
+    try:
+        assert second.pending <= 3  # counted from disk before any replay
+        await drained(second)
+        assert store.stored == [1, 2, 3]
+    finally:
+        await second.stop()
+
+
+async def test_an_entry_is_replayed_again_if_the_process_ended_before_removing_it(
+    tmp_path: Path,
+) -> None:
+    """At least once: the writer's idempotence makes that exactly once in the database."""
+    store = FakeStore()
+    first = make_outbox(tmp_path, store)
+    await first.put({"n": 1})  # journaled; the process ends before replaying
+    await store.apply({"n": 1})  # ... yet an earlier attempt had been committed
+    await first.stop()
+    second = make_outbox(tmp_path, store)
+    await second.start()
+    try:
+        await drained(second)
+    finally:
+        await second.stop()
+    assert store.stored == [1, 1]
+
+
+async def test_stats_start_at_zero(outbox: Outbox) -> None:
+    assert outbox.stats() == OutboxStats(0, 0, 0, 0, 0, 0)
+    assert not outbox.held
+
+
+async def test_within_does_not_wait_for_a_hung_call_to_unwind() -> None:
+    release = asyncio.Event()
+    finished = asyncio.Event()
+
+    async def stubborn() -> None:
+        await release.wait()  # a hung call (that would also take long to give up)
+        finished.set()
+
+    async def quick() -> int:
+        return 7
+
+    assert await within(HANG_GUARD, quick()) == 7
+    async with asyncio.timeout(HANG_GUARD):
+        with pytest.raises(TimeoutError):
+            await within(0.01, stubborn())
+    assert not finished.is_set()
+    release.set()  # the abandoned call was cancelled by nobody: it ends when it can
+
+
+def test_database_trouble_is_transient_and_bad_data_is_not() -> None:
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    assert is_transient(ConnectionRefusedError())
+    assert is_transient(TimeoutError())
+    assert is_transient(OperationalError("SELECT 1", {}, Exception("gone")))
+    assert not is_transient(IntegrityError("INSERT", {}, Exception("duplicate")))
+    assert not is_transient(ValueError("bad"))
