@@ -28,3 +28,22 @@ def test_long_text_is_cut_and_its_length_noted() -> None:
     shown = for_log("x" * 8_000_000)
     assert len(shown) < 120 and "8000000 long" in shown
     assert "\n" not in for_log("line\n" * 1000)
+
+
+def test_tokens_in_logged_urls_are_redacted() -> None:
+    import logging
+
+    from ustad.logs import RedactTokens
+
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.INFO,
+        "",
+        0,
+        '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:5", "/ws/learn?learner_id=x&token=eyJhbGci.abc.def&language_mode=urdu"),
+        None,
+    )
+    assert RedactTokens().filter(record)
+    line = record.getMessage()
+    assert "eyJ" not in line and "token=[redacted]" in line and "language_mode=urdu" in line

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 
 from ustad import __version__
@@ -89,6 +90,7 @@ def create_app(
         return error.response()
 
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     upload_bytes = resolved.limits.max_message_bytes + MULTIPART_OVERHEAD
     app.add_middleware(
         BodyLimitMiddleware,
@@ -129,6 +131,16 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_max_size": settings.limits.max_message_bytes + WS_FRAME_HEADROOM,
         "ws_per_message_deflate": False,
     }
+
+
+async def invalid_request(_: Request, error: Exception) -> Response:
+    """422 in OpenAI's error shape, naming the parameter but never echoing its value
+    (a value such as ``1e309`` or ``NaN`` cannot even be written back as JSON)."""
+    assert isinstance(error, RequestValidationError)
+    first = error.errors()[0] if error.errors() else {}
+    param = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    message = f"{param or 'request'}: {first.get('msg', 'invalid value')}"
+    return ApiError(422, message[:300], "invalid_value", param=param or None).response()
 
 
 def serve_app() -> FastAPI:

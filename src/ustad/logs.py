@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from typing import Any
 
@@ -12,6 +13,21 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "asctime",
     "color_message",  # uvicorn's ANSI-coloured copy of the message
 }
+
+
+_SECRET_PARAMETER = re.compile(r"(?i)\b(token|access_token)=[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """Masks ``token=...`` in every log line: browsers put the learner's token in the
+    WebSocket URL, and uvicorn logs each URL it accepts."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "token=" in message.lower():
+            record.msg = _SECRET_PARAMETER.sub(r"\1=[redacted]", message)
+            record.args = None
+        return True
 
 
 def for_log(value: object, limit: int = 80) -> str:
@@ -66,6 +82,7 @@ def configure_logging(level: str, *, json_lines: bool) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

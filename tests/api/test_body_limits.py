@@ -128,3 +128,26 @@ async def test_speech_past_the_length_cap_is_refused_before_synthesis(
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "input_too_long"
     assert after == before  # nothing was synthesised
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"input": "hello", "speed": 1e309}',
+        '{"input": "hello", "speed": NaN}',
+        '{"input": "hello", "speed": -Infinity}',
+        '{"input": "hello", "model": Infinity}',
+        '{"input": ""}',
+    ],
+)
+async def test_invalid_values_are_a_clear_error_never_a_500(
+    fake_app: RunningApp, body: str
+) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{fake_app.address}", timeout=60) as http:
+        response = await http.post(
+            "/v1/audio/speech", content=body, headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_value" and error["param"]
+    assert "Infinity" not in error["message"] and "1e309" not in error["message"]

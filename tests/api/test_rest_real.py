@@ -106,3 +106,13 @@ async def test_assessments(real_app: RunningApp, learner_clips: list[LearnerClip
             "/v1/assessments", files={"file": ("a.wav", b"", "audio/wav")}, data={"text": "hello"}
         )
         assert empty.status_code == 400 and empty.json()["error"]["code"] == "empty_file"
+
+
+async def test_an_unknown_language_is_a_400(
+    real_app: RunningApp, learner_clips: list[LearnerClip]
+) -> None:
+    files = {"file": ("clip.wav", learner_clips[0].path.read_bytes(), "audio/wav")}
+    async with client(real_app) as http:
+        response = await http.post("/v1/audio/transcriptions", files=files, data={"language": "xx"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "unsupported_language"

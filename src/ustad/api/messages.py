@@ -6,9 +6,9 @@ session answers with an ``error`` step and carries on in its state.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from ustad.learn.events import (
@@ -23,6 +23,9 @@ from ustad.learn.events import (
 from ustad.logs import for_log
 from ustad.vocabulary import ErrorCode, LanguageMode
 
+_WHITESPACE = re.compile(r"\s")
+_URL_SAFE = re.compile(r"[-_]")
+
 MAX_HINT_CHARS = 64
 """Longest ``audio_format`` hint kept (``audio/webm;codecs=opus`` is 22)."""
 
@@ -32,7 +35,9 @@ _ACKS = {kind.value: kind for kind in AckKind}
 
 def parse_text(raw: str, *, max_bytes: int) -> list[Event]:
     """Events for one JSON text frame (a ``SetMode`` first when it carries one)."""
-    if len(raw.encode("utf-8")) > max_bytes:
+    # UTF-8 bytes of the frame, without copying it when it is ASCII (base64 JSON is).
+    size = len(raw) if raw.isascii() else len(raw.encode("utf-8"))
+    if size > max_bytes:
         return [InputRejected(ErrorCode.MESSAGE_TOO_LARGE)]
     try:
         message: Any = json.loads(raw)
@@ -85,11 +90,19 @@ def parse_binary(data: bytes, *, max_bytes: int) -> list[Event]:
 
 
 def _b64decode(encoded: str) -> bytes:
-    # Browsers send data URLs ("data:audio/webm;base64,...") and some clients
-    # use the URL-safe alphabet or drop the padding; accept all of them.
+    """Standard or URL-safe base64, padded or not, bare or in a data URL.
+
+    Browsers send data URLs ("data:audio/webm;base64,...") and some clients use the
+    URL-safe alphabet or drop the padding. A frame can be megabytes, so the usual
+    case (plain standard base64) is decoded without making copies of the text."""
     payload = encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded
-    payload = "".join(payload.split())
-    payload += "=" * (-len(payload) % 4)
-    if "-" in payload or "_" in payload:
-        return base64.urlsafe_b64decode(payload)
-    return base64.b64decode(payload, validate=True)
+    if not payload.isascii():
+        raise ValueError("base64 is ASCII")
+    if _WHITESPACE.search(payload):
+        payload = "".join(payload.split())
+    if _URL_SAFE.search(payload):
+        payload = payload.replace("-", "+").replace("_", "/")
+    if len(payload) % 4:
+        payload += "=" * (-len(payload) % 4)
+    # An ASCII str is read in place (no bytes copy); strict: no stray characters.
+    return binascii.a2b_base64(payload, strict_mode=True)

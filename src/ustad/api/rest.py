@@ -211,12 +211,15 @@ async def create_transcription(
     except (AudioDecodeError, AudioTooLongError) as error:
         raise audio_error(error) from error
     english = language == "en" or model.endswith(".en")
-    transcript = await speech.transcribe(
-        audio,
-        english=english,
-        language="en" if english else language,
-        word_timestamps=response_format == "verbose_json",
-    )
+    try:
+        transcript = await speech.transcribe(
+            audio,
+            english=english,
+            language="en" if english else language,
+            word_timestamps=response_format == "verbose_json",
+        )
+    except ValueError as error:  # a language code the model does not know
+        raise ApiError(400, str(error)[:200], "unsupported_language") from error
     if response_format == "text":
         return PlainTextResponse(transcript.text.strip())
     if response_format == "json":
