@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ustad import __version__
 from ustad.api.access import router as access_router
@@ -98,6 +99,7 @@ def create_app(
         default_bytes=resolved.limits.max_body_bytes,
     )
     app.add_middleware(RateLimitMiddleware, limits=app.state.rate_limits)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=resolved.server.allowed_hosts)
     if resolved.server.allowed_origins:
         app.add_middleware(
             CORSMiddleware,

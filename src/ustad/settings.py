@@ -36,6 +36,10 @@ class ServerSettings(_Group):
     drain_seconds: float = Field(default=30.0, ge=0.0, le=600.0)
     """On SIGTERM, how long replies in progress may take before every session is closed
     with 1012 and the process stops."""
+    allowed_hosts: list[str] = ["127.0.0.1", "localhost", "::1"]
+    """``Host`` names the server answers to (400 otherwise), so a DNS-rebound name cannot
+    pass for ustad's own origin; add the public name when deploying (``*.example.org``
+    patterns work; ``*`` answers to any)."""
     allowed_origins: list[str] = []
     """Browser origins (``https://app.example``) allowed on ``/ws/learn`` and for CORS besides
     ustad's own; a request with no ``Origin`` (a native app) is always allowed; ``*`` allows
@@ -151,7 +155,7 @@ class TtsSettings(_Group):
     """Longest piece of text given to a voice in one call: longer text is cut at sentence,
     clause or word boundaries, so no request holds an engine thread long or grows its memory
     (one 4096-character sentence took 60 s and 6 GB)."""
-    max_speech_seconds: float = Field(default=300.0, ge=10.0, le=3600.0)
+    max_speech_seconds: float = Field(default=360.0, ge=10.0, le=3600.0)
     """Longest speech one ``/v1/audio/speech`` request may ask for (estimated from its length
     and ``speed`` before any synthesis); longer is a 400."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Iterator
@@ -242,3 +243,21 @@ async def test_a_bad_learner_id_for_a_token_is_named_as_such(secured: RunningApp
         response = await http.post("/v1/auth/token", json={"learner_id": "a\nb"}, headers=operator)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_learner_id"
+
+
+async def test_a_rebound_host_name_is_refused(open_app: RunningApp) -> None:
+    """DNS rebinding: evil.example resolved to 127.0.0.1 must not pass for ustad's own origin."""
+    host, port = open_app.address.split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"GET /ws/learn HTTP/1.1\r\nHost: evil.example\r\nOrigin: http://evil.example\r\n"
+        b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 30)
+    writer.close()
+    assert status_line.split()[1] == b"400"
+    async with httpx.AsyncClient(base_url=f"http://{open_app.address}") as http:
+        assert (await http.get("/health", headers={"Host": "evil.example"})).status_code == 400
+        assert (await http.get("/health")).status_code == 200

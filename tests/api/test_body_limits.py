@@ -34,7 +34,7 @@ async def test_a_declared_huge_upload_is_refused_before_a_byte_is_read(
 ) -> None:
     """200 MiB announced, nothing sent: the answer comes without waiting for the body."""
     head = (
-        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
         f"Content-Length: {200 * 1024 * 1024}\r\n"
     )
     status, body = await raw_request(fake_app.address, head)
@@ -44,7 +44,7 @@ async def test_a_declared_huge_upload_is_refused_before_a_byte_is_read(
 
 async def test_a_declared_huge_json_body_is_refused(fake_app: RunningApp) -> None:
     head = (
-        "POST /v1/audio/speech HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Content-Length: {100 * 1024 * 1024}\r\n"
     )
     status, _ = await raw_request(fake_app.address, head)
@@ -57,7 +57,7 @@ async def test_a_chunked_upload_is_cut_off_at_the_limit(fake_app: RunningApp) ->
     host, port = fake_app.address.split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     head = (
-        "POST /v1/assessments HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        "POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
         "Content-Type: multipart/form-data; boundary=b\r\n\r\n"
     )
     chunk = b"\0" * 65536

@@ -99,6 +99,10 @@ async def test_a_whole_cycle_with_no_transport(
 
     await session.handle(Ack(AckKind.YOU_SAID_COMPLETE))
     await session.handle(Ack(AckKind.WORD_BY_WORD_COMPLETE))
+    spoken_after_ack = port.messages[-1]
+    assert spoken_after_ack.reply.step is Step.FULL_SENTENCE_AUDIO
+    # Its synthesis is engine time of this reply, not "overhead".
+    assert spoken_after_ack.timings["engine"] > 0
     heard.english, heard.language = "elephants", ("en", 0.9)
     await session.handle(Utterance(english_bytes))
     failed = port.messages[-1].reply

@@ -34,7 +34,7 @@ from ustad.api.wire import message_json
 from ustad.learn.events import InputRejected, Utterance
 from ustad.learn.session import LearnSession, ServerMessage
 from ustad.logs import for_log
-from ustad.runtime.metrics import ServiceMetrics
+from ustad.runtime.metrics import ServiceMetrics, SessionEnd
 from ustad.settings import LimitSettings
 from ustad.vocabulary import ErrorCode, LanguageMode
 
@@ -94,7 +94,7 @@ class Refused:
 
     code: int
     reason: str
-    kind: str
+    kind: SessionEnd
 
 
 @router.websocket("/ws/learn")
@@ -139,7 +139,8 @@ async def _serve(
     slots: SessionSlots = state.session_slots
     port = WebSocketPort(websocket, limits.send_timeout_seconds)
     session = LearnSession(state.services.learn, port, mode)
-    turn_key = learner_id or f"client:{client_address(websocket.scope)}"
+    # Anonymous sessions are limited one by one (the connection rate bounds how many).
+    turn_key = learner_id or f"session:{id(session)}"
     live = slots.register(websocket)
     try:
         await session.open(learner_id)

@@ -12,6 +12,7 @@ from sqlalchemy import text as sql_text
 from ustad import __version__
 from ustad.api.access import LearnerOrOperator
 from ustad.api.admission import RestSlot
+from ustad.api.auth import Gatekeeper, bearer
 from ustad.api.errors import ApiError
 from ustad.learn.processor import NoSpeechError
 from ustad.runtime.outbox import within
@@ -57,19 +58,27 @@ def audio_error(error: Exception) -> ApiError:
 
 
 @router.get("/health")
-async def health(services: ServicesDep) -> dict[str, Any]:
+async def health(services: ServicesDep, request: Request) -> dict[str, Any]:
     """Liveness and readiness (the database answers, the engines are loaded) and the
     speech layer's counters (``SpeechStats``: engine calls, requests, caches, executor).
 
     Always 200 and quick: a database that fails or does not answer ``SELECT 1`` within
     ``db.health_timeout_seconds`` is reported ``degraded`` (so is the whole status), and
-    ``outbox`` says how many learn-session writes wait on disk for it."""
+    ``outbox`` says how many learn-session writes wait on disk for it. With access
+    control on, only an operator key sees more than the status (load balancers need
+    no credentials for that)."""
     database_ok = await _database_answers(services)
-    speech = services.speech
-    return {
+    status = {
         "status": "ok" if database_ok else "degraded",
         "version": __version__,
         "database": "ok" if database_ok else "degraded",
+    }
+    gate: Gatekeeper = request.app.state.gatekeeper
+    if gate.enabled and not gate.is_operator_key(bearer(request.headers)):
+        return status
+    speech = services.speech
+    return {
+        **status,
         "outbox": record_json(services.outbox.stats()),
         "engines": {
             "stt_english": speech.english_stt.name,

@@ -242,7 +242,14 @@ class LearnSession:
 
     async def _reply(self, reply: Reply, turn: _Turn | None) -> None:
         """Synthesise, store the turn, then send the message and its audio."""
-        timer = turn.timer if turn is not None else TurnTimer()
+        if turn is None:  # a reply to an ack: its engine calls are charged to it alone
+            timer = TurnTimer()
+            with timer.current():
+                await self._answer(reply, turn, timer)
+            return
+        await self._answer(reply, turn, turn.timer)
+
+    async def _answer(self, reply: Reply, turn: _Turn | None, timer: TurnTimer) -> None:
         audio, speech = None, self.context.speech
         reply_audio: ReplyAudio | None = None
         if reply.speak:

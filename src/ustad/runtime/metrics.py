@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from prometheus_client import CollectorRegistry, Histogram, ProcessCollector
 from prometheus_client import Counter as PromCounter
@@ -142,6 +142,10 @@ def process_usage() -> ProcessUsage:
     )
 
 
+SessionEnd = Literal["full", "origin", "auth", "rate", "idle", "not_reading"]
+"""Why the server refused or closed a session (the ``reason`` label)."""
+
+
 class ServiceMetrics:
     """Metrics of one app: its own registry, turn/stage histograms, loop lag, live state.
 
@@ -233,7 +237,7 @@ class ServiceMetrics:
         self._sessions_active = value
         self.sessions_gauge.set(value)
 
-    def session_ended(self, reason: str) -> None:
+    def session_ended(self, reason: SessionEnd) -> None:
         """Count a session the server refused or closed (``reason``: a short word)."""
         self.sessions_ended[reason] += 1
         self.sessions_ended_total.labels(reason=reason).inc()
