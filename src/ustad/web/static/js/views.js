@@ -3,6 +3,8 @@
 
 import { hint } from "./i18n.js";
 
+// An overall score from which a failed attempt is "nearly there" (NEARLY_MARK in tutor/feedback.py).
+const NEARLY_MARK = 60;
 const STEPS = ["urdu", "listen", "words", "repeat", "feedback"];
 const ARABIC = /[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]/;
 
@@ -176,7 +178,7 @@ export class View {
     const byId = (id) => this.doc.getElementById(id);
     byId("score-overall").textContent = String(Math.round(assessment.overall));
     byId("score-ring").dataset.passed = String(assessment.passed);
-    byId("result-title").textContent = assessment.passed ? "Well done!" : "Almost there, try again";
+    byId("result-title").textContent = resultTitle(assessment);
     byId("result-attempt").textContent = attempt ? `Attempt ${attempt}` : "";
     for (const aspect of ["accuracy", "completeness", "fluency"]) {
       const value = Math.round(assessment[aspect]);
@@ -255,4 +257,10 @@ export class View {
   showLevel(level) {
     this.meterFill.style.transform = `scaleX(${level.toFixed(3)})`;
   }
+}
+
+/** The heading over an assessment: the same tiers as the spoken feedback (tutor/feedback.py). */
+function resultTitle(assessment) {
+  if (assessment.passed) return "Well done!";
+  return assessment.overall >= NEARLY_MARK ? "Almost there, try again" : "Let's try that again";
 }
