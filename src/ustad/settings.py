@@ -253,9 +253,12 @@ class LimitSettings(_Group):
     """Longest utterance accepted."""
     min_speech_seconds: float = Field(default=0.25, ge=0.0)
     """Less detected speech than this counts as no speech."""
-    max_sessions: int = Field(default=200, ge=1)
+    max_sessions: int = Field(default=64, ge=1)
     """WebSocket sessions one process holds at once; past it the handshake is answered 503
-    with ``Retry-After``."""
+    with ``Retry-After``. Each may hold a frame of up to ``max_message_bytes`` (about 3x
+    that in memory while the WebSocket layer and the parser hold it), so this bounds the
+    worst case: 64 sessions each sending an 8 MiB frame at once took the server +1.4 GB at
+    the peak (measured). Two cores serve far fewer learners than that at a time anyway."""
     idle_seconds: float = Field(default=600.0, gt=0.0)
     """A session that sends nothing for this long is closed (1001) and counted."""
     send_timeout_seconds: float = Field(default=30.0, gt=0.0)
