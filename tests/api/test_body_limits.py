@@ -34,7 +34,8 @@ async def test_a_declared_huge_upload_is_refused_before_a_byte_is_read(
 ) -> None:
     """200 MiB announced, nothing sent: the answer comes without waiting for the body."""
     head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\n"
         f"Content-Length: {200 * 1024 * 1024}\r\n"
     )
     status, body = await raw_request(fake_app.address, head)
