@@ -10,7 +10,6 @@ results/screenshots/; the other stops the server mid-cycle and starts it again.
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import threading
 import time
@@ -22,6 +21,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sy
 
 from tests.api.conftest import make_settings, start_uvicorn
 from tests.conftest import REPO_ROOT, LearnerClip, UrduClip
+from tests.web.conftest import launch_chromium
 from tests.web.fake_mic import MARGIN, FakeMicrophone, Window, compose
 from ustad.app import create_app
 from ustad.settings import Settings
@@ -90,28 +90,15 @@ def microphone(
 
 @pytest.fixture(scope="module")
 def browser(microphone: FakeMicrophone) -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("chromium is not installed: run scripts/install-browser.sh (make test does)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={microphone.path}",
-                # Replies play after the learner's own clicks, but the first one after
-                # reconnecting may not follow a click.
-                "--autoplay-policy=no-user-gesture-required",
-            ],
+        launched = launch_chromium(
+            playwright,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone.path}",
+            # Replies play after the learner's own clicks, but the first one after
+            # reconnecting may not follow a click.
+            "--autoplay-policy=no-user-gesture-required",
         )
         try:
             yield launched

@@ -7,7 +7,6 @@ read that learner's history with it. Without the token the socket is refused.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from playwright.sync_api import Browser, Response, expect, sync_playwright
 from pydantic import SecretStr
 
 from tests.api.conftest import RunningApp, Script, fake_services_factory, make_settings, serve
+from tests.web.conftest import launch_chromium
 from ustad.app import create_app
 from ustad.settings import AuthSettings
 
@@ -40,23 +40,8 @@ def secured(tmp_path: Path) -> Iterator[RunningApp]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("chromium is not installed: run scripts/install-browser.sh (make test does)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        launched = launch_chromium(playwright)
         try:
             yield launched
         finally:
