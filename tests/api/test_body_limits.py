@@ -152,3 +152,13 @@ async def test_invalid_values_are_a_clear_error_never_a_500(
     error = response.json()["error"]
     assert error["code"] == "invalid_value" and error["param"]
     assert "Infinity" not in error["message"] and "1e309" not in error["message"]
+
+
+@pytest.mark.parametrize("text", ["hello\x00world", "a\x1bb", "bell\x07", "c1\x85x"])
+async def test_control_characters_are_a_400_never_a_500(fake_app: RunningApp, text: str) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{fake_app.address}", timeout=60) as http:
+        response = await http.post("/v1/audio/speech", json={"input": text, "voice": "en"})
+        fine = await http.post("/v1/audio/speech", json={"input": "Line one.\nLine two."})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_input"
+    assert fine.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -175,9 +176,15 @@ class SpeechRequest(BaseModel):
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters other than tab and line breaks: nothing a voice can say."""
+
+
 @router.post("/v1/audio/speech", dependencies=[LearnerOrOperator, RestSlot])
 async def create_speech(services: ServicesDep, request: SpeechRequest) -> Response:
-    """Text to speech."""
+    """Text to speech (400 for control characters, which no voice can say)."""
+    if _CONTROL.search(request.input):
+        raise ApiError(400, "input contains control characters", "invalid_input", param="input")
     if request.voice in ("ur", "urdu", services.settings.tts.urdu_voice):
         spoken = SpokenText.single("ur", request.input)
     elif request.voice == "auto":
