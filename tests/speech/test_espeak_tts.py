@@ -153,3 +153,14 @@ def test_explicit_paths_work() -> None:
         data_path=espeakng_loader.get_data_path(),
     )
     assert synth.synthesize(URDU).duration > 1.0
+
+
+@pytest.mark.parametrize("digits", ["۲۵", "٢٥", "25"])
+def test_a_number_is_spoken_in_every_digit_script(digits: str) -> None:
+    """Urdu text writes numbers in Urdu-script digits; the voice must not skip them."""
+    voice = EspeakSynthesizer("ur")
+    without = voice.synthesize("میری عمر سال ہے۔").duration
+    ascii_number = voice.synthesize("میری عمر 25 سال ہے۔").duration
+    spoken = voice.synthesize(f"میری عمر {digits} سال ہے۔").duration
+    assert spoken > without + 0.2
+    assert spoken == pytest.approx(ascii_number, abs=0.05)

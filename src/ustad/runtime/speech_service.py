@@ -46,6 +46,10 @@ from ustad.vocabulary import LanguageGuess
 
 log = logging.getLogger(__name__)
 
+RENDERING = 2
+"""Bumped whenever the same text starts to sound different (2: text said in bounded
+pieces; Urdu-script digits spoken), so replies stored on disk before are not served."""
+
 
 @dataclass(frozen=True)
 class SpeechStats:
@@ -259,6 +263,7 @@ class SpeechService:
     def _reply_key(self, spoken: SpokenText, fmt: AudioFormat, speed: float) -> str:
         return cache_key(
             "reply",
+            RENDERING,
             fmt,
             self.tts.bitrate(fmt),
             self.tts.sample_rate,

@@ -42,6 +42,12 @@ _EE_NOT_FOUND: Final = 2
 
 DEFAULT_RATE: Final = 175
 """espeak-ng's default speaking rate in words per minute (speed 1.0)."""
+SPOKEN_DIGITS: Final = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+"""Urdu-script (U+06F0-U+06F9) and Arabic-Indic (U+0660-U+0669) digits as ASCII digits:
+espeak-ng 1.51's Urdu voice reads ASCII and Arabic-Indic digits as Urdu numbers but
+silently skips the Urdu-script ones that Urdu text is written with (``۲۵`` was left out
+of "میری عمر ۲۵ سال ہے۔")."""
+
 _MIN_RATE: Final = 80
 _MAX_RATE: Final = 450
 
@@ -112,13 +118,15 @@ class EspeakSynthesizer:
             raise EspeakError(f"espeak-ng could not select voice {voice!r} (error {status})")
 
     def synthesize(self, text: str, *, speed: float = 1.0) -> Pcm:
-        """Speak ``text``; ``speed`` scales the words-per-minute rate (clamped to 80-450)."""
+        """Speak ``text``; ``speed`` scales the words-per-minute rate (clamped to 80-450).
+
+        Numbers are spoken in any of the three digit scripts (``SPOKEN_DIGITS``)."""
         if not text or not text.strip():
             raise ValueError("nothing to synthesise: text is empty")
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
         rate = min(_MAX_RATE, max(_MIN_RATE, round(self.rate * speed)))
-        encoded = text.encode("utf-8")
+        encoded = text.translate(SPOKEN_DIGITS).encode("utf-8")
         with self._lock:
             # The callback appends to self._chunks; only the lock holder touches it.
             self._chunks = []
