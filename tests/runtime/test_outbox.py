@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,13 @@ async def outbox(tmp_path: Path, store: FakeStore) -> AsyncIterator[Outbox]:
     box = make_outbox(tmp_path / "outbox", store)
     yield box
     await box.stop()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Poll ``condition``: state the code under test has no event for (bounded)."""
+    async with asyncio.timeout(HANG_GUARD):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
 
 
 async def drained(outbox: Outbox) -> None:
@@ -139,7 +146,7 @@ async def test_an_entry_is_replayed_again_if_the_process_ended_before_removing_i
 
 
 async def test_stats_start_at_zero(outbox: Outbox) -> None:
-    assert outbox.stats() == OutboxStats(0, 0, 0, 0, 0, 0)
+    assert outbox.stats() == OutboxStats(0, 0, 0, 0, 0, 0, 0)
     assert not outbox.held
 
 
@@ -170,3 +177,78 @@ def test_database_trouble_is_transient_and_bad_data_is_not() -> None:
     assert is_transient(OperationalError("SELECT 1", {}, Exception("gone")))
     assert not is_transient(IntegrityError("INSERT", {}, Exception("duplicate")))
     assert not is_transient(ValueError("bad"))
+
+
+async def test_a_disk_error_stalls_replaying_but_never_ends_it(
+    outbox: Outbox, store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A segment that cannot be removed: shown as stalled, retried, nothing stored twice."""
+    from ustad.runtime.journal import Journal
+
+    real_remove = Journal.remove
+    refusals = 0
+
+    async def stubborn_remove(segment: Path) -> None:
+        nonlocal refusals
+        if refusals < 3:
+            refusals += 1
+            raise PermissionError("Operation not permitted")
+        await real_remove(segment)
+
+    monkeypatch.setattr(Journal, "remove", staticmethod(stubborn_remove))
+    store.mode = "down"
+    await outbox.start()
+    for n in range(1, 4):
+        await outbox.put({"n": n})
+    store.mode = "ok"
+    await drained(outbox)
+    slot = outbox.journal.slot
+    assert slot is not None
+    await until(lambda: refusals >= 3 and not list(slot.glob("[0-9]*.jsonl")))
+    assert store.stored == [1, 2, 3]  # each once, although removal failed three times
+    await outbox.put({"n": 4})
+    await until(lambda: store.stored[-1:] == [4])
+    assert outbox.stats().stalled == 0 and outbox.stats().replayed_total == 4
+
+
+async def test_a_stopped_process_s_backlog_is_taken_over_while_running(
+    tmp_path: Path, store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No restart needed: a running process adopts the slot of one that stopped."""
+    from ustad.runtime import outbox as outbox_module
+
+    monkeypatch.setattr(outbox_module, "ADOPT_EVERY_SECONDS", 0.01)
+    directory = tmp_path / "outbox"
+    running = make_outbox(directory, store)
+    await running.start()
+    stopped_store = FakeStore()
+    stopped_store.mode = "down"
+    stopped = make_outbox(directory, stopped_store)
+    await stopped.start()
+    await stopped.put({"n": 7})
+    await stopped.put({"n": 8})
+    await stopped.stop()  # killed with its backlog on disk
+    await until(lambda: store.stored == [7, 8])
+    await drained(running)
+    await running.stop()
+
+
+async def test_a_damaged_line_is_counted_lost_and_set_aside(
+    tmp_path: Path, store: FakeStore
+) -> None:
+    directory = tmp_path / "outbox"
+    first = make_outbox(directory, store)
+    store.mode = "down"
+    await first.start()
+    await first.put({"n": 1})
+    await first.stop()
+    (segment,) = (directory / "worker-0").glob("[0-9]*.jsonl")
+    with segment.open("ab") as handle:
+        handle.write(b'{"n": 2, "broken\n{"n": 3}\n')
+    store.mode = "ok"
+    again = make_outbox(directory, store)
+    await again.start()
+    await until(lambda: store.stored == [1, 3])
+    assert again.stats().lost_total == 1
+    assert "broken" in (directory / "worker-0" / "failed.jsonl").read_text()
+    await again.stop()

@@ -69,8 +69,10 @@ async def health(services: ServicesDep, request: Request) -> dict[str, Any]:
     control on, only an operator key sees more than the status (load balancers need
     no credentials for that)."""
     database_ok = await _database_answers(services)
+    # A stalled outbox (a disk error) keeps turns from reaching the database too.
+    healthy = database_ok and not services.outbox.stats().stalled
     status = {
-        "status": "ok" if database_ok else "degraded",
+        "status": "ok" if healthy else "degraded",
         "version": __version__,
         "database": "ok" if database_ok else "degraded",
     }

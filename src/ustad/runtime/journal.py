@@ -48,7 +48,9 @@ class Journal:
         self._adopted: list[Path] = []
         """Slots of stopped processes, read before ``slot``."""
         self._locks: list[IO[bytes]] = []
-        self._current: IO[bytes] | None = None
+        self._current: int | None = None
+        """File descriptor of the segment being written (unbuffered: a failed write
+        leaves nothing behind to be flushed later)."""
         self._next_number = 0
         self._write_lock = asyncio.Lock()
 
@@ -71,17 +73,37 @@ class Journal:
             else:
                 raise JournalError(f"all {MAX_SLOTS} slots of {self.directory} are in use")
             for other in sorted(self.directory.glob("worker-*")):
-                if other != self.slot and _segments_of(other) and self._lock(other):
+                if other != self.slot and segments_of(other) and self._lock(other):
                     self._adopted.append(other)
         except JournalError:
             raise
         except OSError as error:
             raise JournalError(f"cannot open the journal in {self.directory}: {error}") from error
-        own = _segments_of(self.slot)
+        own = segments_of(self.slot)
         self._next_number = int(own[-1].stem) + 1 if own else 0
         if self._adopted:
             log.warning("journal: took over %s", ", ".join(s.name for s in self._adopted))
         return self._segments()
+
+    async def adopt(self) -> list[Path]:
+        """Take over the slots of processes that stopped since ``open`` (their segments
+        join the ones ``seal`` lists); returns the slots newly taken."""
+        async with self._write_lock:
+            if self.slot is None:
+                return []
+            return await asyncio.to_thread(self._adopt)
+
+    def _adopt(self) -> list[Path]:
+        taken = []
+        for other in sorted(self.directory.glob("worker-*")):
+            if other == self.slot or other in self._adopted or not segments_of(other):
+                continue
+            if self._lock(other):
+                self._adopted.append(other)
+                taken.append(other)
+        if taken:
+            log.warning("journal: took over %s", ", ".join(s.name for s in taken))
+        return taken
 
     def _lock(self, slot: Path) -> bool:
         """Lock ``slot`` for this process unless another holds it."""
@@ -114,18 +136,31 @@ class Journal:
         if self._current is None:
             path = self.slot / f"{self._next_number:012d}{SEGMENT_SUFFIX}"
             self._next_number += 1
-            self._current = path.open("ab")
+            self._current = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             _fsync_dir(self.slot)
-        self._current.write(line)
-        self._current.flush()
-        os.fsync(self._current.fileno())
+        fd = self._current
+        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            written = 0
+            while written < len(line):
+                written += os.write(fd, line[written:])
+            os.fsync(fd)
+        except OSError:
+            # Nothing of a refused entry may stay (it would surface as a half line, or be
+            # stored later although counted lost); the next entry starts a new segment.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            self._current = None
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            raise
 
     async def seal(self) -> list[Path]:
         """Close the segment being written; every closed segment, oldest first."""
         async with self._write_lock:
             current, self._current = self._current, None
             if current is not None:
-                await asyncio.to_thread(current.close)
+                await asyncio.to_thread(os.close, current)
             # Listed under the lock: a segment an append opens next is not closed yet.
             return await asyncio.to_thread(self._segments)
 
@@ -133,11 +168,14 @@ class Journal:
         """Closed segments: the adopted slots' first, then this process's, each in order."""
         if self.slot is None:
             return []
-        return [path for slot in (*self._adopted, self.slot) for path in _segments_of(slot)]
+        return [path for slot in (*self._adopted, self.slot) for path in segments_of(slot)]
 
     @staticmethod
-    async def read(segment: Path) -> list[dict[str, Any]]:
-        """The entries of a closed segment, in order (unreadable lines are logged, skipped)."""
+    async def read(segment: Path) -> tuple[list[dict[str, Any]], list[str]]:
+        """The entries of a closed segment, in order, and its damaged lines (logged).
+
+        A last line without its newline was cut short by a crash while it was written,
+        so it was never acknowledged: it is dropped, not reported."""
         return await asyncio.to_thread(_read, segment)
 
     @staticmethod
@@ -148,14 +186,16 @@ class Journal:
     async def close(self) -> None:
         """Close the open segment and give the slot back (the files stay)."""
         async with self._write_lock:
-            for handle in (self._current, *self._locks):
-                if handle is not None:
-                    await asyncio.to_thread(handle.close)
+            if self._current is not None:
+                await asyncio.to_thread(os.close, self._current)
+            for handle in self._locks:
+                await asyncio.to_thread(handle.close)
             self._current, self._locks, self._adopted = None, [], []
             self.slot = None
 
 
-def _segments_of(slot: Path) -> list[Path]:
+def segments_of(slot: Path) -> list[Path]:
+    """The segment files of a slot, oldest first."""
     return sorted(slot.glob(f"[0-9]*{SEGMENT_SUFFIX}"), key=lambda p: int(p.stem))
 
 
@@ -170,18 +210,24 @@ def _write_synced(path: Path, line: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def _read(segment: Path) -> list[dict[str, Any]]:
-    entries = []
+def _read(segment: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    entries: list[dict[str, Any]] = []
+    damaged: list[str] = []
     with segment.open("rb") as handle:
         for number, line in enumerate(handle, 1):
+            if not line.endswith(b"\n"):
+                log.warning("dropped a line cut short in %s (never acknowledged)", segment.name)
+                continue
             try:
                 entry = json.loads(line)
             except ValueError:
-                log.error("skipped an unreadable line %d of %s", number, segment.name)
-                continue
+                entry = None
             if isinstance(entry, dict):
                 entries.append(entry)
-    return entries
+            else:
+                log.error("line %d of %s is damaged; set aside", number, segment.name)
+                damaged.append(line.decode("utf-8", errors="replace").rstrip("\n"))
+    return entries, damaged
 
 
 def _remove(segment: Path) -> None:

@@ -27,10 +27,13 @@ from typing import Any, TypeVar
 from sqlalchemy import exc as sa_exc
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
-from ustad.runtime.journal import Journal
+from ustad.runtime.journal import Journal, segments_of
 from ustad.stat_fields import counter, gauge
 
 log = logging.getLogger(__name__)
+
+ADOPT_EVERY_SECONDS = 5.0
+"""How often an idle replay task looks for slots of stopped processes to take over."""
 
 T = TypeVar("T")
 Apply = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
@@ -50,7 +53,13 @@ class OutboxStats:
         metadata=counter("Outbox entries refused for good (set aside in failed.jsonl).")
     )
     lost_total: int = field(
-        metadata=counter("Store writes neither stored nor journaled (the disk refused them).")
+        metadata=counter(
+            "Store writes neither stored nor journaled (the disk refused them), or journaled "
+            "and found damaged (set aside in failed.jsonl)."
+        )
+    )
+    stalled: int = field(
+        metadata=gauge("1 while replaying is held up by a disk error (retried), else 0.")
     )
 
 
@@ -114,6 +123,9 @@ class Outbox:
         self._empty = asyncio.Event()
         self._empty.set()
         self._task: asyncio.Task[None] | None = None
+        self._stalled = False
+        self._replayed_segments: set[Path] = set()
+        """Segments replayed whose removal failed: not replayed again, removal retried."""
 
     @property
     def pending(self) -> int:
@@ -148,8 +160,7 @@ class Outbox:
         if self._task is not None:
             return
         segments = await self.journal.open()
-        entries = [await self.journal.read(segment) for segment in segments]
-        self._pending = sum(len(found) for found in entries)
+        self._pending = await self._count(segments)
         if self._pending:
             self._empty.clear()
             log.warning("outbox: %d store writes left from before; replaying", self._pending)
@@ -178,19 +189,56 @@ class Outbox:
             retries_total=counts["retries"],
             failed_total=counts["failed"],
             lost_total=counts["lost"],
+            stalled=int(self._stalled),
         )
 
+    async def _count(self, segments: list[Path]) -> int:
+        total = 0
+        for segment in segments:
+            entries, _ = await self.journal.read(segment)
+            total += len(entries)
+        return total
+
     async def _run(self) -> None:
+        """Replay forever. A disk error (a segment that cannot be read or removed) never
+        ends the task: it is logged, shown as ``stalled`` and retried after a pause."""
         while True:
-            self._wake.clear()
-            segments = await self.journal.seal()
-            if not segments:
-                await self._wake.wait()
+            try:
+                await self._replay_all()
+                self._stalled = False
+            except OSError:
+                self._stalled = True
+                log.exception("outbox: replaying is held up by the disk; retrying")
+                await asyncio.sleep(self.retry_max)
                 continue
-            for segment in segments:
-                for entry in await self.journal.read(segment):
+            # Also wake now and then to take over the slots of processes that stopped.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ADOPT_EVERY_SECONDS):
+                    await self._wake.wait()
+
+    async def _replay_all(self) -> None:
+        """Replay every closed segment, oldest first, then delete it."""
+        self._wake.clear()
+        adopted = await self.journal.adopt()
+        if adopted:
+            found = await self._count([p for slot in adopted for p in segments_of(slot)])
+            self._pending += found
+            if found:
+                self._empty.clear()
+                log.warning("outbox: %d store writes of a stopped process to replay", found)
+        segments = await self.journal.seal()
+        for segment in segments:
+            if segment not in self._replayed_segments:
+                entries, damaged = await self.journal.read(segment)
+                for line in damaged:
+                    self._counts["lost"] += 1
+                    await self.journal.set_aside({"damaged_line": line})
+                for entry in entries:
                     await self._replay(entry)
-                await self.journal.remove(segment)
+                self._replayed_segments.add(segment)
+            await self.journal.remove(segment)
+            self._replayed_segments.discard(segment)
+        if segments:
             log.info("outbox: replayed up to date (%d stored so far)", self._counts["replayed"])
 
     async def _replay(self, entry: dict[str, Any]) -> None:
