@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -177,13 +178,16 @@ class WhisperTranscriber:
             detected, language = (guess.language, guess.probability), guess.language
         short_path = task == "transcribe" and detected is None
         frames = self._short_window_frames(audio.duration) if short_path else None
+        decode = partial(
+            self._decode,
+            samples,
+            audio.duration,
+            language=language,
+            task=task,
+            word_timestamps=word_timestamps,
+        )
         if frames is not None:
-            short = self._decode(
-                samples,
-                audio.duration,
-                language=language,
-                task=task,
-                word_timestamps=word_timestamps,
+            short = decode(
                 window_frames=frames,
                 # The short window only ever decodes greedily: a window failing Whisper's
                 # checks goes to the full window, whose sampled retries read better
@@ -194,30 +198,14 @@ class WhisperTranscriber:
             if doubt is None:
                 return short.transcript
             log.debug("%s: short window rejected (%s); decoding the full window", self.name, doubt)
-        full = self._decode(
-            samples,
-            audio.duration,
-            language=language,
-            task=task,
-            word_timestamps=word_timestamps,
-            window_frames=None,
-            temperatures=self._temperatures,
-        )
+        full = decode(window_frames=None, temperatures=self._temperatures)
         sampled = self._temperatures[1:]
         if sampled and missed_loop(full.segments):
             # faster-whisper moves on to sampling only when its gzip ratio sees a loop;
             # a short one that ratio missed was kept greedy. Do what it would have done
             # (what is still a loop after that is left out of the text).
             log.debug("%s: repetition loop kept by faster-whisper; decoding sampled", self.name)
-            full = self._decode(
-                samples,
-                audio.duration,
-                language=language,
-                task=task,
-                word_timestamps=word_timestamps,
-                window_frames=None,
-                temperatures=sampled,
-            )
+            full = decode(window_frames=None, temperatures=sampled)
         transcript = full.transcript
         if detected is None:
             return transcript
