@@ -56,4 +56,3 @@ def test_baseline_mode_turns_every_optimisation_off() -> None:
 def test_tts_settings_give_each_format_its_bitrate() -> None:
     tts = TtsSettings(audio_format="opus", mp3_bitrate=96_000)
     assert (tts.bitrate("mp3"), tts.bitrate("opus"), tts.bitrate("wav")) == (96_000, 32_000, None)
-    assert tts.format == "opus"  # what SpeechService.output.format reads

@@ -159,11 +159,6 @@ class TtsSettings(_Group):
     """Longest speech one ``/v1/audio/speech`` request may ask for (estimated from its length
     and ``speed`` before any synthesis); longer is a 400."""
 
-    @property
-    def format(self) -> AudioFormat:
-        """The default reply format (``audio_format``), as ``SpeechService.output.format``."""
-        return self.audio_format
-
     def bitrate(self, fmt: AudioFormat) -> int | None:
         """The encoder bitrate in bit/s for ``fmt`` (``None`` for WAV, which has none)."""
         return {"mp3": self.mp3_bitrate, "opus": self.opus_bitrate}.get(fmt)

@@ -264,7 +264,7 @@ class LearnSession:
             except Exception:
                 log.exception("speech synthesis failed for %s", reply.step.value)
                 audio = b""
-            reply_audio = ReplyAudio(speech.output.format, len(audio), url)
+            reply_audio = ReplyAudio(speech.tts.audio_format, len(audio), url)
         if turn is not None and turn.outcome is not None and self.session_ref is not None:
             # Bounded: a database that is down or hung sends the turn to the outbox.
             with timer.stage("store"):

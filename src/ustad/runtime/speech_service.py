@@ -144,11 +144,6 @@ class SpeechService:
             "translation", size_of=_Answer.size, max_entries=translation_cache_entries
         )
 
-    @property
-    def output(self) -> TtsSettings:
-        """The reply encoding (``output.format`` is the default format; same as ``tts``)."""
-        return self.tts
-
     # --- input --------------------------------------------------------------
 
     async def decode(self, data: bytes, *, max_seconds: float, format_hint: str | None) -> Audio:
