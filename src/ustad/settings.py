@@ -183,6 +183,11 @@ class TranslationSettings(_Group):
     target_min_words_per_second: float = Field(default=0.5, ge=0.0)
     """A speech translation with fewer words than this per second of clip past its first
     is a fragment (the real Urdu clips translate to 1.5-3.3 words a second)."""
+    target_max_unknown_share: float = Field(default=0.4, ge=0.0, le=1.0)
+    """A speech translation with more than this share of its words (two at least) outside
+    an English word list is Urdu in Latin letters, not English. Whisper base on robotic
+    Urdu: 50-100 % ("Maybe Shadi Hoshokki."); real translations and phrase-bank
+    sentences: one such word at most ("Ubari", "roti", "colour")."""
     retry_below_logprob: float = Field(default=-1.0, ge=-10.0, le=0.0)
     """A speech translation scoring under this mean token log-prob (or failing the
     checks) is decoded again by beam search and the surer decode taught; Whisper's own

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from ustad.settings import TranslationSettings
-from ustad.speech.target_guard import TargetGuard, confidence_of
+from ustad.speech.target_guard import TargetGuard, confidence_of, english_lexicon
 from ustad.speech.types import Audio, Transcriber, Transcript, Translation, TranslationRequest
 from ustad.speech.whisper.beam_translation import BeamTranslation
 from ustad.speech.whisper.transcriber import WhisperTranscriber
@@ -73,6 +73,8 @@ class WhisperSpeechTranslator:
             min_logprob=settings.target_min_logprob,
             max_words_per_second=settings.target_max_words_per_second,
             min_words_per_second=settings.target_min_words_per_second,
+            lexicon=english_lexicon(),
+            max_unknown_share=settings.target_max_unknown_share,
         )
         retry = None
         if settings.retry_beam_size:

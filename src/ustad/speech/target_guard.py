@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -66,6 +66,11 @@ class TargetGuard:
     min_words_per_second: float = 0.5
     """Fewer words than this per second of clip past its first second is a fragment of
     what was said."""
+    lexicon: Container[str] | None = None
+    """Lower-case English words (``english_lexicon()``); ``None`` skips the check."""
+    max_unknown_share: float = 0.4
+    """Share of the words (two at least) outside ``lexicon`` above which the text is not
+    English but Urdu written in Latin letters ("Maybe Shadi Hoshokki.")."""
 
     def fault(self, text: str, *, seconds: float, avg_logprob: float) -> str | None:
         """Why ``text`` (English, as decoded) cannot be a target, or ``None`` when it can.
@@ -80,6 +85,8 @@ class TargetGuard:
         words = english_words(text)
         if not words or not _latin_only(text):
             return "not English"
+        if self._unknown(words):
+            return "not English"
         if has_repetition_loop(words):
             return "loop"
         if repeated_phrase(words) is not None:
@@ -93,6 +100,26 @@ class TargetGuard:
         if avg_logprob < self.min_logprob:
             return "unsure"
         return None
+
+    def _unknown(self, words: Sequence[str]) -> bool:
+        """Whether too many of ``words`` are not English words (digits do not count)."""
+        if self.lexicon is None:
+            return False
+        lexicon = self.lexicon
+        parts = [part for word in words for part in word.split("-") if _has_letters(part)]
+        # "world's", "don't": the word or what comes before its apostrophe.
+        unknown = sum(p not in lexicon and p.split("'")[0] not in lexicon for p in parts)
+        return unknown >= 2 and unknown > self.max_unknown_share * len(parts)
+
+
+def english_lexicon() -> Container[str]:
+    """pyspellchecker's English word list (about 160,000 lower-case words, names of
+    people and places among them; American spellings). Loading takes about a second:
+    load it once."""
+    from spellchecker import SpellChecker
+
+    words: Container[str] = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return words
 
 
 def english_words(text: str) -> list[str]:
@@ -126,6 +153,10 @@ def confidence_of(avg_logprob: float) -> float:
     """A decode's confidence, 0-1: the geometric mean of its token probabilities
     (``exp`` of the mean token log-prob), rounded to 4 places."""
     return round(math.exp(min(0.0, avg_logprob)), 4)
+
+
+def _has_letters(word: str) -> bool:
+    return any(ch.isalpha() for ch in word)
 
 
 def _latin_only(text: str) -> bool:
