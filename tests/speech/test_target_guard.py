@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
+from ustad.settings import TranslationSettings
 from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.target_guard import (
     TargetGuard,
@@ -14,6 +16,7 @@ from ustad.speech.target_guard import (
     english_words,
     repeated_phrase,
 )
+from ustad.speech.whisper.beam_translation import BeamTranslation
 
 GUARD = TargetGuard()
 
@@ -168,3 +171,20 @@ def test_confidence_is_the_geometric_mean_token_probability() -> None:
     assert confidence_of(-1.0) == pytest.approx(math.exp(-1.0), abs=1e-4)
     assert confidence_of(0.0) == 1.0
     assert 0.0 < confidence_of(-5.0) < confidence_of(-1.5) < confidence_of(-1.0) < 1.0
+
+
+def test_the_defaults_are_the_settings_defaults() -> None:
+    settings = TranslationSettings()
+    guard = TargetGuard()
+    assert (guard.min_logprob, guard.max_words_per_second, guard.min_words_per_second) == (
+        settings.target_min_logprob,
+        settings.target_max_words_per_second,
+        settings.target_min_words_per_second,
+    )
+    assert guard.max_unknown_share == settings.target_max_unknown_share
+    beam = {f.name: f.default for f in dataclasses.fields(BeamTranslation)}
+    assert (beam["beam_size"], beam["repetition_penalty"], beam["no_repeat_ngram_size"]) == (
+        settings.retry_beam_size,
+        settings.retry_repetition_penalty,
+        settings.retry_no_repeat_ngram_size,
+    )
