@@ -96,6 +96,16 @@ def test_clear_drops_entries_but_keeps_counters() -> None:
     assert (stats.entries, stats.bytes, stats.hits, stats.evictions) == (0, 0, 1, 0)
 
 
+def test_discard_forgets_one_entry() -> None:
+    cache: MemoryCache[str, str] = MemoryCache("t", max_entries=4)
+    cache.put("a", "1")
+    cache.put("b", "2")
+    cache.discard("a")
+    cache.discard("missing")
+    assert "a" not in cache and cache.get("b") == "2"
+    assert cache.stats().evictions == 0
+
+
 async def test_concurrent_misses_compute_once() -> None:
     cache: MemoryCache[str, str] = MemoryCache("t", max_entries=10)
     calls = 0

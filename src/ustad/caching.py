@@ -143,6 +143,11 @@ class MemoryCache(Generic[K, V]):
             while self._max_entries is not None and len(self._lru) > self._max_entries:
                 self._lru.popitem()
 
+    def discard(self, key: K) -> None:
+        """Forget ``key``'s value, if kept (not an eviction)."""
+        with self._lock:
+            self._lru.pop(key, None)
+
     def __contains__(self, key: K) -> bool:
         with self._lock:
             return key in self._lru

@@ -101,7 +101,9 @@ def build_speech(
     memory = TranslationMemory(phrases, threshold=settings.translation.match_threshold)
     translators: list[Translator] = [memory]
     if settings.translation.speech_fallback:
-        translators.append(WhisperSpeechTranslator(multilingual, executor.run))
+        translators.append(
+            WhisperSpeechTranslator.from_settings(multilingual, executor.run, settings.translation)
+        )
     voices: dict[Language, Synthesizer] = {
         "en": PiperSynthesizer(piper_voice_path(settings.tts.english_voice), threads=1),
         "ur": EspeakSynthesizer(voice=settings.tts.urdu_voice),

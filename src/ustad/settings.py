@@ -173,6 +173,33 @@ class TranslationSettings(_Group):
     """Fuzzy score (0-100) a transcript needs to count as a phrase-bank sentence."""
     speech_fallback: bool = True
     """Translate the Urdu audio with Whisper when the phrase bank has no good match."""
+    target_min_logprob: float = Field(default=-1.5, ge=-10.0, le=0.0)
+    """Mean token log-prob under which a speech translation is too unsure to be taught
+    (the learner is asked to say it again). Whisper base on the two real Urdu clips: the
+    decodes kept scored -1.0 to -1.3; invented ones on noisy copies -1.6 to -2.1."""
+    target_max_words_per_second: float = Field(default=4.5, gt=0.0)
+    """A speech translation with more words than this per second of clip (plus 2) is
+    invented text (the recogniser's own limit; fast English speech stays under 3.5)."""
+    target_min_words_per_second: float = Field(default=0.5, ge=0.0)
+    """A speech translation with fewer words than this per second of clip past its first
+    is a fragment (the real Urdu clips translate to 1.5-3.3 words a second)."""
+    target_max_unknown_share: float = Field(default=0.4, ge=0.0, le=1.0)
+    """A speech translation with more than this share of its words (two at least) outside
+    an English word list is Urdu in Latin letters, not English. Whisper base on robotic
+    Urdu: 50-100 % ("Maybe Shadi Hoshokki."); real translations and phrase-bank
+    sentences: one such word at most ("Ubari", "roti", "colour")."""
+    retry_below_logprob: float = Field(default=-1.0, ge=-10.0, le=0.0)
+    """A speech translation scoring under this mean token log-prob (or failing the
+    checks) is decoded again by beam search and the surer decode taught; Whisper's own
+    retry threshold. Most of Whisper's speech translations score under it, so nearly
+    every one is decoded twice (about 2 s more on two CPU threads; they are cached)."""
+    retry_beam_size: int = Field(default=5, ge=0, le=16)
+    """Beams of the second decode (0 = no second decode)."""
+    retry_repetition_penalty: float = Field(default=1.2, ge=1.0, le=3.0)
+    """faster-whisper ``repetition_penalty`` of the second decode (1 = none)."""
+    retry_no_repeat_ngram_size: int = Field(default=3, ge=0, le=10)
+    """faster-whisper ``no_repeat_ngram_size`` of the second decode: no run of this many
+    tokens comes twice (0 = allowed)."""
 
 
 class AssessmentSettings(_Group):

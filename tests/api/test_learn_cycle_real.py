@@ -34,7 +34,10 @@ async def test_cycle_from_real_urdu_to_a_pass(
     real_app: RunningApp, urdu_clips: list[UrduClip], learner_clips: list[LearnerClip], mode: str
 ) -> None:
     async with connect(real_app.address, f"?learner_id={uuid.uuid4()}") as client:
-        await client.say(urdu_clips[0].path.read_bytes(), mode)
+        # The shorter clip: Whisper base's translation of the longer one is refused as
+        # too unsure with some instruction sets' int8 kernels (docs/measurements.md).
+        shortest = min(urdu_clips, key=lambda clip: clip.path.stat().st_size)
+        await client.say(shortest.path.read_bytes(), mode)
         you_said = await client.receive()
         assert you_said.step == "you_said_audio", you_said.data
         urdu = you_said.data["urdu_sentence"]

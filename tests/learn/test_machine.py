@@ -15,6 +15,7 @@ from ustad.learn.events import (
     InputRejected,
     NextSentence,
     NoSpeechHeard,
+    NoTarget,
     RepeatAssessed,
     Reply,
     SetMode,
@@ -25,6 +26,7 @@ from ustad.learn.events import (
     sentence_words,
 )
 from ustad.learn.machine import LearnMachine, LearnState, State
+from ustad.tutor import texts
 from ustad.vocabulary import CycleStatus, ErrorCode, Step, TurnKind
 
 TARGET = Target(english="I want water.", urdu="مجھے پانی چاہیے۔", phrase_id="food-001")
@@ -159,6 +161,31 @@ def test_errors_keep_state_and_carry_a_code() -> None:
     assert error.spoken.text == "Invalid JSON format."
     assert error.error is ErrorCode.INVALID_JSON
     assert machine.state is State.AWAIT_REPEAT and machine.target == TARGET
+
+
+@pytest.mark.parametrize("mode", ["english", "urdu"])
+def test_no_target_asks_to_say_it_again_and_keeps_state(mode: str) -> None:
+    machine = LearnMachine(mode)  # type: ignore[arg-type]
+    (reply,) = replies(machine.handle(NoTarget("no translation fit to teach")))
+    assert reply.step is Step.ERROR and reply.error is ErrorCode.NO_VALID_AUDIO
+    assert reply.spoken == texts.say_it_again(mode)  # type: ignore[arg-type]
+    assert reply.english_sentence is None and not reply.speak
+    assert machine.state is State.AWAIT_URDU and machine.target is None
+    at = at_repeat(mode)
+    (again,) = replies(at.handle(NoTarget("no translation fit to teach")))
+    assert again.step is Step.ERROR
+    assert at.state is State.AWAIT_REPEAT and at.target == TARGET
+
+
+def test_a_target_keeps_its_provider_and_confidence_through_json() -> None:
+    import json
+
+    target = Target("Where is it?", "کہاں ہے؟", "whisper", None, confidence=0.2775)
+    machine = LearnMachine("english")
+    machine.handle(UrduUnderstood(target))
+    restored = LearnState.from_dict(json.loads(json.dumps(machine.snapshot.to_dict())))
+    assert restored.target == target and restored.target.confidence == 0.2775
+    assert Target.from_dict({"english": "Hi.", "urdu": "سلام"}).confidence is None
 
 
 def test_urdu_mode_errors_are_in_urdu() -> None:

@@ -12,6 +12,7 @@ from ustad.learn.events import (
     EnglishHeard,
     InputRejected,
     NoSpeechHeard,
+    NoTarget,
     RepeatAssessed,
     Target,
     UrduUnderstood,
@@ -98,9 +99,10 @@ async def test_untranslatable_urdu_is_a_clear_error(
     turns, _ = processor
     heard.urdu = "کچھ اور"
     outcome = await turns.process(urdu(urdu_bytes), None, TurnTimer())
-    assert isinstance(outcome.event, InputRejected)
+    assert isinstance(outcome.event, NoTarget)  # no sentence taught; asked to say it again
     assert outcome.event.code is ErrorCode.NO_VALID_AUDIO
     assert outcome.error is ErrorCode.NO_VALID_AUDIO  # stored as sent
+    assert outcome.transcript == "کچھ اور"
 
 
 async def test_repeat_is_assessed(

@@ -189,14 +189,18 @@ async def test_untranslatable_urdu_is_stored_with_the_code_the_client_got(
 ) -> None:
     heard.urdu = "کچھ اور"  # not in the fake translator
     port = RecordingPort()
-    session = LearnSession(context, port)
+    session = LearnSession(context, port, "english")
     await session.open(None)
     await session.handle(Utterance(urdu_bytes))
     sent = port.messages[-1].reply
     assert sent.step is Step.ERROR and sent.error is ErrorCode.NO_VALID_AUDIO
+    # Not "No valid audio": the learner was heard and is asked to say it again, simply.
+    assert "say it again" in sent.spoken.text and "more simply" in sent.spoken.text
+    assert sent.english_sentence is None and session.machine.state is State.AWAIT_URDU
     assert session.session_id is not None
     (stored,) = await repository.session_turns(session.session_id)
     assert stored.error_code is sent.error
+    assert stored.transcript == "کچھ اور" and stored.cycle_id is None
 
 
 async def test_bad_input_keeps_the_step_and_is_not_a_turn(

@@ -47,6 +47,7 @@ WRITES: list[StoreOp] = [
     OpenSession("s1", None, "english", AT),
     OpenSession("s2", "learner-9", "urdu", AT),
     StartCycle("s1", "c1", Target("I want water.", "مجھے پانی چاہیے", "memory", "p7"), AT),
+    StartCycle("s1", "c2", Target("Where is it?", "کہاں ہے", "whisper", None, 0.2775), AT),
     FinishCycle("s1", "c1", CycleStatus.PASSED, AT),
     RecordTurn("s1", "c1", TURN),
     RecordTurn("s1", None, TURN),

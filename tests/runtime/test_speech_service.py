@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.runtime.blocking import GUARD, BlockedEngine
@@ -14,7 +15,7 @@ from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import SpeechService
 from ustad.settings import TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
-from ustad.speech.types import Segment, SpokenText, Translation, TranslationRequest
+from ustad.speech.types import Audio, Segment, SpokenText, Translation, TranslationRequest
 
 
 class SlowTranslator(FakeTranslator):
@@ -68,6 +69,22 @@ async def test_learners_saying_the_same_sentence_share_one_translation(
     assert translator.calls == 2
     stats = speech.translation_cache.stats()
     assert stats.coalesced == 4 and stats.hits == 2
+
+
+async def test_no_translation_of_a_recording_is_not_kept(
+    parts: tuple[SpeechService, SlowTranslator, FakeSynthesizer],
+) -> None:
+    """Asked to say it again, the learner's next recording reaches the providers even
+    when its transcript is the same."""
+    speech, translator, _ = parts
+    translator.release.set()
+    audio = Audio(np.zeros(16_000, dtype=np.float32))
+    assert await speech.translate("نامعلوم", audio) is None
+    assert await speech.translate("نامعلوم", audio) is None
+    assert translator.calls == 2
+    assert await speech.translate("سلام", audio) is not None
+    assert await speech.translate("سلام", audio) is not None
+    assert translator.calls == 3
 
 
 async def test_reply_segments_are_synthesised_once(

@@ -284,8 +284,10 @@ async def test_translate_hit(memory: TranslationMemory) -> None:
         score=result.score,
         source_text="مجھے پانی چاہیے۔",
         entry_id="food-003",
+        confidence=round(result.score / 100.0, 4),
     )
     assert DEFAULT_THRESHOLD <= result.score <= 100.0
+    assert result.confidence is not None and 0.0 < result.confidence <= 1.0
 
 
 async def test_translate_miss_and_other_languages(memory: TranslationMemory) -> None:

@@ -122,6 +122,19 @@ async def test_new_cycle_abandons_the_active_one(
     assert (old.phrase_id, old.provider) == ("p-17", "phrase_bank")
 
 
+async def test_a_cycle_keeps_its_provider_and_confidence(
+    repository: Repository, database: Database
+) -> None:
+    _, session_id = await _started(repository)
+    sure = await repository.start_cycle(
+        session_id, URDU, ENGLISH, "whisper", None, confidence=0.3162
+    )
+    unsaid = await repository.start_cycle(session_id, URDU, ENGLISH, "remote-mt", None)
+    cycle = await _cycle(database, sure)
+    assert (cycle.provider, cycle.confidence) == ("whisper", pytest.approx(0.3162))
+    assert (await _cycle(database, unsaid)).confidence is None
+
+
 async def test_new_cycle_leaves_other_sessions_alone(
     repository: Repository, database: Database
 ) -> None:

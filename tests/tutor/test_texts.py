@@ -69,3 +69,11 @@ def test_by_script_splits_urdu_and_english_runs() -> None:
     assert [s.language for s in spoken.segments] == ["en", "ur", "en"]
     assert spoken.segments[1].text == "میں ٹھیک ہوں۔"
     assert texts.by_script("...").segments == ()
+
+
+def test_say_it_again_is_clear_in_both_languages() -> None:
+    english = texts.say_it_again("english")
+    assert "say it again" in english.text and "more simply" in english.text
+    assert [segment.language for segment in english.segments] == ["en"]
+    urdu = texts.say_it_again("urdu")
+    assert "دوبارہ" in urdu.text and [segment.language for segment in urdu.segments] == ["ur"]

@@ -85,7 +85,10 @@ def microphone(
 ) -> FakeMicrophone:
     english = next(c for c in learner_clips if c.text == "SO MARY WENT ON TO STUDY")
     out = tmp_path_factory.mktemp("mic") / "learner.wav"
-    return compose(urdu_clips[0].path, english.path, out)
+    # The shorter Urdu clip: Whisper base's translation of the longer one is refused as
+    # too unsure with some instruction sets' int8 kernels (docs/measurements.md).
+    shortest = min(urdu_clips, key=lambda clip: clip.path.stat().st_size)
+    return compose(shortest.path, english.path, out)
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,10 @@ class Target:
     provider: str = "memory"
     """Which translator produced ``english`` (``memory``, ``whisper``, ...)."""
     phrase_id: str | None = None
+    confidence: float | None = None
+    """How sure ``provider`` was of ``english``, 0-1 (``Translation.confidence``: the
+    phrase bank's match score over 100, a speech translation's geometric-mean token
+    probability); ``None`` when the provider did not say."""
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -49,17 +53,20 @@ class Target:
             "urdu": self.urdu,
             "provider": self.provider,
             "phrase_id": self.phrase_id,
+            "confidence": self.confidence,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Target:
         """The target ``to_dict`` wrote (raises ``KeyError``/``TypeError`` on other data)."""
         phrase_id = data.get("phrase_id")
+        confidence = data.get("confidence")
         return cls(
             english=str(data["english"]),
             urdu=str(data["urdu"]),
             provider=str(data.get("provider", "memory")),
             phrase_id=None if phrase_id is None else str(phrase_id),
+            confidence=None if confidence is None else float(confidence),
         )
 
 
@@ -129,6 +136,17 @@ class UrduUnderstood:
 
 
 @dataclass(frozen=True)
+class NoTarget:
+    """Urdu was heard, but no English sentence fit to be taught could be had.
+
+    The learner is asked to say it again, more simply; the client gets an ``error``
+    with ``code``, the one stored with the turn."""
+
+    reason: str
+    code: ErrorCode = ErrorCode.NO_VALID_AUDIO
+
+
+@dataclass(frozen=True)
 class RepeatAssessed:
     """The English attempt was scored."""
 
@@ -144,6 +162,7 @@ Event = (
     | NoSpeechHeard
     | EnglishHeard
     | UrduUnderstood
+    | NoTarget
     | RepeatAssessed
 )
 

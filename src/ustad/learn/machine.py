@@ -37,6 +37,7 @@ from ustad.learn.events import (
     InputRejected,
     NextSentence,
     NoSpeechHeard,
+    NoTarget,
     RepeatAssessed,
     Reply,
     SetMode,
@@ -170,6 +171,9 @@ class LearnMachine:
                 ]
             case UrduUnderstood(target):
                 return self._understood(target)
+            case NoTarget(_, code):
+                spoken = texts.say_it_again(self.mode)
+                return [Reply(Step.ERROR, spoken, speak=False, error=code)]
             case RepeatAssessed(assessment):
                 return self._assessed(assessment)
 

@@ -18,6 +18,7 @@ from ustad.learn.events import (
     Event,
     InputRejected,
     NoSpeechHeard,
+    NoTarget,
     RepeatAssessed,
     Target,
     UrduUnderstood,
@@ -97,7 +98,7 @@ class TurnOutcome:
     @property
     def error(self) -> ErrorCode | None:
         """The error code the client receives, if the turn was rejected."""
-        return self.event.code if isinstance(self.event, InputRejected) else None
+        return self.event.code if isinstance(self.event, InputRejected | NoTarget) else None
 
 
 class NoSpeechError(ValueError):
@@ -207,9 +208,12 @@ class TurnProcessor:
             else:
                 urdu = await self.speech.to_urdu_script(text)
                 translation = await self.speech.translate(text, audio)
-        if translation is None:
+        if translation is None or not translation.text.strip():
+            # No provider had a sentence it would stand behind (the speech translation
+            # refuses loops, repeated phrases and unsure decodes): ask again rather than
+            # teach a broken sentence.
             return TurnOutcome(
-                InputRejected(ErrorCode.NO_VALID_AUDIO, "no translation"),
+                NoTarget("no translation fit to teach"),
                 TurnKind.URDU_STEP,
                 transcript=text,
                 language=guess,
@@ -220,6 +224,7 @@ class TurnProcessor:
             urdu=urdu,
             provider=translation.provider,
             phrase_id=translation.entry_id,
+            confidence=translation.confidence,
         )
         return TurnOutcome(
             UrduUnderstood(target),

@@ -177,6 +177,7 @@ class StoreWriter:
                     target.english,
                     target.provider,
                     target.phrase_id,
+                    confidence=target.confidence,
                     client_ref=ref,
                     started_at=at,
                 )

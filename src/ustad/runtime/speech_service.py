@@ -186,7 +186,8 @@ class SpeechService:
     # --- translation ----------------------------------------------------------
 
     async def translate(self, text: str, audio: Audio | None = None) -> Translation | None:
-        """Urdu to English by the first provider that answers (cached by text)."""
+        """Urdu to English by the first provider that answers (cached by text; "no
+        translation" too, except for a request with ``audio``)."""
         key = cache_key("translate", "ur", "en", text.strip())
         request = TranslationRequest(text=text, audio=audio)
         self.requests["translation"] += 1
@@ -200,7 +201,12 @@ class SpeechService:
             return _Answer(None)
 
         # Learners saying the same sentence at once share one provider call.
-        return (await self.translation_cache.get_or_compute(key, ask_providers)).translation
+        answer = await self.translation_cache.get_or_compute(key, ask_providers)
+        if answer.translation is None and audio is not None:
+            # A speech translation refused depends on how it was said, and the learner is
+            # asked to say it again: the next recording is heard, not this answer.
+            self.translation_cache.discard(key)
+        return answer.translation
 
     async def to_urdu_script(self, text: str) -> str:
         """The transcript in clean Urdu script."""

@@ -159,6 +159,7 @@ class TranslationMemory:
             score=hit.score,
             source_text=hit.phrase.urdu,
             entry_id=hit.phrase.id,
+            confidence=round(hit.score / 100.0, 4),
         )
 
     async def to_urdu_script(self, text: str) -> str:

@@ -164,6 +164,12 @@ class Translation:
     """The source as the provider understood it (the phrase-bank Urdu for a memory hit)."""
     entry_id: str | None = None
     """Phrase-bank id for a memory hit."""
+    confidence: float | None = None
+    """How sure the provider is of ``text``, 0-1; ``None`` when it does not say.
+
+    The translation memory gives its match score over 100; a speech translation the
+    geometric mean of its token probabilities (``exp`` of the decode's mean token
+    log-prob, ``target_guard.confidence_of``)."""
 
 
 class Translator(Protocol):

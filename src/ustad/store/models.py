@@ -130,6 +130,10 @@ class Cycle(Base):
     provider: Mapped[str] = mapped_column(String(64))
     """Which translator produced ``english_sentence`` (phrase bank, speech model ...)."""
     phrase_id: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None]
+    """How sure ``provider`` was of ``english_sentence``, 0-1 (the phrase bank's match
+    score over 100, a speech translation's geometric-mean token probability); ``None`` when
+    it did not say, and on rows from before migration 0004."""
     status: Mapped[str] = mapped_column(String(16), default=CycleStatus.ACTIVE.value)
     attempts: Mapped[int] = mapped_column(default=0)
     best_score: Mapped[float | None]

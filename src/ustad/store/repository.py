@@ -181,6 +181,7 @@ class Repository:
         provider: str,
         phrase_id: str | None,
         *,
+        confidence: float | None = None,
         client_ref: str | None = None,
         started_at: datetime | None = None,
     ) -> int:
@@ -203,6 +204,7 @@ class Repository:
                     english_sentence=english_sentence,
                     provider=provider,
                     phrase_id=phrase_id,
+                    confidence=confidence,
                     status=CycleStatus.ACTIVE.value,
                     attempts=0,
                     started_at=now,

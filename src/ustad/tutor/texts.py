@@ -78,6 +78,26 @@ def no_speech(mode: LanguageMode) -> SpokenText:
     return compose(("en", "No speech detected."))
 
 
+def say_it_again(mode: LanguageMode) -> SpokenText:
+    """Urdu was heard but no English sentence could be had that the tutor would stand
+    behind (an ``error`` reply, code ``no_valid_audio``): ask again, more simply."""
+    if mode == "urdu":
+        return compose(
+            (
+                "ur",
+                "میں نے آپ کی بات سنی، لیکن اس کا ایسا انگریزی جملہ نہیں بنا سکا جس پر مجھے"
+                " یقین ہو۔ براہِ کرم دوبارہ کہیں، ذرا آسان اور چھوٹے جملے میں۔",
+            )
+        )
+    return compose(
+        (
+            "en",
+            "I heard you, but I could not turn that into an English sentence I am sure of."
+            " Please say it again, more simply or in a shorter sentence.",
+        )
+    )
+
+
 def english_instead_of_urdu(mode: LanguageMode) -> SpokenText:
     """The learner spoke English at the Urdu step."""
     if mode == "urdu":
