@@ -74,16 +74,22 @@ def test_abbreviations_and_accents() -> None:
 
 
 def test_digits_in_a_target_read_the_usual_way() -> None:
-    assert _tokens("Call 2648 at 10:30") == [
-        "call",
-        "twenty",
-        "six",
-        "forty",
-        "eight",
-        "at",
-        "ten",
-        "thirty",
-    ]
+    assert _tokens("Walk 2648 steps by 10:30") == (
+        [
+            "walk",
+            "two",
+            "thousand",
+            "six",
+            "hundred",
+            "forty",
+            "eight",
+            "steps",
+            "by",
+            "ten",
+            "thirty",
+        ]
+    )
+    assert _tokens("It ended in 1945") == ["it", "ended", "in", "nineteen", "forty", "five"]
 
 
 def test_split_words_keeps_words_as_written() -> None:

@@ -46,9 +46,11 @@ from ustad.vocabulary import LanguageGuess
 
 log = logging.getLogger(__name__)
 
-RENDERING = 2
+RENDERING = 3
 """Bumped whenever the same text starts to sound different (2: text said in bounded
-pieces; Urdu-script digits spoken), so replies stored on disk before are not served."""
+pieces; Urdu-script digits spoken; 3: English said in its spoken form by
+``ustad.text``: numbers, currency, units, abbreviations, no markup or emoji), so replies
+stored on disk before are not served."""
 
 
 @dataclass(frozen=True)
