@@ -266,9 +266,9 @@ def normalize_heard(words: Sequence[str] | Iterable[str]) -> tuple[Token, ...]:
     context ("St." after a name -> street); everything else is expanded like the target.
     ``Token.source`` is the index in ``words``.
     """
-    heard = [_fold_apostrophes(word.strip()) for word in words]
+    pieces = _joined_numbers([_fold_apostrophes(word.strip()) for word in words])
     tokens: list[Token] = []
-    for index, spoken in enumerate(read_words(heard)):
+    for (index, _), spoken in zip(pieces, read_words([text for _, text in pieces]), strict=True):
         if spoken.readings and has_digit(spoken.core):
             options = tuple(
                 dict.fromkeys(
@@ -282,6 +282,25 @@ def normalize_heard(words: Sequence[str] | Iterable[str]) -> tuple[Token, ...]:
         else:
             tokens += [Token(text, index) for text in _word_tokens(spoken)]
     return tuple(tokens)
+
+
+_NUMBER_TAIL_RE = re.compile(r"^[.,:]\d")
+
+
+def _joined_numbers(words: list[str]) -> list[tuple[int, str]]:
+    """Recognised words with a number split over two of them joined again.
+
+    Whisper's word timing sometimes cuts "9.30" into "9" + ".30" and "1,200" into "1" +
+    ",200"; read apart they say "nine zero point three zero". The joined number keeps
+    the index of its first word; the tail word gives no token of its own.
+    """
+    joined: list[tuple[int, str]] = []
+    for index, word in enumerate(words):
+        if joined and _NUMBER_TAIL_RE.match(word) and joined[-1][1][-1:].isdigit():
+            joined[-1] = (joined[-1][0], joined[-1][1] + word)
+        else:
+            joined.append((index, word))
+    return joined
 
 
 def normalize_text(text: str) -> list[str]:

@@ -117,16 +117,33 @@ def _is_year_context(previous: str, following: str) -> bool:
     )
 
 
-def _plain(core: str, previous: str, following: str, phone: bool) -> tuple[Reading, ...]:
+def _is_month(ctx: _Context) -> bool:
+    """Whether a neighbour of a day number names a month ("Jan. 5", "5 March")."""
+    months = vocab.MONTH_NAMES | vocab.MONTHS.keys()
+    before = ctx.previous_written[:1].isupper() and ctx.previous.rstrip(".") in months
+    after = ctx.following_written[:1].isupper() and ctx.following.rstrip(".") in months
+    return before or after
+
+
+def _plain(core: str, ctx: _Context) -> tuple[Reading, ...]:
+    """A number without a sign of its kind: digit by digit, a year, a day or a quantity."""
+    previous, following, phone = ctx.previous, ctx.following, ctx.phone
     digits = core.replace(",", "")
     if _DIGITS_RE.match(core) and (phone or (len(core) > 1 and core[0] == "0")):
         return (digit_words(core), *readings(core))
     if _DIGITS_RE.match(core) and len(core) >= 7 and not core.endswith("000"):
         return (digit_words(core), *readings(core))
-    if _DIGITS_RE.match(core) and len(core) == 4 and _is_year_context(previous, following):
+    day_before = bool(re.match(r"^\d{1,2}(?:st|nd|rd|th)?$", previous)) and ctx.after_day
+    if (
+        _DIGITS_RE.match(core)
+        and len(core) == 4
+        and (_is_year_context(previous, following) or day_before)
+    ):
         n = int(core)
         if 1100 <= n <= 2099:
             return (*year_words(n), *readings(core))
+    if _DIGITS_RE.match(core) and 1 <= int(core) <= 31 and _is_month(ctx):
+        return (ordinal_words(int(core)), *readings(core))  # "Jan. 5" -> January fifth
     first = cardinal_reading(core)
     return (first, *readings(digits.lstrip("-−")))
 
@@ -199,6 +216,8 @@ class _Context:
     after_number: bool
     after_time: bool
     before_half: bool
+    after_day: bool
+    """The previous word is a day of a month ("May 23, 1999")."""
     next_to_number: bool
     phone: bool
 
@@ -219,7 +238,7 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
         said = [word for group in re.findall(r"\d+", core) for word in digit_words(group)]
         return ((*(("plus",) if core.startswith("+") else ()), *said),)
     if _NUMBER_RE.match(core):
-        found = _plain(core, ctx.previous, ctx.following, ctx.phone)
+        found = _plain(core, ctx)
         if m := _FRACTION_RE.match(ctx.following):
             found = (found[0] + ("and",), *found[1:]) if int(m[1]) < int(m[2]) else found
         return found
@@ -243,7 +262,7 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
 
 def _zero_group(core: str) -> bool:
     groups = re.findall(r"\d+", core)
-    return len(groups) >= 2 and groups[0].startswith("0")
+    return len(groups) >= 2 and len(groups[0]) >= 3 and groups[0].startswith("0")
 
 
 def _contexts(
@@ -258,6 +277,7 @@ def _contexts(
         (g and (c.startswith("0") or len(c) >= 7)) or c.startswith("+")
         for g, c in zip(groups, cores, strict=True)
     ]
+    months = vocab.MONTH_NAMES | vocab.MONTHS.keys()
     for i in range(len(cores)):
         before, after = i - 1, i + 1
         has_before, has_after = before >= 0, after < len(cores)
@@ -276,6 +296,7 @@ def _contexts(
                 after_number=has_before and numeric[before],
                 after_time=has_before and timed[before],
                 before_half=has_after and lowers[after] in HALVES,
+                after_day=before >= 1 and lowers[before - 1].rstrip(".") in months,
                 next_to_number=(has_before and numeric[before]) or (has_after and numeric[after]),
                 phone=phone,
             )

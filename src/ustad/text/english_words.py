@@ -147,7 +147,7 @@ UNITS: Final[dict[str, tuple[str, str]]] = {
     "w": ("watt", "watts"),
     "v": ("volt", "volts"),
     "ha": ("hectare", "hectares"),
-    "sq ft": ("square foot", "square feet"),
+    "%": ("percent", "percent"),
 }
 # Currency before an amount: written form -> (singular, plural, hundredth, hundredths).
 CURRENCY_SIGNS: Final[dict[str, tuple[str, str, str, str]]] = {
