@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from ustad.text.english import read_words, spoken_english, voice_english
 
 
@@ -182,7 +180,8 @@ def test_phone_numbers_and_leading_zeros() -> None:
                 "my number is zero three zero zero one two three four five six seven",
             ),
             ("Call 0300-1234567.", "call zero three zero zero one two three four five six seven"),
-            ("Dial +92 300 1234567.", "dial plus nine two three zero zero one two three four five six seven"),
+            ("Dial +92 300 1234567.",
+             "dial plus nine two three zero zero one two three four five six seven"),
             ("The code is 0583.", "the code is zero five eight three"),
         ]
     )  # fmt: skip
