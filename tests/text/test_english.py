@@ -78,6 +78,9 @@ def test_money_in_several_currencies() -> None:
             ("It costs ₨500.", "it costs five hundred rupees"),
             ("It costs 300 PKR.", "it costs three hundred rupees"),
             ("They raised $5 million.", "they raised five million dollars"),
+            ("It costs Rs. 5 lakh.", "it costs five lakh rupees"),
+            ("It costs PKR 2 million.", "it costs two million rupees"),
+            ("It costs $2.5m.", "it costs two point five million dollars"),
         ]
     )
 
@@ -121,6 +124,11 @@ def test_units_after_numbers() -> None:
             ("Cut 10 cm of rope.", "cut ten centimeters of rope"),
             ("Wait 5 min.", "wait five minutes"),
             ("Add 200g of flour.", "add two hundred grams of flour"),
+            (
+                "Mt. Everest is 8,849 m high.",
+                "mount everest is eight thousand eight hundred forty nine meters high",
+            ),
+            ("A 5G phone.", "a five g phone"),
         ]
     )
 
@@ -158,6 +166,10 @@ def test_roman_numerals_of_wars_and_rulers() -> None:
             ("Pope John Paul II spoke.", "pope john paul the second spoke"),
             ("Louis XIV was king.", "louis the fourteenth was king"),
             ("Read Chapter IV.", "read chapter four"),
+            ("King Charles III spoke.", "king charles the third spoke"),
+            ("Pope Benedict XVI wrote.", "pope benedict the sixteenth wrote"),
+            ("He lives in Washington DC.", "he lives in washington dc"),
+            ("Take vitamin C daily.", "take vitamin c daily"),
         ]
     )
 
@@ -197,6 +209,8 @@ def test_ranges_and_fractions() -> None:
             ("Take 1/3 now.", "take one third now"),
             ("Pour 2 1/2 cups.", "pour two and one half cups"),
             ("Open 24/7.", "open twenty four seven"),
+            ("A 50/50 chance.", "a fifty fifty chance"),
+            ("We lived there 1990-1995.", "we lived there nineteen ninety to nineteen ninety five"),
         ]
     )
 

@@ -32,11 +32,10 @@ from dataclasses import dataclass
 from ustad.text import english_words as vocab
 from ustad.text.english_forms import (
     HALVES,
-    capitalized,
     cardinal_reading,
     fraction_reading,
     money_reading,
-    roman_value,
+    roman_reading,
     time_reading,
 )
 from ustad.text.markup import strip_markup
@@ -68,7 +67,6 @@ _RANGE_RE = re.compile(rf"^(?P<a>[$£€]?(?:{_NUM}))[-–—](?P<b>[$£€]?(?:
 _FRACTION_RE = re.compile(r"^(\d+)/(\d+)$")
 _DIGITS_RE = re.compile(r"^\d+$")
 _PHONE_RE = re.compile(r"^\+?\d+(?:[-.]\d+)*$")
-_ROMAN_RE = re.compile(r"^[IVXLC]+$")
 _TENS_WORDS = frozenset(TENS) - {""}
 _UNIT_WORDS = (
     frozenset(ONES[1:10])
@@ -148,22 +146,6 @@ def _plain(core: str, ctx: _Context) -> tuple[Reading, ...]:
     return (first, *readings(digits.lstrip("-−")))
 
 
-def _roman(core: str, previous: str, previous_written: str) -> Reading | None:
-    if not _ROMAN_RE.match(core) or not previous_written[:1].isupper():
-        return None
-    if previous_written[-1:] in _TRAIL:
-        return None
-    value = roman_value(core)
-    if value is None:
-        return None
-    if previous in vocab.ROMAN_CARDINAL_CONTEXT:
-        return capitalized(cardinal_words(value))
-    plain_name = previous_written.isalpha() and len(core) >= 2 and set(core) <= set("IVX")
-    if previous in vocab.REGNAL_NAMES or plain_name:
-        return ("the", *capitalized(ordinal_words(value)))
-    return None
-
-
 def _unit(core: str) -> tuple[str, str] | None:
     return vocab.UNITS.get(core) or vocab.UNITS.get(core.lower())
 
@@ -218,6 +200,8 @@ class _Context:
     before_half: bool
     after_day: bool
     """The previous word is a day of a month ("May 23, 1999")."""
+    two_back: str
+    """The word before the previous one ("Rs." of "Rs. 5 lakh")."""
     next_to_number: bool
     phone: bool
 
@@ -243,6 +227,11 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
             found = (found[0] + ("and",), *found[1:]) if int(m[1]) < int(m[2]) else found
         return found
     if m := _RANGE_RE.match(core):
+        years = all(
+            p.isdigit() and len(p) == 4 and 1100 <= int(p) <= 2099 for p in (m["a"], m["b"])
+        )
+        if years:  # "1990-1995" -> nineteen ninety to nineteen ninety-five
+            return ((*year_words(int(m["a"]))[0], "to", *year_words(int(m["b"]))[0]),)
         first = _number_word(m["a"], ctx)
         second = _number_word(m["b"], ctx)
         if first and second:
@@ -250,7 +239,10 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
     if m := _FRACTION_RE.match(core):
         return (fraction_reading(int(m[1]), int(m[2])), *readings(core))
     if m := _UNIT_GLUED_RE.match(core):
-        unit = _unit(m["unit"])
+        # Exact case first; "5G" or "4K" (capital letters) are names, not grams or kelvin.
+        unit = vocab.UNITS.get(m["unit"]) or (
+            None if m["unit"].isupper() and len(m["unit"]) == 1 else _unit(m["unit"])
+        )
         amount = _number_word(m["num"], ctx)
         if unit is not None and amount:
             name = unit[0] if m["num"] in ("1", "-1") else unit[1]
@@ -297,6 +289,7 @@ def _contexts(
                 after_time=has_before and timed[before],
                 before_half=has_after and lowers[after] in HALVES,
                 after_day=before >= 1 and lowers[before - 1].rstrip(".") in months,
+                two_back=lowers[before - 1] if before >= 1 else "",
                 next_to_number=(has_before and numeric[before]) or (has_after and numeric[after]),
                 phone=phone,
             )
@@ -334,7 +327,13 @@ def read_words(words: Sequence[str]) -> tuple[SpokenWord, ...]:
                 if currency and not currency["scale"]:
                     name = vocab.CURRENCY_SIGNS[currency["cur"].lower()][1]
                     spoken = ((core.lower(), name),)
-            elif roman := _roman(core, ctx.previous, ctx.previous_written):
+            elif (
+                core.lower() in vocab.SCALE_WORDS
+                and ctx.after_number
+                and (sign := _currency_word(ctx.two_back)) is not None
+            ):  # "Rs. 5 lakh" -> five lakh rupees
+                spoken = ((core.lower(), sign[1]),)
+            elif roman := roman_reading(core, ctx.previous, ctx.previous_written):
                 spoken = (roman,)
             else:
                 spoken = _number_word(core, ctx)
@@ -344,9 +343,14 @@ def read_words(words: Sequence[str]) -> tuple[SpokenWord, ...]:
     return tuple(found)
 
 
+def _currency_word(word: str) -> tuple[str, str, str, str] | None:
+    """The names of a currency written as a word of its own ("Rs.", "PKR", "$")."""
+    return vocab.CURRENCY_SIGNS.get(word) or vocab.CURRENCY_SIGNS.get(word + ".")
+
+
 def _currency_before(core: str, ctx: _Context) -> str | None:
     """ "rupees" for the amount of "Rs. 500" (the currency word itself says nothing)."""
-    sign = vocab.CURRENCY_SIGNS.get(ctx.previous) or vocab.CURRENCY_SIGNS.get(ctx.previous + ".")
+    sign = _currency_word(ctx.previous)
     if sign is None or ctx.following in vocab.SCALE_WORDS:
         return None
     return sign[0] if core == "1" else sign[1]

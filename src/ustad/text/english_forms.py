@@ -19,10 +19,12 @@ __all__ = [
     "cardinal_reading",
     "fraction_reading",
     "money_reading",
+    "roman_reading",
     "roman_value",
     "time_reading",
 ]
 
+_ROMAN_RE = re.compile(r"^[IVXLC]+$")
 HALVES = frozenset({"am", "pm", "a.m", "p.m"})
 """The two halves of a 12-hour clock as written (full stops at the ends stripped)."""
 
@@ -70,8 +72,8 @@ def time_reading(hours: str, minutes: str, half: str | None, following: str) -> 
 
 
 def fraction_reading(top: int, bottom: int) -> Reading:
-    if bottom == 7 and top == 24:
-        return ("twenty", "four", "seven")
+    if (top, bottom) in ((24, 7), (50, 50)):  # "open 24/7", "a 50/50 chance"
+        return (*cardinal_words(top), *cardinal_words(bottom))
     if not 2 <= bottom <= 10 and bottom not in (16, 32, 100):
         return (*cardinal_words(top), "slash", *cardinal_words(bottom))
     if bottom in vocab.FRACTION_NAMES:
@@ -102,3 +104,26 @@ def roman_value(text: str) -> int | None:
 def capitalized(reading: Reading) -> Reading:
     """Words of a name ("World War Two", "the Eighth") written with capitals."""
     return tuple(word.capitalize() for word in reading)
+
+
+def roman_reading(core: str, previous: str, previous_written: str) -> Reading | None:
+    """A roman numeral after a capitalised word, or ``None`` when it is not one.
+
+    After a war, chapter, part... a number ("World War II" -> World War Two); after a
+    ruler's name "the" and an ordinal ("Henry VIII" -> Henry the Eighth). A lone "I",
+    "V" or "X" counts only after a known ruler's name or such a word (the pronoun stays),
+    and numerals with L or C only after them too ("Washington DC" is no numeral).
+    """
+    if not _ROMAN_RE.match(core) or not previous_written[:1].isupper():
+        return None
+    if previous_written[-1:] in ".,;:!?)":
+        return None
+    value = roman_value(core)
+    if value is None:
+        return None
+    if previous in vocab.ROMAN_CARDINAL_CONTEXT:
+        return capitalized(cardinal_words(value))
+    plain_name = previous_written.isalpha() and len(core) >= 2 and set(core) <= set("IVX")
+    if previous in vocab.REGNAL_NAMES or plain_name:
+        return ("the", *capitalized(ordinal_words(value)))
+    return None
