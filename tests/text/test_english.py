@@ -242,3 +242,16 @@ def test_numbers_keep_their_other_readings() -> None:
 def test_nothing_left_to_say() -> None:
     assert spoken_english("👍🎉") == ""
     assert spoken_english("<speak></speak>") == ""
+
+
+def test_saying_the_spoken_form_again_changes_nothing() -> None:
+    # Replies may pass through the normaliser twice (built from spoken text, then voiced).
+    for text in (
+        "Dr. Smith Jr. lives on Baker St.",
+        "It costs $1.50 or Rs. 5 lakh.",
+        "World War II ended in 1945.",
+        "Call 0300 1234567 at 9:30 a.m. on Mon.",
+        "It weighs 2.5 kg, 10% of 1,200 kg.",
+    ):
+        once = spoken_english(text)
+        assert spoken_english(once) == once

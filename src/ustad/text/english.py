@@ -52,6 +52,14 @@ from ustad.text.numbers import (
 
 __all__ = ["SpokenWord", "read_words", "spoken_english", "spoken_words", "voice_english"]
 
+CODE_DIGITS = 7
+"""A run of this many digits or more, written without separators and not ending in
+"000", is a code or phone number, read digit by digit ("1234567"): Pakistani mobile
+numbers are 0300 + 7 digits, landlines 6-8 digits, and amounts that large are written
+with thousands separators ("1,234,567") or end in zeros ("1000000")."""
+YEARS = range(1100, 2100)
+"""Four-digit numbers read as years where the words around them say so ("in 1945")."""
+
 _LEAD = "\"'([{“‘«"
 _TRAIL = ".,;:!?\"')]}”’»…"
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
@@ -129,7 +137,7 @@ def _plain(core: str, ctx: _Context) -> tuple[Reading, ...]:
     digits = core.replace(",", "")
     if _DIGITS_RE.match(core) and (phone or (len(core) > 1 and core[0] == "0")):
         return (digit_words(core), *readings(core))
-    if _DIGITS_RE.match(core) and len(core) >= 7 and not core.endswith("000"):
+    if _DIGITS_RE.match(core) and len(core) >= CODE_DIGITS and not core.endswith("000"):
         return (digit_words(core), *readings(core))
     day_before = bool(re.match(r"^\d{1,2}(?:st|nd|rd|th)?$", previous)) and ctx.after_day
     if (
@@ -138,7 +146,7 @@ def _plain(core: str, ctx: _Context) -> tuple[Reading, ...]:
         and (_is_year_context(previous, following) or day_before)
     ):
         n = int(core)
-        if 1100 <= n <= 2099:
+        if n in YEARS:
             return (*year_words(n), *readings(core))
     if _DIGITS_RE.match(core) and 1 <= int(core) <= 31 and _is_month(ctx):
         return (ordinal_words(int(core)), *readings(core))  # "Jan. 5" -> January fifth
@@ -227,9 +235,7 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
             found = (found[0] + ("and",), *found[1:]) if int(m[1]) < int(m[2]) else found
         return found
     if m := _RANGE_RE.match(core):
-        years = all(
-            p.isdigit() and len(p) == 4 and 1100 <= int(p) <= 2099 for p in (m["a"], m["b"])
-        )
+        years = all(p.isdigit() and len(p) == 4 and int(p) in YEARS for p in (m["a"], m["b"]))
         if years:  # "1990-1995" -> nineteen ninety to nineteen ninety-five
             return ((*year_words(int(m["a"]))[0], "to", *year_words(int(m["b"]))[0]),)
         first = _number_word(m["a"], ctx)
