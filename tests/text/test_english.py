@@ -128,7 +128,7 @@ def test_units_after_numbers() -> None:
                 "Mt. Everest is 8,849 m high.",
                 "mount everest is eight thousand eight hundred forty nine meters high",
             ),
-            ("A 5G phone.", "a five g phone"),
+            ("A 5G phone.", "a 5g phone"),
         ]
     )
 

@@ -72,6 +72,7 @@ _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?(?P<half>[ap]\.?m\.?)?$"
 _HOUR_HALF_RE = re.compile(r"^(\d{1,2})(?P<half>[ap]\.?m\.?)$", re.IGNORECASE)
 _UNIT_GLUED_RE = re.compile(rf"^(?P<num>-?(?:{_NUM}))(?P<unit>[^\d\s,.%][^\d\s]*)$")
 _RANGE_RE = re.compile(rf"^(?P<a>[$£€]?(?:{_NUM}))[-–—](?P<b>[$£€]?(?:{_NUM})%?)$")
+_SUFFIXED_RE = re.compile(r"^'?\d[\d,.]*(?:%|st|nd|rd|th|'?s)$", re.IGNORECASE)
 _FRACTION_RE = re.compile(r"^(\d+)/(\d+)$")
 _DIGITS_RE = re.compile(r"^\d+$")
 _PHONE_RE = re.compile(r"^\+?\d+(?:[-.]\d+)*$")
@@ -253,8 +254,10 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
         if unit is not None and amount:
             name = unit[0] if m["num"] in ("1", "-1") else unit[1]
             return ((*amount[0], *name.split()),)
-    if any(ch.isdigit() for ch in core):
+    if _SUFFIXED_RE.match(core):  # "50%", "1st", "22nd", "1990s", "'80s"
         return readings(core) or None
+    # Other digits mixed with letters ("B12", "5G", "COVID-19", "w000") are left as
+    # written: the voices say them well, and assessment reads them piece by piece.
     return None
 
 
