@@ -147,6 +147,8 @@ def test_abbreviations_by_context() -> None:
             ("My room is No. 2.", "my room is number two"),
             ("The answer is no.", "the answer is no"),
             ("Open Mon. to Fri.", "open monday to friday"),
+            ("Open Mon-Fri.", "open monday to friday"),
+            ("Sales Jan-Mar.", "sales january to march"),
             ("Due on Feb. 2.", "due on february second"),
             ("Fruit, e.g. apples.", "fruit for example apples"),
             ("Pens, books, etc.", "pens books et cetera"),
@@ -204,6 +206,7 @@ def test_ranges_and_fractions() -> None:
         [
             ("Read pages 10-20.", "read pages ten to twenty"),
             ("Wait 2–3 days.", "wait two to three days"),
+            ("We need 2-3 kg.", "we need two to three kilograms"),
             ("Eat 1/2 a cake.", "eat one half a cake"),
             ("Add 3/4 of it.", "add three quarters of it"),
             ("Take 1/3 now.", "take one third now"),

@@ -193,6 +193,10 @@ def _abbreviation(core: str, dotted: bool, ctx: _Context) -> Reading | None:
         return tuple(vocab.YEAR_SUFFIXES[lower].split())
     if core == "&":
         return ("and",)
+    first, dash, last = core.partition("-")
+    names = vocab.DAYS | vocab.MONTHS
+    if dash and first.lower() in names and last.lower() in names and first[:1].isupper():
+        return (names[first.lower()], "to", names[last.lower()])  # "Mon-Fri", "Jan-Mar"
     return None
 
 
@@ -271,7 +275,9 @@ def _contexts(
 ) -> list[_Context]:
     found: list[_Context] = []
     lowers = [core.lower() for core in cores]
-    numeric = [bool(_NUMBER_RE.match(c) or _FRACTION_RE.match(c)) for c in cores]
+    numeric = [
+        bool(_NUMBER_RE.match(c) or _FRACTION_RE.match(c) or _RANGE_RE.match(c)) for c in cores
+    ]
     timed = [bool(_TIME_RE.match(c) and ":" in c) or bool(_NUMBER_RE.match(c)) for c in cores]
     groups = [bool(_DIGITS_RE.match(c)) and len(c) >= 3 for c in cores]
     phone_like = [
