@@ -77,6 +77,7 @@ def test_money_in_several_currencies() -> None:
             ("It costs PKR 250.", "it costs two hundred fifty rupees"),
             ("It costs ₨500.", "it costs five hundred rupees"),
             ("It costs 300 PKR.", "it costs three hundred rupees"),
+            ("Fee: Rs. 500/- only.", "fee five hundred rupees only"),
             ("They raised $5 million.", "they raised five million dollars"),
             ("It costs Rs. 5 lakh.", "it costs five lakh rupees"),
             ("It costs PKR 2 million.", "it costs two million rupees"),
@@ -180,6 +181,7 @@ def test_the_pronoun_i_stays() -> None:
     check(
         [
             ("Then I left.", "then i left"),
+            ("Malcolm X spoke.", "malcolm x spoke"),
             ("Ali and I went home.", "ali and i went home"),
             ("Yes, I did.", "yes i did"),
         ]

@@ -112,7 +112,10 @@ def _split_edges(word: str) -> tuple[str, str, str]:
     core = word.lstrip(_LEAD)
     lead = word[: len(word) - len(core)]
     stripped = core.rstrip(_TRAIL)
-    return lead, stripped, core[len(stripped) :]
+    trail = core[len(stripped) :]
+    if stripped.endswith(("/-", "/=")) and stripped[:-2][-1:].isdigit():
+        stripped = stripped[:-2]  # "Rs. 500/-": the Pakistani mark of a whole amount, unsaid
+    return lead, stripped, trail
 
 
 def _is_year_context(previous: str, following: str) -> bool:
