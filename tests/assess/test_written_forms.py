@@ -147,9 +147,10 @@ PAIRS: list[tuple[str, str]] = [
 def test_piper_speech_of_written_forms_passes_against_both_forms(
     tiny_en: WhisperTranscriber,
 ) -> None:
-    # Measured on 22 pairs (packaged voice, tiny.en): every attempt passes against both
-    # forms with the same verdict; a written-form word was flagged in 1 (9:30 a.m.: "am"
-    # heard with confidence 0.31, flagged on low confidence alone by the scorer).
+    # Measured on these 22 pairs (packaged voice, tiny.en): every attempt passes against
+    # both forms (22/22 the same verdict), and no word written as a number, symbol or
+    # abbreviation is flagged (0/22; before the spoken form "9:30 a.m." was, its "am"
+    # heard with confidence 0.31). Rates with margin: int8 kernels differ by CPU.
     piper = PiperSynthesizer.packaged(threads=1)
     verdicts: list[tuple[str, bool, bool, bool]] = []
     for written, spelled in PAIRS:
@@ -159,6 +160,6 @@ def test_piper_speech_of_written_forms_passes_against_both_forms(
         forms = {w.core for w in spoken_words(written) if w.readings}
         form_flagged = any(word in forms for word, _ in flagged(as_written))
         verdicts.append((written, as_written.passed, as_spelled.passed, form_flagged))
-    assert all(w == s for _, w, s, _ in verdicts), verdicts
+    assert sum(w == s for _, w, s, _ in verdicts) >= 0.9 * len(PAIRS), verdicts
     assert sum(w for _, w, _, _ in verdicts) >= 0.9 * len(PAIRS), verdicts
     assert sum(f for *_, f in verdicts) <= 0.15 * len(PAIRS), verdicts

@@ -34,14 +34,13 @@ from ustad.text.english_forms import (
     HALVES,
     cardinal_reading,
     fraction_reading,
+    join_reading,
     money_reading,
     roman_reading,
     time_reading,
 )
 from ustad.text.markup import strip_markup
 from ustad.text.numbers import (
-    ONES,
-    TENS,
     Reading,
     cardinal_words,
     digit_words,
@@ -76,17 +75,6 @@ _SUFFIXED_RE = re.compile(r"^'?\d[\d,.]*(?:%|st|nd|rd|th|'?s)$", re.IGNORECASE)
 _FRACTION_RE = re.compile(r"^(\d+)/(\d+)$")
 _DIGITS_RE = re.compile(r"^\d+$")
 _PHONE_RE = re.compile(r"^\+?\d+(?:[-.]\d+)*$")
-_TENS_WORDS = frozenset(TENS) - {""}
-_UNIT_WORDS = (
-    frozenset(ONES[1:10])
-    | {"first", "second", "third", "fourth", "fifth"}
-    | {
-        "sixth",
-        "seventh",
-        "eighth",
-        "ninth",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -379,28 +367,6 @@ def spoken_words(text: str) -> tuple[SpokenWord, ...]:
     return read_words(text.split())
 
 
-def _join(reading: Reading, *, letters_joined: bool = False) -> str:
-    """Words of a reading as text, tens and units hyphenated ("forty-five").
-
-    ``letters_joined`` writes runs of letter names as one capitalised word ("a m" ->
-    "AM"): the Piper voice reads a lone "a" as the article (tiny.en heard "nine thirty
-    a m" as "9.38M", and "AM" as "9.30 am").
-    """
-    out: list[str] = []
-    for word in reading:
-        if out and out[-1] in _TENS_WORDS and word in _UNIT_WORDS:
-            out[-1] = f"{out[-1]}-{word}"
-        elif letters_joined and len(word) == 1 and out and _is_letters(out[-1]):
-            out[-1] = (out[-1] + word).upper()
-        else:
-            out.append(word)
-    return " ".join(out)
-
-
-def _is_letters(word: str) -> bool:
-    return word.isalpha() and (len(word) == 1 or word.isupper())
-
-
 def _dot_is_not_an_end(word: SpokenWord, following: SpokenWord) -> bool:
     """Whether an abbreviation's full stop is only its own (not also the sentence's).
 
@@ -445,7 +411,7 @@ def _spoken(text: str, *, letters_joined: bool) -> str:
         trail = word.trail
         if word.abbreviation and i + 1 < len(words) and _dot_is_not_an_end(word, words[i + 1]):
             trail = trail[1:]
-        said = _join(word.readings[0], letters_joined=letters_joined)
+        said = join_reading(word.readings[0], letters_joined=letters_joined)
         if said and word.core[:1].isupper() and not word.core.isupper():
             said = said[0].upper() + said[1:]  # "Dr." -> "Doctor", "St." -> "Street"
         if said:

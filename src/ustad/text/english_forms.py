@@ -11,13 +11,22 @@ from __future__ import annotations
 import re
 
 from ustad.text import english_words as vocab
-from ustad.text.numbers import Reading, cardinal_words, digit_words, ordinal_words, time_words
+from ustad.text.numbers import (
+    ONES,
+    TENS,
+    Reading,
+    cardinal_words,
+    digit_words,
+    ordinal_words,
+    time_words,
+)
 
 __all__ = [
     "HALVES",
     "capitalized",
     "cardinal_reading",
     "fraction_reading",
+    "join_reading",
     "money_reading",
     "roman_reading",
     "roman_value",
@@ -25,6 +34,10 @@ __all__ = [
 ]
 
 _ROMAN_RE = re.compile(r"^[IVXLC]+$")
+_TENS_WORDS = frozenset(TENS) - {""}
+_UNIT_WORDS = frozenset(ONES[1:10]) | frozenset(
+    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
+)
 HALVES = frozenset({"am", "pm", "a.m", "p.m"})
 """The two halves of a 12-hour clock as written (full stops at the ends stripped)."""
 
@@ -127,3 +140,25 @@ def roman_reading(core: str, previous: str, previous_written: str) -> Reading | 
     if previous in vocab.REGNAL_NAMES or plain_name:
         return ("the", *capitalized(ordinal_words(value)))
     return None
+
+
+def join_reading(reading: Reading, *, letters_joined: bool = False) -> str:
+    """Words of a reading as text, tens and units hyphenated ("forty-five").
+
+    ``letters_joined`` writes runs of letter names as one capitalised word ("a m" ->
+    "AM"): the Piper voice reads a lone "a" as the article (tiny.en heard "nine thirty
+    a m" as "9.38M", and "AM" as "9.30 am").
+    """
+    out: list[str] = []
+    for word in reading:
+        if out and out[-1] in _TENS_WORDS and word in _UNIT_WORDS:
+            out[-1] = f"{out[-1]}-{word}"
+        elif letters_joined and len(word) == 1 and out and _is_letters(out[-1]):
+            out[-1] = (out[-1] + word).upper()
+        else:
+            out.append(word)
+    return " ".join(out)
+
+
+def _is_letters(word: str) -> bool:
+    return word.isalpha() and (len(word) == 1 or word.isupper())
