@@ -148,9 +148,10 @@ def test_piper_speech_of_written_forms_passes_against_both_forms(
     tiny_en: WhisperTranscriber,
 ) -> None:
     # Measured on these 22 pairs (packaged voice, tiny.en): every attempt passes against
-    # both forms (22/22 the same verdict), and no word written as a number, symbol or
-    # abbreviation is flagged (0/22; before the spoken form "9:30 a.m." was, its "am"
-    # heard with confidence 0.31). Rates with margin: int8 kernels differ by CPU.
+    # both forms (22/22 the same verdict), and a word written as a number, symbol or
+    # abbreviation was flagged in 0/22 (1/22 in an earlier run: the "am" of 9:30 a.m.
+    # heard with confidence 0.31, flagged by the scorer on low confidence alone). Rates
+    # with margin: int8 kernels differ by CPU.
     piper = PiperSynthesizer.packaged(threads=1)
     verdicts: list[tuple[str, bool, bool, bool]] = []
     for written, spelled in PAIRS:
