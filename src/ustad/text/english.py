@@ -71,6 +71,7 @@ _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?(?P<half>[ap]\.?m\.?)?$"
 _HOUR_HALF_RE = re.compile(r"^(\d{1,2})(?P<half>[ap]\.?m\.?)$", re.IGNORECASE)
 _UNIT_GLUED_RE = re.compile(rf"^(?P<num>-?(?:{_NUM}))(?P<unit>[^\d\s,.%][^\d\s]*)$")
 _RANGE_RE = re.compile(rf"^(?P<a>[$£€]?(?:{_NUM}))[-–—](?P<b>[$£€]?(?:{_NUM})%?)$")
+_NUMBER_SIGN_RE = re.compile(r"^(?:#|No\.)(\d+)$", re.IGNORECASE)
 _SUFFIXED_RE = re.compile(r"^'?\d[\d,.]*(?:%|st|nd|rd|th|'?s)$", re.IGNORECASE)
 _FRACTION_RE = re.compile(r"^(\d+)/(\d+)$")
 _DIGITS_RE = re.compile(r"^\d+$")
@@ -218,8 +219,8 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
         return (time_reading(m[1], m[2], m["half"], ctx.following), *readings(core))
     if m := _HOUR_HALF_RE.match(core):
         return ((*cardinal_words(int(m[1])), m["half"][0].lower(), "m"),)
-    if core.startswith("#") and _DIGITS_RE.match(core[1:]):
-        return (("number", *cardinal_words(int(core[1:]))),)
+    if m := _NUMBER_SIGN_RE.match(core):  # "#1", "No.1"
+        return (("number", *cardinal_words(int(m[1]))),)
     if _PHONE_RE.match(core) and (
         core.startswith("+") or core.count("-") >= 2 or _zero_group(core)
     ):
@@ -234,6 +235,8 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
         years = all(p.isdigit() and len(p) == 4 and int(p) in YEARS for p in (m["a"], m["b"]))
         if years:  # "1990-1995" -> nineteen ninety to nineteen ninety-five
             return ((*year_words(int(m["a"]))[0], "to", *year_words(int(m["b"]))[0]),)
+        if m["a"].isdigit() and int(m["a"]) in YEARS and len(m["b"]) == 2 and m["b"].isdigit():
+            return ((*year_words(int(m["a"]))[0], "to", *cardinal_words(int(m["b"]))),)
         first = _number_word(m["a"], ctx)
         second = _number_word(m["b"], ctx)
         if first and second:
@@ -251,6 +254,8 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
             return ((*amount[0], *name.split()),)
     if _SUFFIXED_RE.match(core):  # "50%", "1st", "22nd", "1990s", "'80s"
         return readings(core) or None
+    if core[:1] in "-−" and _SUFFIXED_RE.match(core[1:]) and readings(core[1:]):
+        return (("minus", *readings(core[1:])[0]),)  # "-10%"
     # Other digits mixed with letters ("B12", "5G", "COVID-19", "w000") are left as
     # written: the voices say them well, and assessment reads them piece by piece.
     return None
@@ -320,8 +325,11 @@ def read_words(words: Sequence[str]) -> tuple[SpokenWord, ...]:
             if said is not None:
                 spoken, abbreviation = (said,), dotted
             elif ctx.after_number and (unit := _quantity_after_unit(core, ctx.following)):
+                single = tuple((_unit(core) or ("", ""))[0].split())
                 if ctx.previous in ("1", "-1") and core.lower() not in vocab.CURRENCY_SIGNS:
-                    unit = tuple((_unit(core) or ("", ""))[0].split())
+                    unit = single
+                elif (part := _FRACTION_RE.match(ctx.previous)) and int(part[1]) < int(part[2]):
+                    unit = ("of", "a", *single)  # "1/4 kg" -> one quarter of a kilogram
                 spoken, abbreviation = (unit,), dotted and core.lower() not in ("m", "l", "g")
             elif core.lower() in vocab.CURRENCY_SIGNS and _NUMBER_RE.match(ctx.following):
                 spoken, abbreviation = ((),), dotted

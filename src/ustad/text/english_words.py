@@ -57,6 +57,10 @@ DOTTED: Final[dict[str, str]] = {
     "e.g": "for example",
     "i.e": "that is",
     "a.k.a": "also known as",
+    "wwi": "World War One",
+    "ww1": "World War One",
+    "wwii": "World War Two",
+    "ww2": "World War Two",
     "ph.d": "p h d",
     "a.m": "a m",
     "p.m": "p m",
@@ -66,7 +70,7 @@ DOTTED: Final[dict[str, str]] = {
 # Also said the same way without a full stop (none of these is an English word).
 UNDOTTED: Final[frozenset[str]] = frozenset(
     {"mr", "mrs", "jr", "sr", "prof", "blvd", "hwy", "dept", "govt", "capt", "sgt"}
-    | {"ltd", "vs", "etc", "approx"}
+    | {"ltd", "vs", "etc", "approx", "wwi", "ww1", "wwii", "ww2"}
 )
 DAYS: Final[dict[str, str]] = {
     "mon": "Monday",
