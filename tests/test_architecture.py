@@ -22,6 +22,7 @@ RANK: dict[str, int] = {
     "stat_fields": 0,
     "settings": 0,
     "logs": 0,
+    "text": 0,
     "speech": 1,
     "store": 1,
     "runtime": 2,

@@ -162,3 +162,15 @@ async def test_control_characters_are_a_400_never_a_500(fake_app: RunningApp, te
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_input"
     assert fine.status_code == 200
+
+
+@pytest.mark.parametrize("text", ["<speak></speak>", "👍🎉", "**<b></b>**"])
+async def test_markup_or_emoji_alone_has_nothing_to_say(fake_app: RunningApp, text: str) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{fake_app.address}", timeout=60) as http:
+        response = await http.post("/v1/audio/speech", json={"input": text, "voice": "en"})
+        tagged = await http.post(
+            "/v1/audio/speech", json={"input": '<speak>Hi <break time="1s"/> there</speak>'}
+        )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "empty_input"
+    assert tagged.status_code == 200

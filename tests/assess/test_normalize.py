@@ -74,16 +74,22 @@ def test_abbreviations_and_accents() -> None:
 
 
 def test_digits_in_a_target_read_the_usual_way() -> None:
-    assert _tokens("Call 2648 at 10:30") == [
-        "call",
-        "twenty",
-        "six",
-        "forty",
-        "eight",
-        "at",
-        "ten",
-        "thirty",
-    ]
+    assert _tokens("Walk 2648 steps by 10:30") == (
+        [
+            "walk",
+            "two",
+            "thousand",
+            "six",
+            "hundred",
+            "forty",
+            "eight",
+            "steps",
+            "by",
+            "ten",
+            "thirty",
+        ]
+    )
+    assert _tokens("It ended in 1945") == ["it", "ended", "in", "nineteen", "forty", "five"]
 
 
 def test_split_words_keeps_words_as_written() -> None:
@@ -129,3 +135,25 @@ def test_empty_and_punctuation_only() -> None:
     assert normalize_target("").tokens == ()
     assert normalize_target(" - ... ").words == ()
     assert normalize_heard([" ...", ""]) == ()
+
+
+def test_hyphen_and_spacing_variants_are_one_word() -> None:
+    assert normalize_text("WiFi") == normalize_text("Wi-Fi") == normalize_text("wifi")
+    assert normalize_text("e-mail") == normalize_text("email") == ["email"]
+
+
+def test_written_forms_read_in_context() -> None:
+    assert normalize_text("No. 2 on Baker St. on Mon.") == (
+        ["number", "two", "on", "baker", "street", "on", "monday"]
+    )
+    assert normalize_text("50% at 9:30 a.m.") == (
+        ["fifty", "percent", "at", "nine", "thirty", "a", "m"]
+    )
+    digits = ["zero", "three", "zero", "zero", "one", "two", "three", "four", "five", "six"]
+    assert _tokens("Call 0300 1234567") == ["call", *digits, "seven"]
+
+
+def test_heard_numbers_cut_in_two_are_one_number() -> None:
+    tokens = normalize_heard(["at", "9", ".30", "a.m."])
+    assert [t.source for t in tokens] == [0, 1, 3, 3]
+    assert tokens[1].readings[0] == ("nine", "thirty")

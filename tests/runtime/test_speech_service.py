@@ -144,3 +144,34 @@ async def test_a_stored_reply_is_served_while_the_engines_are_busy(tmp_path: Pat
     finally:
         executor.shutdown()
         io.shutdown()
+
+
+async def test_each_voice_is_given_the_spoken_form(
+    parts: tuple[SpeechService, SlowTranslator, FakeSynthesizer],
+) -> None:
+    speech, _, english = parts
+    urdu = speech.voices["ur"]
+    assert isinstance(urdu, FakeSynthesizer)
+    reply = SpokenText(
+        "It costs $500. 👍 میری عمر ۲۵ سال ہے۔",
+        (
+            Segment("en", "**Well done!** 👍"),
+            Segment("en", "It costs $500."),
+            Segment("ur", "میری عمر ۲۵ سال ہے۔"),
+            Segment("en", "🎉"),
+        ),
+    )
+    await speech.speak(reply)
+    assert sorted(english.said) == ["It costs five hundred dollars.", "Well done!"]
+    assert urdu.said == ["میری عمر 25 سال ہے۔"]
+
+
+async def test_pieces_are_cut_from_the_spoken_form(
+    parts: tuple[SpeechService, SlowTranslator, FakeSynthesizer],
+) -> None:
+    """A cut between "No." and its number would make the voice say "no" (the answer)."""
+    speech, _, english = parts
+    limit = speech.tts.max_chunk_chars
+    text = "word " * (limit // 5 - 2) + "No. 2 is my room."
+    await speech.speak(SpokenText(text, (Segment("en", text),)))
+    assert "number two is my room." in " ".join(english.said).lower()

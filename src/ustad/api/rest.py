@@ -23,6 +23,7 @@ from ustad.speech.audio import MEDIA_TYPES, AudioDecodeError, AudioTooLongError
 from ustad.speech.text_chunks import estimated_seconds
 from ustad.speech.types import Segment, SpokenText
 from ustad.stat_fields import record_json, to_json
+from ustad.text.markup import strip_markup
 from ustad.tutor.feedback import feedback
 from ustad.tutor.texts import by_script
 
@@ -193,7 +194,8 @@ async def create_speech(services: ServicesDep, request: SpeechRequest) -> Respon
         spoken = by_script(request.input)
     else:
         spoken = SpokenText(request.input, (Segment("en", request.input),))
-    if not spoken.segments or not any(ch.isalnum() for ch in request.input):
+    # Tags, Markdown and emoji are never read out: text of only those has nothing to say.
+    if not spoken.segments or not any(ch.isalnum() for ch in strip_markup(request.input)):
         raise ApiError(400, "input has nothing to say", "empty_input")
     seconds = estimated_seconds(request.input, request.speed)
     limit = services.settings.tts.max_speech_seconds

@@ -3,7 +3,11 @@
 Both sides go through the same rules: lower case, punctuation dropped, hyphenated words
 split, contractions expanded ("Don't" -> do not, "can't"/"cannot" -> can not),
 possessives kept as one word without the apostrophe ("Mary's" -> marys), a few British
-spellings mapped to American ones, and common abbreviations spelled out.
+spellings mapped to American ones (:mod:`ustad.text.spelling`), hyphenated compounds
+joined ("Wi-Fi" -> wifi), and every written form that is said differently read as it is
+said by the same normaliser the English voice uses (:mod:`ustad.text.english`: "50%" ->
+fifty percent, "No. 2" -> number two, "St." after a name -> street, "Mon." -> monday,
+a phone number digit by digit), so a written and a spoken form are the same answer.
 
 Mapping back: every token records ``source``, the index of the word it came from (a
 word of :func:`split_words` for the target, a ``Word`` of the transcript for what was
@@ -13,8 +17,9 @@ results of its tokens. A written word that gives no token at all (a lone dash) i
 a word and is left out of :func:`split_words`.
 
 Digit tokens of a transcript keep their digits in ``text`` and every way of saying them
-in ``readings``; the aligner picks the reading that fits the target. Digits in a target
-are replaced by their most usual reading straight away.
+in ``readings`` (the reading the neighbouring words suggest first); the aligner picks
+the reading that fits the target. Digits in a target are replaced by their most usual
+reading in context straight away.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ustad.assess.numbers import Reading, has_digit, readings
+from ustad.text.english import SpokenWord, read_words
+from ustad.text.numbers import Reading, has_digit, readings
+from ustad.text.spelling import CLOSED_COMPOUNDS, SPELLING_VARIANTS
 
 FILLERS: frozenset[str] = frozenset(
     {"um", "umm", "uh", "uhh", "uhm", "er", "erm", "err", "hmm", "hm", "mm", "mmm", "mhm"}
@@ -93,65 +100,6 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-_OUR_WORDS = (
-    "colour armour behaviour endeavour favour flavour harbour honour humour labour "
-    "neighbour odour parlour rumour savour vapour"
-)
-_ISE_STEMS = (
-    "apologis authoris categoris criticis emphasis finalis maximis memoris minimis "
-    "organis prioritis realis recognis specialis summaris analys paralys"
-)
-_RE_WORDS = "centre theatre metre litre fibre meagre sombre calibre"
-_LL_STEMS = "travel cancel label model fuel quarrel signal"
-_OTHER_SPELLINGS = {
-    "grey": "gray",
-    "greys": "grays",
-    "programme": "program",
-    "programmes": "programs",
-    "catalogue": "catalog",
-    "cheque": "check",
-    "cheques": "checks",
-    "tyre": "tire",
-    "tyres": "tires",
-    "defence": "defense",
-    "licence": "license",
-    "offence": "offense",
-    "jewellery": "jewelry",
-    "pyjamas": "pajamas",
-    "aluminium": "aluminum",
-    "plough": "plow",
-    "mould": "mold",
-    "aeroplane": "airplane",
-    "aeroplanes": "airplanes",
-    "mum": "mom",
-    "practise": "practice",
-    "practised": "practiced",
-    "practising": "practicing",
-    "storey": "story",
-}
-
-
-def _british_to_american() -> dict[str, str]:
-    """A small table of British spellings and their American forms (with inflections)."""
-    table: dict[str, str] = {}
-    for stem in _OUR_WORDS.split():
-        for suffix in ("", "s", "ed", "ing", "ful", "ite", "ites", "able", "hood"):
-            table[stem + suffix] = stem[:-3] + "or" + suffix
-    for stem in _ISE_STEMS.split():
-        for suffix in ("e", "es", "ed", "ing", "ation", "ations"):
-            table[stem + suffix] = stem[:-1] + "z" + suffix
-    for word in _RE_WORDS.split():
-        table[word] = word[:-2] + "er"
-        table[word + "s"] = word[:-2] + "ers"
-    for stem in _LL_STEMS.split():
-        for suffix in ("led", "ling", "ler", "lers"):
-            table[stem + suffix] = stem + suffix[1:]
-    return table | _OTHER_SPELLINGS
-
-
-SPELLING_VARIANTS: dict[str, str] = _british_to_american()
-"""British spelling -> American spelling; applied to both sides."""
-
 _NUMBER = r"[$£€₨]?\d+(?:[,.:]\d+)*(?:%|st|nd|rd|th|'?s)?"
 _WORD = r"[a-z]+(?:'[a-z]+)*'?|'(?:cause|em)\b"
 _PIECE_RE = re.compile(rf"{_NUMBER}|{_WORD}|&")
@@ -214,39 +162,81 @@ def word_pieces(word: str) -> list[str]:
     return _PIECE_RE.findall(text)
 
 
-def normalize_word(word: str) -> list[str]:
-    """All comparable words of one written word; digits are replaced by their usual reading.
+def _join_compounds(words: list[str]) -> list[str]:
+    """Pieces of one hyphenated word that make a closed compound ("wi", "fi" -> wifi)."""
+    joined: list[str] = []
+    for word in words:
+        pair = (joined[-1], word) if joined else None
+        if pair is not None and pair in CLOSED_COMPOUNDS:
+            joined[-1] = CLOSED_COMPOUNDS[pair]
+        else:
+            joined.append(word)
+    return joined
 
-    >>> normalize_word("Don't")
-    ['do', 'not']
-    """
+
+def _plain_word(word: str) -> list[str]:
+    """Comparable words of one written word said as written (no context needed)."""
     words: list[str] = []
     for piece in word_pieces(word):
         if has_digit(piece):
             spoken = readings(piece)
             if spoken:
-                words += [_clean_reading_word(w) for w in spoken[0]]
+                words += _clean_reading(spoken[0])
         else:
             words += expand_word(piece)
+    return _join_compounds(words)
+
+
+def _clean_reading(reading: Reading) -> list[str]:
+    """A spoken reading as comparable words ("o'clock" -> oclock, "forty-five" split)."""
+    words: list[str] = []
+    for word in reading:
+        for part in _fold(word).replace("-", " ").split():
+            cleaned = part.replace("'", "").strip(".")
+            if cleaned:
+                words.append(cleaned)
     return words
 
 
-def _clean_reading_word(word: str) -> str:
-    return word.replace("'", "")
+def _word_tokens(spoken: SpokenWord) -> list[str]:
+    if spoken.readings:
+        return _clean_reading(spoken.readings[0])
+    return _plain_word(spoken.written)
+
+
+def normalize_word(word: str) -> list[str]:
+    """All comparable words of one written word on its own (no neighbours to read by).
+
+    >>> normalize_word("Don't")
+    ['do', 'not']
+    """
+    return _word_tokens(read_words([word])[0])
+
+
+def _written_words(text: str) -> list[tuple[str, list[str]]]:
+    """Each written word of ``text`` (edge punctuation stripped) with its tokens."""
+    raw = [_fold_apostrophes(word) for word in text.split()]
+    found: list[tuple[str, list[str]]] = []
+    for written, spoken in zip(text.split(), read_words(raw), strict=True):
+        word = written.strip(_EDGE_PUNCTUATION)
+        tokens = _word_tokens(spoken)
+        if word and tokens:
+            found.append((word, tokens))
+    return found
+
+
+def _fold_apostrophes(word: str) -> str:
+    return word.translate(_APOSTROPHES)
 
 
 def split_words(text: str) -> tuple[str, ...]:
     """The words of a target as written, stripped of surrounding punctuation.
 
     "Please, don't go!" -> ("Please", "don't", "go"). Words that hold nothing to say
-    (a lone dash) are dropped, so every word returned gives at least one token.
+    (a lone dash, the "Rs." whose "rupees" is said after "Rs. 500") are dropped, so
+    every word returned gives at least one token.
     """
-    found: list[str] = []
-    for raw in text.split():
-        word = raw.strip(_EDGE_PUNCTUATION)
-        if word and normalize_word(word):
-            found.append(word)
-    return tuple(found)
+    return tuple(word for word, _ in _written_words(text))
 
 
 @dataclass(frozen=True)
@@ -258,33 +248,61 @@ class NormalizedTarget:
 
 
 def normalize_target(text: str) -> NormalizedTarget:
-    """Tokens of a target sentence; ``Token.source`` indexes ``words``."""
-    words = split_words(text)
-    tokens = tuple(
-        Token(token, index) for index, word in enumerate(words) for token in normalize_word(word)
-    )
-    return NormalizedTarget(words, tokens)
+    """Tokens of a target sentence; ``Token.source`` indexes ``words``.
+
+    Each written word is read in the context of its neighbours ("Dr. Smith" -> doctor,
+    "Baker St." -> street, "0300 1234567" digit by digit), its most usual reading.
+    """
+    found = _written_words(text)
+    tokens = tuple(Token(token, index) for index, (_, said) in enumerate(found) for token in said)
+    return NormalizedTarget(tuple(word for word, _ in found), tokens)
 
 
 def normalize_heard(words: Sequence[str] | Iterable[str]) -> tuple[Token, ...]:
     """Tokens of what was heard, one entry of ``words`` per recognised word.
 
-    Digit pieces stay as digits with all their readings; everything else is expanded
-    like the target. ``Token.source`` is the index in ``words``.
+    A word with digits stays one token with every reading (the reading its neighbours
+    suggest first: "No. 2", "$5 million", "9:30 a.m."); an abbreviation is read in
+    context ("St." after a name -> street); everything else is expanded like the target.
+    ``Token.source`` is the index in ``words``.
     """
+    pieces = _joined_numbers([_fold_apostrophes(word.strip()) for word in words])
     tokens: list[Token] = []
-    for index, word in enumerate(words):
-        for piece in word_pieces(word):
-            if has_digit(piece):
-                spoken = tuple(
-                    tuple(_clean_reading_word(w) for w in reading) for reading in readings(piece)
+    for (index, _), spoken in zip(pieces, read_words([text for _, text in pieces]), strict=True):
+        if spoken.readings and has_digit(spoken.core):
+            options = tuple(
+                dict.fromkeys(
+                    tuple(_clean_reading(r))
+                    for r in (*spoken.readings, *readings(spoken.core.lower()))
                 )
-                tokens.append(Token(piece, index, spoken))
-            else:
-                tokens += [Token(text, index) for text in expand_word(piece)]
+            )
+            options = tuple(option for option in options if option)
+            if options:
+                tokens.append(Token(spoken.core.lower(), index, options))
+        else:
+            tokens += [Token(text, index) for text in _word_tokens(spoken)]
     return tuple(tokens)
 
 
+_NUMBER_TAIL_RE = re.compile(r"^[.,:]\d")
+
+
+def _joined_numbers(words: list[str]) -> list[tuple[int, str]]:
+    """Recognised words with a number split over two of them joined again.
+
+    Whisper's word timing sometimes cuts "9.30" into "9" + ".30" and "1,200" into "1" +
+    ",200"; read apart they say "nine zero point three zero". The joined number keeps
+    the index of its first word; the tail word gives no token of its own.
+    """
+    joined: list[tuple[int, str]] = []
+    for index, word in enumerate(words):
+        if joined and _NUMBER_TAIL_RE.match(word) and joined[-1][1][-1:].isdigit():
+            joined[-1] = (joined[-1][0], joined[-1][1] + word)
+        else:
+            joined.append((index, word))
+    return joined
+
+
 def normalize_text(text: str) -> list[str]:
-    """Comparable words of free text, digits read in their most usual way (for WER)."""
-    return [token for word in text.split() for token in normalize_word(word)]
+    """Comparable words of free text, each read in context (for WER)."""
+    return [token for _, said in _written_words(text) for token in said]

@@ -42,13 +42,30 @@ from ustad.speech.types import (
     Translator,
 )
 from ustad.stat_fields import record, records, tally
+from ustad.text.english import voice_english
+from ustad.text.urdu import spoken_urdu
 from ustad.vocabulary import LanguageGuess
 
 log = logging.getLogger(__name__)
 
-RENDERING = 2
+RENDERING = 3
 """Bumped whenever the same text starts to sound different (2: text said in bounded
-pieces; Urdu-script digits spoken), so replies stored on disk before are not served."""
+pieces; Urdu-script digits spoken; 3: English said in its spoken form by
+``ustad.text``: numbers, currency, units, abbreviations, no markup or emoji), so replies
+stored on disk before are not served."""
+
+
+def spoken_form(segment: Segment) -> str:
+    """What a segment's voice says: the spoken form of its text in its language.
+
+    English: :func:`ustad.text.english.voice_english` ("$500" -> five hundred dollars);
+    Urdu: :func:`ustad.text.urdu.spoken_urdu` (every digit script said). Markup, emoji and
+    control characters are dropped; "" when nothing is left to say. The voices apply the
+    same again (it changes nothing the second time), so any caller of a voice gets it.
+    """
+    if segment.language == "en":
+        return voice_english(segment.text)
+    return spoken_urdu(segment.text)
 
 
 @dataclass(frozen=True)
@@ -311,11 +328,12 @@ class SpeechService:
         sequential: bool = False,
     ) -> StoredAudio:
         # Each segment is said in bounded pieces: one engine call per piece, none long.
+        # The pieces are cut from the spoken form, so no cut parts "No. 2" from its number.
         limit = self.tts.max_chunk_chars
         segments = [
             Segment(segment.language, piece)
             for segment in segments
-            for piece in speakable_chunks(segment.text, limit)
+            for piece in speakable_chunks(spoken_form(segment), limit)
         ]
         if sequential:
             parts = [await self.synthesize_segment(s, speed=speed) for s in segments]

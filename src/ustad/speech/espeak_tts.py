@@ -28,6 +28,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ustad.speech.types import Language, Pcm
+from ustad.text.english import voice_english
+from ustad.text.urdu import spoken_urdu
 
 __all__ = ["EspeakError", "EspeakSynthesizer", "EspeakVoiceNotFoundError"]
 
@@ -42,12 +44,6 @@ _EE_NOT_FOUND: Final = 2
 
 DEFAULT_RATE: Final = 175
 """espeak-ng's default speaking rate in words per minute (speed 1.0)."""
-SPOKEN_DIGITS: Final = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-"""Urdu-script (U+06F0-U+06F9) and Arabic-Indic (U+0660-U+0669) digits as ASCII digits:
-espeak-ng 1.51's Urdu voice reads ASCII and Arabic-Indic digits as Urdu numbers but
-silently skips the Urdu-script ones that Urdu text is written with (``۲۵`` was left out
-of "میری عمر ۲۵ سال ہے۔")."""
-
 _MIN_RATE: Final = 80
 _MAX_RATE: Final = 450
 
@@ -120,13 +116,20 @@ class EspeakSynthesizer:
     def synthesize(self, text: str, *, speed: float = 1.0) -> Pcm:
         """Speak ``text``; ``speed`` scales the words-per-minute rate (clamped to 80-450).
 
-        Numbers are spoken in any of the three digit scripts (``SPOKEN_DIGITS``)."""
+        The text is first put in its spoken form (:func:`ustad.text.urdu.spoken_urdu`
+        for Urdu: numbers in any of the three digit scripts are said;
+        :func:`ustad.text.english.voice_english` for English); markup, emoji and control
+        characters are never read out. Text with nothing left to say gives no samples.
+        """
         if not text or not text.strip():
             raise ValueError("nothing to synthesise: text is empty")
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
         rate = min(_MAX_RATE, max(_MIN_RATE, round(self.rate * speed)))
-        encoded = text.translate(SPOKEN_DIGITS).encode("utf-8")
+        spoken = voice_english(text) if self.language == "en" else spoken_urdu(text)
+        if not spoken:
+            return Pcm(np.zeros(0, dtype=np.int16), self.sample_rate)
+        encoded = spoken.encode("utf-8")
         with self._lock:
             # The callback appends to self._chunks; only the lock holder touches it.
             self._chunks = []

@@ -12,6 +12,7 @@ import onnxruntime  # no stubs; see pyproject overrides
 from piper import PiperConfig, PiperVoice, SynthesisConfig
 
 from ustad.speech.types import Language, Pcm
+from ustad.text.english import voice_english
 
 __all__ = ["PiperSynthesizer"]
 
@@ -78,11 +79,20 @@ class PiperSynthesizer:
         )
 
     def synthesize(self, text: str, *, speed: float = 1.0) -> Pcm:
-        """Speak ``text`` (any number of sentences); ``speed`` > 1 is faster."""
+        """Speak ``text`` (any number of sentences); ``speed`` > 1 is faster.
+
+        The voice says the spoken form of ``text`` (:func:`ustad.text.english.voice_english`:
+        "$500" as five hundred dollars, tags and emoji not read out); text with nothing
+        left to say gives no samples. Raises ``ValueError`` for empty text or a speed
+        outside 0.25-4.
+        """
         if not text or not text.strip():
             raise ValueError("nothing to synthesise: text is empty")
         if not _MIN_SPEED <= speed <= _MAX_SPEED:
             raise ValueError(f"speed must be between {_MIN_SPEED} and {_MAX_SPEED}, got {speed}")
+        text = voice_english(text)
+        if not text:
+            return Pcm(np.zeros(0, dtype=np.int16), self.sample_rate)
         # length_scale stretches phoneme durations; scale the voice's own default.
         config = SynthesisConfig(length_scale=self._voice.config.length_scale / speed)
         chunks: list[npt.NDArray[np.int16]] = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ustad.assess.numbers import (
+from ustad.text.numbers import (
     cardinal_words,
     digit_words,
     has_digit,

@@ -3,12 +3,15 @@
 Whisper writes numbers as digits ("2648", "1990", "3rd", "$5", "10:30", "50%") while
 target sentences spell them out ("TWO SIX FOUR EIGHT"). A digit token can be read in
 several ways, so :func:`readings` lists every plausible reading as a word sequence and
-the aligner keeps the one that fits the target best.
+the aligner keeps the one that fits the target best. Cardinals and ordinals come from
+``num2words``; the readings built on them (years, times, money, digit groups) are ours.
 """
 
 from __future__ import annotations
 
 import re
+
+from num2words import num2words
 
 Reading = tuple[str, ...]
 
@@ -52,16 +55,6 @@ SCALES: tuple[tuple[int, str], ...] = (
     (1_000_000, "million"),
     (1_000, "thousand"),
 )
-# Ordinals that are not simply cardinal + "th".
-IRREGULAR_ORDINALS: dict[str, str] = {
-    "one": "first",
-    "two": "second",
-    "three": "third",
-    "five": "fifth",
-    "eight": "eighth",
-    "nine": "ninth",
-    "twelve": "twelfth",
-}
 CURRENCIES: dict[str, tuple[str, str, str, str]] = {
     # symbol: (unit singular, unit plural, hundredth singular, hundredth plural)
     "$": ("dollar", "dollars", "cent", "cents"),
@@ -90,60 +83,31 @@ def digit_words(digits: str) -> Reading:
     return tuple(ONES[int(d)] for d in digits if d.isdigit())
 
 
-def _under_thousand(n: int, *, with_and: bool) -> list[str]:
-    words: list[str] = []
-    hundreds, rest = divmod(n, 100)
-    if hundreds:
-        words += [ONES[hundreds], "hundred"]
-        if rest and with_and:
-            words.append("and")
-    if rest:
-        if rest < 20:
-            words.append(ONES[rest])
-        else:
-            tens, ones = divmod(rest, 10)
-            words.append(TENS[tens])
-            if ones:
-                words.append(ONES[ones])
-    return words
+def _num2words_tokens(spoken: str, *, with_and: bool) -> Reading:
+    """num2words' text as single words: commas dropped, hyphens split, "and" optional."""
+    words = spoken.replace(",", " ").replace("-", " ").split()
+    return tuple(w for w in words if with_and or w != "and")
 
 
 def cardinal_words(n: int, *, with_and: bool = False) -> Reading:
     """The cardinal number: ``2648`` -> two thousand six hundred forty eight.
 
-    ``with_and`` gives the British form ("six hundred and forty eight").
+    Built on ``num2words`` (English). ``with_and`` gives the British form ("six hundred
+    and forty eight"); the default is the American one. Raises ``ValueError`` above
+    :data:`MAX_CARDINAL`.
     """
     if n < 0:
         return ("minus", *cardinal_words(-n, with_and=with_and))
     if n > MAX_CARDINAL:
         raise ValueError(f"number too large to read as a cardinal: {n}")
-    if n == 0:
-        return ("zero",)
-    words: list[str] = []
-    rest = n
-    for value, name in SCALES:
-        count, rest = divmod(rest, value)
-        if count:
-            words += [*_under_thousand(count, with_and=False), name]
-    if rest:
-        # British "and" joins a final part under one hundred to larger scales too.
-        if with_and and words and rest < 100:
-            words.append("and")
-        words += _under_thousand(rest, with_and=with_and)
-    return tuple(words)
+    return _num2words_tokens(num2words(n, lang="en"), with_and=with_and)
 
 
 def ordinal_words(n: int) -> Reading:
-    """The ordinal number: ``3`` -> third, ``21`` -> twenty first."""
-    words = list(cardinal_words(n))
-    last = words[-1]
-    if last in IRREGULAR_ORDINALS:
-        words[-1] = IRREGULAR_ORDINALS[last]
-    elif last.endswith("y"):
-        words[-1] = last[:-1] + "ieth"
-    else:
-        words[-1] = last + "th"
-    return tuple(words)
+    """The ordinal number: ``3`` -> third, ``21`` -> twenty first (``num2words``)."""
+    if not 0 <= n <= MAX_CARDINAL:
+        raise ValueError(f"no ordinal reading for {n}")
+    return _num2words_tokens(num2words(n, lang="en", to="ordinal"), with_and=False)
 
 
 def _pair_words(n: int) -> Reading:

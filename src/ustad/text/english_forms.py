@@ -1,0 +1,164 @@
+"""Readings of single written forms: amounts, money, clock times, fractions, roman numerals.
+
+The pieces :mod:`ustad.text.english` puts together once the neighbouring words have said
+which reading a form takes. Cardinals and ordinals come from ``num2words`` through
+:mod:`ustad.text.numbers`; spoken forms are American (no "and" inside numbers), the
+voice being en_US.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ustad.text import english_words as vocab
+from ustad.text.numbers import (
+    ONES,
+    TENS,
+    Reading,
+    cardinal_words,
+    digit_words,
+    ordinal_words,
+    time_words,
+)
+
+__all__ = [
+    "HALVES",
+    "capitalized",
+    "cardinal_reading",
+    "fraction_reading",
+    "join_reading",
+    "money_reading",
+    "roman_reading",
+    "roman_value",
+    "time_reading",
+]
+
+_ROMAN_RE = re.compile(r"^[IVXLC]+$")
+_TENS_WORDS = frozenset(TENS) - {""}
+_UNIT_WORDS = frozenset(ONES[1:10]) | frozenset(
+    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
+)
+HALVES = frozenset({"am", "pm", "a.m", "p.m"})
+"""The two halves of a 12-hour clock as written (full stops at the ends stripped)."""
+
+
+def cardinal_reading(number: str) -> Reading:
+    """A number as written ("1,500", "-3", "2.5", ".5") read as a quantity."""
+    text = number.replace(",", "").replace("−", "-")
+    if text.startswith("-"):
+        return ("minus", *cardinal_reading(text[1:]))
+    whole, _, fraction = text.partition(".")
+    words = cardinal_words(int(whole)) if whole else ("zero",)
+    return (*words, "point", *digit_words(fraction)) if fraction else words
+
+
+def money_reading(match: re.Match[str], following: str) -> Reading:
+    unit, units, sub, subs = vocab.CURRENCY_SIGNS[match["cur"].lower()]
+    number = match["num"].replace(",", "")
+    whole, _, cents = number.partition(".")
+    scale = match["scale"]
+    sign: Reading = ("minus",) if match["sign"] else ()
+    if scale or following in vocab.SCALE_WORDS:
+        said = cardinal_reading(number)
+        if scale:
+            return (*sign, *said, vocab.SCALE_ABBREVIATIONS[scale.lower()], units)
+        return (*sign, *said)  # the scale word that follows says the currency
+    n = int(whole or "0")
+    if len(cents) == 2:
+        c = int(cents)
+        if n == 0 and c:
+            return (*sign, *cardinal_words(c), sub if c == 1 else subs)
+        said = (*cardinal_words(n), unit if n == 1 else units)
+        return (*sign, *said, *((*cardinal_words(c), sub if c == 1 else subs) if c else ()))
+    return (*sign, *cardinal_reading(number), unit if number == "1" else units)
+
+
+def time_reading(hours: str, minutes: str, half: str | None, following: str) -> Reading:
+    h, m = int(hours), int(minutes)
+    hour = cardinal_words(h)
+    suffix: Reading = (half[0].lower(), "m") if half else ()
+    if m == 0:
+        if half or following in HALVES:
+            return (*hour, *suffix)
+        return (*hour, "o'clock")
+    return (*time_words(h, m)[0], *suffix)
+
+
+def fraction_reading(top: int, bottom: int) -> Reading:
+    if (top, bottom) in ((24, 7), (50, 50)):  # "open 24/7", "a 50/50 chance"
+        return (*cardinal_words(top), *cardinal_words(bottom))
+    if not 2 <= bottom <= 10 and bottom not in (16, 32, 100):
+        return (*cardinal_words(top), "slash", *cardinal_words(bottom))
+    if bottom in vocab.FRACTION_NAMES:
+        one, many = vocab.FRACTION_NAMES[bottom]
+    else:
+        one = ordinal_words(bottom)[-1]
+        many = one + "s"
+    head = ordinal_words(bottom)[:-1]
+    return (*cardinal_words(top), *head, one if top == 1 else many)
+
+
+def roman_value(text: str) -> int | None:
+    values = [vocab.ROMAN_VALUES[ch] for ch in text.lower()]
+    total = sum(
+        -v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values)
+    )
+    canonical = ""
+    rest = total
+    for value, symbol in ((100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX")):
+        while rest >= value:
+            canonical, rest = canonical + symbol, rest - value
+    for value, symbol in ((5, "V"), (4, "IV"), (1, "I")):
+        while rest >= value:
+            canonical, rest = canonical + symbol, rest - value
+    return total if canonical == text and total > 0 else None
+
+
+def capitalized(reading: Reading) -> Reading:
+    """Words of a name ("World War Two", "the Eighth") written with capitals."""
+    return tuple(word.capitalize() for word in reading)
+
+
+def roman_reading(core: str, previous: str, previous_written: str) -> Reading | None:
+    """A roman numeral after a capitalised word, or ``None`` when it is not one.
+
+    After a war, chapter, part... a number ("World War II" -> World War Two); after a
+    ruler's name "the" and an ordinal ("Henry VIII" -> Henry the Eighth). A lone "I",
+    "V" or "X" counts only after a known ruler's name or such a word (the pronoun stays),
+    and numerals with L or C only after them too ("Washington DC" is no numeral).
+    """
+    if not _ROMAN_RE.match(core) or not previous_written[:1].isupper():
+        return None
+    if previous_written[-1:] in ".,;:!?)":
+        return None
+    value = roman_value(core)
+    if value is None:
+        return None
+    if previous in vocab.ROMAN_CARDINAL_CONTEXT:
+        return capitalized(cardinal_words(value))
+    plain_name = previous_written.isalpha() and len(core) >= 2 and set(core) <= set("IVX")
+    if previous in vocab.REGNAL_NAMES or plain_name:
+        return ("the", *capitalized(ordinal_words(value)))
+    return None
+
+
+def join_reading(reading: Reading, *, letters_joined: bool = False) -> str:
+    """Words of a reading as text, tens and units hyphenated ("forty-five").
+
+    ``letters_joined`` writes runs of letter names as one capitalised word ("a m" ->
+    "AM"): the Piper voice reads a lone "a" as the article (tiny.en heard "nine thirty
+    a m" as "9.38M", and "AM" as "9.30 am").
+    """
+    out: list[str] = []
+    for word in reading:
+        if out and out[-1] in _TENS_WORDS and word in _UNIT_WORDS:
+            out[-1] = f"{out[-1]}-{word}"
+        elif letters_joined and len(word) == 1 and out and _is_letters(out[-1]):
+            out[-1] = (out[-1] + word).upper()
+        else:
+            out.append(word)
+    return " ".join(out)
+
+
+def _is_letters(word: str) -> bool:
+    return word.isalpha() and (len(word) == 1 or word.isupper())
