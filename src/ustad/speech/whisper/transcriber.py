@@ -25,6 +25,7 @@ from ustad.speech.whisper.checks import (
     weighted_avg_logprob,
 )
 from ustad.speech.whisper.encodings import EncoderCache
+from ustad.speech.whisper.pieces import believable, joined, loop_in_decode, voiced_pieces
 from ustad.speech.whisper.transcript import Decoded, text_of, words_of
 from ustad.speech.whisper.window import (
     FULL_WINDOW_FRAMES,
@@ -107,6 +108,9 @@ class WhisperTranscriber:
             encodings_kept=encodings_kept,
         )
         self._languages = frozenset(self._model.supported_languages)
+        self.decode_calls = 0
+        """Whisper decodes run so far (each ``faster_whisper`` transcription of a window,
+        retries at other temperatures included); approximate under concurrent calls."""
 
     @property
     def model(self) -> WhisperModel:
@@ -176,12 +180,53 @@ class WhisperTranscriber:
         if language is None and self.multilingual:
             guess = self.detect_language(audio)
             detected, language = (guess.language, guess.probability), guess.language
-        short_path = task == "transcribe" and detected is None
-        frames = self._short_window_frames(audio.duration) if short_path else None
+        decoded = self._decode_clip(
+            samples,
+            audio.duration,
+            language=language,
+            task=task,
+            word_timestamps=word_timestamps,
+            short_path=task == "transcribe" and detected is None,
+        )
+        transcript = decoded.transcript
+        reason = loop_in_decode(decoded, audio.duration) if task == "transcribe" else None
+        pieces = voiced_pieces(audio) if reason else []
+        if pieces:
+            log.debug("%s: %s; decoding %d voiced pieces", self.name, reason, len(pieces))
+            heard = []
+            for piece in pieces:
+                part = self._decode_clip(
+                    _samples(piece.samples(audio)),
+                    piece.end - piece.start,
+                    language=language,
+                    task=task,
+                    word_timestamps=word_timestamps,
+                    short_path=True,
+                ).transcript
+                heard.append((piece, part if believable(piece, part) else replace(part, text="")))
+            transcript = joined(heard, transcript)
+        if detected is None:
+            return transcript
+        return replace(transcript, language=detected[0], language_probability=detected[1])
+
+    def _decode_clip(
+        self,
+        samples: np.ndarray[Any, np.dtype[np.float32]],
+        duration: float,
+        *,
+        language: str | None,
+        task: Task,
+        word_timestamps: bool,
+        short_path: bool,
+    ) -> Decoded:
+        """The decode of one clip: greedy in the short window when ``short_path`` allows
+        it, else (or when that is in doubt) the full window with sampled fallbacks, and
+        sampled again for a loop faster-whisper kept."""
+        frames = self._short_window_frames(duration) if short_path else None
         decode = partial(
             self._decode,
             samples,
-            audio.duration,
+            duration,
             language=language,
             task=task,
             word_timestamps=word_timestamps,
@@ -194,9 +239,9 @@ class WhisperTranscriber:
                 # (sampled retries in a short window gave the worst transcripts).
                 temperatures=self._temperatures[:1],
             )
-            doubt = short_window_doubt(short, audio.duration)
+            doubt = short_window_doubt(short, duration)
             if doubt is None:
-                return short.transcript
+                return short
             log.debug("%s: short window rejected (%s); decoding the full window", self.name, doubt)
         full = decode(window_frames=None, temperatures=self._temperatures)
         sampled = self._temperatures[1:]
@@ -206,10 +251,7 @@ class WhisperTranscriber:
             # (what is still a loop after that is left out of the text).
             log.debug("%s: repetition loop kept by faster-whisper; decoding sampled", self.name)
             full = decode(window_frames=None, temperatures=sampled)
-        transcript = full.transcript
-        if detected is None:
-            return transcript
-        return replace(transcript, language=detected[0], language_probability=detected[1])
+        return full
 
     def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
         """The spoken language (multilingual models only).
@@ -261,6 +303,7 @@ class WhisperTranscriber:
         window_frames: int | None,
         temperatures: Sequence[float],
     ) -> Decoded:
+        self.decode_calls += 1
         with self._model.window(window_frames):
             segments_iter, info = self._model.transcribe(
                 samples,
