@@ -13,14 +13,15 @@ speechocean762 learner clips, and the script prints one table:
 * swapped-word flagging: for clips whose own attempt had every word correct, one word
   of the sentence replaced by an unrelated one, the share where it is not CORRECT;
 * cost per clip: process CPU seconds and wall seconds of one ``transcribe`` call, the
-  median over ``--runs`` runs for each clip, then the median and mean over the clips;
-  and the Whisper decodes per clip (``decode_calls``).
+  median over ``--runs`` runs for each clip, then the median and mean over the clips
+  (all of them, or the first ``--timed-clips``); and the Whisper decodes per clip
+  (``decode_calls``).
 
-Usage: ``.venv/bin/python benchmarks/english_model.py [--runs 3] [--limit N]
-[--models tiny.en,base] [--cache DIR] [--models-dir DIR] [--no-pieces]``. Every clip's result is
-kept in ``--cache`` (outside the repository; by default in the temporary directory),
-so an interrupted or repeated run only decodes what is missing. The machine's other
-load shows in the wall times; CPU seconds are the steadier figure.
+Usage: ``.venv/bin/python benchmarks/english_model.py [--runs 3] [--timed-clips N]
+[--limit N] [--models tiny.en,base] [--cache DIR] [--models-dir DIR] [--no-pieces]``.
+Every clip's result is kept in ``--cache`` (outside the repository; by default in the
+temporary directory), so an interrupted or repeated run only decodes what is missing.
+The machine's other load shows in the wall times; CPU seconds are the steadier figure.
 """
 
 from __future__ import annotations
@@ -125,13 +126,12 @@ def quality(rows: list[dict[str, str]], heard: dict[str, Transcript]) -> dict[st
 
 
 def cost(runs: list[dict[str, Any]], rows: list[dict[str, str]]) -> dict[str, float]:
-    """Median and mean over clips of each clip's median CPU and wall seconds, decodes."""
+    """Median and mean over ``rows`` of each clip's median CPU and wall seconds."""
     figures: dict[str, float] = {}
     for key in ("cpu", "wall"):
         per_clip = [statistics.median(run[row["utt_id"]][key] for run in runs) for row in rows]
         figures[f"{key}_median"] = statistics.median(per_clip)
         figures[f"{key}_mean"] = statistics.fmean(per_clip)
-    figures["decodes"] = statistics.fmean(runs[0][row["utt_id"]]["decodes"] for row in rows)
     return figures
 
 
@@ -139,6 +139,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per clip")
+    parser.add_argument(
+        "--timed-clips",
+        type=int,
+        default=None,
+        help="runs after the first only on the first N clips (the cost is theirs)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="only the first N clips")
     default_cache = Path(tempfile.gettempdir()) / "ustad-english-model"
     parser.add_argument("--cache", type=Path, default=default_cache, help="result cache dir")
@@ -167,18 +173,22 @@ def main() -> int:
             found: dict[str, Any] = (
                 json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
             )
-            if any(row["utt_id"] not in found for row in rows):
+            wanted = rows if run == 0 else rows[: args.timed_clips]
+            if any(row["utt_id"] not in found for row in wanted):
                 engine = engine or load_engine(model, args.models_dir)
 
                 def save(found: dict[str, Any] = found, path: Path = path) -> None:
                     path.write_text(json.dumps(found), encoding="utf-8")
 
-                measure(engine, rows, found, save)
+                measure(engine, wanted, found, save)
             runs.append(found)
         heard = {row["utt_id"]: transcript_of(runs[0][row["utt_id"]]["transcript"]) for row in rows}
-        table.append((model, quality(rows, heard) | cost(runs, rows)))
+        decodes = statistics.fmean(runs[0][row["utt_id"]]["decodes"] for row in rows)
+        figures = quality(rows, heard) | cost(runs, rows[: args.timed_clips])
+        table.append((model, figures | {"decodes": decodes}))
 
-    print(f"{len(rows)} speechocean762 clips, {args.runs} timed runs per clip")
+    timed = len(rows[: args.timed_clips])
+    print(f"{len(rows)} speechocean762 clips; cost: median of {args.runs} runs on {timed} of them")
     print(
         "| model | WER | own sentence passes | other sentence rejected | swapped word flagged "
         "| CPU s/clip median (mean) | wall s/clip median (mean) | decodes/clip |"

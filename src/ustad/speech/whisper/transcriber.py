@@ -109,8 +109,8 @@ class WhisperTranscriber:
         )
         self._languages = frozenset(self._model.supported_languages)
         self.decode_calls = 0
-        """Whisper decodes run so far (each ``faster_whisper`` transcription of a window,
-        retries at other temperatures included); approximate under concurrent calls."""
+        """Whisper decodes run so far: calls of faster-whisper's transcription (each may
+        retry at higher temperatures inside); approximate under concurrent calls."""
 
     @property
     def model(self) -> WhisperModel:
@@ -151,6 +151,12 @@ class WhisperTranscriber:
         is_repetition``) is left out, and a loop faster-whisper kept greedy is first
         decoded again at the sampled temperatures, as Whisper does for the loops its
         gzip ratio sees.
+
+        Drills: speech said again and again ("very" eight times) is what greedy
+        decoding loops on, far past the real repeats. When a transcription's decode
+        was dropped as a loop or spent its token budget, the clip is decoded again one
+        voiced region at a time (``pieces``) and the texts joined, so each repeat said
+        is in the text once; silence and noise have no voiced regions to decode.
 
         Silence: on pure silence and faint noise most models and languages give no
         segments (Whisper rates the window as no speech), so the text is empty,
