@@ -27,7 +27,7 @@ from ustad.speech.whisper.pieces import (
     Piece,
     believable,
     joined,
-    loop_in_decode,
+    lost_speech,
     voiced_pieces,
 )
 from ustad.speech.whisper.transcript import Decoded
@@ -44,24 +44,25 @@ def tokens(text: str) -> list[str]:
 
 
 def decoded(*segments: object, tokens: int = 10) -> Decoded:
-    return Decoded(Transcript("", "en", 1.0, 5.0), tuple(segments), tokens)
+    text = " ".join(str(getattr(s, "text", "")).strip() for s in segments)
+    return Decoded(Transcript(text, "en", 1.0, 5.0), tuple(segments), tokens)
 
 
 # --------------------------------------------------------------------- no model needed
 
 
-def test_a_dropped_loop_or_a_spent_budget_asks_for_pieces() -> None:
+def test_a_dropped_loop_a_spent_budget_or_no_text_asks_for_pieces() -> None:
     speech = segment(0.0, 2.0, "so mary went on", avg_logprob=-0.3, no_speech_prob=0.1)
     looped = segment(0.0, 5.0, "very", avg_logprob=-0.1, no_speech_prob=0.1, compression_ratio=9)
     spread = [
         segment(0.0, 1.0, "no i am", avg_logprob=-0.1, no_speech_prob=0.1),
         segment(1.0, 2.0, "no i am no i am", avg_logprob=-0.1, no_speech_prob=0.1),
     ]
-    assert loop_in_decode(decoded(speech), 5.0) is None
-    assert loop_in_decode(decoded(speech, looped), 5.0) == "repetition dropped"
-    assert loop_in_decode(decoded(*spread), 5.0) == "repetition dropped"
-    assert loop_in_decode(decoded(speech, tokens=token_budget(5.0)), 5.0) == "token budget"
-    assert loop_in_decode(decoded(), 5.0) is None  # silence: nothing decoded
+    assert lost_speech(decoded(speech), 5.0) is None
+    assert lost_speech(decoded(speech, looped), 5.0) == "repetition dropped"
+    assert lost_speech(decoded(*spread), 5.0) == "repetition dropped"
+    assert lost_speech(decoded(speech, tokens=token_budget(5.0)), 5.0) == "token budget"
+    assert lost_speech(decoded(), 5.0) == "no text"  # pieces only where the VAD hears speech
 
 
 def test_a_piece_may_not_hold_more_words_than_its_speech() -> None:

@@ -7,13 +7,13 @@ said six times in 21 s), so the loop checks drop the whole text and the learner 
 nothing was heard. Sampled retries and faster-whisper's own VAD filter loop as well.
 
 The pauses between the repeats are the evidence of how often something was said, so a
-clip whose decode was dropped as a loop (or ran to its token budget) is decoded again
-in pieces: each region Silero VAD calls speech (``ustad.speech.audio.detect_speech``)
-on its own, then the texts are joined. A piece is too short to loop, and a repeat
-that is in the text once per piece is a repeat that was said. What is still a loop
-inside one piece is dropped as before, and so is a piece with more words than its
-seconds of speech could hold; silence and noise give no voiced regions, or one, and
-keep the whole-clip result (no text for a loop).
+clip whose decode was dropped as a loop (or ran to its token budget, or gave no text)
+is decoded again in pieces: each region Silero VAD calls speech
+(``ustad.speech.audio.detect_speech``) on its own, then the texts are joined. A piece
+is too short to loop, and a repeat that is in the text once per piece is a repeat that
+was said. What is still a loop inside one piece is dropped as before, and so is a
+piece with more words than its seconds of speech could hold; silence and noise give
+no voiced regions, or one, and keep the whole-clip result (no text for a loop).
 """
 
 from __future__ import annotations
@@ -66,13 +66,15 @@ class Piece:
         return Audio(audio.samples[first:last], audio.sample_rate)
 
 
-def loop_in_decode(decoded: Decoded, duration: float) -> str | None:
+def lost_speech(decoded: Decoded, duration: float) -> str | None:
     """Why a whole-clip decode should be decoded again in pieces, if so.
 
     A segment dropped as a repetition loop, a loop spread over the segments (both of
-    which ``checks.kept_segments`` leaves out of the text) or a decode that used its
-    whole token budget (``duration`` seconds of clip) is a loop that may have
-    swallowed real speech.
+    which ``checks.kept_segments`` leaves out of the text), a decode that used its
+    whole token budget (``duration`` seconds of clip), or no text at all (base
+    decoding "very" said eight times with word timestamps skipped the whole window
+    as no speech) may be real speech lost. Pieces are only decoded where the VAD
+    finds speech, so for silence and noise this costs one VAD pass.
     """
     if any(is_repetition(s) for s in decoded.segments):
         return "repetition dropped"
@@ -80,6 +82,8 @@ def loop_in_decode(decoded: Decoded, duration: float) -> str | None:
         return "repetition dropped"
     if decoded.tokens >= token_budget(duration):
         return "token budget"
+    if not decoded.transcript.text:
+        return "no text"
     return None
 
 
