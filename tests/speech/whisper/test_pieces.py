@@ -28,6 +28,7 @@ from ustad.speech.whisper.pieces import (
     believable,
     joined,
     lost_speech,
+    pieces_to_decode,
     voiced_pieces,
 )
 from ustad.speech.whisper.transcript import Decoded
@@ -90,6 +91,31 @@ def test_pieces_are_joined_on_the_clips_clock() -> None:
     assert result.no_speech_probability == 0.3  # the pieces that gave text
     assert result.duration == 5.0
     assert joined([(quiet, heard[2][1])], whole).text == ""
+
+
+def test_too_few_words_for_the_voiced_regions_asks_for_pieces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    looks: list[int] = []
+    spans = tuple(SpeechSpan(1.5 * k + 0.5, 1.5 * k + 1.3) for k in range(8))
+
+    def detect(audio: Audio) -> tuple[SpeechSpan, ...]:
+        looks.append(1)
+        return spans
+
+    monkeypatch.setattr(pieces, "detect_speech", detect)
+    clip = silence(12.5)
+    one_sentence = segment(0.0, 12.5, "Good morning!", avg_logprob=-0.3, no_speech_prob=0.1)
+    reason, found = pieces_to_decode(clip, decoded(one_sentence))
+    assert reason == "fewer words than voiced regions" and len(found) == len(spans)
+    # Words enough for the clip's length: no VAD look at all.
+    seven = "so mary went on to study here"
+    dense = segment(0.0, 12.5, seven, avg_logprob=-0.3, no_speech_prob=0.1)
+    assert pieces_to_decode(clip, decoded(dense)) == ("", [])
+    assert len(looks) == 1
+    # Sparse but as many words as regions: the decode stands.
+    monkeypatch.setattr(pieces, "detect_speech", lambda audio: spans[:2])
+    assert pieces_to_decode(clip, decoded(one_sentence)) == ("", [])
 
 
 def test_silence_gives_no_pieces() -> None:

@@ -25,7 +25,7 @@ from ustad.speech.whisper.checks import (
     weighted_avg_logprob,
 )
 from ustad.speech.whisper.encodings import EncoderCache
-from ustad.speech.whisper.pieces import believable, joined, lost_speech, voiced_pieces
+from ustad.speech.whisper.pieces import believable, joined, pieces_to_decode
 from ustad.speech.whisper.transcript import Decoded, text_of, words_of
 from ustad.speech.whisper.window import (
     FULL_WINDOW_FRAMES,
@@ -154,10 +154,10 @@ class WhisperTranscriber:
 
         Drills: speech said again and again ("very" eight times) is what greedy
         decoding loops on, far past the real repeats. When a transcription's decode
-        was dropped as a loop, spent its token budget or gave no text, the clip is
-        decoded again one voiced region at a time (``pieces``) and the texts joined, so
-        each repeat said is in the text once; silence and noise have no voiced regions
-        to decode.
+        was dropped as a loop, spent its token budget, or gave no text or fewer words
+        than the clip has voiced regions, the clip is decoded again one voiced region
+        at a time (``pieces``) and the texts joined, so each repeat said is in the text
+        once; silence and noise have no voiced regions to decode.
 
         Silence: on pure silence and faint noise most models and languages give no
         segments (Whisper rates the window as no speech), so the text is empty,
@@ -196,8 +196,7 @@ class WhisperTranscriber:
             short_path=task == "transcribe" and detected is None,
         )
         transcript = decoded.transcript
-        reason = lost_speech(decoded, audio.duration) if task == "transcribe" else None
-        pieces = voiced_pieces(audio) if reason else []
+        reason, pieces = pieces_to_decode(audio, decoded) if task == "transcribe" else ("", [])
         if pieces:
             log.debug("%s: %s; decoding %d voiced pieces", self.name, reason, len(pieces))
             heard = []
