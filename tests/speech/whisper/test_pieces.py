@@ -237,3 +237,20 @@ def test_a_loop_inside_every_piece_still_gives_no_text(
     before = tiny_en_short.decode_calls
     assert tiny_en_short.transcribe(audio, language="en").text == ""
     assert tiny_en_short.decode_calls - before > len(voiced_pieces(audio))  # pieces were tried
+
+
+@pytest.mark.models
+def test_the_urdu_step_is_not_decoded_in_pieces(
+    whisper_base: WhisperTranscriber,
+    voices: dict[str, Synthesizer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the English gate at the Urdu step reads must stay as decoded: pieces of
+    # English forced into Urdu would only invent Urdu.
+    audio = drill(voices["piper"], "water", 4, seed=0)
+    loop = [segment(0.0, 1.0, " ".join(["ایسا"] * 30), avg_logprob=-0.1, no_speech_prob=0.1)]
+    info = SimpleNamespace(language="ur", language_probability=1.0)
+    monkeypatch.setattr(whisper_base._model, "transcribe", lambda *a, **k: (iter(loop), info))
+    before = whisper_base.decode_calls
+    assert whisper_base.transcribe(audio, language="ur").text == ""
+    assert whisper_base.decode_calls - before <= 2  # the whole clip only

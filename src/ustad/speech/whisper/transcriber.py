@@ -153,7 +153,7 @@ class WhisperTranscriber:
         gzip ratio sees.
 
         Drills: speech said again and again ("very" eight times) is what greedy
-        decoding loops on, far past the real repeats. When a transcription's decode
+        decoding loops on, far past the real repeats. When an English transcription's decode
         was dropped as a loop, spent its token budget, or gave no text or fewer words
         than the clip has voiced regions, the clip is decoded again one voiced region
         at a time (``pieces``) and the texts joined, so each repeat said is in the text
@@ -196,7 +196,11 @@ class WhisperTranscriber:
             short_path=task == "transcribe" and detected is None,
         )
         transcript = decoded.transcript
-        reason, pieces = pieces_to_decode(audio, decoded) if task == "transcribe" else ("", [])
+        # Drills are said in English (the repeat step, assessments). At the Urdu step a
+        # lost decode stays lost: no text there is what the English gate reads, and
+        # pieces of English forced into Urdu would only invent Urdu.
+        drill = task == "transcribe" and (language == "en" or not self.multilingual)
+        reason, pieces = pieces_to_decode(audio, decoded) if drill else ("", [])
         if pieces:
             log.debug("%s: %s; decoding %d voiced pieces", self.name, reason, len(pieces))
             heard = []
