@@ -14,12 +14,15 @@ from ustad.settings import Settings
 pytestmark = pytest.mark.models
 
 
-def settings_for(tmp_path: Path, mode: str) -> Settings:
+def settings_for(tmp_path: Path, mode: str, english_model: str = "packaged") -> Settings:
     return Settings.model_validate(
         {
             "runtime": {"mode": mode},
             "db": {"url": f"sqlite+aiosqlite:///{tmp_path / 'ustad.db'}"},
-            "stt": {"models_dir": str(REPO_ROOT / "var" / "models")},
+            "stt": {
+                "models_dir": str(REPO_ROOT / "var" / "models"),
+                "english_model": english_model,
+            },
             "audio_store": {"dir": str(tmp_path / "audio"), "pregenerate_phrases": False},
         }
     ).effective()
@@ -53,5 +56,17 @@ async def test_baseline_services_are_the_naive_design(tmp_path: Path) -> None:
         assert not speech.concurrent and not services.processor.policy.concurrent
         caches = {cache.name: cache for cache in speech.stats().caches}
         assert caches["whisper_encodings"].max_entries == 0
+    finally:
+        await services.close()
+
+
+@pytest.mark.parametrize("english_model", ["tiny.en", "base"])
+async def test_the_english_model_is_chosen_by_a_setting(tmp_path: Path, english_model: str) -> None:
+    services = await build_services(settings_for(tmp_path, "optimised", english_model))
+    try:
+        speech = services.speech
+        assert speech.english_stt.name == f"whisper:{english_model}"
+        # Base for English is the multilingual engine itself: one copy of the weights.
+        assert (speech.english_stt is speech.multilingual_stt) is (english_model == "base")
     finally:
         await services.close()

@@ -78,7 +78,11 @@ def build_speech(
     def whisper(
         model_dir: Path, setting: str, packaged_name: str, encodings_kept: int = 0
     ) -> WhisperTranscriber:
-        label = packaged_name if setting == "packaged" else model_dir.name
+        label = (
+            packaged_name
+            if setting.strip().lower() in ("packaged", packaged_name)
+            else model_dir.name
+        )
         return WhisperTranscriber(
             model_dir,
             compute_type=stt.compute_type,
@@ -90,13 +94,21 @@ def build_speech(
             encodings_kept=encodings_kept,
         )
 
-    english = whisper(english_whisper_dir(stt.english_model), stt.english_model, "tiny.en")
+    multilingual_dir = multilingual_whisper_dir(stt.multilingual_model, stt.models_dir)
     multilingual = whisper(
-        multilingual_whisper_dir(stt.multilingual_model, stt.models_dir),
+        multilingual_dir,
         stt.multilingual_model,
         "base",
         # Only the multilingual model is asked several things of one utterance.
         encodings_kept=stt.encodings_kept,
+    )
+    english_dir = english_whisper_dir(stt.english_model, stt.models_dir)
+    # English on the multilingual model itself (english_model "base"): one copy of the
+    # weights serves both (English is decoded with language="en").
+    english = (
+        multilingual
+        if english_dir.resolve() == multilingual_dir.resolve()
+        else whisper(english_dir, stt.english_model, "tiny.en")
     )
     memory = TranslationMemory(phrases, threshold=settings.translation.match_threshold)
     translators: list[Translator] = [memory]

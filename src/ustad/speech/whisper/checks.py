@@ -132,7 +132,9 @@ def has_repetition_loop(words: Sequence[str]) -> bool:
     ایسا ایسا ای"). A word that is itself a loop of a few letters counts too
     ("اڈڑڈڈڑڈڈڈڈڈڈڈڈ": see ``LOOP_MIN_LETTERS``). Ordinary speech repeats less:
     "very very good", "no, no, no", a sentence said twice. ``words`` as
-    ``plain_words`` gives them.
+    ``plain_words`` gives them. A drill ("very" said eight times) trips it too, and
+    is not thrown away on that: the transcriber decodes such a clip again one voiced
+    region at a time (``pieces``), where the pauses show how often it was said.
     """
     if any(_letter_loop(word) for word in words):
         return True

@@ -25,6 +25,7 @@ from ustad.speech.whisper.checks import (
     weighted_avg_logprob,
 )
 from ustad.speech.whisper.encodings import EncoderCache
+from ustad.speech.whisper.pieces import believable, joined, pieces_to_decode
 from ustad.speech.whisper.transcript import Decoded, text_of, words_of
 from ustad.speech.whisper.window import (
     FULL_WINDOW_FRAMES,
@@ -107,6 +108,9 @@ class WhisperTranscriber:
             encodings_kept=encodings_kept,
         )
         self._languages = frozenset(self._model.supported_languages)
+        self.decode_calls = 0
+        """Whisper decodes run so far: calls of faster-whisper's transcription (each may
+        retry at higher temperatures inside); approximate under concurrent calls."""
 
     @property
     def model(self) -> WhisperModel:
@@ -148,6 +152,13 @@ class WhisperTranscriber:
         decoded again at the sampled temperatures, as Whisper does for the loops its
         gzip ratio sees.
 
+        Drills: speech said again and again ("very" eight times) is what greedy
+        decoding loops on, far past the real repeats. When an English transcription's decode
+        was dropped as a loop, spent its token budget, or gave no text or fewer words
+        than the clip has voiced regions, the clip is decoded again one voiced region
+        at a time (``pieces``) and the texts joined, so each repeat said is in the text
+        once; silence and noise have no voiced regions to decode.
+
         Silence: on pure silence and faint noise most models and languages give no
         segments (Whisper rates the window as no speech), so the text is empty,
         ``no_speech_probability`` is 1.0 and ``avg_logprob`` 0.0. Base forced to
@@ -176,12 +187,56 @@ class WhisperTranscriber:
         if language is None and self.multilingual:
             guess = self.detect_language(audio)
             detected, language = (guess.language, guess.probability), guess.language
-        short_path = task == "transcribe" and detected is None
-        frames = self._short_window_frames(audio.duration) if short_path else None
+        decoded = self._decode_clip(
+            samples,
+            audio.duration,
+            language=language,
+            task=task,
+            word_timestamps=word_timestamps,
+            short_path=task == "transcribe" and detected is None,
+        )
+        transcript = decoded.transcript
+        # Drills are said in English (the repeat step, assessments). At the Urdu step a
+        # lost decode stays lost: no text there is what the English gate reads, and
+        # pieces of English forced into Urdu would only invent Urdu.
+        drill = task == "transcribe" and (language == "en" or not self.multilingual)
+        reason, pieces = pieces_to_decode(audio, decoded) if drill else ("", [])
+        if pieces:
+            log.debug("%s: %s; decoding %d voiced pieces", self.name, reason, len(pieces))
+            heard = []
+            for piece in pieces:
+                part = self._decode_clip(
+                    _samples(piece.samples(audio)),
+                    piece.end - piece.start,
+                    language=language,
+                    task=task,
+                    word_timestamps=word_timestamps,
+                    short_path=True,
+                ).transcript
+                heard.append((piece, part if believable(piece, part) else replace(part, text="")))
+            transcript = joined(heard, transcript)
+        if detected is None:
+            return transcript
+        return replace(transcript, language=detected[0], language_probability=detected[1])
+
+    def _decode_clip(
+        self,
+        samples: np.ndarray[Any, np.dtype[np.float32]],
+        duration: float,
+        *,
+        language: str | None,
+        task: Task,
+        word_timestamps: bool,
+        short_path: bool,
+    ) -> Decoded:
+        """The decode of one clip: greedy in the short window when ``short_path`` allows
+        it, else (or when that is in doubt) the full window with sampled fallbacks, and
+        sampled again for a loop faster-whisper kept."""
+        frames = self._short_window_frames(duration) if short_path else None
         decode = partial(
             self._decode,
             samples,
-            audio.duration,
+            duration,
             language=language,
             task=task,
             word_timestamps=word_timestamps,
@@ -194,9 +249,9 @@ class WhisperTranscriber:
                 # (sampled retries in a short window gave the worst transcripts).
                 temperatures=self._temperatures[:1],
             )
-            doubt = short_window_doubt(short, audio.duration)
+            doubt = short_window_doubt(short, duration)
             if doubt is None:
-                return short.transcript
+                return short
             log.debug("%s: short window rejected (%s); decoding the full window", self.name, doubt)
         full = decode(window_frames=None, temperatures=self._temperatures)
         sampled = self._temperatures[1:]
@@ -206,10 +261,7 @@ class WhisperTranscriber:
             # (what is still a loop after that is left out of the text).
             log.debug("%s: repetition loop kept by faster-whisper; decoding sampled", self.name)
             full = decode(window_frames=None, temperatures=sampled)
-        transcript = full.transcript
-        if detected is None:
-            return transcript
-        return replace(transcript, language=detected[0], language_probability=detected[1])
+        return full
 
     def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
         """The spoken language (multilingual models only).
@@ -261,6 +313,7 @@ class WhisperTranscriber:
         window_frames: int | None,
         temperatures: Sequence[float],
     ) -> Decoded:
+        self.decode_calls += 1
         with self._model.window(window_frames):
             segments_iter, info = self._model.transcribe(
                 samples,
