@@ -40,26 +40,33 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ustad.assess.align import Alignment, Op, align
-from ustad.assess.normalize import normalize_heard, normalize_target
+from ustad.assess.normalize import Token, normalize_heard, normalize_target
+from ustad.assess.offensive import UNCLEAR, hidden, masked_text, offensive_words
 from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
-from ustad.assess.word_match import MatchKind
+from ustad.assess.word_match import MatchKind, is_content_word, target_names
 from ustad.speech.types import Transcript, Word
 
 WEIGHTS: dict[str, float] = {"accuracy": 0.6, "completeness": 0.25, "fluency": 0.15}
 """How the overall score weighs the others (fluency scaled by completeness)."""
+WRONG_WORD_STATUSES = frozenset({WordStatus.MISPRONOUNCED})
+"""Statuses of a content token that fail an attempt when ``wrong_word_fails``: heard as
+a clearly different word (``MISPRONOUNCED`` with ``wrong``)."""
+FUNCTION_SLIP_CREDIT = 0.7
+FUNCTION_SLIP_SAID = False
+WRONG_WORD_SIMILARITY = 0.55
+"""A content word heard as another word this alike (see
+:func:`ustad.assess.word_match.similarity`) or more is not taken as a wrong word."""
 MAX_OMITTED_SHARE = 0.2
 """Largest share of target words that may be omitted in a passing attempt."""
 INSERTION_WEIGHT = 0.5
 """How much one extra word (not a repetition) weighs against accuracy, in target words."""
 
-FULL_CONFIDENCE = 0.5
-"""Recogniser confidence from which a matched word earns full credit."""
 LOW_CONFIDENCE_CREDIT = 0.8
-"""Credit for a match below ``low_confidence``: flagged, but tiny.en is often unsure of
-words that were said right, so most of the credit stays."""
+"""Credit for a match heard with confidence 0 (rising to 1 at ``low_confidence``): the
+word is not flagged, but the score keeps some doubt."""
 NEAR_MISS_CREDIT = 0.7
 """Credit for a phonetic near-miss (``MatchKind.NEAR``)."""
 DIFFERENT_CREDIT_MAX = 0.3
@@ -70,7 +77,8 @@ DIFFERENT_CREDIT_FROM = 0.45
 FIRST_WORD_CONFIDENCE_FACTOR = 0.5
 """Whisper is unsure of the first word of an utterance even when it is right (on the
 speechocean762 clips 17 % of correctly heard first words fall below 0.35, against 4 % of
-the other words), so the first word's low-confidence threshold is scaled by this."""
+the other words), so the first word's low-confidence threshold (where its credit starts
+to fall) is scaled by this."""
 
 COMFORTABLE_WPM = (60.0, 190.0)
 """Speech rates (words per minute) that get full fluency marks; learners read slowly."""
@@ -110,6 +118,7 @@ class _TokenResult:
     credit: float
     heard: tuple[int, ...]  # indices of transcript words
     said: bool  # heard as itself or as a near-miss
+    wrong: bool  # a content word omitted or heard as a clearly different word
 
 
 @dataclass(frozen=True)
@@ -133,12 +142,17 @@ def heard_words(transcript: Transcript) -> tuple[tuple[Word, ...], bool]:
 
 
 def match_credit(confidence: float, low_confidence: float) -> tuple[WordStatus, float]:
-    """Status and credit of a heard target word, from the recogniser's confidence."""
-    if confidence < low_confidence:
-        return WordStatus.MISPRONOUNCED, LOW_CONFIDENCE_CREDIT
-    if confidence >= FULL_CONFIDENCE or low_confidence >= FULL_CONFIDENCE:
+    """Status and credit of a target word heard as itself (or a homophone).
+
+    Always ``CORRECT``: the recogniser wrote the very word, and its confidence alone is
+    no evidence of a mispronunciation (tiny.en is unsure of many words said right: 35 of
+    356 phrase-bank sentences read by ustad's own voice had a word flagged on low
+    confidence alone). Below ``low_confidence`` the credit falls linearly to
+    :data:`LOW_CONFIDENCE_CREDIT` at confidence 0, so the score still reflects doubt.
+    """
+    if confidence >= low_confidence or low_confidence <= 0.0:
         return WordStatus.CORRECT, 1.0
-    share = (FULL_CONFIDENCE - confidence) / (FULL_CONFIDENCE - low_confidence)
+    share = (low_confidence - max(0.0, confidence)) / low_confidence
     return WordStatus.CORRECT, 1.0 - (1.0 - LOW_CONFIDENCE_CREDIT) * share
 
 
@@ -154,28 +168,51 @@ def substitution_credit(kind: MatchKind | None, similarity: float) -> float:
     return DIFFERENT_CREDIT_MAX * max(0.0, rise)
 
 
+_PUNCTUATION = '.,;:!?"()[]{}“”«»…-–—'
+
+
 def _display(text: str) -> str:
     """A transcript word as shown: no surrounding space, punctuation or hyphen."""
-    return text.strip().strip('.,;:!?"()[]{}“”«»…-–—')
+    return text.strip().strip(_PUNCTUATION)
 
 
 def _token_results(
-    alignment: Alignment, words: Sequence[Word], n_tokens: int, low_confidence: float
+    alignment: Alignment,
+    words: Sequence[Word],
+    target: Sequence[Token],
+    names: frozenset[int],
+    low_confidence: float,
 ) -> list[_TokenResult]:
-    omitted = _TokenResult(WordStatus.OMITTED, 0.0, (), said=False)
-    results = [omitted] * n_tokens
+    """One result per target token; ``names`` are the indices of tokens of names."""
+    results = [
+        _TokenResult(WordStatus.OMITTED, 0.0, (), said=False, wrong=is_content_word(t.text))
+        for t in target
+    ]
     first = alignment.heard[0].source if alignment.heard else -1
     for step in alignment.steps:
         sources = tuple(dict.fromkeys(alignment.heard[j].source for j in step.heard))
-        if step.op is Op.MATCH:
+        confidence = min((words[s].probability for s in sources), default=0.0)
+        name_heard = (
+            step.op is Op.SUBSTITUTE
+            and step.kind is MatchKind.NEAR
+            and all(i in names for i in step.target)
+        )
+        if step.op is Op.MATCH or name_heard:
             threshold = low_confidence * (FIRST_WORD_CONFIDENCE_FACTOR if first in sources else 1)
-            confidence = min(words[s].probability for s in sources)
             status, credit = match_credit(confidence, threshold)
-            outcome = _TokenResult(status, credit, sources, said=True)
+            outcome = _TokenResult(status, credit, sources, said=True, wrong=False)
         elif step.op is Op.SUBSTITUTE:
             credit = substitution_credit(step.kind, step.similarity)
             said = step.kind is MatchKind.NEAR
-            outcome = _TokenResult(WordStatus.MISPRONOUNCED, credit, sources, said)
+            if not any(is_content_word(target[i].text) for i in step.target):
+                credit = max(credit, FUNCTION_SLIP_CREDIT)
+                said = said or FUNCTION_SLIP_SAID
+            wrong = (
+                not said
+                and step.similarity < WRONG_WORD_SIMILARITY
+                and any(is_content_word(target[i].text) for i in step.target)
+            )
+            outcome = _TokenResult(WordStatus.MISPRONOUNCED, credit, sources, said, wrong)
         else:
             continue
         for i in step.target:
@@ -259,6 +296,14 @@ def _insertion_result(
     )
 
 
+def _masked(result: WordResult, allowed: frozenset[str], listed: frozenset[str]) -> WordResult:
+    """``result`` without heard text when that holds a hidden (offensive) word."""
+    if result.heard is None or not any(hidden(w, allowed, listed) for w in result.heard.split()):
+        return result
+    word = UNCLEAR if result.status is WordStatus.INSERTED else result.word
+    return replace(result, word=word, heard=None)
+
+
 def fluency(
     words: Sequence[Word], spoken_tokens: int, fillers: int, repetitions: int, *, timed: bool
 ) -> Fluency:
@@ -298,9 +343,13 @@ def assess(
     *,
     pass_mark: float = 80.0,
     low_confidence: float = 0.35,
+    wrong_word_fails: bool = True,
 ) -> Assessment:
     """Score ``transcript`` (what the recogniser heard) against the ``target`` sentence.
 
+    ``pass_mark``, ``low_confidence`` and ``wrong_word_fails`` are the settings of
+    :class:`ustad.settings.AssessmentSettings` (defaults equal). Offensive words of the
+    transcript that the target does not contain are hidden (:mod:`ustad.assess.offensive`).
     Raises :class:`EmptyTargetError` when the target has no words.
     """
     normalized = normalize_target(target)
@@ -314,7 +363,11 @@ def assess(
     spoken = [t for t in heard if not (t.is_filler and t.text not in vocabulary)]
     alignment = align([t.text for t in normalized.tokens], spoken)
 
-    token_results = _token_results(alignment, words, len(normalized.tokens), low_confidence)
+    names = target_names(target)
+    name_tokens = frozenset(
+        i for i, t in enumerate(normalized.tokens) if normalized.words[t.source] in names
+    )
+    token_results = _token_results(alignment, words, normalized.tokens, name_tokens, low_confidence)
     token_words = [token.source for token in normalized.tokens]
     per_word = [
         [r for r, w in zip(token_results, token_words, strict=True) if w == index]
@@ -352,15 +405,22 @@ def assess(
         + WEIGHTS["fluency"] * flow.score * completeness / 100.0
     )
     omitted = sum(1 for r in results if r.status is WordStatus.OMITTED)
-    passed = overall >= pass_mark and omitted <= MAX_OMITTED_SHARE * n_words
+    wrong = any(t.wrong and t.status in WRONG_WORD_STATUSES for t in token_results)
+    passed = (
+        overall >= pass_mark
+        and omitted <= MAX_OMITTED_SHARE * n_words
+        and not (wrong_word_fails and wrong)
+    )
+    listed = offensive_words()
+    allowed = frozenset(w.lower() for w in (*normalized.words, *vocabulary))
     return Assessment(
         target=target,
-        transcript=transcript.text.strip(),
+        transcript=masked_text(transcript.text.strip(), allowed, listed),
         scores=Scores(
             overall=overall, accuracy=accuracy, completeness=completeness, fluency=flow.score
         ),
         passed=passed,
-        words=tuple(results),
+        words=tuple(_masked(r, allowed, listed) for r in results),
         speech_rate_wpm=flow.speech_rate_wpm,
         longest_pause_seconds=flow.longest_pause_seconds,
     )
