@@ -68,3 +68,7 @@ def test_function_words_are_not_content_words() -> None:
 )
 def test_names_are_capitalised_words_inside_a_sentence(target: str, names: set[str]) -> None:
     assert target_names(target) == names
+
+
+def test_abbreviations_are_not_names() -> None:
+    assert target_names("Please turn down the TV. What is the WiFi password?") == set()

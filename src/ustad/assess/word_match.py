@@ -141,8 +141,9 @@ def is_content_word(token: str) -> bool:
 def target_names(target: str) -> frozenset[str]:
     """Written words of ``target`` that are names: capitalised inside a sentence.
 
-    "This is Ali speaking." -> {"Ali"}. "I" and words after ".", "?" or "!" are not
-    names; a target in capitals throughout has none that can be told apart.
+    "This is Ali speaking." -> {"Ali"}. "I", abbreviations in capitals ("TV", "WiFi")
+    and words after ".", "?" or "!" are not names; a target in capitals throughout has
+    none that can be told apart.
     """
     letters = [ch for ch in target if ch.isalpha()]
     if not letters or all(ch.isupper() for ch in letters):
@@ -151,7 +152,7 @@ def target_names(target: str) -> frozenset[str]:
     starts = True
     for raw in target.split():
         word = raw.strip(_EDGES)
-        if word and not starts and word[0].isupper() and word != "I":
+        if not starts and len(word) > 1 and word[0].isupper() and word[1:].islower():
             found.add(word)
         starts = raw.rstrip("\"')]”’").endswith((".", "?", "!", ":")) if word else starts
     return frozenset(found)
