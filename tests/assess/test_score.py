@@ -258,3 +258,15 @@ def test_to_dict_is_json_ready() -> None:
     data = json.loads(json.dumps(result.to_dict()))
     assert data["passed"] is True
     assert [w["status"] for w in data["words"]] == ["correct", "inserted", "correct", "correct"]
+
+
+def test_defaults_are_the_settings_defaults() -> None:
+    # A caller that passes no policy gets what an unconfigured server uses.
+    import inspect
+
+    from ustad.settings import AssessmentSettings
+
+    defaults = AssessmentSettings()
+    parameters = inspect.signature(assess).parameters
+    for name in ("pass_mark", "low_confidence", "wrong_word_fails"):
+        assert parameters[name].default == getattr(defaults, name), name

@@ -27,6 +27,8 @@ WORD_LIST = ("better_profanity", "profanity_wordlist.txt")
 def offensive_words() -> frozenset[str]:
     """The single words (lower case) of the word list; read from the installed package.
 
+    Read on each call (0.15 ms; no module state), once per assessment.
+
     Raises :class:`FileNotFoundError` when the package is not installed.
     """
     package, name = WORD_LIST
