@@ -47,14 +47,13 @@ def test_an_offensive_hearing_of_a_target_word_is_not_shown() -> None:
         assert "couldn't hear" not in reply.text
 
 
-def test_a_name_heard_as_an_offensive_sound_alike_is_accepted_unshown() -> None:
+def test_a_name_heard_as_an_offensive_word_is_flagged_unshown() -> None:
     result = assess(
         "My elder sister lives in Lahore.",
         heard("My", "elder", "sister", "lives", "in", "whore."),
     )
     assert "whore" not in json.dumps(result.to_dict()).lower()
-    assert result.passed
-    assert result.words[-1].status is WordStatus.CORRECT
+    assert result.words[-1].status is WordStatus.MISPRONOUNCED
     assert result.words[-1].heard is None
 
 

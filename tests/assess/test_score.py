@@ -270,3 +270,14 @@ def test_defaults_are_the_settings_defaults() -> None:
     parameters = inspect.signature(assess).parameters
     for name in ("pass_mark", "low_confidence", "wrong_word_fails"):
         assert parameters[name].default == getattr(defaults, name), name
+
+
+def test_a_name_heard_as_a_sound_alike_counts_but_another_name_does_not() -> None:
+    said = assess("My sister is Ayesha.", heard("My", "sister", "is", "Aisha."))
+    assert said.passed
+    assert said.words[-1].status is WordStatus.CORRECT
+    other = assess("Today is Monday.", heard("Today", "is", "Sunday."))
+    assert other.words[-1].status is WordStatus.MISPRONOUNCED
+    # Not a name (in capitals throughout): a near-miss, flagged.
+    caps = assess("MY SISTER IS AYESHA", heard("My", "sister", "is", "Aisha."))
+    assert caps.words[-1].status is WordStatus.MISPRONOUNCED

@@ -49,6 +49,7 @@ from dataclasses import dataclass, replace
 from ustad.assess.align import Alignment, Op, align
 from ustad.assess.normalize import Token, normalize_heard, normalize_target
 from ustad.assess.offensive import UNCLEAR, hidden, masked_text, offensive_words
+from ustad.assess.sound_keys import consonant_key
 from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
 from ustad.assess.word_match import MatchKind, is_content_word, target_names
 from ustad.speech.types import Transcript, Word
@@ -187,6 +188,17 @@ def _display(text: str) -> str:
     return text.strip().strip(_PUNCTUATION)
 
 
+def _same_onset(target: str, heard: str) -> bool:
+    """Whether two words start with the same sound class (both a vowel, or one consonant).
+
+    A name heard as a near-miss counts only then: "Ayesha"/"Aisha" and "Ramadan"/
+    "Ramzan" do, "Monday"/"Sunday" and "Lahore"/"whore" do not (measured with Piper
+    reading another name than the target's, ``tests/benchmarks/test_voice_selfcheck.py``).
+    """
+    a, b = consonant_key(target), consonant_key(heard)
+    return bool(a) and bool(b) and a[0] == b[0]
+
+
 def _token_results(
     alignment: Alignment,
     words: Sequence[Word],
@@ -207,6 +219,10 @@ def _token_results(
             step.op is Op.SUBSTITUTE
             and step.kind is MatchKind.NEAR
             and all(i in names for i in step.target)
+            and _same_onset(
+                "".join(target[i].text for i in step.target),
+                "".join(alignment.heard[j].text for j in step.heard),
+            )
         )
         if step.op is Op.MATCH or name_heard:
             threshold = low_confidence * (FIRST_WORD_CONFIDENCE_FACTOR if first in sources else 1)
