@@ -13,8 +13,8 @@ Voices:
   robotic voice unlike any the recogniser was trained on.
 
 Measured on all 356 sentences with tiny.en (x86-64), before -> after issue 10's
-assessment changes: Piper passed 347 -> 349, a word flagged in 29 -> 24 sentences;
-espeak-ng passed 257 -> 274, a word flagged in 162 -> 134; words flagged though the
+assessment changes: Piper passed 347 -> 351, a word flagged in 29 -> 24 sentences;
+espeak-ng passed 257 -> 283, a word flagged in 162 -> 134; words flagged though the
 recogniser wrote them exactly 4 + 48 -> 0. What is still flagged is a word tiny.en
 wrote as another word ("I want to." for "I want tea.").
 

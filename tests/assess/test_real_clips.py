@@ -38,7 +38,8 @@ def test_own_sentence_mostly_passes(
 ) -> None:
     results = [assess(c.text, tiny_en_transcripts[c.utt_id]) for c in real_clips]
     rate = sum(r.passed for r in results) / len(results)
-    # Measured 67 % on all 300 clips (74 % on this subset); learners do misread, and
+    # Measured 71 % on all 300 clips and on this subset (67 % and 74 % before the
+    # wrong-word rule and lenient function-word slips); learners do misread, and
     # tiny.en mishears a third of the words, so nowhere near 100 %.
     assert rate >= 0.6, [(r.target, r.transcript) for r in results if not r.passed]
     assert rate < 1.0

@@ -16,7 +16,10 @@ not shown, while showing a slur to a learner is the fault this guards against.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from importlib import resources
+
+from ustad.assess.types import WordResult, WordStatus
 
 UNCLEAR = "(unclear)"
 """What is shown in place of a hidden word."""
@@ -58,3 +61,17 @@ def masked_text(text: str, allowed: frozenset[str], listed: frozenset[str]) -> s
     return re.sub(
         r"\S+", lambda m: UNCLEAR if hidden(m.group(), allowed, listed) else m.group(), text
     )
+
+
+def masked_result(
+    result: WordResult, allowed: frozenset[str], listed: frozenset[str]
+) -> WordResult:
+    """``result`` without heard text when that holds a hidden word (see :func:`hidden`).
+
+    A target word keeps its status (flagged as unclear, nothing shown as heard); an
+    extra word is shown as :data:`UNCLEAR`.
+    """
+    if result.heard is None or not any(hidden(w, allowed, listed) for w in result.heard.split()):
+        return result
+    word = UNCLEAR if result.status is WordStatus.INSERTED else result.word
+    return replace(result, word=word, heard=None)

@@ -44,14 +44,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ustad.assess.align import Alignment, Op, align
 from ustad.assess.normalize import Token, normalize_heard, normalize_target
-from ustad.assess.offensive import UNCLEAR, hidden, masked_text, offensive_words
-from ustad.assess.sound_keys import consonant_key
+from ustad.assess.offensive import masked_result, masked_text, offensive_words
 from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
-from ustad.assess.word_match import MatchKind, is_content_word, target_names
+from ustad.assess.word_match import MatchKind, is_content_word, same_onset, target_names
 from ustad.speech.types import Transcript, Word
 
 WEIGHTS: dict[str, float] = {"accuracy": 0.6, "completeness": 0.25, "fluency": 0.15}
@@ -59,12 +58,15 @@ WEIGHTS: dict[str, float] = {"accuracy": 0.6, "completeness": 0.25, "fluency": 0
 WRONG_WORD_STATUSES = frozenset({WordStatus.MISPRONOUNCED})
 """Statuses of a content token that fail an attempt when ``wrong_word_fails``: heard as
 a clearly different word (``MISPRONOUNCED`` with ``wrong``)."""
-FUNCTION_SLIP_CREDIT = 0.7
+FUNCTION_SLIP_CREDIT = 0.5
 """Least credit for a function word heard as another word ("the" for "a"): tiny.en
-swaps them often in learner speech. With the wrong-word rule failing wrong content
-words, this lifted own-sentence passing on the 300 speechocean762 clips from 0.633
-(credit 0) to 0.680, with one clip passing against another sentence in 1755 pairs
-(0.5 gave 0.670 and none)."""
+swaps them often in learner speech."""
+FUNCTION_SLIP_SAID = True
+"""Whether such a slip counts as said (completeness). With the wrong-word rule failing
+wrong content words, on the 300 speechocean762 clips: no leniency gave 0.633 of own
+sentences passed; credit 0.5 and not said 0.670; 0.7 and not said 0.680; 0.5 and said
+0.707, with 5 of 1774 clip/other-sentence pairs passing (sentences almost all function
+words, "CAN I SEE YOUR BOY" read for "BUT I SEE HIM"); 0.7 and said let 26 pass."""
 WRONG_WORD_SIMILARITY = 0.55
 """A content word heard as another word this alike (see
 :func:`ustad.assess.word_match.similarity`) or more is taken as a mishearing, not as
@@ -188,17 +190,6 @@ def _display(text: str) -> str:
     return text.strip().strip(_PUNCTUATION)
 
 
-def _same_onset(target: str, heard: str) -> bool:
-    """Whether two words start with the same sound class (both a vowel, or one consonant).
-
-    A name heard as a near-miss counts only then: "Ayesha"/"Aisha" and "Ramadan"/
-    "Ramzan" do, "Monday"/"Sunday" and "Lahore"/"whore" do not (measured with Piper
-    reading another name than the target's, ``tests/benchmarks/test_voice_selfcheck.py``).
-    """
-    a, b = consonant_key(target), consonant_key(heard)
-    return bool(a) and bool(b) and a[0] == b[0]
-
-
 def _token_results(
     alignment: Alignment,
     words: Sequence[Word],
@@ -219,7 +210,7 @@ def _token_results(
             step.op is Op.SUBSTITUTE
             and step.kind is MatchKind.NEAR
             and all(i in names for i in step.target)
-            and _same_onset(
+            and same_onset(
                 "".join(target[i].text for i in step.target),
                 "".join(alignment.heard[j].text for j in step.heard),
             )
@@ -233,6 +224,7 @@ def _token_results(
             said = step.kind is MatchKind.NEAR
             if not any(is_content_word(target[i].text) for i in step.target):
                 credit = max(credit, FUNCTION_SLIP_CREDIT)
+                said = said or FUNCTION_SLIP_SAID
             wrong = (
                 not said
                 and step.similarity < WRONG_WORD_SIMILARITY
@@ -320,14 +312,6 @@ def _insertion_result(
         start=min(w.start for w in source_words) if timed else None,
         end=max(w.end for w in source_words) if timed else None,
     )
-
-
-def _masked(result: WordResult, allowed: frozenset[str], listed: frozenset[str]) -> WordResult:
-    """``result`` without heard text when that holds a hidden (offensive) word."""
-    if result.heard is None or not any(hidden(w, allowed, listed) for w in result.heard.split()):
-        return result
-    word = UNCLEAR if result.status is WordStatus.INSERTED else result.word
-    return replace(result, word=word, heard=None)
 
 
 def fluency(
@@ -446,7 +430,7 @@ def assess(
             overall=overall, accuracy=accuracy, completeness=completeness, fluency=flow.score
         ),
         passed=passed,
-        words=tuple(_masked(r, allowed, listed) for r in results),
+        words=tuple(masked_result(r, allowed, listed) for r in results),
         speech_rate_wpm=flow.speech_rate_wpm,
         longest_pause_seconds=flow.longest_pause_seconds,
     )

@@ -158,6 +158,17 @@ def target_names(target: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def same_onset(target: str, heard: str) -> bool:
+    """Whether two words start with the same sound class (both a vowel, or one consonant).
+
+    A name heard as a near-miss counts only then: "Ayesha"/"Aisha" and "Ramadan"/
+    "Ramzan" do, "Monday"/"Sunday" and "Lahore"/"whore" do not (measured with Piper
+    reading another name than the target's, in the voice self-check tests).
+    """
+    a, b = consonant_key(target), consonant_key(heard)
+    return bool(a) and bool(b) and a[0] == b[0]
+
+
 class MatchKind(StrEnum):
     """How alike a target word and a heard word are."""
 
