@@ -9,7 +9,19 @@ tiny.en, word timestamps, as a learn turn does), then prints:
 * mismatched passes: each clip against three other sentences (must be 0), and against
   every sentence sharing at least 40 % of its words with the clip's own;
 * swapped-word flag rate: for clips whose own attempt had every word correct, one word
-  of the sentence replaced by an unrelated word must not come out CORRECT.
+  of the sentence replaced by an unrelated word must not come out CORRECT;
+* wrong-content-word fail rate: for clips whose own attempt passed, one content word
+  (not a function word, see :func:`ustad.assess.word_match.is_content_word`) of the
+  sentence replaced by another content word of the corpus that is not the same word
+  or a homophone: the learner said something other than the sentence, so the attempt
+  must fail. Also printed over all 300 clips.
+
+The last lines print the four figures issue 10 checks, in one place. Measured on the
+300 clips (x86-64, tiny.en int8), before -> after the wrong-word rule, lenient
+function-word slips and unflagged low-confidence matches: own sentence passed 0.673 ->
+0.707; other sentence rejected 1.000 -> 0.997 (5 of 1774 pairs pass, all sentences of
+mostly function words); swapped word flagged 1.000 -> 1.000; wrong content word failed
+0.500 -> 0.976 (own attempt passed; over all clips 0.66 -> 0.98).
 
 Usage: ``.venv/bin/python benchmarks/assessment_quality.py [--limit N] [--cache FILE]``.
 ``--cache`` keeps the transcripts in a JSON file (outside the repository) to rerun
@@ -32,7 +44,7 @@ from clip_wer import DATA, corpus_wer, load_index
 from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
 from ustad.assess.types import Assessment, WordStatus
-from ustad.assess.word_match import MatchKind, compare_words
+from ustad.assess.word_match import MatchKind, compare_words, is_content_word
 from ustad.speech.types import Transcript, Word
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +98,31 @@ def swapped_target(words: list[str], rng: random.Random, pool: list[str]) -> tup
         return " ".join(swapped), position
 
 
+def wrong_content_target(words: list[str], rng: random.Random, pool: list[str]) -> str | None:
+    """The sentence with one content word replaced by another content word of ``pool``.
+
+    ``None`` when the sentence has no content word of one token.
+    """
+    positions = [
+        i
+        for i, word in enumerate(words)
+        if len(tokens := normalize_word(word)) == 1 and is_content_word(tokens[0])
+    ]
+    if not positions:
+        return None
+    position = rng.choice(positions)
+    (original,) = normalize_word(words[position])
+    taken = {token for word in words for token in normalize_word(word)}
+    while True:
+        candidate = rng.choice(pool)
+        tokens = normalize_word(candidate)
+        if len(tokens) != 1 or tokens[0] in taken or not is_content_word(tokens[0]):
+            continue
+        if compare_words(tokens[0], original) is MatchKind.SAME:
+            continue
+        return " ".join([*words[:position], candidate, *words[position + 1 :]])
+
+
 def target_results(assessment: Assessment) -> list[WordStatus]:
     return [w.status for w in assessment.words if w.status is not WordStatus.INSERTED]
 
@@ -111,11 +148,14 @@ def main() -> int:
             args.cache.write_text(json.dumps(_to_json(transcripts)), encoding="utf-8")
 
     own_passed = 0
+    own_passing: list[dict[str, str]] = []
     all_correct: list[dict[str, str]] = []
     for row in rows:
         transcript = transcripts[row["utt_id"]]
         result = assess(row["text"], transcript)
         own_passed += result.passed
+        if result.passed:
+            own_passing.append(row)
         if all(status is WordStatus.CORRECT for status in target_results(result)):
             all_correct.append(row)
         if args.verbose:
@@ -165,6 +205,23 @@ def main() -> int:
         else:
             missed.append((row["utt_id"], swapped))
 
+    wrong_rng = random.Random(SEED)
+    wrong_failed = wrong_checked = wrong_failed_all = wrong_checked_all = 0
+    wrong_passed: list[tuple[str, str]] = []
+    passing_ids = {row["utt_id"] for row in own_passing}
+    for row in rows:
+        wrong = wrong_content_target(row["text"].split(), wrong_rng, pool)
+        if wrong is None:
+            continue
+        failed = not assess(wrong, transcripts[row["utt_id"]]).passed
+        wrong_checked_all += 1
+        wrong_failed_all += failed
+        if row["utt_id"] in passing_ids:
+            wrong_checked += 1
+            wrong_failed += failed
+            if not failed:
+                wrong_passed.append((row["utt_id"], wrong))
+
     n = len(rows)
     print(f"clips: {n}")
     print(f"WER (tiny.en, normalised): {100 * wer:.1f} %")
@@ -179,6 +236,18 @@ def main() -> int:
     print(f"swapped word flagged: {flagged}/{len(all_correct)} = {rate:.1f} %")
     for utt_id, text in missed:
         print(f"  swapped word not flagged: {utt_id} {text!r}")
+    print(
+        f"wrong content word failed (own attempt passed): {wrong_failed}/{wrong_checked}; "
+        f"over all clips: {wrong_failed_all}/{wrong_checked_all}"
+    )
+    for utt_id, text in wrong_passed:
+        print(f"  passed with a wrong content word: {utt_id} {text!r}")
+    rejected = 1 - (len(mismatched_passed) + len(overlapping_passed)) / (mismatched + overlapping)
+    print("summary:")
+    print(f"  own sentence passed:        {own_passed / n:.3f}")
+    print(f"  other sentence rejected:    {rejected:.3f}")
+    print(f"  swapped word flagged:       {flagged / max(1, len(all_correct)):.3f}")
+    print(f"  wrong content word failed:  {wrong_failed / max(1, wrong_checked):.3f}")
     return 0
 
 

@@ -215,7 +215,11 @@ class AssessmentSettings(_Group):
     pass_mark: float = Field(default=80.0, ge=0.0, le=100.0)
     """Overall score (0-100) at which an attempt passes and the cycle ends."""
     low_confidence: float = Field(default=0.35, ge=0.0, le=1.0)
-    """Recogniser word confidence below which a matching word counts as mispronounced."""
+    """Recogniser word confidence below which a word heard right earns less credit
+    (down to 0.8 of a word at confidence 0); it is never flagged on that alone."""
+    wrong_word_fails: bool = True
+    """An attempt with a content word (not a function word like "the") heard as a clearly
+    different word fails whatever its score: the learner said another sentence."""
     reconsider_below: float = Field(default=35.0, ge=0.0, le=100.0)
     """A repeat scoring under this (0-100) is checked for being a new Urdu sentence."""
 

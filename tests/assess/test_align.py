@@ -107,3 +107,9 @@ def test_nothing_heard_or_nothing_expected() -> None:
     assert _ops(_align("a cup of tea", "")) == ["omit"] * 4
     assert _ops(align([], normalize_heard(["hello", "there"]))) == ["insert", "insert"]
     assert align([], ()).steps == ()
+
+
+def test_a_word_with_s_is_the_word_and_is() -> None:
+    # "Dinner is ready" heard as "Dinner's ready." (normalised "dinners").
+    result = align(["dinner", "is", "ready"], normalize_heard(["Dinner's", "ready."]))
+    assert [step.op for step in result.steps] == [Op.MATCH, Op.MATCH]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ustad.assess.word_match import MatchKind, compare_words, similarity
+from ustad.assess.word_match import (
+    MatchKind,
+    compare_words,
+    is_content_word,
+    similarity,
+    target_names,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,3 +48,27 @@ def test_unrelated_words_are_different(pair: str) -> None:
 def test_similarity_range() -> None:
     assert similarity("water", "water") == 1.0
     assert 0.0 <= similarity("water", "xyz") < 0.5
+
+
+def test_function_words_are_not_content_words() -> None:
+    assert not any(is_content_word(w) for w in ("the", "a", "is", "to", "my", "and", "i"))
+    assert all(is_content_word(w) for w in ("sister", "lives", "river", "not", "no", "five"))
+
+
+@pytest.mark.parametrize(
+    ("target", "names"),
+    [
+        ("This is Ali speaking.", {"Ali"}),
+        ("Ali is here. Then Sara came?", {"Sara"}),
+        ('"Hello," said Ayesha.', {"Ayesha"}),
+        ("I am from Pakistan, and I live in Karachi.", {"Pakistan", "Karachi"}),
+        ("THEN MIKE WALKS TO COFFEE", set()),
+        ("I like tea.", set()),
+    ],
+)
+def test_names_are_capitalised_words_inside_a_sentence(target: str, names: set[str]) -> None:
+    assert target_names(target) == names
+
+
+def test_abbreviations_are_not_names() -> None:
+    assert target_names("Please turn down the TV. What is the WiFi password?") == set()

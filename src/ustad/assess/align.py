@@ -29,6 +29,9 @@ JOIN_COST = 0.01
 one-to-one match is preferred when both fit."""
 SPLIT_COST = 0.1
 """Extra cost of a near-miss across a word boundary, over a one-to-one near-miss."""
+CONTRACTED = frozenset({"is", "has"})
+"""Words a transcript may write as "'s" on the word before ("Dinner's ready"); the
+normaliser drops the apostrophe, so "dinners" is taken as "dinner is"."""
 MAX_READING_TRIALS = 64
 """Alignments tried while choosing number readings (bounds the work on long transcripts)."""
 
@@ -129,6 +132,9 @@ def _best_alignment(
         """Two words on one side against one on the other, when that fits better."""
         a = "".join(target[i : i + move[0]])
         b = "".join(heard[j : j + move[1]])
+        if move == (2, 1) and target[i + 1] in CONTRACTED and b == f"{target[i]}s":
+            # "The teacher is" heard as "The teacher's" (normalised "teachers").
+            return _Cell(grid[i][j].cost + JOIN_COST, move, Op.MATCH, MatchKind.SAME, 1.0)
         kind, sim = compare(a, b)
         if kind is MatchKind.SAME:
             return _Cell(grid[i][j].cost + JOIN_COST, move, Op.MATCH, kind, 1.0)

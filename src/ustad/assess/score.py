@@ -3,11 +3,13 @@
 Per written target word (see :mod:`ustad.assess.normalize` for how words split into
 tokens and map back; a word of several tokens combines them):
 
-* ``CORRECT``: every token heard (the same word or a homophone) with recogniser
-  confidence of at least ``low_confidence``;
+* ``CORRECT``: every token heard (the same word or a homophone), whatever the
+  recogniser's confidence (low confidence only lowers the credit); a name of the
+  target (capitalised inside a sentence, "Lahore") heard as a near-miss counts too,
+  since tiny.en has no spelling for most names;
 * ``OMITTED``: none of its tokens heard;
 * ``MISPRONOUNCED``: anything in between: another word heard in its place, a
-  phonetic near-miss, a match with low confidence, or only part of "don't" said.
+  phonetic near-miss, or only part of "don't" said.
 
 Extra words become ``INSERTED`` results, placed after the target word they follow.
 Hesitation sounds ("um") are not results; they and repeated words cost fluency only.
@@ -26,14 +28,16 @@ Scores (0-100):
   (:data:`WEIGHTS`): fluency earns marks only for the part of the sentence said, so
   reading another sentence smoothly is worth nothing.
 
-An attempt passes when overall >= ``pass_mark`` and at most :data:`MAX_OMITTED_SHARE`
-of the target words were omitted (so leaving out a word of a short sentence fails).
-With the default pass mark of 80, a four-word sentence with one clearly different word
-fails (overall 75 at best) while one near-miss ("mouse" for "mouth") passes.
+An attempt passes when overall >= ``pass_mark``, at most :data:`MAX_OMITTED_SHARE`
+of the target words were omitted (so leaving out a word of a short sentence fails),
+and (setting ``wrong_word_fails``) no content word was heard as a clearly different
+word (similarity below :data:`WRONG_WORD_SIMILARITY`): "river" heard as "market" fails
+even a long sentence, while a near-miss ("mouse" for "mouth") or a slip on a function
+word ("the" for "a", see :data:`ustad.assess.word_match.FUNCTION_WORDS`) does not on
+its own.
 
-The credits were tuned on 300 speechocean762 learner clips transcribed by Whisper
-tiny.en (``benchmarks/assessment_quality.py``): no clip passes against another
-sentence, including sentences that share most of their words with its own.
+The credits and thresholds were tuned on 300 speechocean762 learner clips transcribed
+by Whisper tiny.en (``benchmarks/assessment_quality.py``, figures in its docstring).
 """
 
 from __future__ import annotations
@@ -43,23 +47,40 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ustad.assess.align import Alignment, Op, align
-from ustad.assess.normalize import normalize_heard, normalize_target
+from ustad.assess.normalize import Token, normalize_heard, normalize_target
+from ustad.assess.offensive import masked_result, masked_text, offensive_words
 from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
-from ustad.assess.word_match import MatchKind
+from ustad.assess.word_match import MatchKind, is_content_word, same_onset, target_names
 from ustad.speech.types import Transcript, Word
 
 WEIGHTS: dict[str, float] = {"accuracy": 0.6, "completeness": 0.25, "fluency": 0.15}
 """How the overall score weighs the others (fluency scaled by completeness)."""
+WRONG_WORD_STATUSES = frozenset({WordStatus.MISPRONOUNCED})
+"""Statuses of a content token that fail an attempt when ``wrong_word_fails``: heard as
+a clearly different word (``MISPRONOUNCED`` with ``wrong``)."""
+FUNCTION_SLIP_CREDIT = 0.5
+"""Least credit for a function word heard as another word ("the" for "a"): tiny.en
+swaps them often in learner speech."""
+FUNCTION_SLIP_SAID = True
+"""Whether such a slip counts as said (completeness). With the wrong-word rule failing
+wrong content words, on the 300 speechocean762 clips: no leniency gave 0.633 of own
+sentences passed; credit 0.5 and not said 0.670; 0.7 and not said 0.680; 0.5 and said
+0.707, with 5 of 1774 clip/other-sentence pairs passing (sentences almost all function
+words, "CAN I SEE YOUR BOY" read for "BUT I SEE HIM"); 0.7 and said let 26 pass."""
+WRONG_WORD_SIMILARITY = 0.55
+"""A content word heard as another word this alike (see
+:func:`ustad.assess.word_match.similarity`) or more is taken as a mishearing, not as
+a wrong word. On the 300 speechocean762 clips: 0.5 fails 0.95 of attempts with a wrong
+content word, 0.55 fails 0.97 and 0.6 0.98; own-sentence passing falls by 0.01-0.02
+per step (tiny.en writes an unclear learner word as a real word of similar sound)."""
 MAX_OMITTED_SHARE = 0.2
 """Largest share of target words that may be omitted in a passing attempt."""
 INSERTION_WEIGHT = 0.5
 """How much one extra word (not a repetition) weighs against accuracy, in target words."""
 
-FULL_CONFIDENCE = 0.5
-"""Recogniser confidence from which a matched word earns full credit."""
 LOW_CONFIDENCE_CREDIT = 0.8
-"""Credit for a match below ``low_confidence``: flagged, but tiny.en is often unsure of
-words that were said right, so most of the credit stays."""
+"""Credit for a match heard with confidence 0 (rising to 1 at ``low_confidence``): the
+word is not flagged, but the score keeps some doubt."""
 NEAR_MISS_CREDIT = 0.7
 """Credit for a phonetic near-miss (``MatchKind.NEAR``)."""
 DIFFERENT_CREDIT_MAX = 0.3
@@ -70,7 +91,8 @@ DIFFERENT_CREDIT_FROM = 0.45
 FIRST_WORD_CONFIDENCE_FACTOR = 0.5
 """Whisper is unsure of the first word of an utterance even when it is right (on the
 speechocean762 clips 17 % of correctly heard first words fall below 0.35, against 4 % of
-the other words), so the first word's low-confidence threshold is scaled by this."""
+the other words), so the first word's low-confidence threshold (where its credit starts
+to fall) is scaled by this."""
 
 COMFORTABLE_WPM = (60.0, 190.0)
 """Speech rates (words per minute) that get full fluency marks; learners read slowly."""
@@ -110,6 +132,7 @@ class _TokenResult:
     credit: float
     heard: tuple[int, ...]  # indices of transcript words
     said: bool  # heard as itself or as a near-miss
+    wrong: bool  # a content word omitted or heard as a clearly different word
 
 
 @dataclass(frozen=True)
@@ -133,12 +156,17 @@ def heard_words(transcript: Transcript) -> tuple[tuple[Word, ...], bool]:
 
 
 def match_credit(confidence: float, low_confidence: float) -> tuple[WordStatus, float]:
-    """Status and credit of a heard target word, from the recogniser's confidence."""
-    if confidence < low_confidence:
-        return WordStatus.MISPRONOUNCED, LOW_CONFIDENCE_CREDIT
-    if confidence >= FULL_CONFIDENCE or low_confidence >= FULL_CONFIDENCE:
+    """Status and credit of a target word heard as itself (or a homophone).
+
+    Always ``CORRECT``: the recogniser wrote the very word, and its confidence alone is
+    no evidence of a mispronunciation (tiny.en is unsure of many words said right: 35 of
+    356 phrase-bank sentences read by ustad's own voice had a word flagged on low
+    confidence alone). Below ``low_confidence`` the credit falls linearly to
+    :data:`LOW_CONFIDENCE_CREDIT` at confidence 0, so the score still reflects doubt.
+    """
+    if confidence >= low_confidence or low_confidence <= 0.0:
         return WordStatus.CORRECT, 1.0
-    share = (FULL_CONFIDENCE - confidence) / (FULL_CONFIDENCE - low_confidence)
+    share = (low_confidence - max(0.0, confidence)) / low_confidence
     return WordStatus.CORRECT, 1.0 - (1.0 - LOW_CONFIDENCE_CREDIT) * share
 
 
@@ -154,28 +182,55 @@ def substitution_credit(kind: MatchKind | None, similarity: float) -> float:
     return DIFFERENT_CREDIT_MAX * max(0.0, rise)
 
 
+_PUNCTUATION = '.,;:!?"()[]{}“”«»…-–—'
+
+
 def _display(text: str) -> str:
     """A transcript word as shown: no surrounding space, punctuation or hyphen."""
-    return text.strip().strip('.,;:!?"()[]{}“”«»…-–—')
+    return text.strip().strip(_PUNCTUATION)
 
 
 def _token_results(
-    alignment: Alignment, words: Sequence[Word], n_tokens: int, low_confidence: float
+    alignment: Alignment,
+    words: Sequence[Word],
+    target: Sequence[Token],
+    names: frozenset[int],
+    low_confidence: float,
 ) -> list[_TokenResult]:
-    omitted = _TokenResult(WordStatus.OMITTED, 0.0, (), said=False)
-    results = [omitted] * n_tokens
+    """One result per target token; ``names`` are the indices of tokens of names."""
+    results = [
+        _TokenResult(WordStatus.OMITTED, 0.0, (), said=False, wrong=is_content_word(t.text))
+        for t in target
+    ]
     first = alignment.heard[0].source if alignment.heard else -1
     for step in alignment.steps:
         sources = tuple(dict.fromkeys(alignment.heard[j].source for j in step.heard))
-        if step.op is Op.MATCH:
+        confidence = min((words[s].probability for s in sources), default=0.0)
+        name_heard = (
+            step.op is Op.SUBSTITUTE
+            and step.kind is MatchKind.NEAR
+            and all(i in names for i in step.target)
+            and same_onset(
+                "".join(target[i].text for i in step.target),
+                "".join(alignment.heard[j].text for j in step.heard),
+            )
+        )
+        if step.op is Op.MATCH or name_heard:
             threshold = low_confidence * (FIRST_WORD_CONFIDENCE_FACTOR if first in sources else 1)
-            confidence = min(words[s].probability for s in sources)
             status, credit = match_credit(confidence, threshold)
-            outcome = _TokenResult(status, credit, sources, said=True)
+            outcome = _TokenResult(status, credit, sources, said=True, wrong=False)
         elif step.op is Op.SUBSTITUTE:
             credit = substitution_credit(step.kind, step.similarity)
             said = step.kind is MatchKind.NEAR
-            outcome = _TokenResult(WordStatus.MISPRONOUNCED, credit, sources, said)
+            if not any(is_content_word(target[i].text) for i in step.target):
+                credit = max(credit, FUNCTION_SLIP_CREDIT)
+                said = said or FUNCTION_SLIP_SAID
+            wrong = (
+                not said
+                and step.similarity < WRONG_WORD_SIMILARITY
+                and any(is_content_word(target[i].text) for i in step.target)
+            )
+            outcome = _TokenResult(WordStatus.MISPRONOUNCED, credit, sources, said, wrong)
         else:
             continue
         for i in step.target:
@@ -298,9 +353,13 @@ def assess(
     *,
     pass_mark: float = 80.0,
     low_confidence: float = 0.35,
+    wrong_word_fails: bool = True,
 ) -> Assessment:
     """Score ``transcript`` (what the recogniser heard) against the ``target`` sentence.
 
+    ``pass_mark``, ``low_confidence`` and ``wrong_word_fails`` are the settings of
+    :class:`ustad.settings.AssessmentSettings` (defaults equal). Offensive words of the
+    transcript that the target does not contain are hidden (:mod:`ustad.assess.offensive`).
     Raises :class:`EmptyTargetError` when the target has no words.
     """
     normalized = normalize_target(target)
@@ -314,7 +373,11 @@ def assess(
     spoken = [t for t in heard if not (t.is_filler and t.text not in vocabulary)]
     alignment = align([t.text for t in normalized.tokens], spoken)
 
-    token_results = _token_results(alignment, words, len(normalized.tokens), low_confidence)
+    names = target_names(target)
+    name_tokens = frozenset(
+        i for i, t in enumerate(normalized.tokens) if normalized.words[t.source] in names
+    )
+    token_results = _token_results(alignment, words, normalized.tokens, name_tokens, low_confidence)
     token_words = [token.source for token in normalized.tokens]
     per_word = [
         [r for r, w in zip(token_results, token_words, strict=True) if w == index]
@@ -352,15 +415,22 @@ def assess(
         + WEIGHTS["fluency"] * flow.score * completeness / 100.0
     )
     omitted = sum(1 for r in results if r.status is WordStatus.OMITTED)
-    passed = overall >= pass_mark and omitted <= MAX_OMITTED_SHARE * n_words
+    wrong = any(t.wrong and t.status in WRONG_WORD_STATUSES for t in token_results)
+    passed = (
+        overall >= pass_mark
+        and omitted <= MAX_OMITTED_SHARE * n_words
+        and not (wrong_word_fails and wrong)
+    )
+    listed = offensive_words()
+    allowed = frozenset(w.lower() for w in (*normalized.words, *vocabulary))
     return Assessment(
         target=target,
-        transcript=transcript.text.strip(),
+        transcript=masked_text(transcript.text.strip(), allowed, listed),
         scores=Scores(
             overall=overall, accuracy=accuracy, completeness=completeness, fluency=flow.score
         ),
         passed=passed,
-        words=tuple(results),
+        words=tuple(masked_result(r, allowed, listed) for r in results),
         speech_rate_wpm=flow.speech_rate_wpm,
         longest_pause_seconds=flow.longest_pause_seconds,
     )

@@ -100,8 +100,73 @@ HOMOPHONE_GROUPS: tuple[frozenset[str], ...] = tuple(
         "oh owe",
         "wore war",
         "till til",
+        "whose whos",
+        "t tea tee",
+        "y why",
+        "u you ewe",
+        "q queue cue",
     )
 )
+
+
+FUNCTION_WORDS: frozenset[str] = frozenset(
+    word
+    for group in (
+        "a an the this that these those some any each every such",
+        "i me my mine you your yours he him his she her hers it its we us our ours",
+        "they them their theirs myself yourself himself herself itself ourselves themselves",
+        "am is are was were be been being do does did have has had",
+        "will would shall should can could may might must",
+        "to of in on at by for from with about into onto over under up down out off as than",
+        "and or but so if then because while when where what which who whom whose how",
+        "there here too also very just only all both either neither",
+        "oh ah well yes please",
+    )
+    for word in group.split()
+)
+"""Closed-class words (articles, pronouns, auxiliaries, prepositions, conjunctions,
+a few particles): a slip on one of them rarely changes what a sentence means, and
+tiny.en drops or swaps them often in learner speech. Every other token, numbers and
+"not"/"no" included, is a content word."""
+
+
+_EDGES = ".,;:!?\"'()[]{}“”‘’«»…-–—"
+
+
+def is_content_word(token: str) -> bool:
+    """Whether a normalised token carries the meaning of a sentence (not a function word)."""
+    return token not in FUNCTION_WORDS
+
+
+def target_names(target: str) -> frozenset[str]:
+    """Written words of ``target`` that are names: capitalised inside a sentence.
+
+    "This is Ali speaking." -> {"Ali"}. "I", abbreviations in capitals ("TV", "WiFi")
+    and words after ".", "?" or "!" are not names; a target in capitals throughout has
+    none that can be told apart.
+    """
+    letters = [ch for ch in target if ch.isalpha()]
+    if not letters or all(ch.isupper() for ch in letters):
+        return frozenset()
+    found: set[str] = set()
+    starts = True
+    for raw in target.split():
+        word = raw.strip(_EDGES)
+        if not starts and len(word) > 1 and word[0].isupper() and word[1:].islower():
+            found.add(word)
+        starts = raw.rstrip("\"')]”’").endswith((".", "?", "!", ":")) if word else starts
+    return frozenset(found)
+
+
+def same_onset(target: str, heard: str) -> bool:
+    """Whether two words start with the same sound class (both a vowel, or one consonant).
+
+    A name heard as a near-miss counts only then: "Ayesha"/"Aisha" and "Ramadan"/
+    "Ramzan" do, "Monday"/"Sunday" and "Lahore"/"whore" do not (measured with Piper
+    reading another name than the target's, in the voice self-check tests).
+    """
+    a, b = consonant_key(target), consonant_key(heard)
+    return bool(a) and bool(b) and a[0] == b[0]
 
 
 class MatchKind(StrEnum):

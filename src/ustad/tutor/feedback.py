@@ -86,9 +86,9 @@ def _pace(assessment: Assessment) -> Literal["fast", "slow", "pauses", "smooth"]
 
 
 def _plan(assessment: Assessment) -> _Plan:
-    said_anything = any(
-        w.status is not WordStatus.OMITTED and w.heard is not None for w in assessment.words
-    )
+    # A word heard but hidden (an offensive hearing, see ustad.assess.offensive) has no
+    # heard text, yet something was said.
+    said_anything = any(w.status is not WordStatus.OMITTED for w in assessment.words)
     if not said_anything:
         return _Plan("nothing", (), (), None)
     named = assessment.words_to_practise[:MAX_WORDS_NAMED]
