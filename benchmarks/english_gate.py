@@ -13,11 +13,15 @@ half alone). Prints:
 * the engine calls per clip (language id in the short and full window, forced-Urdu
   transcriptions, tiny.en transcriptions made by the gate) and CPU seconds per clip.
 
+With ``--repeat``, also the repeat step: each learner clip as an attempt at another
+clip's sentence (a failed repeat, which must stay an attempt) and each Urdu clip as an
+attempt at "I want water." (really a new Urdu sentence, which must start a new cycle).
+
 With ``--evidence``, also the two other votes for every clip, whatever the band: the
 forced-Urdu transcript's plausibility (``language_gate.urdu_doubt``, mean log-prob)
 and tiny.en's mean log-prob, to show where their thresholds sit.
 
-Usage: ``.venv/bin/python benchmarks/english_gate.py [--limit N] [--evidence]
+Usage: ``.venv/bin/python benchmarks/english_gate.py [--limit N] [--repeat] [--evidence]
 [--models-dir var/models]``. Nothing is written outside ``--models-dir`` (where base
 is assembled once, as the service does).
 """
@@ -37,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ustad.learn.events import EnglishHeard, Utterance, Work
+from ustad.learn.events import EnglishHeard, Target, Utterance, Work
 from ustad.learn.language_gate import english_confident, english_share, urdu_doubt
 from ustad.learn.processor import TurnOutcome, TurnPolicy, TurnProcessor
 from ustad.runtime.executor import EngineExecutor
@@ -82,6 +86,17 @@ class GateResult:
     def english(self) -> bool:
         """Whether the turn answered ``english_input_edge_case``."""
         return isinstance(self.outcome.event, EnglishHeard)
+
+    @property
+    def urdu_turn(self) -> bool:
+        """Whether the turn went the Urdu sentence's way (at the repeat step: a new cycle)."""
+        return self.outcome.kind is TurnKind.URDU_STEP
+
+
+def learner_sentences() -> dict[str, str]:
+    """The sentence each speechocean762 clip reads, by clip id."""
+    with (SHARED_DATA / "speechocean762" / "index.tsv").open(encoding="utf-8") as handle:
+        return {row["utt_id"]: row["text"] for row in csv.DictReader(handle, delimiter="\t")}
 
 
 def learner_clips(limit: int | None = None, step: int = 1) -> list[Clip]:
@@ -165,15 +180,19 @@ def real_speech(settings: Settings, executor: EngineExecutor) -> SpeechService:
     return build_speech(settings, executor, PhraseBank.load(settings.translation.phrase_bank))
 
 
-async def run_gate(processor: TurnProcessor, clips: list[Clip]) -> list[GateResult]:
-    """Each clip as the Urdu step's utterance, one after another."""
+async def run_gate(
+    processor: TurnProcessor, clips: list[Clip], targets: list[Target] | None = None
+) -> list[GateResult]:
+    """Each clip as the Urdu step's utterance, one after another; with ``targets``
+    (one per clip), as the repeat step's attempt at that target instead."""
     results = []
     urdu_languages = processor.policy.urdu_languages
-    for clip in clips:
+    for index, clip in enumerate(clips):
         before = Counter(processor.speech.engine_calls)
         started = time.process_time()
-        work = Work(TurnKind.URDU_STEP, Utterance(clip.wav))
-        outcome = await processor.process(work, None, TurnTimer())
+        target = targets[index] if targets is not None else None
+        kind = TurnKind.URDU_STEP if target is None else TurnKind.ENGLISH_REPEAT
+        outcome = await processor.process(Work(kind, Utterance(clip.wav)), target, TurnTimer())
         cpu = time.process_time() - started
         calls = Counter(processor.speech.engine_calls)
         calls.subtract(before)
@@ -181,6 +200,30 @@ async def run_gate(processor: TurnProcessor, clips: list[Clip]) -> list[GateResu
         share = english_share(guess, urdu_languages) if guess is not None else None
         results.append(GateResult(clip, outcome, share, +calls, cpu))
     return results
+
+
+def repeat_targets(clips: list[Clip], sentences: dict[str, str]) -> list[Target]:
+    """For each clip, a target it does not say: the next learner clip's sentence for
+    English, "I want water." for Urdu."""
+    names = [c.name for c in clips if c.language == "en"]
+    others = {name: sentences[names[(i + 1) % len(names)]] for i, name in enumerate(names)}
+    return [Target(others[c.name] if c.language == "en" else "I want water.", "") for c in clips]
+
+
+def report_repeat(results: list[GateResult]) -> None:
+    """Print how failed repeats were taken: attempts (English) or new sentences (Urdu)."""
+    for language, wanted in (("en", "stayed attempts"), ("ur", "started a new sentence")):
+        rows = [r for r in results if r.clip.language == language]
+        if not rows:
+            continue
+        good = sum(r.urdu_turn == (language == "ur") for r in rows)
+        print(f"repeat step, {language} clips: {good}/{len(rows)} {wanted}")
+        for r in rows:
+            if r.urdu_turn != (language == "ur"):
+                event = type(r.outcome.event).__name__
+                print(f"  {r.clip.name:36} {event} {r.outcome.transcript or ''}")
+        checked = sum(r.calls.get("language_id", 0) for r in rows)
+        print(f"  full-window language checks: {checked}/{len(rows)}")
 
 
 def _quantiles(values: list[float]) -> str:
@@ -210,6 +253,14 @@ def report(results: list[GateResult], policy: TurnPolicy) -> None:
         others = Counter(type(r.outcome.event).__name__ for r in english if not r.english)
         for name, count in others.most_common():
             print(f"  otherwise {name}: {count}")
+        gate = policy.gate
+        for r in english:
+            unsure = r.share is not None and r.share < gate.english_share
+            if unsure or not r.english:
+                share = "-" if r.share is None else f"{r.share:.3f}"
+                event = type(r.outcome.event).__name__
+                said = r.outcome.transcript or ""
+                print(f"  {r.clip.name:12} share {share:>6}  {event:15} {said}")
     print(f"real Urdu and variants: {sum(not r.english for r in urdu)}/{len(urdu)} as Urdu")
     for r in urdu:
         share = "-" if r.share is None else f"{r.share:.3f}"
@@ -266,6 +317,7 @@ async def evidence(speech: SpeechService, policy: TurnPolicy, clips: list[Clip])
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="learner clips (default all)")
+    parser.add_argument("--repeat", action="store_true", help="also the repeat step")
     parser.add_argument("--evidence", action="store_true", help="also the other two votes")
     parser.add_argument("--models-dir", type=Path, default=Path("var/models"))
     args = parser.parse_args()
@@ -277,6 +329,9 @@ async def main() -> None:
         processor = TurnProcessor(speech, policy)
         clips = learner_clips(args.limit) + urdu_clips()
         report(await run_gate(processor, clips), policy)
+        if args.repeat:
+            targets = repeat_targets(clips, learner_sentences())
+            report_repeat(await run_gate(processor, clips, targets))
         if args.evidence:
             await evidence(speech, policy, clips)
     finally:

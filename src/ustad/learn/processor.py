@@ -62,7 +62,7 @@ class TurnPolicy:
     quick_language_id: bool
     """Look at the language in the short window first (``detect_language(short_window=True)``)."""
     quick_urdu_probability: float
-    quick_not_urdu_below: float
+    quick_english_share: float
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TurnPolicy:
@@ -86,7 +86,7 @@ class TurnPolicy:
             max_turns_in_flight=settings.runtime.max_turns_in_flight,
             quick_language_id=stt.short_clip_window,
             quick_urdu_probability=language.quick_urdu_probability,
-            quick_not_urdu_below=language.quick_not_urdu_below,
+            quick_english_share=language.quick_english_share,
         )
 
 
@@ -326,7 +326,7 @@ class TurnProcessor:
             quick = None
             if policy.quick_language_id:
                 quick = await self.speech.detect_language(audio, short_window=True)
-                if quick.share(policy.urdu_languages) < policy.quick_not_urdu_below:
+                if english_share(quick, policy.urdu_languages) >= policy.quick_english_share:
                     return None
             guess = await self._identify(audio, quick)
             share = english_share(guess, policy.urdu_languages)
