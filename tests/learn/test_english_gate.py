@@ -25,11 +25,14 @@ from english_gate import (
     urdu_clips,
 )
 
+pytestmark = pytest.mark.models
+
 LEARNER_STEP = 3
-"""Every third speechocean762 clip: 100 clips (all 300 in benchmarks/english_gate.py)."""
+"""Every third speechocean762 clip: 100 clips, about 3 minutes on two busy cores (all 300
+in benchmarks/english_gate.py)."""
 MIN_ENGLISH_RATE = 0.98
-"""Share answered ``english_input_edge_case``: 300/300 measured (benchmarks/english_gate.py);
-the issue asks for 0.97 on held-out clips."""
+"""Share answered ``english_input_edge_case``: 299/300 measured (benchmarks/english_gate.py),
+100/100 on this subset; the issue asks for 0.97 on held-out clips."""
 
 
 @pytest.fixture(scope="module")
