@@ -62,7 +62,9 @@ class TurnPolicy:
     quick_language_id: bool
     """Look at the language in the short window first (``detect_language(short_window=True)``)."""
     quick_urdu_probability: float
+    """A short-window answer of Urdu (or Hindi) at least this likely is taken as is."""
     quick_english_share: float
+    """A failed repeat whose short-window English share is at least this is left an attempt."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TurnPolicy:
