@@ -132,8 +132,8 @@ class SttSettings(_Group):
     """English share (as ``english_share``) under which an utterance is Urdu with no further
     check. Between the two is the unsure band, where the forced-Urdu transcript's
     plausibility and the English recogniser's confidence vote with the language
-    identification (two of three decide). Measured: three Urdu variants at 0.20-0.27, all
-    decided Urdu by their plausible transcripts; no learner clip under 0.66."""
+    identification (two of three decide). Measured: Urdu variants at 0.27 (in the band,
+    decided Urdu by its plausible transcript), 0.200 and 0.198; no learner clip under 0.66."""
     urdu_min_logprob: float = Field(default=-1.3, le=0.0)
     """Mean token log-prob under which a forced-Urdu transcript is not plausible Urdu (a vote
     for English in the unsure band; a failed repeat needs plausible Urdu to start a new
