@@ -22,6 +22,8 @@ class Heard:
         self.english = "I want water"
         self.urdu = "مجھے پانی چاہیے"
         self.language = ("ur", 0.9)
+        self.distribution: dict[str, float] | None = None
+        """The full window's probabilities (None: only ``language``)."""
         self.quick: dict[str, float] | None = None
         """The short window's probabilities (None: the same answer as the full window)."""
         self.looks: list[str] = []
@@ -49,6 +51,9 @@ def fake_speech(heard: Heard) -> Iterator[tuple[SpeechService, FakeTranscriber]]
                 top = dict(sorted(heard.quick.items(), key=lambda kv: -kv[1]))
                 best = next(iter(top))
                 return LanguageGuess(best, top[best], top)
+            if not short_window and heard.distribution is not None:
+                best = max(heard.distribution, key=heard.distribution.__getitem__)
+                return LanguageGuess(best, heard.distribution[best], heard.distribution)
             return LanguageGuess(heard.language[0], heard.language[1], dict([heard.language]))
 
     multilingual = Multilingual(heard.urdu_stt)

@@ -24,6 +24,14 @@ from ustad.learn.events import (
     UrduUnderstood,
     Work,
 )
+from ustad.learn.language_gate import (
+    GateThresholds,
+    english_confident,
+    english_share,
+    needs_english_vote,
+    urdu_doubt,
+    votes_english,
+)
 from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.timing import TurnTimer
 from ustad.settings import Settings
@@ -41,14 +49,13 @@ class TurnPolicy:
     max_audio_seconds: float
     min_speech_seconds: float
     urdu_languages: tuple[str, ...]
-    english_detect_threshold: float
+    gate: GateThresholds
+    """The English gate's thresholds (``ustad.learn.language_gate``)."""
     word_timestamps: bool
     pass_mark: float
     low_confidence: float
     reconsider_below: float
     """A repeat scoring under this is checked for being Urdu (a new sentence)."""
-    new_sentence_probability: float
-    """Language-id probability of Urdu (or Hindi) at which such a repeat is a new sentence."""
     concurrent: bool
     """Run independent stages (the two translations) at the same time."""
     max_turns_in_flight: int
@@ -56,7 +63,9 @@ class TurnPolicy:
     quick_language_id: bool
     """Look at the language in the short window first (``detect_language(short_window=True)``)."""
     quick_urdu_probability: float
-    quick_not_urdu_below: float
+    """A short-window answer of Urdu (or Hindi) at least this likely is taken as is."""
+    quick_english_share: float
+    """A failed repeat whose short-window English share is at least this is left an attempt."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TurnPolicy:
@@ -66,17 +75,21 @@ class TurnPolicy:
             max_audio_seconds=settings.limits.max_audio_seconds,
             min_speech_seconds=settings.limits.min_speech_seconds,
             urdu_languages=tuple(language.urdu_languages),
-            english_detect_threshold=language.english_detect_threshold,
+            gate=GateThresholds(
+                english_share=language.english_share,
+                urdu_share_below=language.urdu_share_below,
+                urdu_min_logprob=language.urdu_min_logprob,
+                english_min_logprob=language.english_min_logprob,
+            ),
             word_timestamps=stt.word_timestamps,
             pass_mark=settings.assessment.pass_mark,
             low_confidence=settings.assessment.low_confidence,
             reconsider_below=settings.assessment.reconsider_below,
-            new_sentence_probability=language.new_sentence_probability,
             concurrent=settings.runtime.mode == "optimised",
             max_turns_in_flight=settings.runtime.max_turns_in_flight,
             quick_language_id=stt.short_clip_window,
             quick_urdu_probability=language.quick_urdu_probability,
-            quick_not_urdu_below=language.quick_not_urdu_below,
+            quick_english_share=language.quick_english_share,
         )
 
 
@@ -177,19 +190,53 @@ class TurnProcessor:
         return await self.speech.detect_language(audio)
 
     async def _urdu(self, audio: Audio, timer: TurnTimer) -> TurnOutcome:
+        """The Urdu step: English (the learner is asked for Urdu) or an Urdu sentence.
+
+        Language identification restricted to English against Urdu + Hindi decides
+        when it is sure; otherwise the forced-Urdu transcript (needed for Urdu anyway)
+        and, only when the two disagree, the English recogniser vote
+        (``language_gate.votes_english``)."""
         with timer.stage("stt"):
             guess = await self._identify(audio)
-            if guess.language == "en" and guess.probability >= self.policy.english_detect_threshold:
-                return TurnOutcome(
-                    EnglishHeard(guess.language),
-                    TurnKind.URDU_STEP,
-                    language=guess,
-                    audio_seconds=audio.duration,
-                )
+            share = english_share(guess, self.policy.urdu_languages)
+            if share >= self.policy.gate.english_share:
+                return self._english(audio, guess)
             # The learner is an Urdu speaker at the Urdu step: whatever else Whisper
             # guessed (Hindi, Punjabi...) is decoded as Urdu so it comes out in Urdu script.
             transcript = await self.speech.transcribe(audio, english=False, language="ur")
+            if share >= self.policy.gate.urdu_share_below and await self._english_after_all(
+                audio, transcript, share, None
+            ):
+                return self._english(audio, guess)
         return await self._understand(audio, transcript, guess, timer)
+
+    def _english(self, audio: Audio, guess: LanguageGuess) -> TurnOutcome:
+        """English heard at the Urdu step (whatever language Whisper put first)."""
+        return TurnOutcome(
+            EnglishHeard("en"), TurnKind.URDU_STEP, language=guess, audio_seconds=audio.duration
+        )
+
+    async def _english_after_all(
+        self, audio: Audio, urdu: Transcript, share: float, english: Transcript | None
+    ) -> bool:
+        """The unsure band's vote; the English recogniser runs only when needed (its
+        transcript is reused when the caller already has one)."""
+        gate = self.policy.gate
+        doubt = urdu_doubt(urdu, min_logprob=gate.urdu_min_logprob)
+        sure: bool | None = None
+        if needs_english_vote(share, doubt is not None):
+            if english is None:
+                english = await self.speech.transcribe(audio, english=True, language="en")
+            sure = english_confident(english, min_logprob=gate.english_min_logprob)
+        decision = votes_english(share, doubt is not None, sure)
+        log.info(
+            "unsure language (English share %.2f; Urdu %s; English recogniser %s): %s",
+            share,
+            doubt or "plausible",
+            "not asked" if sure is None else "confident" if sure else "unsure",
+            "English" if decision else "Urdu",
+        )
+        return decision
 
     async def _understand(
         self, audio: Audio, transcript: Transcript, guess: LanguageGuess, timer: TurnTimer
@@ -259,7 +306,7 @@ class TurnProcessor:
     async def _repeat(self, audio: Audio, target: Target, timer: TurnTimer) -> TurnOutcome:
         transcript, assessment = await self._attempt(audio, target.english, timer)
         if assessment.scores.overall < self.policy.reconsider_below:
-            switched = await self._maybe_new_sentence(audio, timer)
+            switched = await self._maybe_new_sentence(audio, transcript, timer)
             if switched is not None:
                 return switched
         kind = TurnKind.ENGLISH_REPEAT
@@ -273,25 +320,33 @@ class TurnProcessor:
             assessment=assessment,
         )
 
-    async def _maybe_new_sentence(self, audio: Audio, timer: TurnTimer) -> TurnOutcome | None:
-        """A repeat that failed badly may be the learner saying a new Urdu sentence."""
+    async def _maybe_new_sentence(
+        self, audio: Audio, attempt: Transcript, timer: TurnTimer
+    ) -> TurnOutcome | None:
+        """A repeat that failed badly may be the learner saying a new Urdu sentence.
+
+        The same gate as the Urdu step, with the English ``attempt`` as the English
+        recogniser's vote, plus one more condition: abandoning the cycle takes a
+        plausible Urdu transcript, whatever the language identification said."""
         policy = self.policy
         with timer.stage("stt"):
             quick = None
             if policy.quick_language_id:
                 quick = await self.speech.detect_language(audio, short_window=True)
-                if quick.share(policy.urdu_languages) < policy.quick_not_urdu_below:
+                if english_share(quick, policy.urdu_languages) >= policy.quick_english_share:
                     return None
             guess = await self._identify(audio, quick)
-            if (
-                guess.language not in policy.urdu_languages
-                or guess.probability < policy.new_sentence_probability
-            ):
+            share = english_share(guess, policy.urdu_languages)
+            if share >= policy.gate.english_share:
                 return None
             transcript = await self.speech.transcribe(audio, english=False, language="ur")
-        log.info(
-            "repeat attempt was Urdu (%s %.2f): new sentence", guess.language, guess.probability
-        )
+            if urdu_doubt(transcript, min_logprob=policy.gate.urdu_min_logprob) is not None:
+                return None
+            if share >= policy.gate.urdu_share_below and await self._english_after_all(
+                audio, transcript, share, attempt
+            ):
+                return None
+        log.info("repeat attempt was Urdu (English share %.2f): new sentence", share)
         return await self._understand(audio, transcript, guess, timer)
 
     async def assess_recording(
