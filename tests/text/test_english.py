@@ -265,3 +265,26 @@ def test_saying_the_spoken_form_again_changes_nothing() -> None:
     ):
         once = spoken_english(text)
         assert spoken_english(once) == once
+
+
+def test_numeric_dates_day_first() -> None:
+    check(
+        [
+            ("Born on 21/03/2024.", "born on the twenty first of march twenty twenty four"),
+            ("Due 3/21/2024.", "due the twenty first of march twenty twenty four"),
+            ("On 05-06-07 we met.", "on the fifth of june oh seven we met"),
+            ("Since 1.5.2024 it is open.", "since the first of may twenty twenty four it is open"),
+            ("It was 1/3 of the cake.", "it was one third of the cake"),
+        ]
+    )
+
+
+def test_numbers_one_calls_are_said_digit_by_digit() -> None:
+    check(
+        [
+            ("Call 911.", "call nine one one"),
+            ("Dial 1122 for help.", "dial one one two two for help"),
+            ("Call 2 friends.", "call two friends"),
+            ("Please call 100 people.", "please call one hundred people"),
+        ]
+    )

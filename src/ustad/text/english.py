@@ -33,6 +33,7 @@ from ustad.text import english_words as vocab
 from ustad.text.english_forms import (
     HALVES,
     cardinal_reading,
+    date_reading,
     fraction_reading,
     join_reading,
     money_reading,
@@ -74,6 +75,7 @@ _RANGE_RE = re.compile(rf"^(?P<a>[$£€]?(?:{_NUM}))[-–—](?P<b>[$£€]?(?:
 _NUMBER_SIGN_RE = re.compile(r"^(?:#|No\.)(\d+)$", re.IGNORECASE)
 _SUFFIXED_RE = re.compile(r"^'?\d[\d,.]*(?:%|st|nd|rd|th|'?s)$", re.IGNORECASE)
 _FRACTION_RE = re.compile(r"^(\d+)/(\d+)$")
+_DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
 _DIGITS_RE = re.compile(r"^\d+$")
 _PHONE_RE = re.compile(r"^\+?\d+(?:[-.]\d+)*$")
 
@@ -219,6 +221,8 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
         return (time_reading(m[1], m[2], m["half"], ctx.following), *readings(core))
     if m := _HOUR_HALF_RE.match(core):
         return ((*cardinal_words(int(m[1])), m["half"][0].lower(), "m"),)
+    if (m := _DATE_RE.match(core)) and (date := date_reading(int(m[1]), int(m[2]), m[3])):
+        return (date,)
     if m := _NUMBER_SIGN_RE.match(core):  # "#1", "No.1"
         return (("number", *cardinal_words(int(m[1]))),)
     if _PHONE_RE.match(core) and (
@@ -285,7 +289,9 @@ def _contexts(
         before, after = i - 1, i + 1
         has_before, has_after = before >= 0, after < len(cores)
         phone = groups[i] and (
-            (has_before and phone_like[before] and not trails[before])
+            # "call 1122", but "call 100 people" is a quantity
+            (has_before and lowers[before] in vocab.DIALLING_WORDS and not cores[i].endswith("00"))
+            or (has_before and phone_like[before] and not trails[before])
             or (has_after and phone_like[after] and not trails[i])
         )
         found.append(

@@ -19,12 +19,14 @@ from ustad.text.numbers import (
     digit_words,
     ordinal_words,
     time_words,
+    year_words,
 )
 
 __all__ = [
     "HALVES",
     "capitalized",
     "cardinal_reading",
+    "date_reading",
     "fraction_reading",
     "join_reading",
     "money_reading",
@@ -37,6 +39,10 @@ _ROMAN_RE = re.compile(r"^[IVXLC]+$")
 _TENS_WORDS = frozenset(TENS) - {""}
 _UNIT_WORDS = frozenset(ONES[1:10]) | frozenset(
     ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
+)
+_MONTH_ORDER = (
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
 )
 HALVES = frozenset({"am", "pm", "a.m", "p.m"})
 """The two halves of a 12-hour clock as written (full stops at the ends stripped)."""
@@ -82,6 +88,26 @@ def time_reading(hours: str, minutes: str, half: str | None, following: str) -> 
             return (*hour, *suffix)
         return (*hour, "o'clock")
     return (*time_words(h, m)[0], *suffix)
+
+
+def date_reading(first: int, second: int, year: str) -> Reading | None:
+    """A numeric date ("21/03/2024", "3/21/2024") read as one, or ``None`` if it is none.
+
+    Day first, as Pakistan and Britain write it ("the twenty-first of March"); month
+    first only when the second number cannot be a month and the first can
+    ("3/21/2024"). A two-digit year is said as written ("oh five" for 05).
+    """
+    day, month = (second, first) if second > 12 and first <= 12 else (first, second)
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return None
+    n = int(year)
+    if len(year) == 2:
+        said_year: Reading = ("oh", *ONES[n : n + 1]) if n < 10 else cardinal_words(n)
+    elif len(year) == 4:
+        said_year = year_words(n)[0]
+    else:
+        return None
+    return ("the", *ordinal_words(day), "of", _MONTH_ORDER[month - 1], *said_year)
 
 
 def fraction_reading(top: int, bottom: int) -> Reading:

@@ -237,6 +237,12 @@ REGNAL_NAMES: Final[frozenset[str]] = frozenset(
     }
 )
 ROMAN_VALUES: Final[dict[str, int]] = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+DIALLING_WORDS: Final[frozenset[str]] = frozenset(
+    {"call", "dial", "ring", "text", "phone", "tel", "ext", "extension", "pin", "whatsapp"}
+)
+"""Words after which a group of three or more digits not ending in "00" is said digit by
+digit ("call 911", "dial 1122", "ext 204"): a number one calls. Round hundreds stay
+quantities ("call 100 people")."""
 YEAR_CONTEXT: Final[frozenset[str]] = frozenset(
     {"in", "since", "of", "year", "by", "from", "until", "till", "before", "after", "around"}
     | {"during", "circa", "c", "born", "died", "early", "late", "mid", "the", "summer"}
