@@ -131,6 +131,15 @@ async def test_speech_past_the_length_cap_is_refused_before_synthesis(
     assert after == before  # nothing was synthesised
 
 
+async def test_speech_cap_counts_the_spoken_form(fake_app: RunningApp) -> None:
+    # 4000 digits fit the character limit but are 4000 words said digit by digit.
+    digits = {"input": "7" * 4000, "voice": "en"}
+    async with httpx.AsyncClient(base_url=f"http://{fake_app.address}", timeout=60) as http:
+        refused = await http.post("/v1/audio/speech", json=digits)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "input_too_long"
+
+
 @pytest.mark.parametrize(
     "body",
     [

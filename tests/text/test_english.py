@@ -288,3 +288,11 @@ def test_numbers_one_calls_are_said_digit_by_digit() -> None:
             ("Please call 100 people.", "please call one hundred people"),
         ]
     )
+
+
+def test_any_number_written_has_a_reading() -> None:
+    # Inputs to the speech route are bounded in characters, not in the size of their
+    # numbers: none may raise, and every digit is said.
+    for text in ("1" + ",000" * 40, "$" + "9" * 300, "1/" + "9" * 200, "Rs. 1" + ",000" * 9):
+        said_text = said(text)
+        assert said_text and not any(ch.isdigit() for ch in said_text), text

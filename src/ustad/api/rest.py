@@ -17,6 +17,7 @@ from ustad.api.auth import Gatekeeper, bearer
 from ustad.api.errors import ApiError
 from ustad.learn.processor import NoSpeechError
 from ustad.runtime.outbox import within
+from ustad.runtime.speech_service import spoken_form
 from ustad.runtime.timing import TurnTimer
 from ustad.services import Services
 from ustad.speech.audio import MEDIA_TYPES, AudioDecodeError, AudioTooLongError
@@ -197,7 +198,9 @@ async def create_speech(services: ServicesDep, request: SpeechRequest) -> Respon
     # Tags, Markdown and emoji are never read out: text of only those has nothing to say.
     if not spoken.segments or not any(ch.isalnum() for ch in strip_markup(request.input)):
         raise ApiError(400, "input has nothing to say", "empty_input")
-    seconds = estimated_seconds(request.input, request.speed)
+    # The spoken form is what takes time: "9" * 4000 is 4000 characters and 20000 said.
+    said = " ".join(spoken_form(segment) for segment in spoken.segments)
+    seconds = estimated_seconds(said, request.speed)
     limit = services.settings.tts.max_speech_seconds
     if seconds > limit:
         message = f"about {seconds:.0f} s of speech at this speed; the limit is {limit:.0f} s"

@@ -93,20 +93,25 @@ def cardinal_words(n: int, *, with_and: bool = False) -> Reading:
     """The cardinal number: ``2648`` -> two thousand six hundred forty eight.
 
     Built on ``num2words`` (English). ``with_and`` gives the British form ("six hundred
-    and forty eight"); the default is the American one. Raises ``ValueError`` above
-    :data:`MAX_CARDINAL`.
+    and forty eight"); the default is the American one. Past :data:`MAX_CARDINAL` no
+    one says the number as a quantity, so it is read digit by digit.
     """
     if n < 0:
         return ("minus", *cardinal_words(-n, with_and=with_and))
     if n > MAX_CARDINAL:
-        raise ValueError(f"number too large to read as a cardinal: {n}")
+        return digit_words(str(n))
     return _num2words_tokens(num2words(n, lang="en"), with_and=with_and)
 
 
 def ordinal_words(n: int) -> Reading:
-    """The ordinal number: ``3`` -> third, ``21`` -> twenty first (``num2words``)."""
-    if not 0 <= n <= MAX_CARDINAL:
-        raise ValueError(f"no ordinal reading for {n}")
+    """The ordinal number: ``3`` -> third, ``21`` -> twenty first (``num2words``).
+
+    Past :data:`MAX_CARDINAL`: the digits, the last one as an ordinal."""
+    if n < 0:
+        return ("minus", *ordinal_words(-n))
+    if n > MAX_CARDINAL:
+        head, last = divmod(n, 10)
+        return (*digit_words(str(head)), *ordinal_words(last))
     return _num2words_tokens(num2words(n, lang="en", to="ordinal"), with_and=False)
 
 
