@@ -43,9 +43,10 @@ from clip_wer import DATA, corpus_wer, load_index
 
 from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
+from ustad.assess.support import needs_support
 from ustad.assess.types import Assessment, WordStatus
 from ustad.assess.word_match import MatchKind, compare_words, is_content_word
-from ustad.speech.types import Transcript, Word
+from ustad.speech.types import Audio, Transcript, Word, WordSupport
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED = 762
@@ -66,8 +67,95 @@ def transcribe_all(rows: list[dict[str, str]]) -> dict[str, Transcript]:
         audio = decode_audio((DATA / row["file"]).read_bytes())
         found[row["utt_id"]] = engine.transcribe(audio, language="en", word_timestamps=True)
         if n % 50 == 0:
-            print(f"  transcribed {n}/{len(rows)} ({time.perf_counter() - started:.0f} s)")
+            print(
+                f"  transcribed {n}/{len(rows)} ({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
     return found
+
+
+class Judge:
+    """Assesses a clip's transcript against a target the way a learn turn does.
+
+    Without ``support_probability`` the transcript alone is scored. With it, a turn
+    whose transcript-level assessment flagged a word asks the English engine for its
+    forced reading of the target (``target_support``) and is assessed again with that
+    evidence, as ``TurnProcessor._attempt`` does. Support values are kept in
+    ``support_cache`` (a JSON file) keyed by model, clip and target, so reruns with
+    another threshold are instant; ``asked`` counts the passes asked for and
+    ``computed_seconds`` holds the CPU seconds of each one computed.
+    """
+
+    def __init__(
+        self,
+        transcripts: dict[str, Transcript],
+        files: dict[str, Path],
+        support_probability: float | None,
+        support_cache: Path | None,
+        support_model: str = "multilingual",
+    ) -> None:
+        self.transcripts = transcripts
+        self.files = files
+        self.probability = support_probability
+        self.model = support_model
+        self.cache_file = support_cache
+        self.cache: dict[str, list[list[Any]]] = {}
+        if support_cache is not None and support_cache.exists():
+            self.cache = json.loads(support_cache.read_text(encoding="utf-8"))
+        self.asked = 0
+        self.computed_seconds: list[float] = []
+        self._engine: Any = None
+        self._audio: tuple[str, Audio] | None = None
+
+    def support(self, utt_id: str, target: str) -> tuple[WordSupport, ...]:
+        """The engine's forced reading of ``target`` on the clip (cached)."""
+        key = f"{self.model}\t{utt_id}\t{target}"
+        self.asked += 1
+        if key not in self.cache:
+            from ustad.speech.audio import decode_audio
+
+            if self._engine is None:
+                self._engine = support_engine(self.model)
+            if self._audio is None or self._audio[0] != utt_id:
+                self._audio = (utt_id, decode_audio(self.files[utt_id].read_bytes()))
+            started = time.process_time()
+            found = self._engine.target_support(self._audio[1], target)
+            self.computed_seconds.append(time.process_time() - started)
+            self.cache[key] = [[w.word, w.probability] for w in found]
+            if len(self.computed_seconds) % 200 == 0:
+                self.save()
+        return tuple(WordSupport(word, p) for word, p in self.cache[key])
+
+    def __call__(self, utt_id: str, target: str) -> Assessment:
+        transcript = self.transcripts[utt_id]
+        first = assess(target, transcript)
+        if self.probability is None or not needs_support(first):
+            return first
+        return assess(
+            target,
+            transcript,
+            support=self.support(utt_id, target),
+            support_probability=self.probability,
+        )
+
+    def save(self) -> None:
+        """Write the support cache back."""
+        if self.cache_file is not None:
+            self.cache_file.write_text(json.dumps(self.cache), encoding="utf-8")
+
+
+def support_engine(model: str) -> Any:
+    """The recogniser that reads targets for ``assessment.support_model`` = ``model``,
+    configured as the service's (short-clip window)."""
+    from ustad.speech.model_paths import english_whisper_dir, multilingual_whisper_dir
+    from ustad.speech.whisper import WhisperTranscriber
+
+    if model == "english":
+        return WhisperTranscriber(
+            english_whisper_dir("packaged"), name="tiny.en", short_clip_window=True
+        )
+    model_dir = multilingual_whisper_dir("packaged", REPO_ROOT / "var" / "models")
+    return WhisperTranscriber(model_dir, name="base", short_clip_window=True, encodings_kept=8)
 
 
 def _to_json(transcripts: dict[str, Transcript]) -> dict[str, Any]:
@@ -132,9 +220,24 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N clips")
     parser.add_argument("--cache", type=Path, default=None, help="transcript cache (JSON)")
     parser.add_argument("--verbose", action="store_true", help="print every own-sentence result")
+    parser.add_argument(
+        "--support",
+        type=float,
+        default=None,
+        metavar="P",
+        help="use the target support at this probability (assessment.support_probability)",
+    )
+    parser.add_argument(
+        "--support-model",
+        choices=["multilingual", "english"],
+        default="multilingual",
+        help="assessment.support_model",
+    )
+    parser.add_argument("--support-cache", type=Path, default=None, help="support cache (JSON)")
     args = parser.parse_args()
-    if args.cache is not None and args.cache.resolve().is_relative_to(REPO_ROOT):
-        parser.error("keep the cache outside the repository")
+    for path in (args.cache, args.support_cache):
+        if path is not None and path.resolve().is_relative_to(REPO_ROOT):
+            parser.error("keep the caches outside the repository")
 
     rows = load_index(args.limit)
     transcripts: dict[str, Transcript] = {}
@@ -146,13 +249,15 @@ def main() -> int:
         transcripts |= transcribe_all(missing)
         if args.cache is not None:
             args.cache.write_text(json.dumps(_to_json(transcripts)), encoding="utf-8")
+    files = {row["utt_id"]: DATA / row["file"] for row in load_index(None)}
+    judge = Judge(transcripts, files, args.support, args.support_cache, args.support_model)
 
     own_passed = 0
     own_passing: list[dict[str, str]] = []
     all_correct: list[dict[str, str]] = []
     for row in rows:
         transcript = transcripts[row["utt_id"]]
-        result = assess(row["text"], transcript)
+        result = judge(row["utt_id"], row["text"])
         own_passed += result.passed
         if result.passed:
             own_passing.append(row)
@@ -174,7 +279,7 @@ def main() -> int:
             if other["text"] == row["text"]:
                 continue
             mismatched += 1
-            if assess(other["text"], transcripts[row["utt_id"]]).passed:
+            if judge(row["utt_id"], other["text"]).passed:
                 mismatched_passed.append((row["utt_id"], other["text"]))
 
     # The hardest mismatches: sentences sharing at least 40 % of their words with the
@@ -189,7 +294,7 @@ def main() -> int:
             if len(word_sets[i] & word_sets[j]) < OVERLAP_SHARE * len(word_sets[j]):
                 continue
             overlapping += 1
-            if assess(other["text"], transcripts[row["utt_id"]]).passed:
+            if judge(row["utt_id"], other["text"]).passed:
                 overlapping_passed.append((row["utt_id"], other["text"]))
 
     rng = random.Random(SEED)
@@ -199,7 +304,7 @@ def main() -> int:
     for row in all_correct:
         words = row["text"].split()
         swapped, position = swapped_target(words, rng, pool)
-        statuses = target_results(assess(swapped, transcripts[row["utt_id"]]))
+        statuses = target_results(judge(row["utt_id"], swapped))
         if statuses[position] is not WordStatus.CORRECT:
             flagged += 1
         else:
@@ -213,7 +318,7 @@ def main() -> int:
         wrong = wrong_content_target(row["text"].split(), wrong_rng, pool)
         if wrong is None:
             continue
-        failed = not assess(wrong, transcripts[row["utt_id"]]).passed
+        failed = not judge(row["utt_id"], wrong).passed
         wrong_checked_all += 1
         wrong_failed_all += failed
         if row["utt_id"] in passing_ids:
@@ -222,8 +327,13 @@ def main() -> int:
             if not failed:
                 wrong_passed.append((row["utt_id"], wrong))
 
+    judge.save()
     n = len(rows)
     print(f"clips: {n}")
+    if args.support is not None:
+        cost = sorted(judge.computed_seconds)
+        median = f"{cost[len(cost) // 2]:.3f} s CPU" if cost else "all cached"
+        print(f"target support asked {judge.asked} times; median {median} per pass")
     print(f"WER (tiny.en, normalised): {100 * wer:.1f} %")
     print(f"own-sentence pass rate: {own_passed}/{n} = {100 * own_passed / n:.1f} %")
     print(f"mismatched pairs passed: {len(mismatched_passed)}/{mismatched}")

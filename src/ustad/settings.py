@@ -220,6 +220,17 @@ class AssessmentSettings(_Group):
     wrong_word_fails: bool = True
     """An attempt with a content word (not a function word like "the") heard as a clearly
     different word fails whatever its score: the learner said another sentence."""
+    target_support: bool = True
+    """When the transcript flags a target word, ask the English recogniser how well the
+    audio supports the target itself (one forced-alignment pass, no decode) and count a
+    flagged word it supports at ``support_probability`` or more as said and correct."""
+    support_model: Literal["multilingual", "english"] = "multilingual"
+    """Which recogniser reads the target for ``target_support``: ``multilingual`` (Whisper
+    base, already loaded for the Urdu step: a second, stronger opinion) or ``english``
+    (tiny.en, the one that wrote the transcript)."""
+    support_probability: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Teacher-forced probability (0-1) of a flagged target word at which the audio is
+    taken to support it (see ``target_support``)."""
     reconsider_below: float = Field(default=35.0, ge=0.0, le=100.0)
     """A repeat scoring under this (0-100) is checked for being a new Urdu sentence."""
 
