@@ -356,7 +356,7 @@ def assess(
     low_confidence: float = 0.35,
     wrong_word_fails: bool = True,
     support: Sequence[WordSupport] | None = None,
-    support_probability: float = 0.5,
+    support_probability: float = 0.25,
 ) -> Assessment:
     """Score ``transcript`` (what the recogniser heard) against the ``target`` sentence.
 
