@@ -128,13 +128,18 @@ class Heard:
 
 
 def transcribe_voice(
-    voice: Voice, sentences: Sequence[str], *, progress: bool = False
+    voice: Voice,
+    sentences: Sequence[str],
+    *,
+    progress: bool = False,
+    models: Sequence[str] = SUPPORT_MODELS,
 ) -> dict[str, Heard]:
     """tiny.en transcripts (word timestamps) of ``voice`` reading each sentence, with the
     engine's support for the sentence on the same audio (kept so that reruns need no
-    synthesis; a turn asks for it only when its transcript flagged a word)."""
-    engines = {model: support_engine(model) for model in SUPPORT_MODELS}
-    engine = engines["english"]
+    synthesis; a turn asks for it only when its transcript flagged a word), by each
+    recogniser of ``models`` (values of ``assessment.support_model``)."""
+    engine = support_engine("english")
+    engines = {model: engine if model == "english" else support_engine(model) for model in models}
     say = speaker(voice)
     found: dict[str, Heard] = {}
     started = time.perf_counter()

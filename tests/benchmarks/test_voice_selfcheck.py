@@ -42,7 +42,7 @@ SETTINGS = Settings().assessment
 def assessed(voice: Voice) -> VoiceReport:
     """The sample read by ``voice`` and assessed as a learn turn does (default settings:
     the target support asked for when the transcript flags a word)."""
-    heard = transcribe_voice(voice, sample())
+    heard = transcribe_voice(voice, sample(), models=(SETTINGS.support_model,))
     if not SETTINGS.target_support:
         return report(voice, heard)
     return report(voice, heard, SETTINGS.support_probability, SETTINGS.support_model)
