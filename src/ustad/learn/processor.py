@@ -59,9 +59,10 @@ class TurnPolicy:
     quick_urdu_probability: float
     quick_not_urdu_below: float
     wrong_word_fails: bool
+    """A content word heard as a clearly different word fails the attempt."""
     target_support: bool
-    """Ask the English recogniser how well the audio supports the target when the
-    transcript flagged a word (``assessment.target_support``)."""
+    """Ask a recogniser (``support_model``) how well the audio supports the target when
+    the transcript flagged a word (``assessment.target_support``)."""
     support_model: str
     """``english`` or ``multilingual``: the recogniser that reads the target."""
     support_probability: float
