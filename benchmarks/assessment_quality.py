@@ -23,9 +23,18 @@ function-word slips and unflagged low-confidence matches: own sentence passed 0.
 mostly function words); swapped word flagged 1.000 -> 1.000; wrong content word failed
 0.500 -> 0.976 (own attempt passed; over all clips 0.66 -> 0.98).
 
-Usage: ``.venv/bin/python benchmarks/assessment_quality.py [--limit N] [--cache FILE]``.
-``--cache`` keeps the transcripts in a JSON file (outside the repository) to rerun
-quickly. Nothing is written into the repository.
+With ``--support P`` every assessment is made as a learn turn makes it with
+``assessment.target_support`` on: when the transcript flags a word, the recogniser of
+``--support-model`` (``assessment.support_model``) reads the target on the clip and
+the attempt is assessed again with that evidence at ``support_probability`` P. With
+base's support at 0.25 (the default) the figures become: own sentence passed 0.780;
+other sentence rejected 0.994 (10 of 1774 pairs); swapped word flagged 1.000; wrong
+content word failed 0.965 (219 of 227). Sweep: docs/measurements.md.
+
+Usage: ``.venv/bin/python benchmarks/assessment_quality.py [--limit N] [--cache FILE]
+[--support P [--support-model M] [--support-cache FILE]]``. ``--cache`` keeps the
+transcripts, ``--support-cache`` the support values, in JSON files (outside the
+repository) to rerun quickly. Nothing is written into the repository.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ import json
 import random
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +52,10 @@ from clip_wer import DATA, corpus_wer, load_index
 
 from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
+from ustad.assess.support import needs_support
 from ustad.assess.types import Assessment, WordStatus
 from ustad.assess.word_match import MatchKind, compare_words, is_content_word
-from ustad.speech.types import Transcript, Word
+from ustad.speech.types import Audio, Transcript, Word, WordSupport
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED = 762
@@ -66,8 +76,112 @@ def transcribe_all(rows: list[dict[str, str]]) -> dict[str, Transcript]:
         audio = decode_audio((DATA / row["file"]).read_bytes())
         found[row["utt_id"]] = engine.transcribe(audio, language="en", word_timestamps=True)
         if n % 50 == 0:
-            print(f"  transcribed {n}/{len(rows)} ({time.perf_counter() - started:.0f} s)")
+            print(
+                f"  transcribed {n}/{len(rows)} ({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
     return found
+
+
+class Judge:
+    """Assesses a clip's transcript against a target the way a learn turn does.
+
+    Without ``support_probability`` the transcript alone is scored. With it, a turn
+    whose transcript-level assessment flagged a word asks the English engine for its
+    forced reading of the target (``target_support``) and is assessed again with that
+    evidence, as ``TurnProcessor._attempt`` does. Support values are kept in
+    ``support_cache`` (a JSON file) keyed by model, clip and target, so reruns with
+    another threshold are instant; ``asked`` counts the passes asked for and
+    ``computed_seconds`` holds the CPU seconds of each one computed.
+    """
+
+    def __init__(
+        self,
+        transcripts: dict[str, Transcript],
+        files: dict[str, Path],
+        support_probability: float | None,
+        support_cache: Path | None,
+        support_model: str = "multilingual",
+    ) -> None:
+        self.transcripts = transcripts
+        self.files = files
+        self.probability = support_probability
+        self.model = support_model
+        self.cache_file = support_cache
+        self.cache: dict[str, list[list[Any]]] = {}
+        if support_cache is not None and support_cache.exists():
+            self.cache = json.loads(support_cache.read_text(encoding="utf-8"))
+        self.asked = 0
+        self.collecting: set[tuple[str, str]] | None = None
+        """While a set: ``support`` only notes what it is asked for and gives nothing."""
+        self.computed_seconds: list[float] = []
+        self._engine: Any = None
+        self._audio: tuple[str, Audio] | None = None
+
+    def support(self, utt_id: str, target: str) -> tuple[WordSupport, ...]:
+        """The engine's forced reading of ``target`` on the clip (cached)."""
+        key = f"{self.model}\t{utt_id}\t{target}"
+        if self.collecting is not None and key not in self.cache:
+            self.collecting.add((utt_id, target))
+            return ()
+        self.asked += 1
+        if key not in self.cache:
+            from ustad.speech.audio import decode_audio
+
+            if self._engine is None:
+                self._engine = support_engine(self.model)
+            if self._audio is None or self._audio[0] != utt_id:
+                self._audio = (utt_id, decode_audio(self.files[utt_id].read_bytes()))
+            started = time.process_time()
+            found = self._engine.target_support(self._audio[1], target)
+            self.computed_seconds.append(time.process_time() - started)
+            self.cache[key] = [[w.word, w.probability] for w in found]
+            if len(self.computed_seconds) % 200 == 0:
+                self.save()
+        return tuple(WordSupport(word, p) for word, p in self.cache[key])
+
+    def __call__(self, utt_id: str, target: str) -> Assessment:
+        transcript = self.transcripts[utt_id]
+        first = assess(target, transcript)
+        if self.probability is None or not needs_support(first):
+            return first
+        return assess(
+            target,
+            transcript,
+            support=self.support(utt_id, target),
+            support_probability=self.probability,
+        )
+
+    def prefetch(self) -> None:
+        """Compute what the collecting run asked for, clip by clip, so each clip is
+        encoded once (the engine keeps recent encodings) and only aligned again."""
+        wanted = sorted(self.collecting or ())
+        self.collecting = None
+        print(f"computing target support for {len(wanted)} clip/target pairs ...", flush=True)
+        for n, (utt_id, target) in enumerate(wanted, 1):
+            self.support(utt_id, target)
+            if n % 200 == 0:
+                print(f"  {n}/{len(wanted)}", flush=True)
+        self.save()
+
+    def save(self) -> None:
+        """Write the support cache back."""
+        if self.cache_file is not None:
+            self.cache_file.write_text(json.dumps(self.cache), encoding="utf-8")
+
+
+def support_engine(model: str) -> Any:
+    """The recogniser that reads targets for ``assessment.support_model`` = ``model``,
+    configured as the service's (short-clip window)."""
+    from ustad.speech.model_paths import english_whisper_dir, multilingual_whisper_dir
+    from ustad.speech.whisper import WhisperTranscriber
+
+    if model == "english":
+        return WhisperTranscriber(
+            english_whisper_dir("packaged"), name="tiny.en", short_clip_window=True
+        )
+    model_dir = multilingual_whisper_dir("packaged", REPO_ROOT / "var" / "models")
+    return WhisperTranscriber(model_dir, name="base", short_clip_window=True, encodings_kept=8)
 
 
 def _to_json(transcripts: dict[str, Transcript]) -> dict[str, Any]:
@@ -127,38 +241,49 @@ def target_results(assessment: Assessment) -> list[WordStatus]:
     return [w.status for w in assessment.words if w.status is not WordStatus.INSERTED]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=None, help="only the first N clips")
-    parser.add_argument("--cache", type=Path, default=None, help="transcript cache (JSON)")
-    parser.add_argument("--verbose", action="store_true", help="print every own-sentence result")
-    args = parser.parse_args()
-    if args.cache is not None and args.cache.resolve().is_relative_to(REPO_ROOT):
-        parser.error("keep the cache outside the repository")
+@dataclass(frozen=True)
+class Figures:
+    """What ``measure`` found (pairs are clip id and target)."""
 
-    rows = load_index(args.limit)
-    transcripts: dict[str, Transcript] = {}
-    if args.cache is not None and args.cache.exists():
-        transcripts = _from_json(json.loads(args.cache.read_text(encoding="utf-8")))
-    missing = [row for row in rows if row["utt_id"] not in transcripts]
-    if missing:
-        print(f"transcribing {len(missing)} clips with tiny.en ...")
-        transcripts |= transcribe_all(missing)
-        if args.cache is not None:
-            args.cache.write_text(json.dumps(_to_json(transcripts)), encoding="utf-8")
+    own_passed: int
+    own_flagged: int
+    """Own attempts whose transcript alone flagged a word (the turns that ask for support)."""
+    wer: float
+    mismatched: int
+    mismatched_passed: list[tuple[str, str]]
+    overlapping: int
+    overlapping_passed: list[tuple[str, str]]
+    all_correct: int
+    flagged: int
+    missed: list[tuple[str, str]]
+    wrong_checked: int
+    wrong_failed: int
+    wrong_checked_all: int
+    wrong_failed_all: int
+    wrong_passed: list[tuple[str, str]]
 
-    own_passed = 0
+
+def measure(
+    rows: list[dict[str, str]],
+    transcripts: dict[str, Transcript],
+    judge: Judge,
+    *,
+    verbose: bool = False,
+) -> Figures:
+    """Every figure of the report, from ``judge``'s assessments."""
+    own_passed = own_flagged = 0
     own_passing: list[dict[str, str]] = []
     all_correct: list[dict[str, str]] = []
     for row in rows:
         transcript = transcripts[row["utt_id"]]
-        result = assess(row["text"], transcript)
+        result = judge(row["utt_id"], row["text"])
+        own_flagged += needs_support(assess(row["text"], transcript))
         own_passed += result.passed
         if result.passed:
             own_passing.append(row)
         if all(status is WordStatus.CORRECT for status in target_results(result)):
             all_correct.append(row)
-        if args.verbose:
+        if verbose:
             print(
                 f"{'PASS' if result.passed else 'fail'} {result.scores.overall:5.1f} "
                 f"a{result.scores.accuracy:5.1f} c{result.scores.completeness:5.1f} "
@@ -174,7 +299,7 @@ def main() -> int:
             if other["text"] == row["text"]:
                 continue
             mismatched += 1
-            if assess(other["text"], transcripts[row["utt_id"]]).passed:
+            if judge(row["utt_id"], other["text"]).passed:
                 mismatched_passed.append((row["utt_id"], other["text"]))
 
     # The hardest mismatches: sentences sharing at least 40 % of their words with the
@@ -189,7 +314,7 @@ def main() -> int:
             if len(word_sets[i] & word_sets[j]) < OVERLAP_SHARE * len(word_sets[j]):
                 continue
             overlapping += 1
-            if assess(other["text"], transcripts[row["utt_id"]]).passed:
+            if judge(row["utt_id"], other["text"]).passed:
                 overlapping_passed.append((row["utt_id"], other["text"]))
 
     rng = random.Random(SEED)
@@ -199,7 +324,7 @@ def main() -> int:
     for row in all_correct:
         words = row["text"].split()
         swapped, position = swapped_target(words, rng, pool)
-        statuses = target_results(assess(swapped, transcripts[row["utt_id"]]))
+        statuses = target_results(judge(row["utt_id"], swapped))
         if statuses[position] is not WordStatus.CORRECT:
             flagged += 1
         else:
@@ -213,7 +338,7 @@ def main() -> int:
         wrong = wrong_content_target(row["text"].split(), wrong_rng, pool)
         if wrong is None:
             continue
-        failed = not assess(wrong, transcripts[row["utt_id"]]).passed
+        failed = not judge(row["utt_id"], wrong).passed
         wrong_checked_all += 1
         wrong_failed_all += failed
         if row["utt_id"] in passing_ids:
@@ -222,32 +347,107 @@ def main() -> int:
             if not failed:
                 wrong_passed.append((row["utt_id"], wrong))
 
+    return Figures(
+        own_passed,
+        own_flagged,
+        wer,
+        mismatched,
+        mismatched_passed,
+        overlapping,
+        overlapping_passed,
+        len(all_correct),
+        flagged,
+        missed,
+        wrong_checked,
+        wrong_failed,
+        wrong_checked_all,
+        wrong_failed_all,
+        wrong_passed,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=None, help="only the first N clips")
+    parser.add_argument("--cache", type=Path, default=None, help="transcript cache (JSON)")
+    parser.add_argument("--verbose", action="store_true", help="print every own-sentence result")
+    parser.add_argument(
+        "--support",
+        type=float,
+        default=None,
+        metavar="P",
+        help="use the target support at this probability (assessment.support_probability)",
+    )
+    parser.add_argument(
+        "--support-model",
+        choices=["multilingual", "english"],
+        default="multilingual",
+        help="assessment.support_model",
+    )
+    parser.add_argument("--support-cache", type=Path, default=None, help="support cache (JSON)")
+    args = parser.parse_args()
+    for path in (args.cache, args.support_cache):
+        if path is not None and path.resolve().is_relative_to(REPO_ROOT):
+            parser.error("keep the caches outside the repository")
+
+    rows = load_index(args.limit)
+    transcripts: dict[str, Transcript] = {}
+    if args.cache is not None and args.cache.exists():
+        transcripts = _from_json(json.loads(args.cache.read_text(encoding="utf-8")))
+    missing = [row for row in rows if row["utt_id"] not in transcripts]
+    if missing:
+        print(f"transcribing {len(missing)} clips with tiny.en ...")
+        transcripts |= transcribe_all(missing)
+        if args.cache is not None:
+            args.cache.write_text(json.dumps(_to_json(transcripts)), encoding="utf-8")
+    files = {row["utt_id"]: DATA / row["file"] for row in load_index(None)}
+    judge = Judge(transcripts, files, args.support, args.support_cache, args.support_model)
+
+    while args.support is not None:
+        # Note what support the run asks for and compute it clip by clip, until a run
+        # asks for nothing new (supported own attempts change which swaps are drawn).
+        judge.collecting = set()
+        measure(rows, transcripts, judge)
+        if not judge.collecting:
+            break
+        judge.prefetch()
+    judge.collecting = None
+    judge.asked = 0
+    f = measure(rows, transcripts, judge, verbose=args.verbose)
+    judge.save()
     n = len(rows)
     print(f"clips: {n}")
-    print(f"WER (tiny.en, normalised): {100 * wer:.1f} %")
-    print(f"own-sentence pass rate: {own_passed}/{n} = {100 * own_passed / n:.1f} %")
-    print(f"mismatched pairs passed: {len(mismatched_passed)}/{mismatched}")
-    for utt_id, text in mismatched_passed:
+    if args.support is not None:
+        cost = sorted(judge.computed_seconds)
+        median = f"{cost[len(cost) // 2]:.3f} s CPU" if cost else "all cached"
+        print(f"target support asked {judge.asked} times; median {median} per pass")
+    print(f"WER (tiny.en, normalised): {100 * f.wer:.1f} %")
+    print(f"own-sentence pass rate: {f.own_passed}/{n} = {100 * f.own_passed / n:.1f} %")
+    print(f"own attempts with a word flagged by the transcript: {f.own_flagged}/{n}")
+    print(f"mismatched pairs passed: {len(f.mismatched_passed)}/{f.mismatched}")
+    for utt_id, text in f.mismatched_passed:
         print(f"  passed against another sentence: {utt_id} vs {text!r}")
-    print(f"overlapping mismatched pairs passed: {len(overlapping_passed)}/{overlapping}")
-    for utt_id, text in overlapping_passed:
+    print(f"overlapping mismatched pairs passed: {len(f.overlapping_passed)}/{f.overlapping}")
+    for utt_id, text in f.overlapping_passed:
         print(f"  passed against an overlapping sentence: {utt_id} vs {text!r}")
-    rate = 100 * flagged / len(all_correct) if all_correct else float("nan")
-    print(f"swapped word flagged: {flagged}/{len(all_correct)} = {rate:.1f} %")
-    for utt_id, text in missed:
+    rate = 100 * f.flagged / f.all_correct if f.all_correct else float("nan")
+    print(f"swapped word flagged: {f.flagged}/{f.all_correct} = {rate:.1f} %")
+    for utt_id, text in f.missed:
         print(f"  swapped word not flagged: {utt_id} {text!r}")
     print(
-        f"wrong content word failed (own attempt passed): {wrong_failed}/{wrong_checked}; "
-        f"over all clips: {wrong_failed_all}/{wrong_checked_all}"
+        f"wrong content word failed (own attempt passed): {f.wrong_failed}/{f.wrong_checked}; "
+        f"over all clips: {f.wrong_failed_all}/{f.wrong_checked_all}"
     )
-    for utt_id, text in wrong_passed:
+    for utt_id, text in f.wrong_passed:
         print(f"  passed with a wrong content word: {utt_id} {text!r}")
-    rejected = 1 - (len(mismatched_passed) + len(overlapping_passed)) / (mismatched + overlapping)
+    rejected = 1 - (len(f.mismatched_passed) + len(f.overlapping_passed)) / (
+        f.mismatched + f.overlapping
+    )
     print("summary:")
-    print(f"  own sentence passed:        {own_passed / n:.3f}")
+    print(f"  own sentence passed:        {f.own_passed / n:.3f}")
     print(f"  other sentence rejected:    {rejected:.3f}")
-    print(f"  swapped word flagged:       {flagged / max(1, len(all_correct)):.3f}")
-    print(f"  wrong content word failed:  {wrong_failed / max(1, wrong_checked):.3f}")
+    print(f"  swapped word flagged:       {f.flagged / max(1, f.all_correct):.3f}")
+    print(f"  wrong content word failed:  {f.wrong_failed / max(1, f.wrong_checked):.3f}")
     return 0
 
 

@@ -9,10 +9,20 @@ int8 kernels differ slightly between CPUs.
 from __future__ import annotations
 
 import pytest
-from voice_selfcheck import VoiceReport, phrase_sentences, report, transcribe_voice
+from assessment_quality import support_engine
+from voice_selfcheck import (
+    Voice,
+    VoiceReport,
+    phrase_sentences,
+    report,
+    speaker,
+    transcribe_voice,
+)
 
 from ustad.assess.score import assess
+from ustad.assess.support import needs_support
 from ustad.assess.word_match import target_names
+from ustad.settings import Settings
 
 pytestmark = pytest.mark.models
 
@@ -26,14 +36,26 @@ def sample() -> list[str]:
     return [s for i, s in enumerate(sentences) if i % STEP == 0 or target_names(s)]
 
 
+SETTINGS = Settings().assessment
+
+
+def assessed(voice: Voice) -> VoiceReport:
+    """The sample read by ``voice`` and assessed as a learn turn does (default settings:
+    the target support asked for when the transcript flags a word)."""
+    heard = transcribe_voice(voice, sample(), models=(SETTINGS.support_model,))
+    if not SETTINGS.target_support:
+        return report(voice, heard)
+    return report(voice, heard, SETTINGS.support_probability, SETTINGS.support_model)
+
+
 @pytest.fixture(scope="module")
 def piper() -> VoiceReport:
-    return report("piper", transcribe_voice("piper", sample()))
+    return assessed("piper")
 
 
 @pytest.fixture(scope="module")
 def espeak() -> VoiceReport:
-    return report("espeak", transcribe_voice("espeak", sample()))
+    return assessed("espeak")
 
 
 def test_the_sample_holds_the_names() -> None:
@@ -43,17 +65,18 @@ def test_the_sample_holds_the_names() -> None:
 
 
 def test_own_voice_passes(piper: VoiceReport) -> None:
-    # All 356 with tiny.en: 351 pass (98.6 %), 24 with a word flagged, every one a word
-    # tiny.en wrote as another ("I want to." for "I want tea."); see the benchmark.
-    assert piper.passed >= 0.93 * piper.sentences, [a.target for a in piper.failed]
-    assert piper.with_flag <= 0.15 * piper.sentences, piper.flagged
+    # All 356 with tiny.en (short window, as served) and base's target support: 355
+    # pass, 13 with a word flagged (347 and 35 without the support); what is left is
+    # tiny.en and base both hearing another word ("was" for "is"); see the benchmark.
+    assert piper.passed >= 0.96 * piper.sentences, [a.target for a in piper.failed]
+    assert piper.with_flag <= 0.10 * piper.sentences, piper.flagged
 
 
 def test_robotic_voice_passes_most(espeak: VoiceReport) -> None:
-    # espeak-ng at 150 wpm, a voice unlike any tiny.en was trained on: 283 of 356 pass
-    # (79.5 %; 257 before this change). Issue 10 asks 90 %, which tiny.en's hearing of
-    # this voice does not allow ("I have one bullet." for "I have one brother.").
-    assert espeak.passed >= 0.65 * espeak.sentences, [a.target for a in espeak.failed]
+    # espeak-ng at 150 wpm, a voice unlike any tiny.en was trained on: 322 of 356 pass
+    # (90.4 %) with base's target support, 284 (79.8 %) without. The margin is for the
+    # sample and for other CPUs' int8 kernels.
+    assert espeak.passed >= 0.82 * espeak.sentences, [a.target for a in espeak.failed]
 
 
 def test_a_word_heard_exactly_is_never_flagged(piper: VoiceReport, espeak: VoiceReport) -> None:
@@ -73,7 +96,23 @@ OTHER_NAMES = (
 
 
 def test_another_name_is_not_accepted_as_the_targets() -> None:
-    # Names accept a sound-alike hearing; a different name must still fail.
-    heard = transcribe_voice("piper", [said for said, _ in OTHER_NAMES])
-    passed = [(said, target) for said, target in OTHER_NAMES if assess(target, heard[said]).passed]
+    # Names accept a sound-alike hearing and the target support; a different name must
+    # still fail, the support being asked of the target on this audio.
+    say = speaker("piper")
+    english, reader = support_engine("english"), support_engine(SETTINGS.support_model)
+    passed = []
+    for said, target in OTHER_NAMES:
+        audio = say(said)
+        transcript = english.transcribe(audio, language="en", word_timestamps=True)
+        result = assess(target, transcript)
+        if needs_support(result):
+            support = reader.target_support(audio, target)
+            result = assess(
+                target,
+                transcript,
+                support=support,
+                support_probability=SETTINGS.support_probability,
+            )
+        if result.passed:
+            passed.append((said, target))
     assert passed == []

@@ -250,3 +250,73 @@ async def test_without_the_quick_look_only_the_full_window_is_asked(
     heard.quick = {"ur": 0.9}
     await turns.process(urdu(urdu_bytes), None, TurnTimer())
     assert heard.looks == ["full"]
+
+
+def english_engine(turns: TurnProcessor) -> FakeTranscriber:
+    engine = turns.speech.english_stt
+    assert isinstance(engine, FakeTranscriber)
+    return engine
+
+
+async def test_a_clean_attempt_asks_for_no_target_support(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.english = "I want water"
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert isinstance(outcome.event, RepeatAssessed) and outcome.event.assessment.passed
+    assert multilingual.supported == english_engine(turns).supported == []  # no pass
+
+
+async def test_a_flagged_word_the_audio_supports_counts_as_said(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.english = "I want rice"  # the recogniser wrote another word for "water"
+    multilingual.support = lambda word: 0.9 if word == "water." else 0.1
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    # The default second opinion is the multilingual model's (assessment.support_model).
+    assert multilingual.supported == [TARGET.english]
+    assert english_engine(turns).supported == []
+    assert isinstance(outcome.event, RepeatAssessed)
+    assessment = outcome.event.assessment
+    assert assessment.passed
+    assert {w.word: w.status.value for w in assessment.words}["water"] == "correct"
+    assert outcome.transcript == "I want rice"  # what was heard is still shown
+
+
+async def test_without_support_the_flag_stands(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.english = "I want rice"
+    multilingual.support = lambda word: 0.9
+    turns.policy = policy(target_support=False)
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert multilingual.supported == []
+    assert isinstance(outcome.event, RepeatAssessed)
+    assert not outcome.event.assessment.passed
+
+
+async def test_the_english_model_can_be_the_second_opinion(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.english = "I want rice"
+    engine = english_engine(turns)
+    engine.support = lambda word: 0.9
+    turns.policy = policy(support_model="english")
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert engine.supported == [TARGET.english] and multilingual.supported == []
+    assert isinstance(outcome.event, RepeatAssessed) and outcome.event.assessment.passed
+
+
+async def test_the_stored_transcript_hides_offensive_hearings(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, _ = processor
+    heard.english = "I want arse"
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert isinstance(outcome.event, RepeatAssessed)
+    assert outcome.transcript == outcome.event.assessment.transcript
+    assert "arse" not in (outcome.transcript or "")

@@ -104,7 +104,8 @@ _NUMBER = r"[$£€₨]?\d+(?:[,.:]\d+)*(?:%|st|nd|rd|th|'?s)?"
 _WORD = r"[a-z]+(?:'[a-z]+)*'?|'(?:cause|em)\b"
 _PIECE_RE = re.compile(rf"{_NUMBER}|{_WORD}|&")
 _ACRONYM_DOT_RE = re.compile(r"(?<=[a-z])\.(?=[a-z])")
-_EDGE_PUNCTUATION = ".,;:!?\"'()[]{}“”‘’«»…-–—/"
+EDGE_PUNCTUATION = ".,;:!?\"'()[]{}“”‘’«»…-–—/"
+"""Punctuation stripped from the edges of a written word ("tea." -> "tea")."""
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
 
 
@@ -218,7 +219,7 @@ def _written_words(text: str) -> list[tuple[str, list[str]]]:
     raw = [_fold_apostrophes(word) for word in text.split()]
     found: list[tuple[str, list[str]]] = []
     for written, spoken in zip(text.split(), read_words(raw), strict=True):
-        word = written.strip(_EDGE_PUNCTUATION)
+        word = written.strip(EDGE_PUNCTUATION)
         tokens = _word_tokens(spoken)
         if word and tokens:
             found.append((word, tokens))

@@ -49,9 +49,10 @@ from dataclasses import dataclass
 from ustad.assess.align import Alignment, Op, align
 from ustad.assess.normalize import Token, normalize_heard, normalize_target
 from ustad.assess.offensive import masked_result, masked_text, offensive_words
+from ustad.assess.support import SUPPORTED_CREDIT, supported_words
 from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
 from ustad.assess.word_match import MatchKind, is_content_word, same_onset, target_names
-from ustad.speech.types import Transcript, Word
+from ustad.speech.types import Transcript, Word, WordSupport
 
 WEIGHTS: dict[str, float] = {"accuracy": 0.6, "completeness": 0.25, "fluency": 0.15}
 """How the overall score weighs the others (fluency scaled by completeness)."""
@@ -354,11 +355,17 @@ def assess(
     pass_mark: float = 80.0,
     low_confidence: float = 0.35,
     wrong_word_fails: bool = True,
+    support: Sequence[WordSupport] | None = None,
+    support_probability: float = 0.25,
 ) -> Assessment:
     """Score ``transcript`` (what the recogniser heard) against the ``target`` sentence.
 
-    ``pass_mark``, ``low_confidence`` and ``wrong_word_fails`` are the settings of
-    :class:`ustad.settings.AssessmentSettings` (defaults equal). Offensive words of the
+    ``pass_mark``, ``low_confidence``, ``wrong_word_fails`` and ``support_probability``
+    are the settings of :class:`ustad.settings.AssessmentSettings` (defaults equal).
+    ``support``: the recogniser's forced reading of ``target`` on the same audio
+    (``Transcriber.target_support``); a target word flagged by the transcript whose
+    support is at least ``support_probability`` counts as said and correct
+    (:mod:`ustad.assess.support`). Offensive words of the
     transcript that the target does not contain are hidden (:mod:`ustad.assess.offensive`).
     Raises :class:`EmptyTargetError` when the target has no words.
     """
@@ -379,6 +386,13 @@ def assess(
     )
     token_results = _token_results(alignment, words, normalized.tokens, name_tokens, low_confidence)
     token_words = [token.source for token in normalized.tokens]
+    backed = supported_words(normalized.words, support or (), support_probability)
+    token_results = [
+        _TokenResult(WordStatus.CORRECT, SUPPORTED_CREDIT, r.heard, said=True, wrong=False)
+        if w in backed and r.status is not WordStatus.CORRECT
+        else r
+        for r, w in zip(token_results, token_words, strict=True)
+    ]
     per_word = [
         [r for r, w in zip(token_results, token_words, strict=True) if w == index]
         for index in range(len(normalized.words))

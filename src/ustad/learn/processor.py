@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from ustad.assess.score import assess
+from ustad.assess.support import needs_support
 from ustad.assess.types import Assessment
 from ustad.learn.events import (
     EnglishHeard,
@@ -36,7 +37,7 @@ from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.timing import TurnTimer
 from ustad.settings import Settings
 from ustad.speech.audio import AudioDecodeError, AudioTooLongError
-from ustad.speech.types import Audio, Transcript
+from ustad.speech.types import Audio, Transcript, WordSupport
 from ustad.vocabulary import ErrorCode, LanguageGuess, TurnKind
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,14 @@ class TurnPolicy:
     """A short-window answer of Urdu (or Hindi) at least this likely is taken as is."""
     quick_english_share: float
     """A failed repeat whose short-window English share is at least this is left an attempt."""
+    wrong_word_fails: bool
+    """A content word heard as a clearly different word fails the attempt."""
+    target_support: bool
+    """Ask a recogniser (``support_model``) how well the audio supports the target when
+    the transcript flagged a word (``assessment.target_support``)."""
+    support_model: str
+    """``english`` or ``multilingual``: the recogniser that reads the target."""
+    support_probability: float
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TurnPolicy:
@@ -90,6 +99,10 @@ class TurnPolicy:
             quick_language_id=stt.short_clip_window,
             quick_urdu_probability=language.quick_urdu_probability,
             quick_english_share=language.quick_english_share,
+            wrong_word_fails=settings.assessment.wrong_word_fails,
+            target_support=settings.assessment.target_support,
+            support_model=settings.assessment.support_model,
+            support_probability=settings.assessment.support_probability,
         )
 
 
@@ -284,23 +297,41 @@ class TurnProcessor:
     async def _attempt(
         self, audio: Audio, target_text: str, timer: TurnTimer
     ) -> tuple[Transcript, Assessment]:
-        """Recognise an English attempt and score it against the target."""
+        """Recognise an English attempt and score it against the target.
+
+        When the transcript flags a target word and ``target_support`` is on, the
+        recogniser's forced reading of the target on the same audio (one alignment pass,
+        timed as ``stt``) is a second opinion, and the attempt is scored again with it
+        (``ustad.assess.support``).
+        """
         with timer.stage("stt"):
             transcript = await self.speech.transcribe(
                 audio, english=True, language="en", word_timestamps=self.policy.word_timestamps
             )
         policy = self.policy
+
+        def scored(support: tuple[WordSupport, ...] | None = None) -> Assessment:
+            return assess(
+                target_text,
+                transcript,
+                pass_mark=policy.pass_mark,
+                low_confidence=policy.low_confidence,
+                wrong_word_fails=policy.wrong_word_fails,
+                support=support,
+                support_probability=policy.support_probability,
+            )
+
         with timer.stage("assess"):
             # Alignment tries several readings of numbers: milliseconds of CPU that
             # would otherwise stall every other session's I/O.
-            assessment = await self.speech.executor.run(
-                lambda: assess(
-                    target_text,
-                    transcript,
-                    pass_mark=policy.pass_mark,
-                    low_confidence=policy.low_confidence,
+            assessment = await self.speech.executor.run(scored)
+        if policy.target_support and transcript.text.strip() and needs_support(assessment):
+            with timer.stage("stt"):
+                support = await self.speech.target_support(
+                    audio, target_text, english=policy.support_model == "english"
                 )
-            )
+            with timer.stage("assess"):
+                assessment = await self.speech.executor.run(lambda: scored(support))
         return transcript, assessment
 
     async def _repeat(self, audio: Audio, target: Target, timer: TurnTimer) -> TurnOutcome:
@@ -315,7 +346,8 @@ class TurnProcessor:
         return TurnOutcome(
             RepeatAssessed(assessment),
             kind,
-            transcript=transcript.text.strip(),
+            # What was heard, with offensive words the target lacks hidden.
+            transcript=assessment.transcript,
             audio_seconds=audio.duration,
             assessment=assessment,
         )

@@ -40,6 +40,7 @@ from ustad.speech.types import (
     Translation,
     TranslationRequest,
     Translator,
+    WordSupport,
 )
 from ustad.stat_fields import record, records, tally
 from ustad.text.english import voice_english
@@ -192,6 +193,17 @@ class SpeechService:
                 audio, language=language, task=task, word_timestamps=word_timestamps
             )
         )
+
+    async def target_support(
+        self, audio: Audio, text: str, *, english: bool
+    ) -> tuple[WordSupport, ...]:
+        """A recogniser's forced reading of the English ``text`` on ``audio``: per
+        whitespace word of ``text``, how well the audio supports it
+        (``Transcriber.target_support``), by the English model (``english=True``) or the
+        multilingual one."""
+        engine = self.english_stt if english else self.multilingual_stt
+        self.engine_calls[f"stt_{'english' if english else 'multilingual'}_support"] += 1
+        return await self.executor.run(lambda: engine.target_support(audio, text))
 
     async def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
         """Language id with the multilingual model (``short_window``: the quick look)."""

@@ -20,6 +20,7 @@ from ustad.speech.types import (
     Translation,
     TranslationRequest,
     Word,
+    WordSupport,
 )
 from ustad.vocabulary import LanguageGuess
 
@@ -46,6 +47,10 @@ class FakeTranscriber:
     language: tuple[str, float] = ("ur", 0.9)
     name: str = "fake-stt"
     calls: list[tuple[str | None, Task]] = field(default_factory=list)
+    support: Callable[[str], float] = lambda word: 0.0
+    """The forced probability of each word of a ``target_support`` text (default 0)."""
+    supported: list[str] = field(default_factory=list)
+    """The texts ``target_support`` was asked about."""
 
     def transcribe(
         self,
@@ -58,6 +63,11 @@ class FakeTranscriber:
         """The scripted transcript."""
         self.calls.append((language, task))
         return self.respond(audio, language, task)
+
+    def target_support(self, audio: Audio, text: str) -> tuple[WordSupport, ...]:
+        """``support(word)`` for each whitespace word of ``text``; records the text."""
+        self.supported.append(text)
+        return tuple(WordSupport(word, self.support(word)) for word in text.split())
 
     def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
         """The scripted language (the only one in the distribution)."""

@@ -57,6 +57,23 @@ class Transcript:
     avg_logprob: float = 0.0
 
 
+@dataclass(frozen=True)
+class WordSupport:
+    """How well an utterance's audio supports one written word of a given text.
+
+    ``probability`` (0-1) is the recogniser's teacher-forced probability of the word:
+    the mean probability of its tokens when the recogniser is made to read the whole
+    text against the audio (Whisper: the same alignment pass its word timestamps use).
+    It is high when the audio sounds like the word in that context, whatever the
+    recogniser wrote itself; being conditioned on the words before it, it also carries
+    the language model's expectation of the word there.
+    """
+
+    word: str
+    """The word as written in the text (split on whitespace)."""
+    probability: float
+
+
 class Transcriber(Protocol):
     """Speech to text (blocking)."""
 
@@ -75,6 +92,13 @@ class Transcriber(Protocol):
         With ``language=None`` the language is detected first and reported in the
         transcript.
         """
+        ...
+
+    def target_support(self, audio: Audio, text: str) -> tuple[WordSupport, ...]:
+        """How well ``audio`` supports each whitespace-separated word of ``text``, in
+        order (one :class:`WordSupport` per word), by forcing the recogniser to read
+        ``text`` (English). Costs one alignment pass, not a decode. Raises ``ValueError``
+        for audio that is not 16 kHz mono."""
         ...
 
     def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:

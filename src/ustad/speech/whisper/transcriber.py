@@ -13,7 +13,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 
 from ustad.speech.model_paths import validate_whisper_dir
-from ustad.speech.types import SAMPLE_RATE, Audio, Task, Transcript
+from ustad.speech.types import SAMPLE_RATE, Audio, Task, Transcript, WordSupport
 from ustad.speech.whisper.checks import (
     LOG_PROB_RETRY,
     kept_segments,
@@ -26,6 +26,7 @@ from ustad.speech.whisper.checks import (
 )
 from ustad.speech.whisper.encodings import EncoderCache
 from ustad.speech.whisper.pieces import believable, joined, pieces_to_decode
+from ustad.speech.whisper.support import forced_support
 from ustad.speech.whisper.transcript import Decoded, text_of, words_of
 from ustad.speech.whisper.window import (
     FULL_WINDOW_FRAMES,
@@ -262,6 +263,14 @@ class WhisperTranscriber:
             log.debug("%s: repetition loop kept by faster-whisper; decoding sampled", self.name)
             full = decode(window_frames=None, temperatures=sampled)
         return full
+
+    def target_support(self, audio: Audio, text: str) -> tuple[WordSupport, ...]:
+        """How well ``audio`` supports each whitespace word of the English ``text``
+        (``ustad.speech.whisper.support.forced_support``), in the window a transcription
+        of the clip uses, so its encoding is reused when kept. Raises ``ValueError`` for
+        audio that is not 16 kHz mono."""
+        samples = _samples(audio)
+        return forced_support(self._model, samples, text, self._short_window_frames(audio.duration))
 
     def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
         """The spoken language (multilingual models only).

@@ -1,0 +1,52 @@
+"""The recogniser's second, acoustic opinion on target words the transcript disagrees with.
+
+tiny.en sometimes writes another word for a word said right ("I want to." for "I want
+tea."): scoring the transcript alone cannot undo that. The recogniser can also be made
+to read the target itself (``Transcriber.target_support``): a target word flagged by the
+transcript (heard as another word, or missing) whose teacher-forced probability under
+the audio is at least the setting ``assessment.support_probability`` is counted as said
+and correct, with :data:`SUPPORTED_CREDIT`. The evidence is asked for only when the
+transcript-level assessment flagged a word (:func:`needs_support`), so most turns pay
+nothing. Thresholds and figures: ``ustad.settings.AssessmentSettings``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from ustad.assess.normalize import EDGE_PUNCTUATION
+from ustad.assess.types import Assessment, WordStatus
+from ustad.speech.types import WordSupport
+
+SUPPORTED_CREDIT = 0.85
+"""Credit (of 1) of a flagged word the audio supports: counted as said and correct,
+with some doubt left in the score since the recogniser did not write it."""
+FLAGGED = frozenset({WordStatus.MISPRONOUNCED, WordStatus.OMITTED})
+
+
+def needs_support(assessment: Assessment) -> bool:
+    """Whether any target word of ``assessment`` was flagged (mispronounced or omitted),
+    the only case where asking the recogniser for target support can change it."""
+    return any(word.status in FLAGGED for word in assessment.words)
+
+
+def supported_words(
+    written: Sequence[str], support: Sequence[WordSupport], probability: float
+) -> frozenset[int]:
+    """Indices into ``written`` (the target's written words) whose support is at least
+    ``probability``. Support words are matched to written words by position when the
+    two lists agree, else by equal text in order (``difflib``), so a target the
+    normaliser splits differently still maps where it can; unmatched words get none.
+    """
+    said = [s.word.strip(EDGE_PUNCTUATION) for s in support]
+    if said == list(written):
+        pairs = list(enumerate(support))
+    else:
+        matcher = difflib.SequenceMatcher(a=list(written), b=said, autojunk=False)
+        pairs = [
+            (block.a + k, support[block.b + k])
+            for block in matcher.get_matching_blocks()
+            for k in range(block.size)
+        ]
+    return frozenset(i for i, s in pairs if s.probability >= probability)

@@ -1,0 +1,59 @@
+"""The acoustic second opinion: target support turns a flagged word said right correct."""
+
+from __future__ import annotations
+
+from ustad.assess.score import assess
+from ustad.assess.support import SUPPORTED_CREDIT, needs_support, supported_words
+from ustad.assess.types import WordStatus
+from ustad.speech.fakes import transcript_of
+from ustad.speech.types import WordSupport
+
+
+def support(text: str, probabilities: dict[str, float]) -> tuple[WordSupport, ...]:
+    return tuple(WordSupport(w, probabilities.get(w, 0.05)) for w in text.split())
+
+
+def statuses(target: str, heard: str, backing: tuple[WordSupport, ...] | None) -> dict[str, str]:
+    result = assess(target, transcript_of(heard), support=backing, support_probability=0.5)
+    return {w.word: w.status.value for w in result.words if w.status is not WordStatus.INSERTED}
+
+
+def test_only_a_flagged_attempt_needs_support() -> None:
+    assert not needs_support(assess("I want tea.", transcript_of("I want tea.")))
+    assert needs_support(assess("I want tea.", transcript_of("I want rice.")))
+    assert needs_support(assess("I want tea.", transcript_of("I want")))
+
+
+def test_a_supported_word_heard_as_another_counts_as_said() -> None:
+    target = "I want tea."
+    before = assess(target, transcript_of("I want rice."))
+    backing = support(target, {"I": 0.9, "want": 0.9, "tea.": 0.8})
+    after = assess(target, transcript_of("I want rice."), support=backing)
+    assert not before.passed and after.passed
+    word = {w.word: w for w in after.words}["tea"]
+    assert word.status is WordStatus.CORRECT
+    assert word.heard == "rice"  # what the recogniser wrote is still shown
+    assert after.scores.accuracy < 100.0  # some doubt is kept (SUPPORTED_CREDIT)
+    assert 0.0 < SUPPORTED_CREDIT < 1.0
+
+
+def test_weak_support_changes_nothing() -> None:
+    target = "I want tea."
+    backing = support(target, {"tea.": 0.2})
+    assert statuses(target, "I want rice.", backing) == statuses(target, "I want rice.", None)
+
+
+def test_an_omitted_word_with_support_counts_as_said() -> None:
+    target = "I want the tea."
+    backing = support(target, {"the": 0.9})
+    assert statuses(target, "I want tea.", None)["the"] == "omitted"
+    assert statuses(target, "I want tea.", backing)["the"] == "correct"
+
+
+def test_support_maps_to_written_words_split_differently() -> None:
+    written = ("I", "paid", "50%", "today")
+    said = (WordSupport("I", 0.9), WordSupport("paid", 0.1), WordSupport("50%,", 0.7))
+    assert supported_words(written, said, 0.5) == frozenset({0, 2})
+    assert supported_words(written, (), 0.5) == frozenset()
+    shifted = (WordSupport("-", 1.0), *said)
+    assert supported_words(written, shifted, 0.5) == frozenset({0, 2})
