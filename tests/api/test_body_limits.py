@@ -183,3 +183,17 @@ async def test_markup_or_emoji_alone_has_nothing_to_say(fake_app: RunningApp, te
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "empty_input"
     assert tagged.status_code == 200
+
+
+@pytest.mark.parametrize("text", ["...", "$", "👍", " - "])
+async def test_a_target_with_no_words_is_a_400_before_any_audio_work(
+    fake_app: RunningApp, text: str
+) -> None:
+    files = {"file": ("a.wav", b"RIFF" + b"\0" * 64, "audio/wav")}
+    async with httpx.AsyncClient(base_url=f"http://{fake_app.address}", timeout=60) as http:
+        before = (await http.get("/v1/stats")).json()["engine_calls"]
+        refused = await http.post("/v1/assessments", files=files, data={"text": text})
+        after = (await http.get("/v1/stats")).json()["engine_calls"]
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["param"] == "text"
+    assert after == before

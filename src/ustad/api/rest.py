@@ -15,6 +15,7 @@ from ustad.api.access import LearnerOrOperator
 from ustad.api.admission import RestSlot
 from ustad.api.auth import Gatekeeper, bearer
 from ustad.api.errors import ApiError
+from ustad.assess.normalize import normalize_target
 from ustad.learn.processor import NoSpeechError
 from ustad.runtime.outbox import within
 from ustad.runtime.speech_service import spoken_form
@@ -150,7 +151,9 @@ async def create_assessment(
     text: Annotated[str, Form(min_length=1, max_length=500, description="the target sentence")],
     language_mode: Annotated[Literal["urdu", "english"], Form()] = "english",
 ) -> dict[str, Any]:
-    """Assess a recording against its target sentence."""
+    """Assess a recording against its target sentence (400 for a target with no words)."""
+    if not normalize_target(text).tokens:
+        raise ApiError(400, "text has no words to say", "invalid_input", param="text")
     data = await read_upload(file, services)
     timer = TurnTimer()
     try:

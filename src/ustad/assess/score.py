@@ -31,10 +31,10 @@ Scores (0-100):
 An attempt passes when overall >= ``pass_mark``, at most :data:`MAX_OMITTED_SHARE`
 of the target words were omitted (so leaving out a word of a short sentence fails),
 and (setting ``wrong_word_fails``) no content word was heard as a clearly different
-word (similarity below :data:`WRONG_WORD_SIMILARITY`): "river" heard as "market" fails
-even a long sentence, while a near-miss ("mouse" for "mouth") or a slip on a function
-word ("the" for "a", see :data:`ustad.assess.word_match.FUNCTION_WORDS`) does not on
-its own.
+word (similarity below :data:`WRONG_WORD_SIMILARITY`) and no negation or opposite was
+added, dropped or swapped (:mod:`ustad.assess.meaning`): "river" heard as "market"
+fails even a long sentence, while a near-miss ("mouse" for "mouth") or a slip on a
+function word ("the" for "a") does not on its own.
 
 The credits and thresholds were tuned on 300 speechocean762 learner clips transcribed
 by Whisper tiny.en (``benchmarks/assessment_quality.py``, figures in its docstring).
@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ustad.assess.align import Alignment, Op, align
+from ustad.assess.meaning import meaning_flipped
 from ustad.assess.normalize import Token, normalize_heard, normalize_target
 from ustad.assess.offensive import masked_result, masked_text, offensive_words
 from ustad.assess.support import SUPPORTED_CREDIT, supported_words
@@ -57,8 +58,7 @@ from ustad.speech.types import Transcript, Word, WordSupport
 WEIGHTS: dict[str, float] = {"accuracy": 0.6, "completeness": 0.25, "fluency": 0.15}
 """How the overall score weighs the others (fluency scaled by completeness)."""
 WRONG_WORD_STATUSES = frozenset({WordStatus.MISPRONOUNCED})
-"""Statuses of a content token that fail an attempt when ``wrong_word_fails``: heard as
-a clearly different word (``MISPRONOUNCED`` with ``wrong``)."""
+"""Statuses of a content token with ``wrong`` that fail an attempt (``wrong_word_fails``)."""
 FUNCTION_SLIP_CREDIT = 0.5
 """Least credit for a function word heard as another word ("the" for "a"): tiny.en
 swaps them often in learner speech."""
@@ -84,8 +84,7 @@ LOW_CONFIDENCE_CREDIT = 0.8
 word is not flagged, but the score keeps some doubt."""
 NEAR_MISS_CREDIT = 0.7
 """Credit for a phonetic near-miss (``MatchKind.NEAR``)."""
-DIFFERENT_CREDIT_MAX = 0.3
-DIFFERENT_CREDIT_FROM = 0.45
+DIFFERENT_CREDIT_MAX, DIFFERENT_CREDIT_FROM = 0.3, 0.45
 """Another word earns credit rising linearly from 0 at this similarity to
 :data:`DIFFERENT_CREDIT_MAX` at similarity 1."""
 
@@ -106,8 +105,7 @@ LONG_PAUSE_SECONDS = 1.0
 PAUSE_PENALTY_PER_SECOND = 15.0
 """Fluency points lost per second of pausing beyond :data:`LONG_PAUSE_SECONDS`."""
 PAUSE_PENALTY_MAX = 35.0
-FILLER_PENALTY = 8.0
-REPETITION_PENALTY = 8.0
+FILLER_PENALTY = REPETITION_PENALTY = 8.0
 HESITATION_PENALTY_MAX = 30.0
 """Cap on what fillers and repetitions together cost."""
 
@@ -297,8 +295,7 @@ def _insertion_result(
     tokens = [alignment.heard[j] for j in insertion.heard]
     sources = sorted({token.source for token in tokens})
     source_words = [words[s] for s in sources]
-    # A whole transcript word is shown as heard; part of one ("thousand" of "2000")
-    # by its tokens.
+    # A whole transcript word is shown as heard; part of one ("2000") by its tokens.
     whole = sum(1 for t in alignment.heard if t.source in sources) == len(tokens)
     text = (
         " ".join(_display(w.text) for w in source_words)
@@ -429,7 +426,10 @@ def assess(
         + WEIGHTS["fluency"] * flow.score * completeness / 100.0
     )
     omitted = sum(1 for r in results if r.status is WordStatus.OMITTED)
-    wrong = any(t.wrong and t.status in WRONG_WORD_STATUSES for t in token_results)
+    accepted = [i for i, w in enumerate(token_words) if w in backed]
+    wrong = any(t.wrong and t.status in WRONG_WORD_STATUSES for t in token_results) or (
+        meaning_flipped(alignment, [t.text for t in normalized.tokens], accepted)
+    )
     passed = (
         overall >= pass_mark
         and omitted <= MAX_OMITTED_SHARE * n_words

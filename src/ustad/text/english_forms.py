@@ -103,10 +103,10 @@ def date_reading(first: int, second: int, year: str) -> Reading | None:
     n = int(year)
     if len(year) == 2:
         said_year: Reading = ("oh", *ONES[n : n + 1]) if n < 10 else cardinal_words(n)
-    elif len(year) == 4:
-        said_year = year_words(n)[0]
+    elif len(year) == 4 and (years := year_words(n)):
+        said_year = years[0]
     else:
-        return None
+        return None  # "1/1/0999": no year anyone says
     return ("the", *ordinal_words(day), "of", _MONTH_ORDER[month - 1], *said_year)
 
 
