@@ -296,3 +296,15 @@ def test_any_number_written_has_a_reading() -> None:
     for text in ("1" + ",000" * 40, "$" + "9" * 300, "1/" + "9" * 200, "Rs. 1" + ",000" * 9):
         said_text = said(text)
         assert said_text and not any(ch.isdigit() for ch in said_text), text
+
+
+def test_letters_and_the_pronoun_are_not_numerals() -> None:
+    check(
+        [
+            ("I am in Grade C.", "i am in grade c"),
+            ("Mary I love you.", "mary i love you"),
+            ("It was John I think.", "it was john i think"),
+            ("King Charles I was executed.", "king charles the first was executed"),
+            ("Queen Elizabeth I ruled England.", "queen elizabeth the first ruled england"),
+        ]
+    )

@@ -353,7 +353,12 @@ def read_words(words: Sequence[str]) -> tuple[SpokenWord, ...]:
                 and (sign := _currency_word(ctx.two_back)) is not None
             ):  # "Rs. 5 lakh" -> five lakh rupees
                 spoken = ((core.lower(), sign[1]),)
-            elif roman := roman_reading(core, ctx.previous, ctx.previous_written):
+            elif roman := roman_reading(
+                core,
+                ctx.previous,
+                ctx.previous_written,
+                "" if ctx.two_back in vocab.RULER_TITLES else ctx.following_written,
+            ):  # "King Charles I was ..." is a ruler, "Mary I love ..." a pronoun
                 spoken = (roman,)
             else:
                 spoken = _number_word(core, ctx)

@@ -145,15 +145,21 @@ def capitalized(reading: Reading) -> Reading:
     return tuple(word.capitalize() for word in reading)
 
 
-def roman_reading(core: str, previous: str, previous_written: str) -> Reading | None:
+def roman_reading(
+    core: str, previous: str, previous_written: str, following_written: str = ""
+) -> Reading | None:
     """A roman numeral after a capitalised word, or ``None`` when it is not one.
 
     After a war, chapter, part... a number ("World War II" -> World War Two); after a
     ruler's name "the" and an ordinal ("Henry VIII" -> Henry the Eighth). A lone "I",
     "V" or "X" counts only after a known ruler's name or such a word (the pronoun stays),
-    and numerals with L or C only after them too ("Washington DC" is no numeral).
+    and numerals with L or C only after them too ("Washington DC" is no numeral). A lone
+    "C" or "L" is a letter ("Grade C"), and an "I" before a verb that only the pronoun
+    takes is the pronoun ("Mary I love you"; "Elizabeth I was queen" stays a numeral).
     """
-    if not _ROMAN_RE.match(core) or not previous_written[:1].isupper():
+    if not _ROMAN_RE.match(core) or not previous_written[:1].isupper() or core in ("C", "L"):
+        return None
+    if core == "I" and following_written.lower().rstrip(".,;:!?") in vocab.PRONOUN_VERBS:
         return None
     if previous_written[-1:] in ".,;:!?)":
         return None

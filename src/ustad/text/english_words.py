@@ -237,6 +237,18 @@ REGNAL_NAMES: Final[frozenset[str]] = frozenset(
     }
 )
 ROMAN_VALUES: Final[dict[str, int]] = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+RULER_TITLES: Final[frozenset[str]] = frozenset(
+    {"king", "queen", "pope", "emperor", "empress", "tsar", "czar", "sultan", "shah", "saint"}
+    | {"prince", "princess", "pharaoh", "caliph", "emir", "st"}
+)
+"""Titles before a ruler's name: its numeral is one whatever word follows."""
+PRONOUN_VERBS: Final[frozenset[str]] = frozenset(
+    {"am", "have", "do", "don't", "can", "can't", "will", "won't", "would", "could"}
+    | {"should", "must", "love", "like", "think", "know", "want", "need", "hope", "mean"}
+    | {"see", "feel", "believe", "guess", "hate", "miss", "agree", "wish", "'m", "'ll"}
+)
+"""Verbs in the form that goes with "I" but not with a ruler ("Mary I love you"): an "I"
+before one is the pronoun."""
 DIALLING_WORDS: Final[frozenset[str]] = frozenset(
     {"call", "dial", "ring", "text", "phone", "tel", "ext", "extension", "pin", "whatsapp"}
 )
