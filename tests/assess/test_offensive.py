@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.assess.test_score import heard
 from ustad.assess.offensive import UNCLEAR, hidden, masked_text, offensive_words
 from ustad.assess.score import assess
@@ -68,3 +70,13 @@ def test_a_word_the_target_contains_is_shown() -> None:
     result = assess("Damn, I missed the bus.", heard("Damn,", "I", "missed", "the", "bus."))
     assert result.transcript == "Damn, I missed the bus."
     assert result.words[0].heard == "Damn"
+
+
+@pytest.mark.parametrize("word", ["bitch's", "mother-fucker", "shit-faced", "fúck", "Fuck-up!"])
+def test_listed_words_inside_a_word_or_with_accents_are_hidden(word: str) -> None:
+    assert hidden(word, frozenset(), offensive_words())
+
+
+@pytest.mark.parametrize("word", ["class", "grass", "assess", "cocktail", "Scunthorpe"])
+def test_ordinary_words_containing_listed_letters_are_shown(word: str) -> None:
+    assert not hidden(word, frozenset(), offensive_words())

@@ -308,3 +308,13 @@ def test_letters_and_the_pronoun_are_not_numerals() -> None:
             ("Queen Elizabeth I ruled England.", "queen elizabeth the first ruled england"),
         ]
     )
+
+
+def test_a_dotted_clock_time_after_at() -> None:
+    check(
+        [
+            ("Come at 9.30 please.", "come at nine thirty please"),
+            ("Open until 10.15.", "open until ten fifteen"),
+            ("Add 9.30 grams.", "add nine point three zero grams"),
+        ]
+    )

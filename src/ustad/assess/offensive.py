@@ -16,6 +16,7 @@ not shown, while showing a slur to a learner is the fault this guards against.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from importlib import resources
 
@@ -46,14 +47,24 @@ def _bare(word: str) -> str:
     return word.strip().strip(".,;:!?\"'()[]{}“”‘’«»…-–—").lower()
 
 
+def _parts(bare: str) -> list[str]:
+    """The word and its letter runs ("mother-fucker" -> mother, fucker; "x's" -> x),
+    letters folded to their base form (accents dropped: "fúck" -> fuck)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", bare) if not unicodedata.combining(c))
+    return [bare, folded, *re.findall(r"[^\W\d_]+", folded)]
+
+
 def hidden(word: str, allowed: frozenset[str], listed: frozenset[str]) -> bool:
     """Whether ``word`` (as heard, with any punctuation) is to be hidden.
 
     ``allowed`` holds the target's own words (lower case): a word the learner was asked
-    to say is never hidden. ``listed`` is :func:`offensive_words`.
+    to say is never hidden. ``listed`` is :func:`offensive_words`. The word counts as
+    offensive when it, or one of its letter runs, is listed ("bitch's", "shit-faced").
     """
     bare = _bare(word)
-    return bool(bare) and bare in listed and bare not in allowed
+    if not bare or bare in allowed:
+        return False
+    return any(part in listed and part not in allowed for part in _parts(bare))
 
 
 def masked_text(text: str, allowed: frozenset[str], listed: frozenset[str]) -> str:

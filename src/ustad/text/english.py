@@ -217,7 +217,13 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
     if m := _MONEY_RE.match(core):
         return (money_reading(m, ctx.following), *readings(core))
     m = _TIME_RE.match(core)
-    if m and int(m[1]) <= 24 and int(m[2]) < 60 and (":" in core or m["half"] or ctx.before_half):
+    at_clock = ctx.previous in vocab.CLOCK_WORDS  # "at 9.30": Pakistani and British usage
+    if (
+        m
+        and int(m[1]) <= 24
+        and int(m[2]) < 60
+        and (":" in core or m["half"] or ctx.before_half or at_clock)
+    ):
         return (time_reading(m[1], m[2], m["half"], ctx.following), *readings(core))
     if m := _HOUR_HALF_RE.match(core):
         return ((*cardinal_words(int(m[1])), m["half"][0].lower(), "m"),)

@@ -249,6 +249,8 @@ PRONOUN_VERBS: Final[frozenset[str]] = frozenset(
 )
 """Verbs in the form that goes with "I" but not with a ruler ("Mary I love you"): an "I"
 before one is the pronoun."""
+CLOCK_WORDS: Final[frozenset[str]] = frozenset({"at", "until", "till", "around"})
+"""Words after which "9.30" is a clock time (nine thirty), not a decimal."""
 DIALLING_WORDS: Final[frozenset[str]] = frozenset(
     {"call", "dial", "ring", "text", "phone", "tel", "ext", "extension", "pin", "whatsapp"}
 )

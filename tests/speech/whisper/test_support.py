@@ -60,3 +60,14 @@ def test_the_sentence_said_is_supported_and_another_is_not(
     above = sum(o > x for o, x in zip(own, other, strict=True))
     assert above >= 0.9 * len(clips), list(zip(own, other, strict=True))
     assert sum(o >= 0.5 for o in other) <= 0.05 * len(clips), other
+
+
+@pytest.mark.models
+def test_a_target_past_the_decoder_positions_gets_no_support_and_no_error(
+    tiny_en_short: WhisperTranscriber, clips: list[tuple[Audio, str, str]]
+) -> None:
+    audio, own, _ = clips[0]
+    long_target = " ".join(["1 👍"] * 250)  # about 1000 tokens against 448 positions
+    support = tiny_en_short.target_support(audio, long_target)
+    assert len(support) == len(long_target.split())
+    assert all(word.probability == 0.0 for word in support)

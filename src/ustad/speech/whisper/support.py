@@ -36,6 +36,11 @@ def reading_text(text: str) -> str:
     return text
 
 
+MAX_ALIGN_TOKENS = 440
+"""Most tokens (prompt included) read against the audio: Whisper's decoder has 448
+positions, and a target longer than that gets no support (0) rather than an error."""
+
+
 def forced_support(
     model: WindowedWhisperModel,
     samples: np.ndarray[Any, np.dtype[np.float32]],
@@ -64,6 +69,9 @@ def forced_support(
         ids = tokenizer.encode(" " + word)
         spans.append(list(range(len(tokens), len(tokens) + len(ids))))
         tokens += ids
+    if len(tokens) + len(tokenizer.sot_sequence) > MAX_ALIGN_TOKENS:
+        # Longer than Whisper's decoder positions: no second opinion rather than garbage.
+        return tuple(WordSupport(word, 0.0) for word in written)
     # The features the transcription's first window encodes (faster-whisper drops the
     # last, partial frame and pads to 30 s), so the encoder memo can serve them.
     features = model.feature_extractor(samples)
