@@ -318,3 +318,14 @@ def test_a_dotted_clock_time_after_at() -> None:
             ("Add 9.30 grams.", "add nine point three zero grams"),
         ]
     )
+
+
+def test_amounts_grouped_in_lakhs_and_crores() -> None:
+    check(
+        [
+            ("Rs. 1,00,000 only.", "one hundred thousand rupees only"),
+            ("It costs 15,00,000 rupees.", "it costs one million five hundred thousand rupees"),
+            ("Pay ₨ 2,50,000.", "pay two hundred fifty thousand rupees"),
+            ("We sold 1,500 books.", "we sold one thousand five hundred books"),
+        ]
+    )

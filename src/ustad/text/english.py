@@ -62,7 +62,9 @@ YEARS = range(1100, 2100)
 
 _LEAD = "\"'([{“‘«"
 _TRAIL = ".,;:!?\"')]}”’»…"
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+# Thousands grouped by threes ("1,500,000"), or the South Asian way by lakhs and
+# crores ("15,00,000", as Pakistani prices are written); read as the same quantity.
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _NUMBER_RE = re.compile(rf"^[-−]?(?:{_NUM})$")
 _MONEY_RE = re.compile(
     rf"^(?P<sign>-?)(?P<cur>US\$|[$£€₨₹¥]|Rs\.?|PKR|USD|INR|EUR|GBP)\s?"
