@@ -326,6 +326,7 @@ def test_amounts_grouped_in_lakhs_and_crores() -> None:
             ("Rs. 1,00,000 only.", "one hundred thousand rupees only"),
             ("It costs 15,00,000 rupees.", "it costs one million five hundred thousand rupees"),
             ("Pay ₨ 2,50,000.", "pay two hundred fifty thousand rupees"),
+            ("It is $1.5.", "it is one dollar fifty cents"),
             ("We sold 1,500 books.", "we sold one thousand five hundred books"),
         ]
     )

@@ -70,6 +70,8 @@ def money_reading(match: re.Match[str], following: str) -> Reading:
             return (*sign, *said, vocab.SCALE_ABBREVIATIONS[scale.lower()], units)
         return (*sign, *said)  # the scale word that follows says the currency
     n = int(whole or "0")
+    if len(cents) == 1:
+        cents += "0"  # "$1.5" is a dollar fifty
     if len(cents) == 2:
         c = int(cents)
         if n == 0 and c:
