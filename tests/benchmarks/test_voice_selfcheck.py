@@ -73,10 +73,11 @@ def test_own_voice_passes(piper: VoiceReport) -> None:
 
 
 def test_robotic_voice_passes_most(espeak: VoiceReport) -> None:
-    # espeak-ng at 150 wpm, a voice unlike any tiny.en was trained on: 322 of 356 pass
-    # (90.4 %) with base's target support, 284 (79.8 %) without. The margin is for the
-    # sample and for other CPUs' int8 kernels.
-    assert espeak.passed >= 0.82 * espeak.sentences, [a.target for a in espeak.failed]
+    # espeak-ng at 150 wpm, a voice unlike any tiny.en was trained on: 320 of 356 pass
+    # (89.9 %) with base's target support and the meaning-flip rule (tiny.en hears a
+    # confident "not" in two robotic sentences), 284 (79.8 %) without either. This
+    # sample of 72 gave 59-61 passes on AVX2; the margin is for other CPUs' int8 kernels.
+    assert espeak.passed >= 0.78 * espeak.sentences, [a.target for a in espeak.failed]
 
 
 def test_a_word_heard_exactly_is_never_flagged(piper: VoiceReport, espeak: VoiceReport) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from ustad.assess.align import Alignment, Op
+from ustad.assess.normalize import NormalizedTarget
 
 POLARITY_WORDS: frozenset[str] = frozenset(
     {"not", "no", "never", "nothing", "nobody", "none", "nor", "nowhere", "neither"}
@@ -40,22 +41,39 @@ def _polar(words: Sequence[str]) -> bool:
     return any(word in POLARITY_WORDS for word in words)
 
 
+ADDED_NEGATION_CONFIDENCE = 0.5
+"""Least recogniser confidence (0-1) of a negation heard where the target has none for
+it to fail the attempt: tiny.en writes a stray "isn't" for a robotic "is" ("where isn't
+that washroom?" at espeak-ng's 150 wpm), and nothing else can vouch that a word was
+not said."""
+
+
 def meaning_flipped(
-    alignment: Alignment, target: Sequence[str], accepted: Collection[int] = ()
+    alignment: Alignment,
+    target: NormalizedTarget,
+    accepted: Collection[int] = (),
+    confidence: Sequence[float] = (),
 ) -> bool:
     """Whether the attempt adds, drops or swaps a negation or an opposite.
 
-    ``target`` are the target's normalised tokens (``Alignment.steps`` index them);
-    ``accepted`` are target token indices judged said on other evidence (the audio's
-    support for the target), which are not counted as dropped or swapped.
+    ``target``'s tokens are what ``Alignment.steps`` index; ``accepted`` are target
+    token indices judged said on other evidence (the audio's support for the target),
+    which are not counted as dropped or swapped. ``confidence[s]`` is the recogniser's
+    confidence in transcript word ``s`` (``HeardToken.source``; none given: all sure);
+    an added negation counts only at :data:`ADDED_NEGATION_CONFIDENCE` or more.
     """
+    tokens = [token.text for token in target.tokens]
     heard = [token.text for token in alignment.heard]
+    sure = [
+        h.source >= len(confidence) or confidence[h.source] >= ADDED_NEGATION_CONFIDENCE
+        for h in alignment.heard
+    ]
     for step in alignment.steps:
-        wanted = [target[i] for i in step.target if i not in accepted]
+        wanted = [tokens[i] for i in step.target if i not in accepted]
         got = [heard[j] for j in step.heard]
         if step.op is Op.OMIT and _polar(wanted):
             return True
-        if step.op is Op.INSERT and _polar(got):
+        if step.op is Op.INSERT and any(heard[j] in POLARITY_WORDS and sure[j] for j in step.heard):
             return True
         if step.op is Op.SUBSTITUTE and wanted:
             if _polar(wanted) != _polar(got):

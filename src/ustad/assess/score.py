@@ -427,9 +427,8 @@ def assess(
     )
     omitted = sum(1 for r in results if r.status is WordStatus.OMITTED)
     accepted = [i for i, w in enumerate(token_words) if w in backed]
-    wrong = any(t.wrong and t.status in WRONG_WORD_STATUSES for t in token_results) or (
-        meaning_flipped(alignment, [t.text for t in normalized.tokens], accepted)
-    )
+    wrong = any(t.wrong and t.status in WRONG_WORD_STATUSES for t in token_results)
+    wrong |= meaning_flipped(alignment, normalized, accepted, [w.probability for w in words])
     passed = (
         overall >= pass_mark
         and omitted <= MAX_OMITTED_SHARE * n_words
