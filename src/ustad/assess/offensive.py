@@ -15,6 +15,7 @@ not shown, while showing a slur to a learner is the fault this guards against.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import replace
@@ -28,10 +29,12 @@ WORD_LIST = ("better_profanity", "profanity_wordlist.txt")
 """Package and file of the word list."""
 
 
+@functools.cache
 def offensive_words() -> frozenset[str]:
     """The single words (lower case) of the word list; read from the installed package.
 
-    Read on each call (0.15 ms; no module state), once per assessment.
+    Read once per process: the list is constant package data, and every assessment
+    needs it (reading it per call was a file read on every English turn).
 
     Raises :class:`FileNotFoundError` when the package is not installed.
     """

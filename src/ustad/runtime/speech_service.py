@@ -56,6 +56,16 @@ pieces; Urdu-script digits spoken; 3: English said in its spoken form by
 stored on disk before are not served."""
 
 
+def spoken_pieces(segments: Sequence[Segment], max_chars: int) -> list[Segment]:
+    """The segments in their spoken form (:func:`spoken_form`), each cut into pieces of
+    at most ``max_chars`` characters (:func:`ustad.speech.text_chunks.speakable_chunks`)."""
+    return [
+        Segment(segment.language, piece)
+        for segment in segments
+        for piece in speakable_chunks(spoken_form(segment), max_chars)
+    ]
+
+
 def spoken_form(segment: Segment) -> str:
     """What a segment's voice says: the spoken form of its text in its language.
 
@@ -341,12 +351,9 @@ class SpeechService:
     ) -> StoredAudio:
         # Each segment is said in bounded pieces: one engine call per piece, none long.
         # The pieces are cut from the spoken form, so no cut parts "No. 2" from its number.
-        limit = self.tts.max_chunk_chars
-        segments = [
-            Segment(segment.language, piece)
-            for segment in segments
-            for piece in speakable_chunks(spoken_form(segment), limit)
-        ]
+        # The spoken form is plain CPU work that grows with the text (0.2 s for 4096
+        # characters of amounts): a worker thread does it, never the event loop.
+        segments = await asyncio.to_thread(spoken_pieces, segments, self.tts.max_chunk_chars)
         if sequential:
             parts = [await self.synthesize_segment(s, speed=speed) for s in segments]
         else:
