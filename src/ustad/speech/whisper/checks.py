@@ -131,11 +131,13 @@ def has_repetition_loop(words: Sequence[str]) -> bool:
     cut off mid-run counts its unfinished last turn when it ends the text ("ایسا
     ایسا ایسا ای"). A word that is itself a loop of a few letters counts too
     ("اڈڑڈڈڑڈڈڈڈڈڈڈڈ": see ``LOOP_MIN_LETTERS``). Ordinary speech repeats less:
-    "very very good", "no, no, no", a sentence said twice. ``words`` as
+    "very very good", "no, no, no", a sentence said twice. Words are compared without
+    their combining marks (a loop's vowel marks may change from turn to turn). ``words`` as
     ``plain_words`` gives them. A drill ("very" said eight times) trips it too, and
     is not thrown away on that: the transcriber decodes such a clip again one voiced
     region at a time (``pieces``), where the pauses show how often it was said.
     """
+    words = [_skeleton(word) for word in words]
     if any(_letter_loop(word) for word in words):
         return True
     count = len(words)
@@ -151,6 +153,12 @@ def has_repetition_loop(words: Sequence[str]) -> bool:
             if turns >= needed or (turns + 1 >= needed and _cut_short(words[end:], unit)):
                 return True
     return False
+
+
+def _skeleton(word: str) -> str:
+    """``word`` without its combining marks: a loop may vary its vowel marks from turn
+    to turn ("اَبْسَ اَبْسُ اَبْسَ اَبْسُ", decoded from 2 s of silence on one CPU)."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", word) if not unicodedata.combining(ch))
 
 
 def _cut_short(tail: Sequence[str], unit: Sequence[str]) -> bool:
