@@ -30,6 +30,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ustad.text import english_words as vocab
+from ustad.text.english_context import (
+    DIGITS_RE,
+    FRACTION_RE,
+    NUM,
+    NUMBER_RE,
+    RANGE_RE,
+    TIME_RE,
+    Context,
+    contexts,
+)
 from ustad.text.english_forms import (
     HALVES,
     cardinal_reading,
@@ -62,23 +72,15 @@ YEARS = range(1100, 2100)
 
 _LEAD = "\"'([{“‘«"
 _TRAIL = ".,;:!?\"')]}”’»…"
-# Thousands grouped by threes ("1,500,000"), or the South Asian way by lakhs and
-# crores ("15,00,000", as Pakistani prices are written); read as the same quantity.
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
-_NUMBER_RE = re.compile(rf"^[-−]?(?:{_NUM})$")
 _MONEY_RE = re.compile(
     rf"^(?P<sign>-?)(?P<cur>US\$|[$£€₨₹¥]|Rs\.?|PKR|USD|INR|EUR|GBP)\s?"
-    rf"(?P<num>{_NUM})(?P<scale>k|K|m|M|bn|Bn)?$"
+    rf"(?P<num>{NUM})(?P<scale>k|K|m|M|bn|Bn)?$"
 )
-_TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?(?P<half>[ap]\.?m\.?)?$", re.IGNORECASE)
 _HOUR_HALF_RE = re.compile(r"^(\d{1,2})(?P<half>[ap]\.?m\.?)$", re.IGNORECASE)
-_UNIT_GLUED_RE = re.compile(rf"^(?P<num>-?(?:{_NUM}))(?P<unit>[^\d\s,.%][^\d\s]*)$")
-_RANGE_RE = re.compile(rf"^(?P<a>[$£€]?(?:{_NUM}))[-–—](?P<b>[$£€]?(?:{_NUM})%?)$")
+_UNIT_GLUED_RE = re.compile(rf"^(?P<num>-?(?:{NUM}))(?P<unit>[^\d\s,.%][^\d\s]*)$")
 _NUMBER_SIGN_RE = re.compile(r"^(?:#|No\.)(\d+)$", re.IGNORECASE)
 _SUFFIXED_RE = re.compile(r"^'?\d[\d,.]*(?:%|st|nd|rd|th|'?s)$", re.IGNORECASE)
-_FRACTION_RE = re.compile(r"^(\d+)/(\d+)$")
 _DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
-_DIGITS_RE = re.compile(r"^\d+$")
 _PHONE_RE = re.compile(r"^\+?\d+(?:[-.]\d+)*$")
 
 
@@ -120,7 +122,7 @@ def _is_year_context(previous: str, following: str) -> bool:
     )
 
 
-def _is_month(ctx: _Context) -> bool:
+def _is_month(ctx: Context) -> bool:
     """Whether a neighbour of a day number names a month ("Jan. 5", "5 March")."""
     months = vocab.MONTH_NAMES | vocab.MONTHS.keys()
     before = ctx.previous_written[:1].isupper() and ctx.previous.rstrip(".") in months
@@ -128,24 +130,24 @@ def _is_month(ctx: _Context) -> bool:
     return before or after
 
 
-def _plain(core: str, ctx: _Context) -> tuple[Reading, ...]:
+def _plain(core: str, ctx: Context) -> tuple[Reading, ...]:
     """A number without a sign of its kind: digit by digit, a year, a day or a quantity."""
     previous, following, phone = ctx.previous, ctx.following, ctx.phone
     digits = core.replace(",", "")
-    if _DIGITS_RE.match(core) and (phone or (len(core) > 1 and core[0] == "0")):
+    if DIGITS_RE.match(core) and (phone or (len(core) > 1 and core[0] == "0")):
         return (digit_words(core), *readings(core))
-    if _DIGITS_RE.match(core) and len(core) >= CODE_DIGITS and not core.endswith("000"):
+    if DIGITS_RE.match(core) and len(core) >= CODE_DIGITS and not core.endswith("000"):
         return (digit_words(core), *readings(core))
     day_before = bool(re.match(r"^\d{1,2}(?:st|nd|rd|th)?$", previous)) and ctx.after_day
     if (
-        _DIGITS_RE.match(core)
+        DIGITS_RE.match(core)
         and len(core) == 4
         and (_is_year_context(previous, following) or day_before)
     ):
         n = int(core)
         if n in YEARS:
             return (*year_words(n), *readings(core))
-    if _DIGITS_RE.match(core) and 1 <= int(core) <= 31 and _is_month(ctx):
+    if DIGITS_RE.match(core) and 1 <= int(core) <= 31 and _is_month(ctx):
         return (ordinal_words(int(core)), *readings(core))  # "Jan. 5" -> January fifth
     first = cardinal_reading(core)
     return (first, *readings(digits.lstrip("-−")))
@@ -166,7 +168,7 @@ def _quantity_after_unit(core: str, following_core: str) -> tuple[str, ...] | No
     return tuple(unit[1].split())
 
 
-def _abbreviation(core: str, dotted: bool, ctx: _Context) -> Reading | None:
+def _abbreviation(core: str, dotted: bool, ctx: Context) -> Reading | None:
     lower = core.lower()
     previous_capital = ctx.previous_written[:1].isupper() and not ctx.previous_ends_clause
     next_capital = ctx.following_written[:1].isupper()
@@ -175,7 +177,7 @@ def _abbreviation(core: str, dotted: bool, ctx: _Context) -> Reading | None:
         if lower == "dr":
             return ("drive",) if street and not next_capital else ("doctor",)
         return ("street",) if street or not next_capital else ("saint",)
-    if lower == "no" and dotted and _NUMBER_RE.match(ctx.following):
+    if lower == "no" and dotted and NUMBER_RE.match(ctx.following):
         return ("number",)
     if lower in HALVES and (ctx.after_time or (dotted and "." in lower)):
         return (lower[0], "m")
@@ -196,29 +198,10 @@ def _abbreviation(core: str, dotted: bool, ctx: _Context) -> Reading | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Context:
-    index: int
-    previous: str
-    previous_written: str
-    previous_ends_clause: bool
-    following: str
-    following_written: str
-    after_number: bool
-    after_time: bool
-    before_half: bool
-    after_day: bool
-    """The previous word is a day of a month ("May 23, 1999")."""
-    two_back: str
-    """The word before the previous one ("Rs." of "Rs. 5 lakh")."""
-    next_to_number: bool
-    phone: bool
-
-
-def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
+def _number_word(core: str, ctx: Context) -> tuple[Reading, ...] | None:
     if m := _MONEY_RE.match(core):
         return (money_reading(m, ctx.following), *readings(core))
-    m = _TIME_RE.match(core)
+    m = TIME_RE.match(core)
     at_clock = ctx.previous in vocab.CLOCK_WORDS  # "at 9.30": Pakistani and British usage
     if (
         m
@@ -238,12 +221,12 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
     ):
         said = [word for group in re.findall(r"\d+", core) for word in digit_words(group)]
         return ((*(("plus",) if core.startswith("+") else ()), *said),)
-    if _NUMBER_RE.match(core):
+    if NUMBER_RE.match(core):
         found = _plain(core, ctx)
-        if m := _FRACTION_RE.match(ctx.following):
+        if m := FRACTION_RE.match(ctx.following):
             found = (found[0] + ("and",), *found[1:]) if int(m[1]) < int(m[2]) else found
         return found
-    if m := _RANGE_RE.match(core):
+    if m := RANGE_RE.match(core):
         years = all(p.isdigit() and len(p) == 4 and int(p) in YEARS for p in (m["a"], m["b"]))
         if years:  # "1990-1995" -> nineteen ninety to nineteen ninety-five
             return ((*year_words(int(m["a"]))[0], "to", *year_words(int(m["b"]))[0]),)
@@ -253,7 +236,7 @@ def _number_word(core: str, ctx: _Context) -> tuple[Reading, ...] | None:
         second = _number_word(m["b"], ctx)
         if first and second:
             return ((*first[0], "to", *second[0]),)
-    if m := _FRACTION_RE.match(core):
+    if m := FRACTION_RE.match(core):
         return (fraction_reading(int(m[1]), int(m[2])), *readings(core))
     if m := _UNIT_GLUED_RE.match(core):
         # Exact case first; "5G" or "4K" (capital letters) are names, not grams or kelvin.
@@ -278,50 +261,6 @@ def _zero_group(core: str) -> bool:
     return len(groups) >= 2 and len(groups[0]) >= 3 and groups[0].startswith("0")
 
 
-def _contexts(
-    cores: Sequence[str], written: Sequence[str], trails: Sequence[str]
-) -> list[_Context]:
-    found: list[_Context] = []
-    lowers = [core.lower() for core in cores]
-    numeric = [
-        bool(_NUMBER_RE.match(c) or _FRACTION_RE.match(c) or _RANGE_RE.match(c)) for c in cores
-    ]
-    timed = [bool(_TIME_RE.match(c) and ":" in c) or bool(_NUMBER_RE.match(c)) for c in cores]
-    groups = [bool(_DIGITS_RE.match(c)) and len(c) >= 3 for c in cores]
-    phone_like = [
-        (g and (c.startswith("0") or len(c) >= 7)) or c.startswith("+")
-        for g, c in zip(groups, cores, strict=True)
-    ]
-    months = vocab.MONTH_NAMES | vocab.MONTHS.keys()
-    for i in range(len(cores)):
-        before, after = i - 1, i + 1
-        has_before, has_after = before >= 0, after < len(cores)
-        phone = groups[i] and (
-            # "call 1122", but "call 100 people" is a quantity
-            (has_before and lowers[before] in vocab.DIALLING_WORDS and not cores[i].endswith("00"))
-            or (has_before and phone_like[before] and not trails[before])
-            or (has_after and phone_like[after] and not trails[i])
-        )
-        found.append(
-            _Context(
-                index=i,
-                previous=lowers[before] if has_before else "",
-                previous_written=cores[before] if has_before else "",
-                previous_ends_clause=has_before and bool(trails[before].strip(".")),
-                following=lowers[after] if has_after else "",
-                following_written=cores[after] if has_after else "",
-                after_number=has_before and numeric[before],
-                after_time=has_before and timed[before],
-                before_half=has_after and lowers[after] in HALVES,
-                after_day=before >= 1 and lowers[before - 1].rstrip(".") in months,
-                two_back=lowers[before - 1] if before >= 1 else "",
-                next_to_number=(has_before and numeric[before]) or (has_after and numeric[after]),
-                phone=phone,
-            )
-        )
-    return found
-
-
 def read_words(words: Sequence[str]) -> tuple[SpokenWord, ...]:
     """How each written word (whitespace-free pieces of one text, in order) is said."""
     parts = [_split_edges(word) for word in words]
@@ -329,7 +268,7 @@ def read_words(words: Sequence[str]) -> tuple[SpokenWord, ...]:
     trails = [trail for _, _, trail in parts]
     found: list[SpokenWord] = []
     for word, (lead, core, trail), ctx in zip(
-        words, parts, _contexts(cores, words, trails), strict=True
+        words, parts, contexts(cores, words, trails), strict=True
     ):
         dotted = trail.startswith(".")
         spoken: tuple[Reading, ...] | None = None
@@ -342,10 +281,10 @@ def read_words(words: Sequence[str]) -> tuple[SpokenWord, ...]:
                 single = tuple((_unit(core) or ("", ""))[0].split())
                 if ctx.previous in ("1", "-1") and core.lower() not in vocab.CURRENCY_SIGNS:
                     unit = single
-                elif (part := _FRACTION_RE.match(ctx.previous)) and int(part[1]) < int(part[2]):
+                elif (part := FRACTION_RE.match(ctx.previous)) and int(part[1]) < int(part[2]):
                     unit = ("of", "a", *single)  # "1/4 kg" -> one quarter of a kilogram
                 spoken, abbreviation = (unit,), dotted and core.lower() not in ("m", "l", "g")
-            elif core.lower() in vocab.CURRENCY_SIGNS and _NUMBER_RE.match(ctx.following):
+            elif core.lower() in vocab.CURRENCY_SIGNS and NUMBER_RE.match(ctx.following):
                 spoken, abbreviation = ((),), dotted
             elif (
                 ctx.previous.startswith(tuple(vocab.CURRENCY_SIGNS))
@@ -370,7 +309,7 @@ def read_words(words: Sequence[str]) -> tuple[SpokenWord, ...]:
                 spoken = (roman,)
             else:
                 spoken = _number_word(core, ctx)
-        if spoken and _NUMBER_RE.match(core) and (after := _currency_before(core, ctx)):
+        if spoken and NUMBER_RE.match(core) and (after := _currency_before(core, ctx)):
             spoken = ((*spoken[0], after), *spoken[1:])
         found.append(SpokenWord(word, lead, core, trail, spoken or (), abbreviation))
     return tuple(found)
@@ -381,7 +320,7 @@ def _currency_word(word: str) -> tuple[str, str, str, str] | None:
     return vocab.CURRENCY_SIGNS.get(word) or vocab.CURRENCY_SIGNS.get(word + ".")
 
 
-def _currency_before(core: str, ctx: _Context) -> str | None:
+def _currency_before(core: str, ctx: Context) -> str | None:
     """ "rupees" for the amount of "Rs. 500" (the currency word itself says nothing)."""
     sign = _currency_word(ctx.previous)
     if sign is None or ctx.following in vocab.SCALE_WORDS:
