@@ -330,3 +330,47 @@ def test_amounts_grouped_in_lakhs_and_crores() -> None:
             ("We sold 1,500 books.", "we sold one thousand five hundred books"),
         ]
     )
+
+
+def test_a_lone_year_beside_is_or_was() -> None:
+    check(
+        [
+            ("It was 1999.", "it was nineteen ninety nine"),
+            ("The year is 2024.", "the year is twenty twenty four"),
+            (
+                "1947 was the year of independence.",
+                "nineteen forty seven was the year of independence",
+            ),
+            ("It was 1500 rupees.", "it was one thousand five hundred rupees"),  # a quantity
+        ]
+    )
+
+
+def test_iso_dates_feet_and_inches_and_fraction_characters() -> None:
+    check(
+        [
+            ("Born on 2024-03-05.", "born on the fifth of march twenty twenty four"),
+            (
+                "The form says 1999-12-31.",
+                "the form says the thirty first of december nineteen ninety nine",
+            ),
+            ("She is 5'4\".", "she is five feet four inches"),
+            ("He is 6’1” tall.", "he is six feet one inch tall"),
+            ("Add ½ cup of sugar.", "add one half cup of sugar"),
+            ("It took 3½ years.", "it took three and a half years"),
+            ("It costs 50¢.", "it costs fifty cents"),
+            ("She scored 9/10.", "she scored nine out of ten"),
+        ]
+    )
+
+
+def test_numbers_inside_hyphenated_words() -> None:
+    check(
+        [
+            ("COVID-19 spread fast.", "covid nineteen spread fast"),
+            ("It was the mid-1990s.", "it was the mid nineteen nineties"),
+            ("A 10-minute walk.", "a ten minute walk"),
+            ("Open 2-3pm.", "open two to three p m"),
+            ("A well-known man.", "a well known man"),
+        ]
+    )

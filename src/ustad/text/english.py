@@ -4,11 +4,15 @@ Written forms that are said differently are read as words, deciding by the neigh
 words where one form has several readings:
 
 - numbers: cardinals, decimals ("2.5" -> two point five), negatives, thousands
-  separators, years after "in", "since", a month... ("1945" -> nineteen forty-five,
-  "2008" -> two thousand eight, "1900s"), ordinals ("22nd"), percentages, fractions
-  ("1/2" -> one half), ranges ("10-20" -> ten to twenty), times ("9:30 a.m." -> nine
-  thirty a m, "10:05" -> ten oh five, "12:00" -> twelve o'clock), and digit groups with a
-  leading zero or a "+" (phone numbers) and their neighbouring groups, digit by digit;
+  separators, years after "in", "since", a month, or "was" at a sentence's end ("1945"
+  -> nineteen forty-five, "2008" -> two thousand eight, "1900s"), ordinals ("22nd"),
+  percentages, fractions ("1/2" -> one half, "3½" -> three and a half, "scored 9/10" ->
+  nine out of ten), ranges ("10-20" -> ten to twenty), numbers inside hyphenated words
+  ("COVID-19", "10-minute"), heights ("5'4\"" -> five feet four inches), times ("9:30
+  a.m." -> nine thirty a m, "10:05" -> ten oh five, "12:00" -> twelve o'clock), dates
+  ("21/03/2024", "2024-03-21" -> the twenty-first of March twenty twenty-four), and
+  digit groups with a leading zero or a "+" (phone numbers) and their neighbouring
+  groups, digit by digit;
 - money: $, £, €, ₨, Rs., PKR ... before or after the amount ("$1.50" -> one dollar
   fifty cents, "$5 million" -> five million dollars);
 - units after a number ("2.5 kg" -> two point five kilograms, "25°C");
@@ -49,12 +53,14 @@ from ustad.text.english_forms import (
     money_reading,
     roman_reading,
     time_reading,
+    vulgar_fraction,
 )
 from ustad.text.markup import strip_markup
 from ustad.text.numbers import (
     Reading,
     cardinal_words,
     digit_words,
+    has_digit,
     ordinal_words,
     readings,
     year_words,
@@ -80,6 +86,8 @@ _HOUR_HALF_RE = re.compile(r"^(\d{1,2})(?P<half>[ap]\.?m\.?)$", re.IGNORECASE)
 _UNIT_GLUED_RE = re.compile(rf"^(?P<num>-?(?:{NUM}))(?P<unit>[^\d\s,.%][^\d\s]*)$")
 _NUMBER_SIGN_RE = re.compile(r"^(?:#|No\.)(\d+)$", re.IGNORECASE)
 _SUFFIXED_RE = re.compile(r"^'?\d[\d,.]*(?:%|st|nd|rd|th|'?s)$", re.IGNORECASE)
+_ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_FEET_RE = re.compile(r"^(\d{1,2})['’](\d{1,2})[\"”]$")
 _DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
 _PHONE_RE = re.compile(r"^\+?\d+(?:[-.]\d+)*$")
 
@@ -108,6 +116,8 @@ def _split_edges(word: str) -> tuple[str, str, str]:
     lead = word[: len(word) - len(core)]
     stripped = core.rstrip(_TRAIL)
     trail = core[len(stripped) :]
+    if trail[:1] in '"”' and _FEET_RE.match(stripped + trail[:1]):
+        stripped, trail = stripped + trail[0], trail[1:]  # 5'4": the inch mark is the word's
     if stripped.endswith(("/-", "/=")) and stripped[:-2][-1:].isdigit():
         stripped = stripped[:-2]  # "Rs. 500/-": the Pakistani mark of a whole amount, unsaid
     return lead, stripped, trail
@@ -116,6 +126,8 @@ def _split_edges(word: str) -> tuple[str, str, str]:
 def _is_year_context(previous: str, following: str) -> bool:
     return (
         previous in vocab.YEAR_CONTEXT
+        or (previous in vocab.YEAR_COPULAS and not following)
+        or (not previous and following in vocab.YEAR_COPULAS)
         or previous in vocab.MONTH_NAMES
         or previous in vocab.MONTHS
         or following in vocab.YEAR_SUFFIXES
@@ -214,6 +226,20 @@ def _number_word(core: str, ctx: Context) -> tuple[Reading, ...] | None:
         return ((*cardinal_words(int(m[1])), m["half"][0].lower(), "m"),)
     if (m := _DATE_RE.match(core)) and (date := date_reading(int(m[1]), int(m[2]), m[3])):
         return (date,)
+    if (m := _ISO_DATE_RE.match(core)) and (date := date_reading(int(m[3]), int(m[2]), m[1])):
+        return (date,)  # "2025-01-31", as forms and computers write dates
+    if m := _FEET_RE.match(core):  # 5'4" -> five feet four inches
+        feet, inches = int(m[1]), int(m[2])
+        return (
+            (
+                *cardinal_words(feet),
+                "foot" if feet == 1 else "feet",
+                *cardinal_words(inches),
+                "inch" if inches == 1 else "inches",
+            ),
+        )
+    if fractions := vulgar_fraction(core):  # "½", "3½"
+        return fractions
     if m := _NUMBER_SIGN_RE.match(core):  # "#1", "No.1"
         return (("number", *cardinal_words(int(m[1]))),)
     if _PHONE_RE.match(core) and (
@@ -237,6 +263,8 @@ def _number_word(core: str, ctx: Context) -> tuple[Reading, ...] | None:
         if first and second:
             return ((*first[0], "to", *second[0]),)
     if m := FRACTION_RE.match(core):
+        if ctx.previous in vocab.SCORE_WORDS and int(m[1]) <= int(m[2]):
+            return ((*cardinal_words(int(m[1])), "out", "of", *cardinal_words(int(m[2]))),)
         return (fraction_reading(int(m[1]), int(m[2])), *readings(core))
     if m := _UNIT_GLUED_RE.match(core):
         # Exact case first; "5G" or "4K" (capital letters) are names, not grams or kelvin.
@@ -251,8 +279,20 @@ def _number_word(core: str, ctx: Context) -> tuple[Reading, ...] | None:
         return readings(core) or None
     if core[:1] in "-−" and _SUFFIXED_RE.match(core[1:]) and readings(core[1:]):
         return (("minus", *readings(core[1:])[0]),)  # "-10%"
-    # Other digits mixed with letters ("B12", "5G", "COVID-19", "w000") are left as
-    # written: the voices say them well, and assessment reads them piece by piece.
+    pieces = core.split("-")
+    if len(pieces) > 1 and all(pieces) and has_digit(core):
+        # "COVID-19", "mid-1990s", "a 10-minute walk": each piece read on its own;
+        # "2-3pm" is a range.
+        link = ("to",) if len(pieces) == 2 and all(p[0].isdigit() for p in pieces) else ()
+        parts: list[Reading] = []
+        for piece in pieces:
+            read = _number_word(piece, ctx) if has_digit(piece) else ((piece,),)
+            if not read:
+                return None
+            parts.append(read[0])
+        return (tuple(w for n, part in enumerate(parts) for w in (link if n else ()) + part),)
+    # Other digits mixed with letters ("B12", "5G", "w000") are left as written: the
+    # voices say them well, and assessment reads them piece by piece.
     return None
 
 

@@ -9,6 +9,7 @@ voice being en_US.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ustad.text import english_words as vocab
 from ustad.text.numbers import (
@@ -18,6 +19,7 @@ from ustad.text.numbers import (
     cardinal_words,
     digit_words,
     ordinal_words,
+    readings,
     time_words,
     year_words,
 )
@@ -33,6 +35,7 @@ __all__ = [
     "roman_reading",
     "roman_value",
     "time_reading",
+    "vulgar_fraction",
 ]
 
 _ROMAN_RE = re.compile(r"^[IVXLC]+$")
@@ -124,6 +127,27 @@ def fraction_reading(top: int, bottom: int) -> Reading:
         many = one + "s"
     head = ordinal_words(bottom)[:-1]
     return (*cardinal_words(top), *head, one if top == 1 else many)
+
+
+def vulgar_fraction(core: str) -> tuple[Reading, ...]:
+    """Ways to say a fraction written as one character, after a whole number or not:
+    "½" -> one half (as "1/2" is read), a half; "3½" -> three and a half, three and one
+    half, three point five. Empty for anything else."""
+    whole, last = core[:-1], core[-1:]
+    parts = unicodedata.decomposition(last).split() if last else []
+    if parts[:1] != ["<fraction>"] or not (whole == "" or whole.isdigit()):
+        return ()
+    top, _, bottom = "".join(chr(int(code, 16)) for code in parts[1:]).partition("\u2044")
+    if not (top.isdigit() and bottom.isdigit() and int(bottom) > 0):
+        return ()
+    said = fraction_reading(int(top), int(bottom))
+    ways = [said, ("a", *said[1:])] if said[0] == "one" else [said]
+    if not whole:
+        return tuple(ways)
+    ways.reverse()  # "three and a half" is what people say; "one half" as "1/2" is read
+    value = int(whole) + int(top) / int(bottom)
+    decimal = readings(f"{value:.2f}".rstrip("0")) if value * 100 == int(value * 100) else ()
+    return (*[(*cardinal_words(int(whole)), "and", *way) for way in ways], *decimal)
 
 
 def roman_value(text: str) -> int | None:

@@ -118,6 +118,7 @@ UNITS: Final[dict[str, tuple[str, str]]] = {
     "mm": ("millimeter", "millimeters"),
     "mi": ("mile", "miles"),
     "ft": ("foot", "feet"),
+    "¢": ("cent", "cents"),
     "yd": ("yard", "yards"),
     "yds": ("yard", "yards"),
     "km/h": ("kilometer per hour", "kilometers per hour"),
@@ -262,6 +263,13 @@ YEAR_CONTEXT: Final[frozenset[str]] = frozenset(
     | {"during", "circa", "c", "born", "died", "early", "late", "mid", "the", "summer"}
     | {"winter", "spring", "autumn", "fall", "between", "and", "to", "through"}
 )
+YEAR_COPULAS: Final[frozenset[str]] = frozenset({"is", "was", "were"})
+"""A four-digit number is a year after one of these at a sentence's end ("It was 1999.")
+or before one at its start ("1999 was a good year")."""
+SCORE_WORDS: Final[frozenset[str]] = frozenset(
+    {"scored", "score", "scores", "got", "get", "gets", "rated", "rating", "marks", "out"}
+)
+"""Before a fraction, it is a score: "scored 9/10" -> nine out of ten."""
 YEAR_SUFFIXES: Final[dict[str, str]] = {
     "bc": "b c",
     "b.c": "b c",
