@@ -102,8 +102,10 @@ class Judge:
         support_probability: float | None,
         support_cache: Path | None,
         support_model: str = "multilingual",
+        prompted_probability: float | None = None,
     ) -> None:
         self.transcripts = transcripts
+        self.prompted_probability = prompted_probability
         self.files = files
         self.probability = support_probability
         self.model = support_model
@@ -135,10 +137,11 @@ class Judge:
             started = time.process_time()
             found = self._engine.target_support(self._audio[1], target)
             self.computed_seconds.append(time.process_time() - started)
-            self.cache[key] = [[w.word, w.probability] for w in found]
+            self.cache[key] = [[w.word, w.probability, w.prompted] for w in found]
             if len(self.computed_seconds) % 200 == 0:
                 self.save()
-        return tuple(WordSupport(word, p) for word, p in self.cache[key])
+        # Entries written before the prompted decoding have two fields (never prompted).
+        return tuple(WordSupport(*entry) for entry in self.cache[key])
 
     def __call__(self, utt_id: str, target: str) -> Assessment:
         transcript = self.transcripts[utt_id]
@@ -150,6 +153,7 @@ class Judge:
             transcript,
             support=self.support(utt_id, target),
             support_probability=self.probability,
+            prompted_probability=self.prompted_probability,
         )
 
     def prefetch(self) -> None:
@@ -385,6 +389,14 @@ def main() -> int:
         help="assessment.support_model",
     )
     parser.add_argument("--support-cache", type=Path, default=None, help="support cache (JSON)")
+    parser.add_argument(
+        "--prompted",
+        type=float,
+        default=None,
+        metavar="Q",
+        help="support floor for words a target-prompted decoding wrote "
+        "(assessment.prompted_probability; default: the --support value)",
+    )
     args = parser.parse_args()
     for path in (args.cache, args.support_cache):
         if path is not None and path.resolve().is_relative_to(REPO_ROOT):
@@ -401,7 +413,9 @@ def main() -> int:
         if args.cache is not None:
             args.cache.write_text(json.dumps(_to_json(transcripts)), encoding="utf-8")
     files = {row["utt_id"]: DATA / row["file"] for row in load_index(None)}
-    judge = Judge(transcripts, files, args.support, args.support_cache, args.support_model)
+    judge = Judge(
+        transcripts, files, args.support, args.support_cache, args.support_model, args.prompted
+    )
 
     while args.support is not None:
         # Note what support the run asks for and compute it clip by clip, until a run

@@ -162,7 +162,11 @@ def transcribe_voice(
 
 
 def judged(
-    sentence: str, heard: Heard, support_probability: float | None, model: str = "multilingual"
+    sentence: str,
+    heard: Heard,
+    support_probability: float | None,
+    model: str = "multilingual",
+    prompted_probability: float | None = None,
 ) -> tuple[Assessment, bool]:
     """The assessment of a reading as a learn turn makes it, and whether it asked for the
     target support (only when the transcript alone flagged a word)."""
@@ -174,6 +178,7 @@ def judged(
         heard.transcript,
         support=heard.support[model],
         support_probability=support_probability,
+        prompted_probability=prompted_probability,
     )
     return again, True
 
@@ -183,6 +188,7 @@ def report(
     heard: dict[str, Heard],
     support_probability: float | None = None,
     model: str = "multilingual",
+    prompted_probability: float | None = None,
 ) -> VoiceReport:
     """Assess every sentence against its own reading (with ``model``'s target support at
     ``support_probability`` when given: ``assessment.support_model`` and
@@ -191,7 +197,7 @@ def report(
     flagged: list[tuple[str, str, str | None]] = []
     failed: list[Assessment] = []
     for sentence, reading in heard.items():
-        result, _ = judged(sentence, reading, support_probability, model)
+        result, _ = judged(sentence, reading, support_probability, model, prompted_probability)
         passed += result.passed
         if not result.passed:
             failed.append(result)
@@ -208,7 +214,9 @@ def _heard_to_json(heard: dict[str, Heard]) -> dict[str, Any]:
     return {
         s: {
             "transcript": transcripts[s],
-            "support": {m: [[w.word, w.probability] for w in v] for m, v in h.support.items()},
+            "support": {
+                m: [[w.word, w.probability, w.prompted] for w in v] for m, v in h.support.items()
+            },
             "seconds": h.support_seconds,
         }
         for s, h in heard.items()
@@ -220,7 +228,7 @@ def _heard_from_json(data: dict[str, Any]) -> dict[str, Heard]:
     return {
         s: Heard(
             transcripts[s],
-            {m: tuple(WordSupport(w, p) for w, p in found) for m, found in v["support"].items()},
+            {m: tuple(WordSupport(*entry) for entry in found) for m, found in v["support"].items()},
             v["seconds"],
         )
         for s, v in data.items()
@@ -245,6 +253,14 @@ def main() -> int:
         default="multilingual",
         help="assessment.support_model",
     )
+    parser.add_argument(
+        "--prompted",
+        type=float,
+        default=None,
+        metavar="Q",
+        help="support floor for words a target-prompted decoding wrote "
+        "(assessment.prompted_probability; default: the --support value)",
+    )
     args = parser.parse_args()
     if args.cache is not None and args.cache.resolve().is_relative_to(REPO_ROOT):
         parser.error("keep the cache outside the repository")
@@ -267,7 +283,7 @@ def main() -> int:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 cache.write_text(json.dumps(_heard_to_json(transcripts)), encoding="utf-8")
         heard = {s: transcripts[s] for s in sentences}
-        result = report(voice, heard, args.support, args.support_model)
+        result = report(voice, heard, args.support, args.support_model, args.prompted)
         if args.support is not None:
             asked = sorted(
                 h.support_seconds[args.support_model]

@@ -267,6 +267,11 @@ class AssessmentSettings(_Group):
     0.787, wrong content word failed 0.973 / 0.965 / 0.965 / 0.961, other sentence
     rejected 0.997 / 0.996 / 0.994 / 0.994; espeak-ng passed 312 / 319 / 322 / 324 of 356.
     0.25 is the highest value at which espeak-ng reaches issue 10's 90 % on this data."""
+    prompted_probability: float = Field(default=0.05, ge=0.0, le=1.0)
+    """Lower teacher-forced probability at which a flagged target word counts as said
+    when the recogniser, decoding the clip again with the target as its prompt, also
+    wrote it (``WordSupport.prompted``). Set it to ``support_probability`` to use the
+    forced probability alone. Figures: docs/measurements.md, "Target support"."""
     reconsider_below: float = Field(default=35.0, ge=0.0, le=100.0)
     """A repeat scoring under this (0-100) is checked for being a new Urdu sentence."""
 

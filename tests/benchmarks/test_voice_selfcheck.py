@@ -45,7 +45,13 @@ def assessed(voice: Voice) -> VoiceReport:
     heard = transcribe_voice(voice, sample(), models=(SETTINGS.support_model,))
     if not SETTINGS.target_support:
         return report(voice, heard)
-    return report(voice, heard, SETTINGS.support_probability, SETTINGS.support_model)
+    return report(
+        voice,
+        heard,
+        SETTINGS.support_probability,
+        SETTINGS.support_model,
+        SETTINGS.prompted_probability,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -148,8 +148,7 @@ def heard_words(transcript: Transcript) -> tuple[tuple[Word, ...], bool]:
     the text with full confidence and no timings.
     """
     if transcript.words:
-        timed = any(word.end > 0.0 for word in transcript.words)
-        return transcript.words, timed
+        return transcript.words, any(word.end > 0.0 for word in transcript.words)
     words = tuple(Word(f" {text}", 0.0, 0.0, 1.0) for text in transcript.text.split())
     return words, False
 
@@ -354,6 +353,7 @@ def assess(
     wrong_word_fails: bool = True,
     support: Sequence[WordSupport] | None = None,
     support_probability: float = 0.25,
+    prompted_probability: float | None = None,
 ) -> Assessment:
     """Score ``transcript`` (what the recogniser heard) against the ``target`` sentence.
 
@@ -361,9 +361,9 @@ def assess(
     are the settings of :class:`ustad.settings.AssessmentSettings` (defaults equal).
     ``support``: the recogniser's forced reading of ``target`` on the same audio
     (``Transcriber.target_support``); a target word flagged by the transcript whose
-    support is at least ``support_probability`` counts as said and correct
-    (:mod:`ustad.assess.support`). Offensive words of the
-    transcript that the target does not contain are hidden (:mod:`ustad.assess.offensive`).
+    support is at least ``support_probability`` (``prompted_probability`` for a word a
+    prompted decoding wrote) counts as said and correct (:mod:`ustad.assess.support`).
+    Offensive words heard that the target lacks are hidden (:mod:`ustad.assess.offensive`).
     Raises :class:`EmptyTargetError` when the target has no words.
     """
     normalized = normalize_target(target)
@@ -372,7 +372,7 @@ def assess(
     words, timed = heard_words(transcript)
     heard = normalize_heard([w.text for w in words])
     vocabulary = {token.text for token in normalized.tokens}
-    # A filler is only a filler when the target does not ask for that word ("Ah, I see").
+    # A filler only when the target does not ask for that word ("Ah, I see").
     fillers = sum(1 for t in heard if t.is_filler and t.text not in vocabulary)
     spoken = [t for t in heard if not (t.is_filler and t.text not in vocabulary)]
     alignment = align([t.text for t in normalized.tokens], spoken)
@@ -383,7 +383,8 @@ def assess(
     )
     token_results = _token_results(alignment, words, normalized.tokens, name_tokens, low_confidence)
     token_words = [token.source for token in normalized.tokens]
-    backed = supported_words(normalized.words, support or (), support_probability)
+    floors = (support_probability, prompted_probability)
+    backed = supported_words(normalized.words, support or (), *floors)
     token_results = [
         _TokenResult(WordStatus.CORRECT, SUPPORTED_CREDIT, r.heard, said=True, wrong=False)
         if w in backed and r.status is not WordStatus.CORRECT

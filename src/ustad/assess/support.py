@@ -4,10 +4,12 @@ tiny.en sometimes writes another word for a word said right ("I want to." for "I
 tea."): scoring the transcript alone cannot undo that. The recogniser can also be made
 to read the target itself (``Transcriber.target_support``): a target word flagged by the
 transcript (heard as another word, or missing) whose teacher-forced probability under
-the audio is at least the setting ``assessment.support_probability`` is counted as said
-and correct, with :data:`SUPPORTED_CREDIT`. The evidence is asked for only when the
-transcript-level assessment flagged a word (:func:`needs_support`), so most turns pay
-nothing. Thresholds and figures: ``ustad.settings.AssessmentSettings``.
+the audio is at least the setting ``assessment.support_probability`` (or
+``assessment.prompted_probability`` when the recogniser, prompted with the target, also
+wrote the word) is counted as said and correct, with :data:`SUPPORTED_CREDIT`. The
+evidence is asked for only when the transcript-level assessment flagged a word
+(:func:`needs_support`), so most turns pay nothing. Thresholds and figures:
+``ustad.settings.AssessmentSettings``.
 """
 
 from __future__ import annotations
@@ -32,10 +34,15 @@ def needs_support(assessment: Assessment) -> bool:
 
 
 def supported_words(
-    written: Sequence[str], support: Sequence[WordSupport], probability: float
+    written: Sequence[str],
+    support: Sequence[WordSupport],
+    probability: float,
+    prompted_probability: float | None = None,
 ) -> frozenset[int]:
     """Indices into ``written`` (the target's written words) whose support is at least
-    ``probability``. Support words are matched to written words by position when the
+    ``probability``, or at least ``prompted_probability`` (when given) for a word the
+    prompted decoding wrote (``WordSupport.prompted``: two opinions that agree need less
+    of each). Support words are matched to written words by position when the
     two lists agree, else by equal text in order (``difflib``), so a target the
     normaliser splits differently still maps where it can; unmatched words get none.
     """
@@ -49,4 +56,9 @@ def supported_words(
             for block in matcher.get_matching_blocks()
             for k in range(block.size)
         ]
-    return frozenset(i for i, s in pairs if s.probability >= probability)
+    floor = probability if prompted_probability is None else prompted_probability
+    return frozenset(
+        i
+        for i, s in pairs
+        if s.probability >= probability or (s.prompted and s.probability >= floor)
+    )

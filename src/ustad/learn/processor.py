@@ -75,6 +75,7 @@ class TurnPolicy:
     support_model: str
     """``english`` or ``multilingual``: the recogniser that reads the target."""
     support_probability: float
+    prompted_probability: float
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TurnPolicy:
@@ -103,6 +104,7 @@ class TurnPolicy:
             target_support=settings.assessment.target_support,
             support_model=settings.assessment.support_model,
             support_probability=settings.assessment.support_probability,
+            prompted_probability=settings.assessment.prompted_probability,
         )
 
 
@@ -319,6 +321,7 @@ class TurnProcessor:
                 wrong_word_fails=policy.wrong_word_fails,
                 support=support,
                 support_probability=policy.support_probability,
+                prompted_probability=policy.prompted_probability,
             )
 
         with timer.stage("assess"):

@@ -51,6 +51,8 @@ class FakeTranscriber:
     """The forced probability of each word of a ``target_support`` text (default 0)."""
     supported: list[str] = field(default_factory=list)
     """The texts ``target_support`` was asked about."""
+    prompted: Callable[[str], bool] = lambda word: False
+    """Whether the prompted decoding wrote each word of a ``target_support`` text."""
 
     def transcribe(
         self,
@@ -65,9 +67,12 @@ class FakeTranscriber:
         return self.respond(audio, language, task)
 
     def target_support(self, audio: Audio, text: str) -> tuple[WordSupport, ...]:
-        """``support(word)`` for each whitespace word of ``text``; records the text."""
+        """``support(word)`` and ``prompted(word)`` for each whitespace word of ``text``;
+        records the text."""
         self.supported.append(text)
-        return tuple(WordSupport(word, self.support(word)) for word in text.split())
+        return tuple(
+            WordSupport(word, self.support(word), self.prompted(word)) for word in text.split()
+        )
 
     def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
         """The scripted language (the only one in the distribution)."""

@@ -72,6 +72,11 @@ class WordSupport:
     word: str
     """The word as written in the text (split on whitespace)."""
     probability: float
+    prompted: bool = False
+    """Whether the recogniser, given the whole text as its prompt (the context Whisper
+    reads as the words said before the clip), wrote this word in its place: a second,
+    free decoding that the prompt leans towards the text but that still writes another
+    word where the audio clearly says one."""
 
 
 class Transcriber(Protocol):

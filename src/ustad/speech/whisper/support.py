@@ -11,6 +11,9 @@ what tiny.en wrote disagrees with the target (``ustad.assess.support``).
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -89,3 +92,25 @@ def forced_support(
         ]
         found.append(WordSupport(word, float(np.mean(spoken)) if spoken else 1.0))
     return tuple(found)
+
+
+def _plain(word: str) -> str:
+    """A word compared with another: case-folded, letters, digits and apostrophes only."""
+    return "".join(c for c in word.casefold() if c.isalnum() or c == "'")
+
+
+def mark_prompted(support: tuple[WordSupport, ...], written: str) -> tuple[WordSupport, ...]:
+    """``support`` with ``prompted`` set on each word that ``written`` (the text the
+    recogniser wrote when prompted with the support's text) has in the same place:
+    the words of equal runs when both word lists are matched in order (``difflib``),
+    compared case-folded without punctuation ("tea." is "Tea")."""
+    target = [_plain(s.word) for s in support]
+    heard = [_plain(w) for w in unicodedata.normalize("NFC", written).split()]
+    matcher = difflib.SequenceMatcher(a=target, b=heard, autojunk=False)
+    same = {
+        block.a + k
+        for block in matcher.get_matching_blocks()
+        for k in range(block.size)
+        if target[block.a + k]
+    }
+    return tuple(replace(s, prompted=i in same) for i, s in enumerate(support))
