@@ -138,3 +138,26 @@ async def test_the_openapi_document_says_what_the_routes_answer(plain: RunningAp
     assert {"application/json", "text/plain", "text/event-stream"} <= set(transcription)
     assert "422" not in paths["/v1/models"]["get"]["responses"]
     assert "422" in paths["/v1/assessments"]["post"]["responses"]  # not an OpenAI route
+
+
+async def test_a_client_that_goes_away_stops_the_synthesis(plain: RunningApp) -> None:
+    async def engine_calls() -> int:
+        async with httpx.AsyncClient(base_url=f"http://{plain.address}") as http:
+            calls = (await http.get("/v1/stats")).json()["engine_calls"]
+        return int(calls.get("tts_fake-tts", 0))
+
+    sentences = 119
+    text = " ".join(f"Sentence {n} is said." for n in range(1, sentences + 1))
+    before = await engine_calls()
+    async with (
+        client(plain) as oai,
+        oai.audio.speech.with_streaming_response.create(
+            model="tts-1", voice="en", input=text, response_format="pcm"
+        ) as streaming,
+    ):
+        assert await anext(streaming.iter_bytes())
+    await asyncio.sleep(0.5)
+    said = await engine_calls()
+    await asyncio.sleep(0.5)
+    assert await engine_calls() == said  # stopped
+    assert said - before < sentences / 2  # long before the end of the text

@@ -25,7 +25,7 @@ import asyncio
 import base64
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -188,13 +188,17 @@ async def create_speech(services: ServicesDep, request: SpeechRequest) -> Respon
     return StreamingResponse(_prepend(first, chunks), media_type=STREAM_MEDIA_TYPES[fmt])
 
 
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    yield first
-    async for chunk in rest:
-        yield chunk
+async def _prepend(first: bytes, rest: AsyncGenerator[bytes]) -> AsyncIterator[bytes]:
+    """``first``, then the rest; a client that goes away stops the rest at once."""
+    try:
+        yield first
+        async for chunk in rest:
+            yield chunk
+    finally:
+        await rest.aclose()
 
 
-async def _speech_events(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[str]:
+async def _speech_events(first: bytes, rest: AsyncGenerator[bytes]) -> AsyncIterator[str]:
     """OpenAI's speech events: ``speech.audio.delta`` (base64 ``audio``) per chunk, then
     ``speech.audio.done``."""
     async for chunk in _prepend(first, rest):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 from ustad.runtime.speech_service import SpeechService, spoken_form
 from ustad.speech.stream_encoding import StreamEncoder, StreamFormat, silence
@@ -35,7 +35,7 @@ def sentence_pieces(segments: Sequence[Segment], max_chars: int) -> list[Segment
 
 async def stream_speech(
     speech: SpeechService, spoken: SpokenText, *, fmt: StreamFormat, speed: float = 1.0
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes]:
     """The encoded audio of ``spoken`` in ``fmt``, yielded piece by piece as each is
     synthesised (never an empty chunk; WAV, whose header states its length, comes as
     one chunk once the last piece is said). Pieces are joined by ``tts.gap_seconds`` of
@@ -77,6 +77,6 @@ async def stream_speech(
     finally:
         if upcoming is not None:
             upcoming.cancel()
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await upcoming
         encoder.close()
