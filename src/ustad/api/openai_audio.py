@@ -201,9 +201,12 @@ async def _prepend(first: bytes, rest: AsyncGenerator[bytes]) -> AsyncIterator[b
 async def _speech_events(first: bytes, rest: AsyncGenerator[bytes]) -> AsyncIterator[str]:
     """OpenAI's speech events: ``speech.audio.delta`` (base64 ``audio``) per chunk, then
     ``speech.audio.done``."""
-    async for chunk in _prepend(first, rest):
-        audio = base64.b64encode(chunk).decode()
-        yield _event({"type": "speech.audio.delta", "audio": audio})
+    try:
+        yield _event({"type": "speech.audio.delta", "audio": base64.b64encode(first).decode()})
+        async for chunk in rest:
+            yield _event({"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode()})
+    finally:
+        await rest.aclose()
     usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
     yield _event({"type": "speech.audio.done", "usage": usage})
 
