@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ustad import __version__
@@ -22,6 +23,14 @@ from ustad.api.body_limits import BodyLimit, BodyLimitMiddleware
 from ustad.api.errors import ApiError
 from ustad.api.learn_socket import router as learn_router
 from ustad.api.observability import router as observability_router
+from ustad.api.openai_audio import router as openai_audio_router
+from ustad.api.openai_compat import (
+    openai_http_error,
+    openapi_without_422,
+    validation_param,
+    validation_status,
+)
+from ustad.api.openai_compat import router as openai_models_router
 from ustad.api.progress import router as progress_router
 from ustad.api.rate_limits import RateLimitMiddleware, RateLimits
 from ustad.api.rest import router as rest_router
@@ -82,6 +91,9 @@ def create_app(
         runtime.rest_concurrency, runtime.rest_queue, runtime.rest_yield_seconds
     )
     app.include_router(rest_router)
+    app.include_router(openai_audio_router)
+    app.include_router(openai_models_router)
+    app.openapi = lambda: openapi_without_422(app)  # type: ignore[method-assign]
     app.include_router(access_router)
     app.include_router(audio_files_router)
     app.include_router(progress_router)
@@ -92,6 +104,7 @@ def create_app(
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, openai_http_error)
     upload_bytes = resolved.limits.max_message_bytes + MULTIPART_OVERHEAD
     app.add_middleware(
         BodyLimitMiddleware,
@@ -113,7 +126,7 @@ def create_app(
     return app
 
 
-UPLOAD_PATHS = ("/v1/assessments", "/v1/audio/transcriptions")
+UPLOAD_PATHS = ("/v1/assessments", "/v1/audio/transcriptions", "/v1/audio/translations")
 """Routes that take a multipart audio upload (up to ``limits.max_message_bytes``)."""
 MULTIPART_OVERHEAD = 64 * 1024
 """Room for the multipart boundaries and form fields around an uploaded file."""
@@ -135,14 +148,16 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-async def invalid_request(_: Request, error: Exception) -> Response:
-    """422 in OpenAI's error shape, naming the parameter but never echoing its value
-    (a value such as ``1e309`` or ``NaN`` cannot even be written back as JSON)."""
+async def invalid_request(request: Request, error: Exception) -> Response:
+    """422 in OpenAI's error shape (400 under ``/v1/audio/`` and ``/v1/models``, as
+    OpenAI answers), naming the parameter but never echoing its value (a value such as
+    ``1e309`` or ``NaN`` cannot even be written back as JSON)."""
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0] if error.errors() else {}
-    param = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    param = validation_param(error)
     message = f"{param or 'request'}: {first.get('msg', 'invalid value')}"
-    return ApiError(422, message[:300], "invalid_value", param=param or None).response()
+    status = validation_status(request)
+    return ApiError(status, message[:300], "invalid_value", param=param).response()
 
 
 def serve_app() -> FastAPI:

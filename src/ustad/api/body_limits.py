@@ -99,6 +99,7 @@ async def _refuse(send: Send, limit: int) -> None:
             "error": {
                 "message": f"request body larger than {limit} bytes",
                 "type": "invalid_request_error",
+                "param": None,
                 "code": "request_too_large",
             }
         }

@@ -74,7 +74,7 @@ class RateLimitMiddleware:
             return
         body = (
             b'{"error": {"message": "too many requests", "type": "rate_limit_error", '
-            b'"code": "rate_limited"}}'
+            b'"param": null, "code": "rate_limited"}}'
         )
         await send(
             {

@@ -1,0 +1,82 @@
+"""Speech sent as it is synthesised: sentence by sentence, encoded as it goes.
+
+``SpeechService.speak`` renders a whole reply before a byte leaves (the tutor's replies
+are short and cached whole). An API caller asking for a long text wants to start
+playing after the first sentence: ``stream_speech`` says the text one sentence (or
+bounded piece) at a time through the same cached per-piece synthesis, encodes each
+piece as soon as it is ready with a ``StreamEncoder``, and synthesises the next piece
+while the current one is encoded and sent. Every engine call runs in the service's
+bounded executor; a client that goes away stops the work after the piece in hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Sequence
+
+from ustad.runtime.speech_service import SpeechService, spoken_form
+from ustad.speech.stream_encoding import StreamEncoder, StreamFormat, silence
+from ustad.speech.text_chunks import SENTENCE_END, speakable_chunks
+from ustad.speech.types import Pcm, Segment, SpokenText
+
+
+def sentence_pieces(segments: Sequence[Segment], max_chars: int) -> list[Segment]:
+    """The segments in their spoken form, one piece per sentence (a sentence longer
+    than ``max_chars`` characters cut further by ``speakable_chunks``), in order."""
+    pieces: list[Segment] = []
+    for segment in segments:
+        for sentence in SENTENCE_END.split(spoken_form(segment)):
+            pieces.extend(
+                Segment(segment.language, chunk) for chunk in speakable_chunks(sentence, max_chars)
+            )
+    return pieces
+
+
+async def stream_speech(
+    speech: SpeechService, spoken: SpokenText, *, fmt: StreamFormat, speed: float = 1.0
+) -> AsyncGenerator[bytes]:
+    """The encoded audio of ``spoken`` in ``fmt``, yielded piece by piece as each is
+    synthesised (never an empty chunk; WAV, whose header states its length, comes as
+    one chunk once the last piece is said). Pieces are joined by ``tts.gap_seconds`` of
+    silence; the rate is ``tts.sample_rate`` (Opus 48 kHz, ``pcm`` 24 kHz).
+
+    Raises ``ValueError`` when there is nothing to say (checked before anything is
+    synthesised) and the engines' errors as they happen."""
+    tts = speech.tts
+    pieces = await asyncio.to_thread(sentence_pieces, spoken.segments, tts.max_chunk_chars)
+    if not pieces:
+        raise ValueError("nothing to say")
+    bitrate = {"mp3": tts.mp3_bitrate, "opus": tts.opus_bitrate}.get(fmt)
+    encoder = StreamEncoder(fmt, sample_rate=tts.sample_rate, bitrate=bitrate)
+    speech.requests["tts_streams"] += 1
+    speech.engine_calls[f"encode_{fmt}"] += 1
+    gap = silence(tts.gap_seconds, encoder.sample_rate)
+
+    def synthesis(index: int) -> asyncio.Task[Pcm]:
+        return asyncio.ensure_future(speech.synthesize_segment(pieces[index], speed=speed))
+
+    upcoming: asyncio.Task[Pcm] | None = synthesis(0)
+    try:
+        for index in range(len(pieces)):
+            assert upcoming is not None
+            pcm = await upcoming
+            # The next piece is synthesised while this one is encoded and sent.
+            upcoming = synthesis(index + 1) if index + 1 < len(pieces) else None
+            parts = (pcm,) if index == 0 else (gap, pcm)
+
+            def encode(parts: tuple[Pcm, ...] = parts) -> bytes:
+                return b"".join(encoder.add(part) for part in parts)
+
+            chunk = await speech.executor.run(encode)
+            if chunk:
+                yield chunk
+        tail = await speech.executor.run(encoder.finish)
+        if tail:
+            yield tail
+    finally:
+        if upcoming is not None:
+            upcoming.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await upcoming
+        encoder.close()

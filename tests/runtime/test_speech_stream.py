@@ -1,0 +1,59 @@
+"""Speech streamed sentence by sentence through the speech service (fake voices)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.speech_stream import sentence_pieces, stream_speech
+from ustad.settings import TtsSettings
+from ustad.speech.audio import decode_audio
+from ustad.speech.fakes import (
+    FakeSynthesizer,
+    FakeTranscriber,
+    FakeTranslator,
+    transcript_of,
+)
+from ustad.speech.stream_encoding import PCM_RATE
+from ustad.speech.types import Segment, SpokenText
+
+
+def test_one_piece_per_sentence_in_spoken_form() -> None:
+    pieces = sentence_pieces(
+        (Segment("en", "It costs $5. Really? Yes!"), Segment("ur", "ٹھیک ہے۔ شکریہ")), 200
+    )
+    assert [p.text for p in pieces] == [
+        "It costs five dollars.",
+        "Really?",
+        "Yes!",
+        "ٹھیک ہے۔",
+        "شکریہ",
+    ]
+    assert [p.language for p in pieces] == ["en", "en", "en", "ur", "ur"]
+    assert all(len(p.text) <= 10 for p in sentence_pieces((Segment("en", "word " * 40),), 10))
+
+
+async def test_each_sentence_is_sent_as_it_is_said() -> None:
+    english = FakeSynthesizer("en")
+    speech = SpeechService(
+        executor=EngineExecutor(2),
+        english_stt=FakeTranscriber(lambda audio, language, task: transcript_of("")),
+        multilingual_stt=FakeTranscriber(lambda audio, language, task: transcript_of("")),
+        voices={"en": english, "ur": FakeSynthesizer("ur", voice="fake-ur")},
+        translators=[],
+        normalizer=FakeTranslator({}),
+        tts=TtsSettings(),
+        tts_cache_bytes=1 << 20,
+        translation_cache_entries=10,
+    )
+    spoken = SpokenText.single("en", "One sentence. Another one. A third.")
+    chunks = [c async for c in stream_speech(speech, spoken, fmt="pcm")]
+    assert english.said == ["One sentence.", "Another one.", "A third."]
+    assert len(chunks) == 3  # one per sentence
+    seconds = 0.05 * len("One sentence.Another one.A third.") + 2 * TtsSettings().gap_seconds
+    assert abs(len(b"".join(chunks)) / 2 / PCM_RATE - seconds) < 0.05
+    wav = b"".join([c async for c in stream_speech(speech, spoken, fmt="wav")])
+    assert abs(decode_audio(wav).duration - seconds) < 0.05
+    with pytest.raises(ValueError, match="nothing to say"):
+        [c async for c in stream_speech(speech, SpokenText.single("en", "👍"), fmt="mp3")]
