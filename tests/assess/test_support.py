@@ -57,3 +57,23 @@ def test_support_maps_to_written_words_split_differently() -> None:
     assert supported_words(written, (), 0.5) == frozenset()
     shifted = (WordSupport("-", 1.0), *said)
     assert supported_words(written, shifted, 0.5) == frozenset({0, 2})
+
+
+def test_a_word_the_prompted_decoding_wrote_needs_less_support() -> None:
+    written = ("Guests", "are", "coming.")
+    weak = (WordSupport("Guests", 0.1, prompted=True), WordSupport("are", 0.9, prompted=True))
+    unprompted = (WordSupport("Guests", 0.1), WordSupport("are", 0.9))
+    assert supported_words(written, weak, 0.25) == frozenset({1})  # no floor given
+    assert supported_words(written, weak, 0.25, 0.05) == frozenset({0, 1})
+    assert supported_words(written, unprompted, 0.25, 0.05) == frozenset({1})
+    faint = (WordSupport("Guests", 0.01, prompted=True),)
+    assert supported_words(written, faint, 0.25, 0.05) == frozenset()
+    result = assess(
+        "Guests are coming.",
+        transcript_of("Yes are coming."),
+        support=(*weak, WordSupport("coming.", 0.9, prompted=True)),
+        support_probability=0.25,
+        prompted_probability=0.05,
+    )
+    assert result.passed
+    assert {w.word: w.heard for w in result.words}["Guests"] == "Yes"  # still shown as heard

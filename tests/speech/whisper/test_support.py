@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ustad.speech.audio import decode_audio
-from ustad.speech.types import Audio
+from ustad.speech.types import Audio, WordSupport
 from ustad.speech.whisper import WhisperTranscriber
-from ustad.speech.whisper.support import reading_text
+from ustad.speech.whisper.support import mark_prompted, reading_text
 
 if TYPE_CHECKING:
     from tests.conftest import LearnerClip
@@ -71,3 +71,28 @@ def test_a_target_past_the_decoder_positions_gets_no_support_and_no_error(
     support = tiny_en_short.target_support(audio, long_target)
     assert len(support) == len(long_target.split())
     assert all(word.probability == 0.0 for word in support)
+
+
+def test_prompted_words_are_matched_in_order_without_case_or_punctuation() -> None:
+    support = tuple(WordSupport(w, 0.1) for w in ["Guests", "are", "coming,", "Ali."])
+    marked = mark_prompted(support, "yes, are coming ali")
+    assert [s.prompted for s in marked] == [False, True, True, True]
+    assert [s.probability for s in marked] == [0.1] * 4
+    assert not any(s.prompted for s in mark_prompted(support, ""))
+
+
+@pytest.mark.models
+def test_the_prompted_decoding_writes_the_sentence_said_not_another(
+    tiny_en_short: WhisperTranscriber, clips: list[tuple[Audio, str, str]]
+) -> None:
+    def share(audio: Audio, text: str) -> float:
+        found = tiny_en_short.target_support(audio, text)
+        return sum(s.prompted for s in found) / len(found)
+
+    own = [share(audio, text) for audio, text, _ in clips]
+    other = [share(audio, text) for audio, _, text in clips]
+    # The prompt leans the decoding towards the text, but another sentence's words are
+    # written only where the two sentences share them ("the", "a").
+    assert sum(own) / len(own) >= 0.7, own
+    assert sum(other) / len(other) <= 0.3, other
+    assert sum(o > x for o, x in zip(own, other, strict=True)) >= 0.9 * len(clips)
