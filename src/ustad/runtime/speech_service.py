@@ -25,6 +25,7 @@ from ustad.runtime.audio_store import AudioStore, StoredAudio
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
 from ustad.settings import AudioFormat, TtsSettings
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
+from ustad.speech.remote import RemoteEngines
 from ustad.speech.text_chunks import speakable_chunks
 from ustad.speech.types import (
     Audio,
@@ -140,8 +141,11 @@ class SpeechService:
         store: AudioStore | None = None,
         concurrent: bool = True,
         engine_caches: Sequence[Callable[[], CacheStats]] = (),
+        remote: RemoteEngines | None = None,
     ) -> None:
         self.executor = executor
+        self.remote = remote or RemoteEngines()
+        """Remote providers asked before the local engines (none configured by default)."""
         self.store = store
         self.english_stt = english_stt
         self.multilingual_stt = multilingual_stt
@@ -195,9 +199,18 @@ class SpeechService:
         task: Task = "transcribe",
         word_timestamps: bool = False,
     ) -> Transcript:
-        """Recognise with the English model (``english=True``) or the multilingual one."""
+        """Recognise with the English model (``english=True``) or the multilingual one;
+        a remote recogniser, when configured, transcribes first (``None`` from it: local)."""
         engine = self.english_stt if english else self.multilingual_stt
-        self.engine_calls[f"stt_{'english' if english else 'multilingual'}_{task}"] += 1
+        model = "english" if english else "multilingual"
+        if self.remote.stt is not None and task == "transcribe":
+            self.engine_calls[f"remote_stt_{model}"] += 1
+            heard = await self.remote.stt.transcribe(
+                audio, language=language, word_timestamps=word_timestamps
+            )
+            if heard is not None:
+                return heard
+        self.engine_calls[f"stt_{model}_{task}"] += 1
         return await self.executor.run(
             lambda: engine.transcribe(
                 audio, language=language, task=task, word_timestamps=word_timestamps
@@ -322,11 +335,18 @@ class SpeechService:
             return audio
 
     async def synthesize_segment(self, segment: Segment, *, speed: float = 1.0) -> Pcm:
-        """One segment's PCM (cached by engine, voice, text and speed)."""
+        """One segment's PCM (cached by engine, voice, text and speed); a remote voice
+        for the segment's language, when configured, speaks first (``None``: local)."""
         voice = self.voices[segment.language]
-        key = cache_key("segment", voice.engine, voice.voice, segment.text, speed)
+        key = cache_key("segment", *self._voice_id(segment), speed)
+        remote = self.remote.tts
 
         async def compute() -> Pcm:
+            if remote is not None and remote.voice_for(segment.language) is not None:
+                self.engine_calls["remote_tts"] += 1
+                said = await remote.synthesize(segment.text, segment.language, speed=speed)
+                if said is not None:
+                    return said
             self.engine_calls[f"tts_{voice.engine}"] += 1
             return await self.executor.run(lambda: voice.synthesize(segment.text, speed=speed))
 
@@ -372,7 +392,14 @@ class SpeechService:
 
     def _voice_id(self, segment: Segment) -> tuple[str, str, str]:
         voice = self.voices[segment.language]
-        return (voice.engine, voice.voice, segment.text)
+        remote = self.remote.tts.cache_id(segment.language) if self.remote.tts else None
+        # A remote voice is part of the key: its speech is not the local voice's.
+        engine = voice.engine if remote is None else f"{voice.engine}|remote:{remote}"
+        return (engine, voice.voice, segment.text)
+
+    async def aclose(self) -> None:
+        """Close the remote providers' pooled clients (once, at shutdown)."""
+        await self.remote.aclose()
 
     def stats(self) -> SpeechStats:
         """Engine call and request counts, cache statistics, engine and I/O pool counters."""
