@@ -25,7 +25,7 @@ from ustad.runtime.speech_service import SpeechService
 from ustad.settings import TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.remote import RemoteEngines
-from ustad.speech.types import Segment
+from ustad.speech.types import Segment, SpokenText
 
 
 def service(
@@ -109,3 +109,30 @@ async def test_without_remote_providers_nothing_changes(executor: EngineExecutor
 
 def speech_clip():  # type: ignore[no-untyped-def]
     return speech(2.0)
+
+
+async def test_a_local_stand_in_is_not_cached_so_the_remote_voice_returns(
+    executor: EngineExecutor,
+) -> None:
+    network = Scripted([refused])
+    remote = RemoteEngines.from_settings(
+        stt_settings(),
+        tts_settings(retries=0),
+        translation_settings(),
+        executor.run,
+        max_speech_seconds=60,
+        transport=network.transport,
+    )
+    speech, english = service(remote, executor)
+    reply = SpokenText.single("en", "Now repeat after me.")
+    during_outage = await speech.speak(reply)
+    assert english.said == ["Now repeat after me."]
+    # The provider is back: neither the segment nor the reply was kept from the outage.
+    network.answers = [wav_answer(tone(0.6))]
+    after = await speech.speak(reply)
+    assert after != during_outage
+    assert speech.stats().engine_calls["remote_tts"] == 2
+    # Now the remote voice's reply is cached as usual.
+    assert await speech.speak(reply) == after
+    assert speech.stats().engine_calls["remote_tts"] == 2
+    await speech.aclose()

@@ -110,6 +110,13 @@ class SpeechStats:
 
 
 @dataclass(frozen=True)
+class _StandIn(Pcm):
+    """A local voice's speech said in place of a remote voice that failed: it is used
+    for this reply but never cached or stored, so the remote voice is heard again once
+    the provider is back."""
+
+
+@dataclass(frozen=True)
 class _Answer:
     """A cached translation result; ``None`` (no provider could translate) is cached too."""
 
@@ -281,24 +288,31 @@ class SpeechService:
         self.requests["tts_replies"] += 1
         self.requests["tts_segments"] += len(spoken.segments)
 
+        stand_in = False
+
         async def load_or_render() -> StoredAudio:
+            nonlocal stand_in
             if self.store is not None:
                 found = await self.store.get(key)
                 if found is not None:
                     return found
-            audio = await self._render(
+            audio, stand_in = await self._render(
                 spoken.segments, out_format, speed, sequential=not self.concurrent
             )
-            return await self._keep(key, audio)
+            return audio if stand_in else await self._keep(key, audio)
 
-        return await self.audio_cache.get_or_compute(key, load_or_render)
+        audio = await self.audio_cache.get_or_compute(key, load_or_render)
+        if stand_in:
+            self.audio_cache.discard(key)
+        return audio
 
     async def prestore(
         self, spoken: SpokenText, *, fmt: AudioFormat | None = None, speed: float = 1.0
     ) -> bool:
         """Put a reply in the disk store only (background pre-generation).
 
-        Returns False if it was there already. The memory cache is left alone so
+        Returns False if it was there already (or a local voice stood in for a remote
+        one that failed: not stored). The memory cache is left alone so
         that a thousand prompts nobody has asked for yet do not evict the hot
         replies; segments are synthesised one after another so the job holds at
         most one executor thread at a time.
@@ -309,7 +323,9 @@ class SpeechService:
         key = self._reply_key(spoken, out_format, speed)
         if await self.store.contains(key):
             return False
-        audio = await self._render(spoken.segments, out_format, speed, sequential=True)
+        audio, stand_in = await self._render(spoken.segments, out_format, speed, sequential=True)
+        if stand_in:
+            return False
         await self.store.put(key, audio)
         return True
 
@@ -341,16 +357,22 @@ class SpeechService:
         key = cache_key("segment", *self._voice_id(segment), speed)
         remote = self.remote.tts
 
+        remote_voice = remote is not None and remote.voice_for(segment.language) is not None
+
         async def compute() -> Pcm:
-            if remote is not None and remote.voice_for(segment.language) is not None:
+            if remote is not None and remote_voice:
                 self.engine_calls["remote_tts"] += 1
                 said = await remote.synthesize(segment.text, segment.language, speed=speed)
                 if said is not None:
                     return said
             self.engine_calls[f"tts_{voice.engine}"] += 1
-            return await self.executor.run(lambda: voice.synthesize(segment.text, speed=speed))
+            pcm = await self.executor.run(lambda: voice.synthesize(segment.text, speed=speed))
+            return _StandIn(pcm.samples, pcm.sample_rate) if remote_voice else pcm
 
-        return await self.segment_cache.get_or_compute(key, compute)
+        pcm = await self.segment_cache.get_or_compute(key, compute)
+        if isinstance(pcm, _StandIn):
+            self.segment_cache.discard(key)
+        return pcm
 
     async def pregenerate(self, replies: Iterable[SpokenText]) -> int:
         """Synthesise replies ahead of time (start-up); returns how many were new."""
@@ -368,7 +390,9 @@ class SpeechService:
         speed: float,
         *,
         sequential: bool = False,
-    ) -> StoredAudio:
+    ) -> tuple[StoredAudio, bool]:
+        """The segments said and encoded, and whether a local voice stood in for a remote
+        one (then the audio is not to be kept)."""
         # Each segment is said in bounded pieces: one engine call per piece, none long.
         # The pieces are cut from the spoken form, so no cut parts "No. 2" from its number.
         # The spoken form is plain CPU work that grows with the text (0.2 s for 4096
@@ -388,7 +412,8 @@ class SpeechService:
             # Hashed here, on the worker thread, so the event loop never hashes audio.
             return StoredAudio.of(encode_audio(pcm, fmt, bitrate=tts.bitrate(fmt)), fmt)
 
-        return await self.executor.run(encode)
+        stand_in = any(isinstance(part, _StandIn) for part in parts)
+        return await self.executor.run(encode), stand_in
 
     def _voice_id(self, segment: Segment) -> tuple[str, str, str]:
         voice = self.voices[segment.language]
