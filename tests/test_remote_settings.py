@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from ustad.settings import Settings
 
 
-def test_every_provider_is_off_by_default() -> None:
+def test_every_provider_is_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USTAD_REMOTE_TTS__BASE_URL", "")  # set but empty: off
     settings = Settings()
     assert settings.remote_stt.base_url is None
     assert settings.remote_tts.base_url is None
@@ -44,6 +45,8 @@ def test_providers_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
         ("USTAD_REMOTE_TRANSLATION__BREAKER_FAILURES", "0"),
         ("USTAD_REMOTE_STT__MAX_RESPONSE_BYTES", "10"),
         ("USTAD_REMOTE_STT__NO_SUCH_SETTING", "1"),
+        ("USTAD_REMOTE_STT__BASE_URL", "gpu-box:8000/v1"),
+        ("USTAD_REMOTE_TTS__BASE_URL", "ftp://gpu-box/v1"),
     ],
 )
 def test_bad_values_fail_at_start(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

@@ -7,7 +7,7 @@ answers whenever it fails, is too slow or its circuit breaker is open.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 MIB = 1024 * 1024
 
@@ -53,6 +53,16 @@ class RemoteProviderSettings(BaseModel):
     max_response_bytes: int = Field(default=1 * MIB, ge=1024, le=256 * MIB)
     """Largest answer read; a longer one is refused (``too_large``) without reading it
     all."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        """An ``http://`` or ``https://`` URL (``ValueError`` otherwise); "" is off."""
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must be an http:// or https:// URL")
+        return value
 
 
 class RemoteSttSettings(RemoteProviderSettings):

@@ -205,6 +205,11 @@ async def test_a_uses_b_loses_it_falls_back_and_gets_it_back(
     assert a.english.said == ["The station is closed today."]
     assert await a.metric("ustad_remote_breaker_state", "stt") == 2  # open
     assert await a.metric("ustad_remote_fallbacks_total", "stt") == 3
+    engines = (await a.client.get("/health")).json()["engines"]["remote"]
+    assert engines == {
+        "stt": {"model": "whisper-1", "breaker": "open"},
+        "tts": {"model": "tts-1", "breaker": "closed"},
+    }
     stats = (await a.client.get("/v1/stats")).json()["remote"]["stt"]
     assert stats["errors"]["connect"] == 2 and stats["errors"]["breaker_open"] == 1
 

@@ -8,7 +8,9 @@ from a bounded pool instead of paying a TCP (and TLS) handshake each. Every call
   ``breaker_failures`` failed calls in a row it opens and calls fail at once
   (``breaker_open``) for ``breaker_reset_seconds``; then one probe call is let through
   (half-open; others still fail fast) and its result closes or reopens it;
-* is tried up to ``1 + retries`` times when the failure may pass (connection refused or
+* is tried up to ``1 + retries`` times (every call ustad makes is idempotent: a
+  transcription, a speech synthesis or a translation changes nothing on the server, so
+  asking twice is safe) when the failure may pass (connection refused or
   reset, timeout, 429, 5xx), with jittered exponential backoff (``tenacity``), each
   attempt bounded by ``timeout_seconds`` end to end;
 * reads at most ``max_response_bytes`` of the answer (``too_large`` past it, refused
