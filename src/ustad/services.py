@@ -169,9 +169,13 @@ async def build_services(settings: Settings) -> Services:
         executor.run,
         max_speech_seconds=settings.tts.max_speech_seconds,
     )
-    speech = await executor.run(
-        lambda: build_speech(settings, executor, phrases, io_executor, remote)
-    )
+    try:
+        speech = await executor.run(
+            lambda: build_speech(settings, executor, phrases, io_executor, remote)
+        )
+    except BaseException:
+        await remote.aclose()
+        raise
     database = Database.from_settings(settings.db)
     if settings.db.migrate_on_start:
         await database.migrate()

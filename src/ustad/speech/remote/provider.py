@@ -221,7 +221,9 @@ class RemoteProvider:
         except RemoteError as error:
             reached = error.kind != "breaker_open"
             self._errors[error.kind] += 1
-            log.info("remote %s %s failed: %s", self.name, path, error)
+            # While the breaker is open every call fails at once: one warning said so.
+            level = logging.DEBUG if error.kind == "breaker_open" else logging.INFO
+            log.log(level, "remote %s %s failed: %s", self.name, path, error)
             raise
         finally:
             if reached:
