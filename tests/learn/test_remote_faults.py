@@ -50,7 +50,7 @@ class SpeechTranslation(FakeTranslator):
 
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[FaultServer]:
-    fault = await FaultServer({STT: transcription, CHAT: completion}, slow_seconds=1.0).start()
+    fault = await FaultServer({STT: transcription, CHAT: completion}, slow_seconds=2.0).start()
     yield fault
     await fault.stop()
 
@@ -60,7 +60,7 @@ async def turns(server: FaultServer) -> AsyncIterator[tuple[TurnProcessor, Remot
     server.modes.clear()
     executor = EngineExecutor(2)
     # Breakers that stay closed here (tests/speech/remote/test_provider.py opens them).
-    limits = {"retries": 1, "timeout_seconds": 0.4, "breaker_failures": 100}
+    limits = {"retries": 1, "timeout_seconds": 0.6, "breaker_failures": 100}
     remote = RemoteEngines.from_settings(
         stt_settings(base_url=server.base_url, **limits),
         Settings().remote_tts,

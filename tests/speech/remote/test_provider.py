@@ -148,12 +148,13 @@ async def test_the_breaker_opens_fails_fast_probes_once_and_closes() -> None:
 
 
 async def test_while_half_open_only_one_probe_is_in_flight() -> None:
-    release = asyncio.Event()
+    release, entered = asyncio.Event(), asyncio.Event()
     failing = True
 
     async def handler(request: httpx.Request) -> httpx.Response:
         if failing:
             raise httpx.ConnectError("refused", request=request)
+        entered.set()
         await release.wait()
         return httpx.Response(200, json={"ok": 1})
 
@@ -167,7 +168,7 @@ async def test_while_half_open_only_one_probe_is_in_flight() -> None:
     failing = False
     await asyncio.sleep(0.15)
     probe = asyncio.create_task(remote.post("x", raw))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(entered.wait(), 5)
     # A second caller while the probe is out fails fast instead of piling on.
     with pytest.raises(RemoteError) as raised:
         await remote.post("x", raw)
