@@ -20,7 +20,7 @@ import httpx
 import pytest
 import uvicorn
 
-from tests.api.conftest import make_settings, start_uvicorn
+from tests.api.conftest import connect, make_settings, serve, start_uvicorn
 from tests.conftest import LearnerClip
 from ustad.app import create_app, uvicorn_options
 from ustad.remote_settings import RemoteSttSettings, RemoteTtsSettings
@@ -32,6 +32,7 @@ from ustad.speech.audio import decode_audio
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.remote import RemoteEngines
+from ustad.speech.types import Translation, TranslationRequest
 from ustad.store.database import Database
 
 pytestmark = pytest.mark.models
@@ -54,7 +55,10 @@ class Served:
         sock.bind(("127.0.0.1", self.port))
         self.sock = sock
         app = create_app(settings)
-        self.server, self.thread = start_uvicorn(app, sock, **uvicorn_options(settings))
+        # Idle connections kept a minute (uvicorn's default is 5 s), so that A's pool
+        # keeps one even on a loaded machine.
+        options = {**uvicorn_options(settings), "timeout_keep_alive": 60}
+        self.server, self.thread = start_uvicorn(app, sock, **options)
 
     def stop(self) -> None:
         assert self.server is not None and self.thread is not None and self.sock is not None
@@ -81,8 +85,16 @@ def ustad_b(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, 
     served.stop()
 
 
+class SpeechTranslation(FakeTranslator):
+    """Stands in for A's speech translation: whatever B heard, the learner said this."""
+
+    async def translate(self, request: TranslationRequest) -> Translation | None:
+        return Translation("I want water.", "whisper")
+
+
 @dataclass
 class AppA:
+    address: str
     client: httpx.AsyncClient
     english: FakeSynthesizer
 
@@ -113,7 +125,7 @@ def factory_for_a(english: FakeSynthesizer) -> Any:
             english_stt=local,
             multilingual_stt=local,
             voices={"en": english, "ur": FakeSynthesizer("ur", voice="fake-ur")},
-            translators=[FakeTranslator({})],
+            translators=[FakeTranslator({}), SpeechTranslation({})],
             normalizer=FakeTranslator({}),
             tts=settings.tts,
             tts_cache_bytes=1 << 20,
@@ -151,12 +163,9 @@ async def ustad_a(
     settings.runtime.pregenerate = False
     english = FakeSynthesizer("en")
     app = create_app(settings, services_factory=factory_for_a(english))
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client,
-    ):
-        yield AppA(client, english)
+    with serve(app, settings) as address:
+        async with httpx.AsyncClient(base_url=f"http://{address}", timeout=300) as client:
+            yield AppA(address, client, english)
 
 
 async def transcribe(a: AppA, clip: bytes) -> str:
@@ -183,6 +192,23 @@ def mary(learner_clips: list[LearnerClip]) -> bytes:
     return next(c for c in learner_clips if c.text == "SO MARY WENT ON TO STUDY").path.read_bytes()
 
 
+async def test_a_learn_turn_on_a_is_heard_and_spoken_by_b(ustad_a: AppA, urdu_audio: bytes) -> None:
+    a = ustad_a
+    async with connect(a.address) as learner:
+        await learner.say(urdu_audio)
+        you_said = await learner.receive()
+    assert you_said.step == "you_said_audio", you_said.data
+    # B's real Whisper base wrote the Urdu (A's local recogniser would say LOCAL_TEXT).
+    assert LOCAL_TEXT not in you_said.data["response"]
+    assert you_said.data["english_sentence"] == "I want water."
+    assert you_said.audio
+    assert await a.metric("ustad_remote_calls_total", "stt") == 1
+    # The English sentence in the reply was said by B's voice, not A's.
+    assert await a.metric("ustad_remote_calls_total", "tts") >= 1
+    assert a.english.said == []
+    assert await a.metric("ustad_remote_fallbacks_total", "stt") == 0
+
+
 async def test_a_uses_b_loses_it_falls_back_and_gets_it_back(
     ustad_a: AppA, ustad_b: tuple[Served, Settings], mary: bytes
 ) -> None:
@@ -190,12 +216,16 @@ async def test_a_uses_b_loses_it_falls_back_and_gets_it_back(
     served, b_settings = ustad_b
 
     # B answers: real Whisper heard Mary; real Piper said the sentence.
+    stt_calls = await a.metric("ustad_remote_calls_total", "stt")
+    tts_calls = await a.metric("ustad_remote_calls_total", "tts")
     assert "mary" in (await transcribe(a, mary)).lower()
     assert await say(a, "Good morning, how are you?") > 0.8
     assert a.english.said == []
-    assert await a.metric("ustad_remote_calls_total", "stt") == 1
-    assert await a.metric("ustad_remote_calls_total", "tts") == 1
+    assert await a.metric("ustad_remote_calls_total", "stt") == stt_calls + 1
+    assert await a.metric("ustad_remote_calls_total", "tts") == tts_calls + 1
+    # Every call so far on one kept-alive connection per provider.
     assert await a.metric("ustad_remote_connections_opened_total", "stt") == 1
+    assert await a.metric("ustad_remote_connections_reused_total", "stt") == stt_calls
 
     # B stops mid-run: every call still succeeds, on A's local engines.
     await asyncio.to_thread(served.stop)
