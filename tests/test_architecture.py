@@ -21,6 +21,7 @@ RANK: dict[str, int] = {
     "caching": 0,
     "stat_fields": 0,
     "settings": 0,
+    "remote_settings": 0,
     "logs": 0,
     "text": 0,
     "speech": 1,

@@ -25,9 +25,10 @@ from ustad.speech.model_paths import (
 )
 from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.piper_tts import PiperSynthesizer
+from ustad.speech.remote import RemoteEngines, RemoteUrduScript
 from ustad.speech.speech_translator import WhisperSpeechTranslator
 from ustad.speech.translation_memory import TranslationMemory
-from ustad.speech.types import Language, Synthesizer, Translator
+from ustad.speech.types import Language, ScriptNormalizer, Synthesizer, Translator
 from ustad.speech.whisper import WhisperTranscriber
 from ustad.store.database import Database
 from ustad.store.repository import Repository
@@ -55,8 +56,10 @@ class Services:
     """What every learn session shares."""
 
     async def close(self) -> None:
-        """Release the database, the engine threads and the I/O threads."""
+        """Release the database, the remote providers' clients, the engine threads and
+        the I/O threads."""
         await self.database.close()
+        await self.speech.aclose()
         self.executor.shutdown()
         self.io_executor.shutdown()
 
@@ -66,10 +69,12 @@ def build_speech(
     executor: EngineExecutor,
     phrases: PhraseBank,
     io: EngineExecutor | None = None,
+    remote: RemoteEngines | None = None,
 ) -> SpeechService:
     """Load the local engines named by the settings. Engine calls go through
     ``executor``, the audio store's files through ``io``, which the store needs
-    (``ValueError`` without it when the settings enable the store)."""
+    (``ValueError`` without it when the settings enable the store). ``remote``'s
+    engines are asked before the local ones."""
     if settings.audio_store.enabled and io is None:
         raise ValueError("the audio store needs an I/O pool of its own (io=...)")
     stt = settings.stt
@@ -112,10 +117,20 @@ def build_speech(
     )
     memory = TranslationMemory(phrases, threshold=settings.translation.match_threshold)
     translators: list[Translator] = [memory]
+    normalizer: ScriptNormalizer = memory
+    remote = remote or RemoteEngines()
+    if remote.translation is not None:
+        # After the phrase bank, before Whisper's speech translation.
+        translators.append(remote.translation)
+        normalizer = RemoteUrduScript(remote.translation, memory)
     if settings.translation.speech_fallback:
-        translators.append(
-            WhisperSpeechTranslator.from_settings(multilingual, executor.run, settings.translation)
+        whisper_translator = WhisperSpeechTranslator.from_settings(
+            multilingual, executor.run, settings.translation
         )
+        translators.append(whisper_translator)
+        if remote.translation is not None:
+            # One guard (and one English word list) for both kinds of translation.
+            remote.translation.guard = whisper_translator.guard
     voices: dict[Language, Synthesizer] = {
         "en": PiperSynthesizer(piper_voice_path(settings.tts.english_voice), threads=1),
         "ur": EspeakSynthesizer(voice=settings.tts.urdu_voice),
@@ -127,13 +142,14 @@ def build_speech(
         multilingual_stt=multilingual,
         voices=voices,
         translators=translators,
-        normalizer=memory,
+        normalizer=normalizer,
         tts=settings.tts,
         tts_cache_bytes=settings.runtime.tts_cache_bytes,
         translation_cache_entries=settings.runtime.translation_cache_entries,
         store=store_from_settings(settings.audio_store, io) if io is not None else None,
         concurrent=settings.runtime.mode == "optimised",
         engine_caches=(multilingual.encodings.stats,),
+        remote=remote,
     )
 
 
@@ -145,7 +161,21 @@ async def build_services(settings: Settings) -> Services:
     # Threads start on first use, so a disabled store costs nothing.
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
-    speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))
+    # The remote providers' pooled clients are made here, on the event loop, once.
+    remote = RemoteEngines.from_settings(
+        settings.remote_stt,
+        settings.remote_tts,
+        settings.remote_translation,
+        executor.run,
+        max_speech_seconds=settings.tts.max_speech_seconds,
+    )
+    try:
+        speech = await executor.run(
+            lambda: build_speech(settings, executor, phrases, io_executor, remote)
+        )
+    except BaseException:
+        await remote.aclose()
+        raise
     database = Database.from_settings(settings.db)
     if settings.db.migrate_on_start:
         await database.migrate()

@@ -15,6 +15,7 @@ from limits import parse_many
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ustad.remote_settings import RemoteSttSettings, RemoteTranslationSettings, RemoteTtsSettings
 from ustad.vocabulary import LanguageMode
 
 AudioFormat = Literal["mp3", "opus", "wav"]
@@ -383,6 +384,9 @@ class Settings(BaseSettings):
     runtime: RuntimeSettings = RuntimeSettings()
     audio_store: AudioStoreSettings = AudioStoreSettings()
     limits: LimitSettings = LimitSettings()
+    remote_stt: RemoteSttSettings = RemoteSttSettings()
+    remote_tts: RemoteTtsSettings = RemoteTtsSettings()
+    remote_translation: RemoteTranslationSettings = RemoteTranslationSettings()
     log_level: str = "INFO"
     """Python logging level."""
     log_json: bool = False

@@ -83,6 +83,11 @@ async def health(services: ServicesDep, request: Request) -> dict[str, Any]:
             "stt_multilingual": speech.multilingual_stt.name,
             "tts": {lang: f"{v.engine}:{v.voice}" for lang, v in speech.voices.items()},
             "translators": [t.name for t in speech.translators],
+            # Remote providers asked first (their URLs and keys are not shown).
+            "remote": {
+                p.name: {"model": p.model, "breaker": p.stats().breaker_state}
+                for p in speech.remote.providers
+            },
         },
         "sessions_active": services.metrics.sessions_active,
         "phrases": len(services.phrases),

@@ -31,8 +31,10 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 
 from ustad.runtime.loop_monitor import EventLoopLagMonitor, SampleWindow
 from ustad.runtime.outbox import Outbox, OutboxStats
+from ustad.runtime.remote_metrics import RemoteCollector, remote_json
 from ustad.runtime.speech_service import SpeechService, SpeechStats
 from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE, TOTAL
+from ustad.speech.remote import ProviderStats
 from ustad.stat_fields import Section, record_json, sections_of, series_of, to_json
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -213,6 +215,7 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.registry.register(LiveStateCollector(self.speech, self.outbox))
+        self.registry.register(RemoteCollector(self._remote_stats))
         # process_cpu_seconds_total, process_resident_memory_bytes, ... for this registry.
         ProcessCollector(registry=self.registry)
         self.loop_monitor = EventLoopLagMonitor(
@@ -297,7 +300,12 @@ class ServiceMetrics:
             out.update(to_json(self.speech.stats()))
         if self.outbox is not None:
             out["outbox"] = record_json(self.outbox.stats())
+        out["remote"] = remote_json(self._remote_stats())
         return out
+
+    def _remote_stats(self) -> tuple[ProviderStats, ...]:
+        """The configured remote providers' counters (none without a speech service)."""
+        return self.speech.remote.stats() if self.speech is not None else ()
 
     def _window(self, windows: dict[str, SampleWindow], key: str) -> SampleWindow:
         found = windows.get(key)

@@ -25,6 +25,7 @@ from ustad.runtime.audio_store import AudioStore, StoredAudio
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
 from ustad.settings import AudioFormat, TtsSettings
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
+from ustad.speech.remote import RemoteEngines
 from ustad.speech.text_chunks import speakable_chunks
 from ustad.speech.types import (
     Audio,
@@ -109,6 +110,13 @@ class SpeechStats:
 
 
 @dataclass(frozen=True)
+class _StandIn(Pcm):
+    """A local voice's speech said in place of a remote voice that failed: it is used
+    for this reply but never cached or stored, so the remote voice is heard again once
+    the provider is back."""
+
+
+@dataclass(frozen=True)
 class _Answer:
     """A cached translation result; ``None`` (no provider could translate) is cached too."""
 
@@ -140,8 +148,11 @@ class SpeechService:
         store: AudioStore | None = None,
         concurrent: bool = True,
         engine_caches: Sequence[Callable[[], CacheStats]] = (),
+        remote: RemoteEngines | None = None,
     ) -> None:
         self.executor = executor
+        self.remote = remote or RemoteEngines()
+        """Remote providers asked before the local engines (none configured by default)."""
         self.store = store
         self.english_stt = english_stt
         self.multilingual_stt = multilingual_stt
@@ -195,9 +206,18 @@ class SpeechService:
         task: Task = "transcribe",
         word_timestamps: bool = False,
     ) -> Transcript:
-        """Recognise with the English model (``english=True``) or the multilingual one."""
+        """Recognise with the English model (``english=True``) or the multilingual one;
+        a remote recogniser, when configured, transcribes first (``None`` from it: local)."""
         engine = self.english_stt if english else self.multilingual_stt
-        self.engine_calls[f"stt_{'english' if english else 'multilingual'}_{task}"] += 1
+        model = "english" if english else "multilingual"
+        if self.remote.stt is not None and task == "transcribe":
+            self.engine_calls[f"remote_stt_{model}"] += 1
+            heard = await self.remote.stt.transcribe(
+                audio, language=language, word_timestamps=word_timestamps
+            )
+            if heard is not None:
+                return heard
+        self.engine_calls[f"stt_{model}_{task}"] += 1
         return await self.executor.run(
             lambda: engine.transcribe(
                 audio, language=language, task=task, word_timestamps=word_timestamps
@@ -268,24 +288,31 @@ class SpeechService:
         self.requests["tts_replies"] += 1
         self.requests["tts_segments"] += len(spoken.segments)
 
+        stand_in = False
+
         async def load_or_render() -> StoredAudio:
+            nonlocal stand_in
             if self.store is not None:
                 found = await self.store.get(key)
                 if found is not None:
                     return found
-            audio = await self._render(
+            audio, stand_in = await self._render(
                 spoken.segments, out_format, speed, sequential=not self.concurrent
             )
-            return await self._keep(key, audio)
+            return audio if stand_in else await self._keep(key, audio)
 
-        return await self.audio_cache.get_or_compute(key, load_or_render)
+        audio = await self.audio_cache.get_or_compute(key, load_or_render)
+        if stand_in:
+            self.audio_cache.discard(key)
+        return audio
 
     async def prestore(
         self, spoken: SpokenText, *, fmt: AudioFormat | None = None, speed: float = 1.0
     ) -> bool:
         """Put a reply in the disk store only (background pre-generation).
 
-        Returns False if it was there already. The memory cache is left alone so
+        Returns False if it was there already (or a local voice stood in for a remote
+        one that failed: not stored). The memory cache is left alone so
         that a thousand prompts nobody has asked for yet do not evict the hot
         replies; segments are synthesised one after another so the job holds at
         most one executor thread at a time.
@@ -296,7 +323,9 @@ class SpeechService:
         key = self._reply_key(spoken, out_format, speed)
         if await self.store.contains(key):
             return False
-        audio = await self._render(spoken.segments, out_format, speed, sequential=True)
+        audio, stand_in = await self._render(spoken.segments, out_format, speed, sequential=True)
+        if stand_in:
+            return False
         await self.store.put(key, audio)
         return True
 
@@ -322,15 +351,28 @@ class SpeechService:
             return audio
 
     async def synthesize_segment(self, segment: Segment, *, speed: float = 1.0) -> Pcm:
-        """One segment's PCM (cached by engine, voice, text and speed)."""
+        """One segment's PCM (cached by engine, voice, text and speed); a remote voice
+        for the segment's language, when configured, speaks first (``None``: local)."""
         voice = self.voices[segment.language]
-        key = cache_key("segment", voice.engine, voice.voice, segment.text, speed)
+        key = cache_key("segment", *self._voice_id(segment), speed)
+        remote = self.remote.tts
+
+        remote_voice = remote is not None and remote.voice_for(segment.language) is not None
 
         async def compute() -> Pcm:
+            if remote is not None and remote_voice:
+                self.engine_calls["remote_tts"] += 1
+                said = await remote.synthesize(segment.text, segment.language, speed=speed)
+                if said is not None:
+                    return said
             self.engine_calls[f"tts_{voice.engine}"] += 1
-            return await self.executor.run(lambda: voice.synthesize(segment.text, speed=speed))
+            pcm = await self.executor.run(lambda: voice.synthesize(segment.text, speed=speed))
+            return _StandIn(pcm.samples, pcm.sample_rate) if remote_voice else pcm
 
-        return await self.segment_cache.get_or_compute(key, compute)
+        pcm = await self.segment_cache.get_or_compute(key, compute)
+        if isinstance(pcm, _StandIn):
+            self.segment_cache.discard(key)
+        return pcm
 
     async def pregenerate(self, replies: Iterable[SpokenText]) -> int:
         """Synthesise replies ahead of time (start-up); returns how many were new."""
@@ -348,7 +390,9 @@ class SpeechService:
         speed: float,
         *,
         sequential: bool = False,
-    ) -> StoredAudio:
+    ) -> tuple[StoredAudio, bool]:
+        """The segments said and encoded, and whether a local voice stood in for a remote
+        one (then the audio is not to be kept)."""
         # Each segment is said in bounded pieces: one engine call per piece, none long.
         # The pieces are cut from the spoken form, so no cut parts "No. 2" from its number.
         # The spoken form is plain CPU work that grows with the text (0.2 s for 4096
@@ -368,11 +412,19 @@ class SpeechService:
             # Hashed here, on the worker thread, so the event loop never hashes audio.
             return StoredAudio.of(encode_audio(pcm, fmt, bitrate=tts.bitrate(fmt)), fmt)
 
-        return await self.executor.run(encode)
+        stand_in = any(isinstance(part, _StandIn) for part in parts)
+        return await self.executor.run(encode), stand_in
 
     def _voice_id(self, segment: Segment) -> tuple[str, str, str]:
         voice = self.voices[segment.language]
-        return (voice.engine, voice.voice, segment.text)
+        remote = self.remote.tts.cache_id(segment.language) if self.remote.tts else None
+        # A remote voice is part of the key: its speech is not the local voice's.
+        engine = voice.engine if remote is None else f"{voice.engine}|remote:{remote}"
+        return (engine, voice.voice, segment.text)
+
+    async def aclose(self) -> None:
+        """Close the remote providers' pooled clients (once, at shutdown)."""
+        await self.remote.aclose()
 
     def stats(self) -> SpeechStats:
         """Engine call and request counts, cache statistics, engine and I/O pool counters."""

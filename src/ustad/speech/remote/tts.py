@@ -1,0 +1,100 @@
+"""Speech synthesis by a remote OpenAI-compatible ``/audio/speech``.
+
+Audio is asked for as WAV and decoded by ustad's own bounded decoder
+(``ustad.speech.audio.decode_audio``: allowed containers only, at most
+``max_seconds``), which gives 16 kHz mono; the reply is then joined and encoded like
+a local voice's. An answer that does not decode, is too long or holds no sound is
+refused, and the local voice speaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ustad.speech.audio import SILENCE_DBFS, AudioDecodeError, decode_audio, rms_dbfs
+from ustad.speech.remote.provider import Answer, RemoteError, RemoteProvider, RunBlocking
+from ustad.speech.types import Audio, Language, Pcm
+
+MIN_SECONDS = 0.05
+"""Shortest audio accepted for a piece of text (anything shorter said nothing)."""
+
+
+def audio_answer(answer: Answer) -> bytes:
+    """The answer's audio bytes (``RemoteError("malformed")`` for an empty or JSON one)."""
+    if not answer.content or answer.content_type.startswith(("application/json", "text/")):
+        raise RemoteError("malformed", f"no audio in the answer ({answer.content_type!r})")
+    return answer.content
+
+
+class RemoteSynthesizer:
+    """Says text on ``provider`` in the voice ``voices`` names for each language.
+
+    ``max_seconds`` bounds the decoded audio of one call (``tts.max_speech_seconds``).
+    """
+
+    engine = "remote"
+
+    def __init__(
+        self,
+        provider: RemoteProvider,
+        run_blocking: RunBlocking,
+        *,
+        voices: Mapping[str, str],
+        max_seconds: float,
+    ) -> None:
+        self.provider = provider
+        self.voices = dict(voices)
+        self._run_blocking = run_blocking
+        self._max_seconds = max_seconds
+
+    def voice_for(self, language: Language) -> str | None:
+        """The remote voice that says ``language``, or ``None`` (the local voice does)."""
+        return self.voices.get(language)
+
+    def cache_id(self, language: Language) -> str | None:
+        """What identifies this voice in cache keys (``None`` when it does not speak
+        ``language``)."""
+        voice = self.voice_for(language)
+        return None if voice is None else f"{self.provider.model}/{voice}"
+
+    async def synthesize(self, text: str, language: Language, *, speed: float = 1.0) -> Pcm | None:
+        """``text`` said by the remote voice for ``language``; ``None`` when it has none,
+        the provider failed, or its audio was refused (then the local voice speaks)."""
+        voice = self.voice_for(language)
+        if voice is None:
+            return None
+        body = {
+            "model": self.provider.model,
+            "input": text,
+            "voice": voice,
+            "response_format": "wav",
+            "speed": speed,
+        }
+        try:
+            data = await self.provider.post("audio/speech", audio_answer, json=body)
+        except RemoteError:
+            self.provider.fell_back()
+            return None
+        try:
+            return await self._run_blocking(lambda: self._pcm(data))
+        except (AudioDecodeError, ValueError) as error:
+            self.provider.rejected(f"audio: {error}")
+            self.provider.fell_back()
+            return None
+
+    def _pcm(self, data: bytes) -> Pcm:
+        """Decode (bounded) and check the audio; ``ValueError`` when it is unusable."""
+        audio = decode_audio(data, max_seconds=self._max_seconds, format_hint="wav")
+        if audio.duration < MIN_SECONDS:
+            raise ValueError(f"{audio.duration:.3f} s of audio")
+        if rms_dbfs(audio) <= SILENCE_DBFS:
+            raise ValueError("silent audio")
+        return pcm_of(audio)
+
+
+def pcm_of(audio: Audio) -> Pcm:
+    """Decoded float samples as the int16 ``Pcm`` the voices give."""
+    samples = np.clip(audio.samples * 32767.0, -32768, 32767).astype(np.int16)
+    return Pcm(samples, audio.sample_rate)
