@@ -77,3 +77,20 @@ def test_a_word_the_prompted_decoding_wrote_needs_less_support() -> None:
     )
     assert result.passed
     assert {w.word: w.heard for w in result.words}["Guests"] == "Yes"  # still shown as heard
+
+
+def test_a_name_the_prompted_decoding_wrote_needs_no_forced_probability() -> None:
+    written = ("This", "is", "Ali", "speaking")
+    ali = (WordSupport("Ali", 0.0, prompted=True),)
+    assert supported_words(written, ali, 0.25, 0.05) == frozenset()
+    assert supported_words(written, ali, 0.25, 0.05, frozenset({"Ali"})) == frozenset({2})
+    unprompted = (WordSupport("Ali", 0.0),)
+    assert supported_words(written, unprompted, 0.25, 0.05, frozenset({"Ali"})) == frozenset()
+    result = assess(
+        "This is Ali speaking.",
+        transcript_of("This is always speaking."),
+        support=(WordSupport("This", 0.7), WordSupport("is", 0.9), *ali),
+        support_probability=0.25,
+        prompted_probability=0.05,
+    )
+    assert result.passed

@@ -383,7 +383,7 @@ def assess(
     )
     token_results = _token_results(alignment, words, normalized.tokens, name_tokens, low_confidence)
     token_words = [token.source for token in normalized.tokens]
-    floors = (support_probability, prompted_probability)
+    floors = (support_probability, prompted_probability, names)
     backed = supported_words(normalized.words, support or (), *floors)
     token_results = [
         _TokenResult(WordStatus.CORRECT, SUPPORTED_CREDIT, r.heard, said=True, wrong=False)

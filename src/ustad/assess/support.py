@@ -38,13 +38,19 @@ def supported_words(
     support: Sequence[WordSupport],
     probability: float,
     prompted_probability: float | None = None,
+    names: frozenset[str] = frozenset(),
 ) -> frozenset[int]:
     """Indices into ``written`` (the target's written words) whose support is at least
     ``probability``, or at least ``prompted_probability`` (when given) for a word the
     prompted decoding wrote (``WordSupport.prompted``: two opinions that agree need less
-    of each). Support words are matched to written words by position when the
-    two lists agree, else by equal text in order (``difflib``), so a target the
-    normaliser splits differently still maps where it can; unmatched words get none.
+    of each). A name of ``names`` (``word_match.target_names``) the prompted decoding
+    wrote needs no forced probability: a name is the word a recogniser knows least
+    (Piper's "This is Ali speaking." is heard "This is always speaking." by tiny.en
+    and base, base's forced "Ali" 0.00, yet base prompted with it writes "Ali"; tiny.en
+    prompted with "Omar" still writes "always"). Support words are matched to written
+    words by position when the two lists agree, else by equal text in order
+    (``difflib``), so a target the normaliser splits differently still maps where it
+    can; unmatched words get none.
     """
     said = [s.word.strip(EDGE_PUNCTUATION) for s in support]
     if said == list(written):
@@ -60,5 +66,6 @@ def supported_words(
     return frozenset(
         i
         for i, s in pairs
-        if s.probability >= probability or (s.prompted and s.probability >= floor)
+        if s.probability >= probability
+        or (s.prompted and (s.probability >= floor or written[i] in names))
     )
