@@ -7,6 +7,7 @@ answers whenever it fails, is too slow or its circuit breaker is open.
 
 from __future__ import annotations
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 MIB = 1024 * 1024
@@ -16,7 +17,10 @@ class RemoteProviderSettings(BaseModel):
     """One remote OpenAI-compatible provider: where it is, how long to wait, how hard
     to try, when to stop asking."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    # A rejected base_url may hold a password: errors never repeat the value.
+    model_config = ConfigDict(
+        use_attribute_docstrings=True, extra="forbid", hide_input_in_errors=True
+    )
 
     base_url: str | None = None
     """The provider's OpenAI-compatible API root, e.g. ``http://gpu-box:8000/v1``
@@ -30,6 +34,11 @@ class RemoteProviderSettings(BaseModel):
     timeout_seconds: float = Field(default=10.0, gt=0.0, le=600.0)
     """Longest one attempt may take to send its request and read each part of the answer;
     past it the attempt fails as ``timeout`` (and may be retried)."""
+    deadline_seconds: float = Field(default=15.0, gt=0.0, le=3600.0)
+    """Longest one call may take with all its attempts and the pauses between them; past
+    it the call fails as ``timeout`` and the local engine answers (a few seconds more
+    than one attempt, so a slow provider costs one ``timeout_seconds``, not
+    ``(1 + retries) * timeout_seconds``)."""
     retries: int = Field(default=2, ge=0, le=10)
     """Attempts after the first for failures that may pass (connection refused or reset,
     timeout, 429, 5xx); a 4xx other than 429 or a malformed answer is not retried."""
@@ -57,11 +66,23 @@ class RemoteProviderSettings(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        """An ``http://`` or ``https://`` URL (``ValueError`` otherwise); "" is off."""
+        """An ``http://`` or ``https://`` URL with a host and no user name or password,
+        query or fragment (``ValueError`` otherwise: credentials in a URL end up in logs;
+        the key goes in ``api_key``); "" is off. The error never repeats the URL."""
         if not value:
             return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("base_url must be an http:// or https:// URL")
+        try:
+            url = httpx.URL(value)
+        except httpx.InvalidURL:
+            raise ValueError("base_url is not a valid URL") from None
+        if not url.host:
+            raise ValueError("base_url has no host")
+        if url.userinfo:
+            raise ValueError("base_url must not hold a user name or password: use api_key")
+        if url.query or url.fragment or "?" in value or "#" in value:
+            raise ValueError("base_url must not have a query or fragment: use api_key")
         return value
 
 
@@ -81,6 +102,8 @@ class RemoteTtsSettings(RemoteProviderSettings):
     """The ``model`` of speech requests."""
     timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
     """Longest one attempt may take (as for every provider; speech takes longer)."""
+    deadline_seconds: float = Field(default=35.0, gt=0.0, le=3600.0)
+    """Longest one call may take with its retries (as for every provider)."""
     max_response_bytes: int = Field(default=16 * MIB, ge=1024, le=256 * MIB)
     """Largest audio answer read (16 MiB: about 6 minutes of 22 kHz 16-bit WAV)."""
     voices: dict[str, str] = {"en": "alloy"}
@@ -97,6 +120,8 @@ class RemoteTranslationSettings(RemoteProviderSettings):
     """The chat model."""
     timeout_seconds: float = Field(default=20.0, gt=0.0, le=600.0)
     """Longest one attempt may take (as for every provider; a chat answer takes longer)."""
+    deadline_seconds: float = Field(default=25.0, gt=0.0, le=3600.0)
+    """Longest one call may take with its retries (as for every provider)."""
     max_tokens: int = Field(default=400, ge=16, le=8192)
     """``max_tokens`` of the chat request (the JSON answer for one sentence)."""
     json_mode: bool = True

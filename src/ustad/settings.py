@@ -372,6 +372,8 @@ class Settings(BaseSettings):
         env_file=".env",
         extra="ignore",
         use_attribute_docstrings=True,
+        # Values may be secrets (a URL with a password, a key): errors name the setting only.
+        hide_input_in_errors=True,
     )
 
     server: ServerSettings = ServerSettings()
