@@ -96,6 +96,9 @@ async def test_a_busy_engine_slot_is_a_503_and_a_stream_holds_its_slot(plain: Ru
     assert busy.value.status_code == 503
     assert busy.value.response.headers["retry-after"]
     assert error_of(busy.value)["code"] == "busy"
+    # A server-side condition, said as such: no learner need be connected.
+    assert error_of(busy.value)["type"] == "server_error"
+    assert "learner" not in error_of(busy.value)["message"]
     async with client(plain) as oai:  # the slot is given back once the stream is gone
         for _ in range(100):
             try:
@@ -161,3 +164,43 @@ async def test_a_client_that_goes_away_stops_the_synthesis(plain: RunningApp) ->
     await asyncio.sleep(0.5)
     assert await engine_calls() == said  # stopped
     assert said - before < sentences / 2  # long before the end of the text
+
+
+@pytest.mark.parametrize("voice", [None, 123, [], {"name": "x"}])
+async def test_an_invalid_voice_names_voice(plain: RunningApp, voice: object) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{plain.address}") as http:
+        answer = await http.post("/v1/audio/speech", json={"input": "Hi.", "voice": voice})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["param"] == "voice"
+
+
+async def test_an_unexpected_failure_is_an_openai_shaped_500_that_says_nothing(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    app = create_app(settings, services_factory=fake_services_factory(Script()))
+
+    async def boom() -> None:
+        raise RuntimeError("secret detail of the failure")
+
+    # First, so nothing mounted at / answers it instead.
+    app.router.add_api_route("/v1/audio/boom", boom, methods=["POST"])
+    app.router.routes.insert(0, app.router.routes.pop())
+    app.router.add_api_route("/v1/boom", boom, methods=["POST"])
+    app.router.routes.insert(0, app.router.routes.pop())
+    with serve(app, settings) as address:
+        # The server drops a connection whose request raised: one connection each.
+        async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+            openai_route = await http.post("/v1/audio/boom")
+        async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+            other_route = await http.post("/v1/boom")
+    assert openai_route.status_code == 500
+    assert openai_route.json() == {
+        "error": {
+            "message": "internal error",
+            "type": "server_error",
+            "param": None,
+            "code": "internal_error",
+        }
+    }
+    assert other_route.status_code == 500 and "secret" not in other_route.text

@@ -88,7 +88,7 @@ _SPEECH_CONTENT: Final = {
             "text/event-stream": {"schema": {"type": "string"}},
         },
     },
-    **error_responses(400, 401, 413, 429, 503),
+    **error_responses(400, 401, 413, 429, 500, 503),
 }
 _TEXT_CONTENT: Final = {
     200: {
@@ -100,7 +100,7 @@ _TEXT_CONTENT: Final = {
             "text/event-stream": {"schema": {"type": "string"}},
         },
     },
-    **error_responses(400, 401, 413, 429, 503),
+    **error_responses(400, 401, 413, 429, 500, 503),
 }
 
 
