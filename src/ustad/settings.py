@@ -349,7 +349,9 @@ class LimitSettings(_Group):
     """A session that sends nothing for this long is closed (1001) and counted."""
     send_timeout_seconds: float = Field(default=30.0, gt=0.0)
     """A reply the client does not take within this long (it stopped reading) closes the
-    session (1008) and is counted; its socket buffers go with it."""
+    session (1008) and is counted; its socket buffers go with it. The same bound applies
+    to each chunk of a streamed REST answer (``/v1/audio/speech``, streamed
+    transcriptions): past it the stream is aborted and its engine slot given back."""
     client_rate: str = "600/minute"
     """Requests and WebSocket connections one client address may make (``limits`` notation,
     e.g. ``100/minute;2000/hour``); past it REST answers 429 and the socket is closed 1013."""

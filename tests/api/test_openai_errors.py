@@ -4,6 +4,8 @@ through the official ``openai`` client against a running ustad with fake engines
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -204,3 +206,37 @@ async def test_an_unexpected_failure_is_an_openai_shaped_500_that_says_nothing(
         }
     }
     assert other_route.status_code == 500 and "secret" not in other_route.text
+
+
+async def test_a_client_that_never_reads_a_stream_gives_its_slot_back(tmp_path: Path) -> None:
+    limits = LimitSettings(send_timeout_seconds=0.5)
+    runtime = RuntimeSettings(rest_concurrency=1, rest_queue=0, pregenerate=False)
+    # About 190 s of pcm at 24 kHz (9 MB): far more than the socket buffers hold.
+    body = json.dumps(
+        {"input": "This sentence is one of many. " * 130, "response_format": "pcm"}
+    ).encode()
+    for app in running(tmp_path, limits=limits, runtime=runtime):
+        host, port = app.address.split(":")
+        stuck = socket.socket()
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.connect((host, int(port)))
+        try:
+            stuck.sendall(
+                b"POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )  # and never read
+            async with httpx.AsyncClient(base_url=f"http://{app.address}") as http:
+                statuses = []
+                for _ in range(150):
+                    answer = await http.post("/v1/audio/speech", json={"input": "Hi."})
+                    statuses.append(answer.status_code)
+                    if answer.status_code == 200 and 503 in statuses:
+                        break
+                    await asyncio.sleep(0.05)
+            # Refused while the unread stream held the slot, served once it timed out.
+            assert statuses[-1] == 200 and 503 in statuses, statuses
+            assert set(statuses) <= {200, 503}
+        finally:
+            stuck.close()

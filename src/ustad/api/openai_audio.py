@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 
 from ustad.api.access import LearnerOrOperator
 from ustad.api.admission import RestSlot
+from ustad.api.bounded_stream import BoundedStreamingResponse
 from ustad.api.errors import ApiError
 from ustad.api.openai_compat import error_responses
 from ustad.api.rest import ServicesDep, audio_error, extension, read_upload
@@ -183,9 +184,15 @@ async def create_speech(services: ServicesDep, request: SpeechRequest) -> Respon
         first = await anext(chunks)
     except (StopAsyncIteration, ValueError) as error:
         raise ApiError(400, "input has nothing to say", "empty_input", param="input") from error
+    send_timeout = services.settings.limits.send_timeout_seconds
     if request.stream_format == "sse":
-        return StreamingResponse(_speech_events(first, chunks), media_type="text/event-stream")
-    return StreamingResponse(_prepend(first, chunks), media_type=STREAM_MEDIA_TYPES[fmt])
+        events = _speech_events(first, chunks)
+        return BoundedStreamingResponse(
+            events, send_timeout=send_timeout, media_type="text/event-stream"
+        )
+    audio = _prepend(first, chunks)
+    media_type = STREAM_MEDIA_TYPES[fmt]
+    return BoundedStreamingResponse(audio, send_timeout=send_timeout, media_type=media_type)
 
 
 async def _prepend(first: bytes, rest: AsyncGenerator[bytes]) -> AsyncIterator[bytes]:
@@ -260,15 +267,18 @@ def _answer(
     return JSONResponse(body)
 
 
-def _transcript_events(transcript: Transcript) -> StreamingResponse:
-    """A finished transcript as OpenAI's streamed transcription events."""
+def _transcript_events(transcript: Transcript, send_timeout: float) -> StreamingResponse:
+    """A finished transcript as OpenAI's streamed transcription events (each send within
+    ``send_timeout`` seconds)."""
 
     async def events() -> AsyncIterator[str]:
         for delta in text_deltas(transcript):
             yield _event({"type": "transcript.text.delta", "delta": delta})
         yield _event({"type": "transcript.text.done", "text": transcript.text.strip()})
 
-    return StreamingResponse(events(), media_type="text/event-stream")
+    return BoundedStreamingResponse(
+        events(), send_timeout=send_timeout, media_type="text/event-stream"
+    )
 
 
 @router.post(
@@ -310,7 +320,7 @@ async def create_transcription(
         word_timestamps=stream or response_format in ("srt", "vtt", "verbose_json"),
     )
     if stream:
-        return _transcript_events(transcript)
+        return _transcript_events(transcript, services.settings.limits.send_timeout_seconds)
     return _answer(
         transcript,
         response_format,
