@@ -187,8 +187,10 @@ class TtsSettings(_Group):
     clause or word boundaries, so no request holds an engine thread long or grows its memory
     (one 4096-character sentence took 60 s and 6 GB)."""
     max_speech_seconds: float = Field(default=360.0, ge=10.0, le=3600.0)
-    """Longest speech one ``/v1/audio/speech`` request may ask for (estimated from its length
-    and ``speed`` before any synthesis); longer is a 400."""
+    """Longest speech one ``/v1/audio/speech`` request may ask for: estimated from its length
+    and ``speed`` before any synthesis (longer is a 400), then counted as it is said (a
+    voice may say more than the text suggests): the stream is cut at this many seconds,
+    or is a 400 if its first sentence alone is longer."""
 
     def bitrate(self, fmt: AudioFormat) -> int | None:
         """The encoder bitrate in bit/s for ``fmt`` (``None`` for WAV, which has none)."""

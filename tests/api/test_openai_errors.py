@@ -11,13 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import openai
 import pytest
 from pydantic import SecretStr
 
 from tests.api.conftest import RunningApp, Script, fake_services_factory, make_settings, serve
 from ustad.app import create_app
-from ustad.settings import AuthSettings, LimitSettings, RuntimeSettings
+from ustad.settings import AuthSettings, LimitSettings, RuntimeSettings, TtsSettings
+from ustad.speech.fakes import FakeSynthesizer
+from ustad.speech.stream_encoding import PCM_RATE
+from ustad.speech.types import Pcm
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
@@ -240,3 +244,31 @@ async def test_a_client_that_never_reads_a_stream_gives_its_slot_back(tmp_path: 
             assert set(statuses) <= {200, 503}
         finally:
             stuck.close()
+
+
+class Expanding(FakeSynthesizer):
+    """A voice that says far more than its text suggests (2 s a character)."""
+
+    def synthesize(self, text: str, *, speed: float = 1.0) -> Pcm:
+        return Pcm(np.full(int(self.sample_rate * 2.0 * len(text)), 1000, np.int16), 22_050)
+
+
+async def test_speech_is_bounded_by_the_seconds_said_not_only_the_estimate(
+    tmp_path: Path,
+) -> None:
+    for app in running(tmp_path, tts=TtsSettings(max_speech_seconds=10)):
+        assert app.app is not None
+        app.app.state.services.speech.voices["en"] = Expanding("en", voice="expanding")
+        async with httpx.AsyncClient(base_url=f"http://{app.address}") as http:
+            too_long = await http.post(
+                "/v1/audio/speech", json={"input": "Hi there.", "voice": "en"}
+            )
+            cut = await http.post(
+                "/v1/audio/speech",
+                json={"input": "Hi. Yo. Go.", "voice": "en", "response_format": "pcm"},
+            )
+    assert too_long.status_code == 400
+    error = too_long.json()["error"]
+    assert error["code"] == "input_too_long" and error["param"] == "input"
+    assert cut.status_code == 200
+    assert 9.9 < len(cut.content) / 2 / PCM_RATE <= 10.0

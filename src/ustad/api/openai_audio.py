@@ -15,7 +15,8 @@ The official ``openai`` client pointed at ``http://host:port/v1`` works unchange
   by Whisper's translate task, in the same formats.
 
 Every request is bounded as before: ``input`` at most 4096 characters and
-``tts.max_speech_seconds`` of estimated speech, uploads at most
+``tts.max_speech_seconds`` of speech (estimated before synthesis: a 400; then counted
+as it is said: the stream ends at the limit), uploads at most
 ``limits.max_message_bytes`` and ``limits.max_audio_seconds``, one REST engine slot.
 """
 
@@ -40,7 +41,7 @@ from ustad.api.openai_compat import error_responses
 from ustad.api.rest import ServicesDep, audio_error, extension, read_upload
 from ustad.api.transcripts import subtitles, text_deltas, verbose_json
 from ustad.runtime.speech_service import spoken_form
-from ustad.runtime.speech_stream import stream_speech
+from ustad.runtime.speech_stream import SpeechTooLongError, stream_speech
 from ustad.services import Services
 from ustad.speech.audio import AudioDecodeError, AudioTooLongError
 from ustad.speech.stream_encoding import STREAM_MEDIA_TYPES, StreamFormat
@@ -178,10 +179,15 @@ async def create_speech(services: ServicesDep, request: SpeechRequest) -> Respon
         message = f"about {seconds:.0f} s of speech at this speed; the limit is {limit:.0f} s"
         raise ApiError(400, message, "input_too_long", param="input")
     fmt: StreamFormat = request.response_format
-    chunks = stream_speech(services.speech, spoken, fmt=fmt, speed=request.speed)
+    # The estimate above is the early answer; the seconds actually said are counted too
+    # (a voice may say far more than the text suggests): the stream stops at the limit.
+    chunks = stream_speech(services.speech, spoken, fmt=fmt, speed=request.speed, max_seconds=limit)
     try:
         # The first sentence before the status line: a failure there is still an error.
         first = await anext(chunks)
+    except SpeechTooLongError as error:
+        message = f"{error.seconds:.0f} s of speech at this speed; the limit is {limit:.0f} s"
+        raise ApiError(400, message, "input_too_long", param="input") from error
     except (StopAsyncIteration, ValueError) as error:
         raise ApiError(400, "input has nothing to say", "empty_input", param="input") from error
     send_timeout = services.settings.limits.send_timeout_seconds
