@@ -11,6 +11,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 MIB = 1024 * 1024
+DEADLINE_MARGIN_SECONDS = 5.0
+"""A call's default deadline past one attempt's ``timeout_seconds``: room for a quick
+retry after a fast failure (a reset, a 503), none for a second slow attempt."""
 
 
 class RemoteProviderSettings(BaseModel):
@@ -34,11 +37,11 @@ class RemoteProviderSettings(BaseModel):
     timeout_seconds: float = Field(default=10.0, gt=0.0, le=600.0)
     """Longest one attempt may take to send its request and read each part of the answer;
     past it the attempt fails as ``timeout`` (and may be retried)."""
-    deadline_seconds: float = Field(default=15.0, gt=0.0, le=3600.0)
+    deadline_seconds: float | None = Field(default=None, gt=0.0, le=3600.0)
     """Longest one call may take with all its attempts and the pauses between them; past
-    it the call fails as ``timeout`` and the local engine answers (a few seconds more
-    than one attempt, so a slow provider costs one ``timeout_seconds``, not
-    ``(1 + retries) * timeout_seconds``)."""
+    it the call fails as ``timeout`` and the local engine answers. ``None``:
+    ``timeout_seconds`` plus ``DEADLINE_MARGIN_SECONDS`` (5 s), so a slow provider costs
+    about one attempt, not ``(1 + retries) * timeout_seconds``."""
     retries: int = Field(default=2, ge=0, le=10)
     """Attempts after the first for failures that may pass (connection refused or reset,
     timeout, 429, 5xx); a 4xx other than 429 or a malformed answer is not retried."""
@@ -62,6 +65,14 @@ class RemoteProviderSettings(BaseModel):
     max_response_bytes: int = Field(default=1 * MIB, ge=1024, le=256 * MIB)
     """Largest answer read; a longer one is refused (``too_large``) without reading it
     all."""
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one call may take with its retries (``deadline_seconds``, or
+        ``timeout_seconds`` plus ``DEADLINE_MARGIN_SECONDS``)."""
+        if self.deadline_seconds is not None:
+            return self.deadline_seconds
+        return self.timeout_seconds + DEADLINE_MARGIN_SECONDS
 
     @field_validator("base_url")
     @classmethod
@@ -102,8 +113,6 @@ class RemoteTtsSettings(RemoteProviderSettings):
     """The ``model`` of speech requests."""
     timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
     """Longest one attempt may take (as for every provider; speech takes longer)."""
-    deadline_seconds: float = Field(default=35.0, gt=0.0, le=3600.0)
-    """Longest one call may take with its retries (as for every provider)."""
     max_response_bytes: int = Field(default=16 * MIB, ge=1024, le=256 * MIB)
     """Largest audio answer read (16 MiB: about 6 minutes of 22 kHz 16-bit WAV)."""
     voices: dict[str, str] = {"en": "alloy"}
@@ -120,8 +129,6 @@ class RemoteTranslationSettings(RemoteProviderSettings):
     """The chat model."""
     timeout_seconds: float = Field(default=20.0, gt=0.0, le=600.0)
     """Longest one attempt may take (as for every provider; a chat answer takes longer)."""
-    deadline_seconds: float = Field(default=25.0, gt=0.0, le=3600.0)
-    """Longest one call may take with its retries (as for every provider)."""
     max_tokens: int = Field(default=400, ge=16, le=8192)
     """``max_tokens`` of the chat request (the JSON answer for one sentence)."""
     json_mode: bool = True

@@ -233,3 +233,9 @@ def test_httpx_request_lines_are_not_logged(caplog: pytest.LogCaptureFixture) ->
         root.setLevel(level)
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def test_the_default_deadline_is_one_attempt_and_a_margin() -> None:
+    assert RemoteSttSettings().deadline == 15.0
+    assert RemoteSttSettings(timeout_seconds=120).deadline == 125.0
+    assert RemoteSttSettings(deadline_seconds=3).deadline == 3.0

@@ -13,7 +13,7 @@ from a bounded pool instead of paying a TCP (and TLS) handshake each. Every call
   asking twice is safe) when the failure may pass (connection refused or
   reset, timeout, 429, 5xx), with jittered exponential backoff (``tenacity``), each
   attempt bounded by ``timeout_seconds`` end to end, and the call as a whole (every
-  attempt and pause) by ``deadline_seconds``;
+  attempt and pause) by ``deadline_seconds`` (by default ``timeout_seconds`` + 5 s);
 * asks for the answer uncompressed (``Accept-Encoding: identity``) and refuses a
   compressed one (``malformed``), so the bytes counted are the bytes held: a small gzip
   bomb is never inflated;
@@ -274,7 +274,7 @@ class RemoteProvider:
         files: Mapping[str, tuple[str, bytes, str]] | None,
     ) -> T:
         """``_retried`` within ``deadline_seconds`` (``RemoteError("timeout")`` past it)."""
-        deadline = self.settings.deadline_seconds
+        deadline = self.settings.deadline
         try:
             async with asyncio.timeout(deadline):
                 return await self._retried(path, parse, json, data, files)
