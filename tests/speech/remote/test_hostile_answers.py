@@ -152,6 +152,8 @@ def one_hertz_wav(samples: int = 300) -> bytes:
         one_hertz_wav(),
         tone(0.5, rate=4_000),  # below 8 kHz
         tone(40.0),  # far too long for "Hello." (the call's own limit is 360 s)
+        # A playlist FFmpeg's probe would open as HLS (and fetch): never probed.
+        b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nhttp://127.0.0.1:9/x.ts\n",
     ],
 )
 async def test_audio_absurd_for_its_text_or_rate_falls_back(audio: bytes) -> None:

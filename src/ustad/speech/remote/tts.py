@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from ustad.speech.audio import SILENCE_DBFS, AudioDecodeError, decode_audio, rms_dbfs
+from ustad.speech.containers import sniff_container
 from ustad.speech.remote.provider import Answer, RemoteError, RemoteProvider, RunBlocking
 from ustad.speech.types import Audio, Language, Pcm
 
@@ -44,9 +45,13 @@ def longest_seconds(text: str, speed: float) -> float:
 
 def source_rate(data: bytes) -> int:
     """The sample rate (Hz) of the first audio stream of encoded ``data`` (its header only,
-    no decoding); ``ValueError`` when it has none or cannot be opened."""
+    no decoding); ``ValueError`` when it has none or cannot be opened.
+
+    Opened with one of ``ALLOWED_DEMUXERS`` (recognised from the bytes, else WAV, which
+    was asked for), never by FFmpeg's probe over every demuxer."""
+    demuxer = sniff_container(data) or "wav"
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
+        with av.open(io.BytesIO(data), mode="r", format=demuxer) as container:
             streams = container.streams.audio
             if not streams:
                 raise ValueError("no audio stream")
