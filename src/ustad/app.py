@@ -26,6 +26,7 @@ from ustad.api.observability import router as observability_router
 from ustad.api.openai_audio import router as openai_audio_router
 from ustad.api.openai_compat import (
     openai_http_error,
+    openai_server_error,
     openapi_without_422,
     validation_param,
     validation_status,
@@ -105,6 +106,7 @@ def create_app(
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(StarletteHTTPException, openai_http_error)
+    app.add_exception_handler(Exception, openai_server_error)
     upload_bytes = resolved.limits.max_message_bytes + MULTIPART_OVERHEAD
     app.add_middleware(
         BodyLimitMiddleware,

@@ -75,8 +75,14 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+QUIET_LOGGERS = ("httpx", "httpcore")
+"""Libraries whose INFO lines are one per request with the full URL (a provider's base
+URL, or anything a misconfigured one holds): at WARNING whatever the level asked."""
+
+
 def configure_logging(level: str, *, json_lines: bool) -> None:
-    """Route the root logger to stderr in the chosen format."""
+    """Route the root logger to stderr in the chosen format (``QUIET_LOGGERS`` at
+    WARNING at most)."""
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
         handler.setFormatter(JsonFormatter())
@@ -86,3 +92,5 @@ def configure_logging(level: str, *, json_lines: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -7,16 +7,23 @@ answers whenever it fails, is too slow or its circuit breaker is open.
 
 from __future__ import annotations
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 MIB = 1024 * 1024
+DEADLINE_MARGIN_SECONDS = 5.0
+"""A call's default deadline past one attempt's ``timeout_seconds``: room for a quick
+retry after a fast failure (a reset, a 503), none for a second slow attempt."""
 
 
 class RemoteProviderSettings(BaseModel):
     """One remote OpenAI-compatible provider: where it is, how long to wait, how hard
     to try, when to stop asking."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    # A rejected base_url may hold a password: errors never repeat the value.
+    model_config = ConfigDict(
+        use_attribute_docstrings=True, extra="forbid", hide_input_in_errors=True
+    )
 
     base_url: str | None = None
     """The provider's OpenAI-compatible API root, e.g. ``http://gpu-box:8000/v1``
@@ -30,6 +37,11 @@ class RemoteProviderSettings(BaseModel):
     timeout_seconds: float = Field(default=10.0, gt=0.0, le=600.0)
     """Longest one attempt may take to send its request and read each part of the answer;
     past it the attempt fails as ``timeout`` (and may be retried)."""
+    deadline_seconds: float | None = Field(default=None, gt=0.0, le=3600.0)
+    """Longest one call may take with all its attempts and the pauses between them; past
+    it the call fails as ``timeout`` and the local engine answers. ``None``:
+    ``timeout_seconds`` plus ``DEADLINE_MARGIN_SECONDS`` (5 s), so a slow provider costs
+    about one attempt, not ``(1 + retries) * timeout_seconds``."""
     retries: int = Field(default=2, ge=0, le=10)
     """Attempts after the first for failures that may pass (connection refused or reset,
     timeout, 429, 5xx); a 4xx other than 429 or a malformed answer is not retried."""
@@ -54,14 +66,34 @@ class RemoteProviderSettings(BaseModel):
     """Largest answer read; a longer one is refused (``too_large``) without reading it
     all."""
 
+    @property
+    def deadline(self) -> float:
+        """Seconds one call may take with its retries (``deadline_seconds``, or
+        ``timeout_seconds`` plus ``DEADLINE_MARGIN_SECONDS``)."""
+        if self.deadline_seconds is not None:
+            return self.deadline_seconds
+        return self.timeout_seconds + DEADLINE_MARGIN_SECONDS
+
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        """An ``http://`` or ``https://`` URL (``ValueError`` otherwise); "" is off."""
+        """An ``http://`` or ``https://`` URL with a host and no user name or password,
+        query or fragment (``ValueError`` otherwise: credentials in a URL end up in logs;
+        the key goes in ``api_key``); "" is off. The error never repeats the URL."""
         if not value:
             return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("base_url must be an http:// or https:// URL")
+        try:
+            url = httpx.URL(value)
+        except httpx.InvalidURL:
+            raise ValueError("base_url is not a valid URL") from None
+        if not url.host:
+            raise ValueError("base_url has no host")
+        if url.userinfo:
+            raise ValueError("base_url must not hold a user name or password: use api_key")
+        if url.query or url.fragment or "?" in value or "#" in value:
+            raise ValueError("base_url must not have a query or fragment: use api_key")
         return value
 
 

@@ -187,8 +187,10 @@ class TtsSettings(_Group):
     clause or word boundaries, so no request holds an engine thread long or grows its memory
     (one 4096-character sentence took 60 s and 6 GB)."""
     max_speech_seconds: float = Field(default=360.0, ge=10.0, le=3600.0)
-    """Longest speech one ``/v1/audio/speech`` request may ask for (estimated from its length
-    and ``speed`` before any synthesis); longer is a 400."""
+    """Longest speech one ``/v1/audio/speech`` request may ask for: estimated from its length
+    and ``speed`` before any synthesis (longer is a 400), then counted as it is said (a
+    voice may say more than the text suggests): the stream is cut at this many seconds,
+    or is a 400 if its first sentence alone is longer."""
 
     def bitrate(self, fmt: AudioFormat) -> int | None:
         """The encoder bitrate in bit/s for ``fmt`` (``None`` for WAV, which has none)."""
@@ -357,7 +359,9 @@ class LimitSettings(_Group):
     """A session that sends nothing for this long is closed (1001) and counted."""
     send_timeout_seconds: float = Field(default=30.0, gt=0.0)
     """A reply the client does not take within this long (it stopped reading) closes the
-    session (1008) and is counted; its socket buffers go with it."""
+    session (1008) and is counted; its socket buffers go with it. The same bound applies
+    to each chunk of a streamed REST answer (``/v1/audio/speech``, streamed
+    transcriptions): past it the stream is aborted and its engine slot given back."""
     client_rate: str = "600/minute"
     """Requests and WebSocket connections one client address may make (``limits`` notation,
     e.g. ``100/minute;2000/hour``); past it REST answers 429 and the socket is closed 1013."""
@@ -380,6 +384,8 @@ class Settings(BaseSettings):
         env_file=".env",
         extra="ignore",
         use_attribute_docstrings=True,
+        # Values may be secrets (a URL with a password, a key): errors name the setting only.
+        hide_input_in_errors=True,
     )
 
     server: ServerSettings = ServerSettings()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import SpeechService
-from ustad.runtime.speech_stream import sentence_pieces, stream_speech
+from ustad.runtime.speech_stream import SpeechTooLongError, sentence_pieces, stream_speech
 from ustad.settings import TtsSettings
 from ustad.speech.audio import decode_audio
 from ustad.speech.fakes import (
@@ -16,7 +17,7 @@ from ustad.speech.fakes import (
     transcript_of,
 )
 from ustad.speech.stream_encoding import PCM_RATE
-from ustad.speech.types import Segment, SpokenText
+from ustad.speech.types import Pcm, Segment, SpokenText
 
 
 def test_one_piece_per_sentence_in_spoken_form() -> None:
@@ -57,3 +58,53 @@ async def test_each_sentence_is_sent_as_it_is_said() -> None:
     assert abs(decode_audio(wav).duration - seconds) < 0.05
     with pytest.raises(ValueError, match="nothing to say"):
         [c async for c in stream_speech(speech, SpokenText.single("en", "👍"), fmt="mp3")]
+
+
+class Expanding(FakeSynthesizer):
+    """A voice that says far more than its text suggests (2 s a character)."""
+
+    def synthesize(self, text: str, *, speed: float = 1.0) -> Pcm:
+        self.said.append(text)
+        return Pcm(np.full(int(self.sample_rate * 2.0 * len(text)), 1000, np.int16), 22_050)
+
+
+def service_with(voice: FakeSynthesizer) -> SpeechService:
+    return SpeechService(
+        executor=EngineExecutor(2),
+        english_stt=FakeTranscriber(lambda audio, language, task: transcript_of("")),
+        multilingual_stt=FakeTranscriber(lambda audio, language, task: transcript_of("")),
+        voices={"en": voice, "ur": FakeSynthesizer("ur", voice="fake-ur")},
+        translators=[],
+        normalizer=FakeTranslator({}),
+        tts=TtsSettings(),
+        tts_cache_bytes=1 << 20,
+        translation_cache_entries=10,
+    )
+
+
+async def test_the_seconds_said_are_counted_and_the_stream_cut_at_the_limit() -> None:
+    voice = Expanding("en")
+    spoken = SpokenText.single("en", "One. Two. Three.")  # 8 s a sentence here
+    chunks = [
+        c async for c in stream_speech(service_with(voice), spoken, fmt="pcm", max_seconds=10)
+    ]
+    seconds = len(b"".join(chunks)) / 2 / PCM_RATE
+    assert 9.9 < seconds <= 10.0
+    assert voice.said == ["One.", "Two."]  # the third is never synthesised
+    wav = b"".join(
+        [
+            c
+            async for c in stream_speech(
+                service_with(Expanding("en")), spoken, fmt="wav", max_seconds=10
+            )
+        ]
+    )
+    assert 9.9 < decode_audio(wav).duration <= 10.0  # a whole, finished file
+
+
+async def test_a_first_piece_past_the_limit_is_an_error_before_any_audio() -> None:
+    spoken = SpokenText.single("en", "One sentence. Two.")
+    chunks = stream_speech(service_with(Expanding("en")), spoken, fmt="mp3", max_seconds=10)
+    with pytest.raises(SpeechTooLongError) as error:
+        await anext(chunks)
+    assert error.value.seconds == pytest.approx(26.0) and error.value.limit == 10

@@ -113,7 +113,7 @@ class RestSlots:
             self.refused += 1
             raise ApiError(
                 503,
-                "the tutor is busy with learners; try again shortly",
+                "the server is busy; try again shortly",
                 "busy",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )

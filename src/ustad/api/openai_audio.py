@@ -15,7 +15,8 @@ The official ``openai`` client pointed at ``http://host:port/v1`` works unchange
   by Whisper's translate task, in the same formats.
 
 Every request is bounded as before: ``input`` at most 4096 characters and
-``tts.max_speech_seconds`` of estimated speech, uploads at most
+``tts.max_speech_seconds`` of speech (estimated before synthesis: a 400; then counted
+as it is said: the stream ends at the limit), uploads at most
 ``limits.max_message_bytes`` and ``limits.max_audio_seconds``, one REST engine slot.
 """
 
@@ -34,12 +35,13 @@ from pydantic import BaseModel, Field
 
 from ustad.api.access import LearnerOrOperator
 from ustad.api.admission import RestSlot
+from ustad.api.bounded_stream import BoundedStreamingResponse
 from ustad.api.errors import ApiError
 from ustad.api.openai_compat import error_responses
 from ustad.api.rest import ServicesDep, audio_error, extension, read_upload
 from ustad.api.transcripts import subtitles, text_deltas, verbose_json
 from ustad.runtime.speech_service import spoken_form
-from ustad.runtime.speech_stream import stream_speech
+from ustad.runtime.speech_stream import SpeechTooLongError, stream_speech
 from ustad.services import Services
 from ustad.speech.audio import AudioDecodeError, AudioTooLongError
 from ustad.speech.stream_encoding import STREAM_MEDIA_TYPES, StreamFormat
@@ -88,7 +90,7 @@ _SPEECH_CONTENT: Final = {
             "text/event-stream": {"schema": {"type": "string"}},
         },
     },
-    **error_responses(400, 401, 413, 429, 503),
+    **error_responses(400, 401, 413, 429, 500, 503),
 }
 _TEXT_CONTENT: Final = {
     200: {
@@ -100,7 +102,7 @@ _TEXT_CONTENT: Final = {
             "text/event-stream": {"schema": {"type": "string"}},
         },
     },
-    **error_responses(400, 401, 413, 429, 503),
+    **error_responses(400, 401, 413, 429, 500, 503),
 }
 
 
@@ -177,15 +179,26 @@ async def create_speech(services: ServicesDep, request: SpeechRequest) -> Respon
         message = f"about {seconds:.0f} s of speech at this speed; the limit is {limit:.0f} s"
         raise ApiError(400, message, "input_too_long", param="input")
     fmt: StreamFormat = request.response_format
-    chunks = stream_speech(services.speech, spoken, fmt=fmt, speed=request.speed)
+    # The estimate above is the early answer; the seconds actually said are counted too
+    # (a voice may say far more than the text suggests): the stream stops at the limit.
+    chunks = stream_speech(services.speech, spoken, fmt=fmt, speed=request.speed, max_seconds=limit)
     try:
         # The first sentence before the status line: a failure there is still an error.
         first = await anext(chunks)
+    except SpeechTooLongError as error:
+        message = f"{error.seconds:.0f} s of speech at this speed; the limit is {limit:.0f} s"
+        raise ApiError(400, message, "input_too_long", param="input") from error
     except (StopAsyncIteration, ValueError) as error:
         raise ApiError(400, "input has nothing to say", "empty_input", param="input") from error
+    send_timeout = services.settings.limits.send_timeout_seconds
     if request.stream_format == "sse":
-        return StreamingResponse(_speech_events(first, chunks), media_type="text/event-stream")
-    return StreamingResponse(_prepend(first, chunks), media_type=STREAM_MEDIA_TYPES[fmt])
+        events = _speech_events(first, chunks)
+        return BoundedStreamingResponse(
+            events, send_timeout=send_timeout, media_type="text/event-stream"
+        )
+    audio = _prepend(first, chunks)
+    media_type = STREAM_MEDIA_TYPES[fmt]
+    return BoundedStreamingResponse(audio, send_timeout=send_timeout, media_type=media_type)
 
 
 async def _prepend(first: bytes, rest: AsyncGenerator[bytes]) -> AsyncIterator[bytes]:
@@ -260,15 +273,18 @@ def _answer(
     return JSONResponse(body)
 
 
-def _transcript_events(transcript: Transcript) -> StreamingResponse:
-    """A finished transcript as OpenAI's streamed transcription events."""
+def _transcript_events(transcript: Transcript, send_timeout: float) -> StreamingResponse:
+    """A finished transcript as OpenAI's streamed transcription events (each send within
+    ``send_timeout`` seconds)."""
 
     async def events() -> AsyncIterator[str]:
         for delta in text_deltas(transcript):
             yield _event({"type": "transcript.text.delta", "delta": delta})
         yield _event({"type": "transcript.text.done", "text": transcript.text.strip()})
 
-    return StreamingResponse(events(), media_type="text/event-stream")
+    return BoundedStreamingResponse(
+        events(), send_timeout=send_timeout, media_type="text/event-stream"
+    )
 
 
 @router.post(
@@ -310,7 +326,7 @@ async def create_transcription(
         word_timestamps=stream or response_format in ("srt", "vtt", "verbose_json"),
     )
     if stream:
-        return _transcript_events(transcript)
+        return _transcript_events(transcript, services.settings.limits.send_timeout_seconds)
     return _answer(
         transcript,
         response_format,

@@ -2,7 +2,8 @@
 
 * Errors: every error under those paths is OpenAI's ``{"error": {"message", "type",
   "param", "code"}}``, including FastAPI's own 404/405 and request validation, which
-  OpenAI answers with 400 (other routes keep FastAPI's 422 and ``detail``).
+  OpenAI answers with 400 (other routes keep FastAPI's 422 and ``detail``), and an
+  unexpected failure, a 500 ``server_error`` that never carries the exception's text.
 * ``GET /v1/models`` and ``GET /v1/models/{id}``: the recognisers and voices loaded,
   and the OpenAI model names ustad answers to.
 * The OpenAPI document: the 422 FastAPI adds to every route with parameters is
@@ -17,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -70,7 +72,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "no such model",
         413: "the upload or body is larger than the limit",
         429: "this client is past its request rate (``Retry-After``)",
-        503: "the engines are busy with learners (``Retry-After``)",
+        500: "an internal error (``server_error``; the message says nothing more)",
+        503: "the server is busy (``server_error``, code ``busy``; ``Retry-After``)",
     }
     return {
         status: {"model": ErrorBody, "description": described.get(status, "error")}
@@ -97,12 +100,29 @@ def validation_status(request: Request) -> int:
     return 400 if is_openai_path(request.url.path) else 422
 
 
+REQUEST_PARTS: Final = ("body", "query", "path", "header", "cookie", "form")
+"""Where FastAPI says a parameter came from: the first element of an error's ``loc``."""
+
+
 def validation_param(error: RequestValidationError) -> str | None:
-    """The parameter the first validation error is about (``speed``,
-    ``timestamp_granularities[]``...), ``None`` for the body as a whole."""
+    """The parameter the first validation error is about (``speed``, ``voice``,
+    ``timestamp_granularities[]``...): the first element of its location after where it
+    came from (``body``, ``query``, a form field), never the union member or nested
+    field pydantic adds (``voice.str``); ``None`` for the body as a whole."""
     first = error.errors()[0] if error.errors() else {}
-    parts = [str(p) for p in first.get("loc", ()) if p != "body" and not isinstance(p, int)]
-    return ".".join(parts) or None
+    loc = list(first.get("loc", ()))
+    if loc and loc[0] in REQUEST_PARTS:
+        loc = loc[1:]
+    return next((str(part) for part in loc if isinstance(part, str)), None)
+
+
+async def openai_server_error(request: Request, error: Exception) -> Response:
+    """An unhandled exception: 500 in OpenAI's shape under :data:`OPENAI_PATHS`
+    (``server_error``, code ``internal_error``, never the exception's text), plain text
+    elsewhere (Starlette's default). The exception is still logged by the server."""
+    if not is_openai_path(request.url.path):
+        return PlainTextResponse("Internal Server Error", status_code=500)
+    return ApiError(500, "internal error", "internal_error").response()
 
 
 def openapi_without_422(app: FastAPI) -> dict[str, Any]:
@@ -121,15 +141,23 @@ def openapi_without_422(app: FastAPI) -> dict[str, Any]:
 
 
 def served_models(services: Services) -> list[dict[str, Any]]:
-    """The models ``/v1/models`` lists: the loaded recognisers and voices, then the
-    OpenAI names that reach them (``ustad_model`` says which loaded model answers)."""
+    """The models ``/v1/models`` lists: the loaded recognisers and voices, the remote
+    providers' models when configured (``remote:<model>``, asked first, the local ones
+    answering when they fail), then the OpenAI names that reach them (``ustad_model``
+    says which loaded model answers)."""
     speech = services.speech
     english, multilingual = speech.english_stt.name, speech.multilingual_stt.name
     voices = [f"{v.engine}:{v.voice}" for v in speech.voices.values()]
+    remote: dict[str, list[str]] = {}
+    if speech.remote.stt is not None:
+        remote.setdefault(speech.remote.stt.name, []).append("transcription")
+    if speech.remote.tts is not None:
+        remote.setdefault(f"remote:{speech.remote.tts.provider.model}", []).append("speech")
     loaded = [
         {"id": english, "ustad_tasks": ["transcription"]},
         {"id": multilingual, "ustad_tasks": ["transcription", "translation"]},
         *({"id": voice, "ustad_tasks": ["speech"]} for voice in voices),
+        *({"id": model, "ustad_tasks": tasks} for model, tasks in remote.items()),
     ]
     aliases = [
         *({"id": name, "ustad_model": multilingual} for name in TRANSCRIPTION_ALIASES),

@@ -1,6 +1,8 @@
 """A small real HTTP/1.1 server on 127.0.0.1 that plays an OpenAI-compatible provider
 and misbehaves on demand, per path: ``ok``, ``slow``, ``500``, ``reset`` (the connection
-is dropped with a TCP reset), ``malformed`` (200 with broken JSON)."""
+is dropped with a TCP reset), ``malformed`` (200 with broken JSON), ``non_finite`` (a
+transcript whose segment ends at NaN and starts at -1e308), ``nested`` (JSON nested
+100000 deep)."""
 
 from __future__ import annotations
 
@@ -85,6 +87,11 @@ class FaultServer:
             )
         elif mode == "malformed":
             body, status = b'{"text": "unfinished', "200 OK"
+        elif mode == "non_finite":
+            segment = b'{"text": " x", "start": -1e308, "end": NaN, "avg_logprob": -Infinity}'
+            body, status = b'{"text": "x", "segments": [' + segment + b"]}", "200 OK"
+        elif mode == "nested":
+            body, status = b"[" * 100_000 + b"]" * 100_000, "200 OK"
         else:
             body, status = self.answers[path](path), "200 OK"
         writer.write(

@@ -47,6 +47,7 @@ def verbose(
     text: str, *, words: bool = True, segments: list[dict[str, object]] | None = None
 ) -> dict[str, object]:
     split = text.split()
+    step = 2.0 / max(1, len(split))
     return {
         "task": "transcribe",
         "language": "english",
@@ -69,7 +70,9 @@ def verbose(
         **(
             {
                 "words": [
-                    {"word": w, "start": i * 0.4, "end": i * 0.4 + 0.3} for i, w in enumerate(split)
+                    # Spread over the 2 s clip (a time past its end is malformed).
+                    {"word": w, "start": i * step, "end": i * step + 0.1}
+                    for i, w in enumerate(split)
                 ]
             }
             if words
@@ -106,7 +109,8 @@ async def test_transcription_request_and_answer() -> None:
     ],
 )
 async def test_a_looping_or_invented_transcript_falls_back(text: str) -> None:
-    script = Scripted([ok_json(verbose(text))])
+    # No timed words: as many timed words as these would be malformed before any check.
+    script = Scripted([ok_json(verbose(text, words=False))])
     engine = transcriber(script)
     assert await engine.transcribe(speech(), language="en") is None
     stats = engine.provider.stats()

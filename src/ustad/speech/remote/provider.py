@@ -12,9 +12,15 @@ from a bounded pool instead of paying a TCP (and TLS) handshake each. Every call
   transcription, a speech synthesis or a translation changes nothing on the server, so
   asking twice is safe) when the failure may pass (connection refused or
   reset, timeout, 429, 5xx), with jittered exponential backoff (``tenacity``), each
-  attempt bounded by ``timeout_seconds`` end to end;
+  attempt bounded by ``timeout_seconds`` end to end, and the call as a whole (every
+  attempt and pause) by ``deadline_seconds`` (by default ``timeout_seconds`` + 5 s);
+* asks for the answer uncompressed (``Accept-Encoding: identity``) and refuses a
+  compressed one (``malformed``), so the bytes counted are the bytes held: a small gzip
+  bomb is never inflated;
 * reads at most ``max_response_bytes`` of the answer (``too_large`` past it, refused
   by ``Content-Length`` before reading when the server states one);
+* parses the answer with the caller's ``parse``: whatever that raises (a ``ValueError``,
+  a ``RecursionError`` of a deeply nested answer, anything) is ``malformed``;
 * is counted: calls, errors by kind, latency, fallbacks, connections opened and reused
   (from httpcore's trace events), the breaker's state (``ProviderStats``).
 
@@ -157,7 +163,8 @@ class RemoteProvider:
             raise ValueError(f"remote provider {name!r} has no base_url")
         self.name = name
         self.settings = settings
-        headers = {"User-Agent": "ustad"}
+        # Identity: a compressed answer would be inflated before its bytes are counted.
+        headers = {"User-Agent": "ustad", "Accept-Encoding": "identity"}
         if settings.api_key is not None:
             headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
         self.client = httpx.AsyncClient(
@@ -210,14 +217,16 @@ class RemoteProvider:
         """POST to ``path`` (relative to ``base_url``) and ``parse`` the answer.
 
         ``parse`` runs inside the breaker on the event loop: it must be quick and raise
-        ``RemoteError("malformed", ...)`` (or ``ValueError``) for an answer it cannot
-        use, which counts as a failure of the provider. Raises ``RemoteError``.
+        ``RemoteError("malformed", ...)`` for an answer it cannot use; any other
+        exception it raises is ``malformed`` too. Either counts as a failure of the
+        provider. The whole call, retries included, takes at most ``deadline_seconds``
+        (then ``timeout``). Raises ``RemoteError``.
         """
         self._calls += 1
         started = time.perf_counter()
         reached = True
         try:
-            return await self._guarded(lambda: self._retried(path, parse, json, data, files))
+            return await self._guarded(lambda: self._deadlined(path, parse, json, data, files))
         except RemoteError as error:
             reached = error.kind != "breaker_open"
             self._errors[error.kind] += 1
@@ -250,11 +259,27 @@ class RemoteProvider:
                 return await call()
         except OpenedState as error:
             raise RemoteError("breaker_open", str(error)) from error
-        except (httpx.HTTPError, ValueError) as error:  # parse errors, unexpected shapes
-            raise RemoteError("malformed", str(error)[:200]) from error
+        except (httpx.HTTPError, ValueError, RecursionError) as error:  # unexpected shapes
+            raise RemoteError("malformed", str(error)[:200] or type(error).__name__) from error
         finally:
             if probing:
                 self._probing = False
+
+    async def _deadlined(
+        self,
+        path: str,
+        parse: Callable[[Answer], T],
+        json: Any,
+        data: Mapping[str, Any] | None,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+    ) -> T:
+        """``_retried`` within ``deadline_seconds`` (``RemoteError("timeout")`` past it)."""
+        deadline = self.settings.deadline
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._retried(path, parse, json, data, files)
+        except TimeoutError as error:
+            raise RemoteError("timeout", f"no usable answer within {deadline:g} s") from error
 
     async def _retried(
         self,
@@ -276,7 +301,13 @@ class RemoteProvider:
         async for attempt in retrying:
             with attempt:
                 answer = await self._attempt(path, json, data, files)
-        return parse(answer)
+        try:
+            return parse(answer)
+        except RemoteError:
+            raise
+        except Exception as error:  # nothing a provider sends may be a 500
+            detail = f"{type(error).__name__}: {str(error)[:200]}"
+            raise RemoteError("malformed", detail) from error
 
     async def _attempt(
         self,
@@ -317,6 +348,9 @@ class RemoteProvider:
             extensions={"trace": self._trace},
         ) as response:
             status = response.status_code
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding not in ("", "identity"):
+                raise RemoteError("malformed", f"a {encoding!r} answer (identity was asked)")
             if status >= 400:
                 body = await read_bounded(response, _ERROR_BODY_BYTES, truncate=True)
                 kind: ErrorKind = (
@@ -388,6 +422,7 @@ async def read_bounded(response: httpx.Response, limit: int, *, truncate: bool =
         raise RemoteError("too_large", f"answer of {stated} bytes (limit {limit})")
     chunks: list[bytes] = []
     size = 0
+    # The caller refused any Content-Encoding: these are the bytes that arrived.
     async for chunk in response.aiter_bytes():
         chunks.append(chunk)
         size += len(chunk)

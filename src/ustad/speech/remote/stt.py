@@ -11,12 +11,11 @@ recogniser answers.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ustad.speech.audio import encode_audio
 from ustad.speech.remote.provider import Answer, RemoteError, RemoteProvider, RunBlocking
@@ -33,12 +32,19 @@ from ustad.speech.whisper.checks import (
 )
 from ustad.speech.whisper.transcript import text_of
 
+TIME_SLACK_SECONDS: Final = 1.0
+"""How far past the clip's end a segment or word may be said to end (rounding, padding)."""
+WORD_MARGIN: Final = 3
+"""Timed words may differ in number from the text's words by this many, or by a quarter of
+the text's words if that is more (servers split contractions and numbers differently)."""
+
 LANGUAGE_NAMES: Final = {"english": "en", "urdu": "ur", "hindi": "hi", "punjabi": "pa"}
 """OpenAI's ``verbose_json`` names the language in English; ustad uses ISO 639-1 codes."""
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # NaN and infinities are not numbers a transcript can hold (nor JSON can send back).
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
 class RemoteSegment(_Lenient):
@@ -51,7 +57,7 @@ class RemoteSegment(_Lenient):
     tokens: list[int] = []
     avg_logprob: float = 0.0
     compression_ratio: float = 1.0
-    no_speech_prob: float = 0.0
+    no_speech_prob: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
 class RemoteWord(_Lenient):
@@ -72,12 +78,50 @@ class VerboseTranscription(_Lenient):
     words: list[RemoteWord] | None = None
 
 
-def parse_transcription(answer: Answer) -> VerboseTranscription:
-    """The answer as a transcription (``RemoteError("malformed")`` when it is not one)."""
+def parse_transcription(answer: Answer, *, seconds: float) -> VerboseTranscription:
+    """The answer as a transcription of a ``seconds`` long clip.
+
+    ``RemoteError("malformed")`` when it is not one: not JSON (or nested past the JSON
+    parser's depth limit), a number that is not finite, a segment or word time outside
+    ``[0, seconds + TIME_SLACK_SECONDS]``, or timed words that disagree with the text
+    (``words_agree``).
+    """
     try:
-        return VerboseTranscription.model_validate(json.loads(answer.content))
+        reply = VerboseTranscription.model_validate_json(answer.content)
     except ValueError as error:
         raise RemoteError("malformed", f"not a transcription: {str(error)[:200]}") from error
+    latest = seconds + TIME_SLACK_SECONDS
+    spans = [(s.start, s.end) for s in reply.segments or ()]
+    spans += [(w.start, w.end) for w in reply.words or ()]
+    if any(not (0.0 <= t <= latest) for span in spans for t in span):
+        raise RemoteError("malformed", f"a time outside the clip's {seconds:.1f} s")
+    fault = words_agree(reply, seconds)
+    if fault is not None:
+        raise RemoteError("malformed", fault)
+    return reply
+
+
+def transcription_parser(seconds: float) -> Callable[[Answer], VerboseTranscription]:
+    """``parse_transcription`` for a clip of ``seconds``."""
+    return lambda answer: parse_transcription(answer, seconds=seconds)
+
+
+def words_agree(reply: VerboseTranscription, seconds: float) -> str | None:
+    """Why the reply's timed words cannot be the words of its text, or ``None``.
+
+    At most as many as anyone says in ``seconds`` (``MAX_WORDS_PER_SECOND`` plus
+    ``SHORT_WINDOW_WORDS``), and as many as the text's words within ``WORD_MARGIN``.
+    """
+    if not reply.words:
+        return None
+    timed = sum(1 for w in reply.words if plain_words(w.word))
+    limit = SHORT_WINDOW_WORDS + MAX_WORDS_PER_SECOND * seconds
+    if len(reply.words) > limit:
+        return f"{len(reply.words)} timed words in {seconds:.1f} s"
+    said = len(plain_words(reply.text))
+    if abs(timed - said) > max(WORD_MARGIN, said // 4):
+        return f"{timed} timed words for a text of {said}"
+    return None
 
 
 def wav_of(audio: Audio) -> bytes:
@@ -114,14 +158,17 @@ class RemoteTranscriber:
                 form["language"] = language
             reply = await self.provider.post(
                 "audio/transcriptions",
-                parse_transcription,
+                transcription_parser(audio.duration),
                 data=form,
                 files={"file": ("utterance.wav", wav, "audio/wav")},
             )
         except RemoteError:
             self.provider.fell_back()
             return None
-        transcript, fault = checked_transcript(reply, audio, language, word_timestamps)
+        try:
+            transcript, fault = checked_transcript(reply, audio, language, word_timestamps)
+        except (ValueError, ArithmeticError) as error:  # nothing a provider sends is a 500
+            transcript, fault = None, str(error)[:200]
         if transcript is None:
             self.provider.rejected(f"transcript: {fault}")
             self.provider.fell_back()

@@ -11,7 +11,6 @@ local engines (the phrase bank's spelling, Whisper's speech translation).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -52,6 +51,26 @@ class _Pair(BaseModel):
     english: str = ""
 
 
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    content: str | None = None
+
+
+class _Choice(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    message: _Message
+
+
+class _Completion(BaseModel):
+    """The part of a ``/chat/completions`` answer ustad reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    choices: list[_Choice]
+
+
 @dataclass(frozen=True)
 class RemotePair:
     """A provider's answer for one transcript: Urdu script and English, as given."""
@@ -65,11 +84,18 @@ class RemotePair:
 
 
 def parse_pair(answer: Answer) -> RemotePair:
-    """The chat answer's JSON object (``RemoteError("malformed")`` when it has none)."""
+    """The chat answer's JSON object (``RemoteError("malformed")`` when it has none).
+
+    Both levels are parsed by pydantic's JSON parser, which has a depth limit: an answer
+    nested a hundred thousand deep is a ``ValueError`` here, never a ``RecursionError``.
+    """
     try:
-        content = json.loads(answer.content)["choices"][0]["message"]["content"]
-        pair = _Pair.model_validate(json.loads(_FENCE.sub("", str(content).strip())))
-    except (ValueError, KeyError, IndexError, TypeError) as error:
+        choices = _Completion.model_validate_json(answer.content).choices
+        content = choices[0].message.content if choices else None
+        if content is None:
+            raise ValueError("no message content")
+        pair = _Pair.model_validate_json(_FENCE.sub("", content.strip()))
+    except ValueError as error:
         raise RemoteError("malformed", f"no JSON pair in the chat answer: {error}") from error
     return RemotePair(urdu=pair.urdu.strip(), english=pair.english.strip())
 
