@@ -251,14 +251,10 @@ class AssessmentSettings(_Group):
     supports the target itself (one forced-alignment pass over the target, and one
     decoding prompted with it; ``ustad.assess.support``) and count a flagged word it
     supports at ``support_probability`` or more (``prompted_probability`` when the
-    prompted decoding wrote it) as said and correct. Measured on the 300
-    speechocean762 clips and the 356 phrase-bank sentences (docs/measurements.md,
-    "Target support"): own sentence passed 0.707 -> 0.780, other sentence rejected
-    0.997 -> 0.994, swapped word flagged 1.000 -> 1.000, wrong content word failed
-    0.976 -> 0.965; espeak-ng (150 wpm) passed 284 -> 322 of 356, Piper 347 -> 355.
-    Asked on 2 in 3 learner turns (those the transcript flags): 0.14 s of CPU for the
-    alignment and 0.37 s more for the prompted decoding (base, the clip's encoding
-    reused; 0.27 s of wall time in all on 2 threads)."""
+    prompted decoding wrote it) as said and correct. Figures: docs/measurements.md,
+    "Target support". Asked on 2 in 3 learner turns (those the transcript flags): 0.14
+    s of CPU for the alignment and 0.37 s more for the prompted decoding (base, the
+    clip's encoding reused; 0.27 s of wall time in all on 2 threads)."""
     support_model: Literal["multilingual", "english"] = "multilingual"
     """Which recogniser reads the target for ``target_support``: ``multilingual`` (Whisper
     base, already loaded for the Urdu step: an independent, stronger opinion) or
