@@ -29,7 +29,10 @@ With ``--support P`` every assessment is made as a learn turn makes it with
 the attempt is assessed again with that evidence at ``support_probability`` P. With
 base's support at 0.25 (the default) the figures become: own sentence passed 0.780;
 other sentence rejected 0.994 (10 of 1774 pairs); swapped word flagged 1.000; wrong
-content word failed 0.965 (219 of 227). Sweep: docs/measurements.md.
+content word failed 0.965 (219 of 227). ``--prompted Q`` adds the prompted decoding's
+evidence (``assessment.prompted_probability``): at 0.05, own sentence passed 0.827,
+other sentence rejected 0.995, swapped word flagged 0.994, wrong content word failed
+0.959 (0.780 / 0.995 / 1.000 / 0.956 without it, same run). Sweep: docs/measurements.md.
 
 Usage: ``.venv/bin/python benchmarks/assessment_quality.py [--limit N] [--cache FILE]
 [--support P [--support-model M] [--support-cache FILE]]``. ``--cache`` keeps the
