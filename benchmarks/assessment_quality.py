@@ -177,6 +177,18 @@ class Judge:
             self.cache_file.write_text(json.dumps(self.cache), encoding="utf-8")
 
 
+def add_prompted_argument(parser: argparse.ArgumentParser) -> None:
+    """``--prompted Q``: ``assessment.prompted_probability`` for the benchmark's runs."""
+    parser.add_argument(
+        "--prompted",
+        type=float,
+        default=None,
+        metavar="Q",
+        help="support floor for words a target-prompted decoding wrote "
+        "(assessment.prompted_probability; default: the --support value)",
+    )
+
+
 def support_engine(model: str) -> Any:
     """The recogniser that reads targets for ``assessment.support_model`` = ``model``,
     configured as the service's (short-clip window)."""
@@ -392,14 +404,7 @@ def main() -> int:
         help="assessment.support_model",
     )
     parser.add_argument("--support-cache", type=Path, default=None, help="support cache (JSON)")
-    parser.add_argument(
-        "--prompted",
-        type=float,
-        default=None,
-        metavar="Q",
-        help="support floor for words a target-prompted decoding wrote "
-        "(assessment.prompted_probability; default: the --support value)",
-    )
+    add_prompted_argument(parser)
     args = parser.parse_args()
     for path in (args.cache, args.support_cache):
         if path is not None and path.resolve().is_relative_to(REPO_ROOT):

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from assessment_quality import _from_json, _to_json, support_engine
+from assessment_quality import _from_json, _to_json, add_prompted_argument, support_engine
 
 from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
@@ -256,14 +256,7 @@ def main() -> int:
         default="multilingual",
         help="assessment.support_model",
     )
-    parser.add_argument(
-        "--prompted",
-        type=float,
-        default=None,
-        metavar="Q",
-        help="support floor for words a target-prompted decoding wrote "
-        "(assessment.prompted_probability; default: the --support value)",
-    )
+    add_prompted_argument(parser)
     args = parser.parse_args()
     if args.cache is not None and args.cache.resolve().is_relative_to(REPO_ROOT):
         parser.error("keep the cache outside the repository")

@@ -307,9 +307,7 @@ def read_words(words: Sequence[str]) -> tuple[SpokenWord, ...]:
     cores = [core for _, core, _ in parts]
     trails = [trail for _, _, trail in parts]
     found: list[SpokenWord] = []
-    for word, (lead, core, trail), ctx in zip(
-        words, parts, contexts(cores, words, trails), strict=True
-    ):
+    for word, (lead, core, trail), ctx in zip(words, parts, contexts(cores, trails), strict=True):
         dotted = trail.startswith(".")
         spoken: tuple[Reading, ...] | None = None
         abbreviation = False

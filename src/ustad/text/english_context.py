@@ -56,10 +56,10 @@ class Context:
     phone: bool
 
 
-def contexts(cores: Sequence[str], written: Sequence[str], trails: Sequence[str]) -> list[Context]:
+def contexts(cores: Sequence[str], trails: Sequence[str]) -> list[Context]:
     """The :class:`Context` of each word: ``cores`` (words without their edge
-    punctuation), ``written`` (as written) and ``trails`` (the punctuation after each
-    core) are parallel lists, one item per whitespace word."""
+    punctuation) and ``trails`` (the punctuation after each core) are parallel lists,
+    one item per whitespace word."""
     found: list[Context] = []
     lowers = [core.lower() for core in cores]
     numeric = [bool(NUMBER_RE.match(c) or FRACTION_RE.match(c) or RANGE_RE.match(c)) for c in cores]
