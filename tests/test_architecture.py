@@ -22,6 +22,7 @@ RANK: dict[str, int] = {
     "stat_fields": 0,
     "settings": 0,
     "remote_settings": 0,
+    "database_settings": 0,
     "logs": 0,
     "text": 0,
     "speech": 1,

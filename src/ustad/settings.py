@@ -15,6 +15,7 @@ from limits import parse_many
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ustad.database_settings import DatabaseSettings
 from ustad.remote_settings import RemoteSttSettings, RemoteTranslationSettings, RemoteTtsSettings
 from ustad.vocabulary import LanguageMode
 
@@ -61,33 +62,6 @@ class AuthSettings(_Group):
     """Lifetime of the tokens ``POST /v1/auth/token`` issues."""
     leeway_seconds: float = Field(default=30.0, ge=0.0, le=600.0)
     """Clock skew allowed when checking a token's ``exp`` and ``nbf``."""
-
-
-class DatabaseSettings(_Group):
-    """Persistence of learners, sessions and turns."""
-
-    url: str = "sqlite+aiosqlite:///var/ustad.db"
-    """SQLAlchemy async URL; e.g. ``postgresql+asyncpg://user@host/db`` to scale out."""
-    migrate_on_start: bool = True
-    """Run Alembic migrations to head when the app starts."""
-    echo: bool = False
-    """Log every SQL statement (debugging only)."""
-    connect_timeout_seconds: float = Field(default=5.0, gt=0.0, le=300.0)
-    """Longest wait for a new database connection (or a free pooled one) before failing."""
-    statement_timeout_seconds: float = Field(default=10.0, gt=0.0, le=3600.0)
-    """Longest a statement may run (PostgreSQL ``statement_timeout`` and the driver's command
-    timeout; SQLite's lock wait) before it fails."""
-    store_timeout_seconds: float = Field(default=2.0, gt=0.0, le=60.0)
-    """Longest a learn session waits for one store write; past it (or on a database error)
-    the write goes to the outbox and the reply leaves without it."""
-    health_timeout_seconds: float = Field(default=1.0, gt=0.0, le=60.0)
-    """Longest ``/health`` waits for the database before reporting it ``degraded``."""
-    outbox_dir: Path = Path("var/outbox")
-    """Local journal (JSON lines, fsync'd) of learn-session writes the database did not take in
-    time, replayed in order until stored; each server process takes a ``worker-<n>`` slot in it
-    and takes over the slots of stopped ones."""
-    outbox_retry_max_seconds: float = Field(default=5.0, gt=0.0, le=600.0)
-    """Longest pause between two attempts to replay an outbox entry (backoff doubles up to it)."""
 
 
 class SttSettings(_Group):

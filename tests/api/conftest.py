@@ -21,12 +21,12 @@ from fastapi import FastAPI
 
 from tests.conftest import REPO_ROOT, LearnerClip, UrduClip
 from ustad.app import create_app, uvicorn_options
+from ustad.database_settings import DatabaseSettings
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import SpeechService
 from ustad.services import Services, assemble
 from ustad.settings import (
     AudioStoreSettings,
-    DatabaseSettings,
     LimitSettings,
     Settings,
     SttSettings,

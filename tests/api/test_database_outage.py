@@ -25,7 +25,7 @@ from tests.api.conftest import serve as serve_app
 from tests.store.conftest import POSTGRES_DSN, fresh_postgres_url
 from tests.store.proxy import PausableProxy, upstream_of
 from ustad.app import create_app
-from ustad.settings import DatabaseSettings
+from ustad.database_settings import DatabaseSettings
 from ustad.store.database import Database
 from ustad.store.models import Cycle, Session, Turn
 

@@ -34,7 +34,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from ustad.settings import DatabaseSettings, Settings
+from ustad.database_settings import DatabaseSettings
+from ustad.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """The packaged Alembic scripts (found from this package, not the working directory)."""
