@@ -19,7 +19,7 @@ install: $(STAMP)  ## create the virtualenv and install ustad with its models
 run: install  ## serve on 127.0.0.1:8000 with the embedded defaults
 	$(BIN)/ustad serve
 
-services:  ## make sure PostgreSQL (used by the store tests) is answering
+services:  ## make sure PostgreSQL and Redis (used by the store and shared-tier tests) are answering
 	bash scripts/test-services.sh
 
 browser:  ## Debian's chromium and Urdu fonts for the web client's browser test

@@ -33,3 +33,18 @@ if ! answers 127.0.0.1 5432; then
   fi
 fi
 echo "PostgreSQL answers on 127.0.0.1:5432"
+
+if ! answers 127.0.0.1 6379; then
+  if command -v redis-server >/dev/null 2>&1; then
+    echo "starting Redis"
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    wait_for Redis 127.0.0.1 6379
+  else
+    echo "Redis is not answering on 127.0.0.1:6379 and is not installed." >&2
+    echo "Install it (Debian: apt-get install redis-server)." >&2
+    exit 1
+  fi
+fi
+echo "Redis answers on 127.0.0.1:6379"

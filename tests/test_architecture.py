@@ -23,6 +23,7 @@ RANK: dict[str, int] = {
     "settings": 0,
     "remote_settings": 0,
     "database_settings": 0,
+    "redis_settings": 0,
     "logs": 0,
     "text": 0,
     "speech": 1,

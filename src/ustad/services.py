@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ustad.learn.processor import TurnPolicy, TurnProcessor
 from ustad.learn.recorder import TurnRecorder
@@ -15,6 +16,7 @@ from ustad.runtime.audio_store import store_from_settings
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.outbox import Outbox
+from ustad.runtime.redis_client import redis_from_settings
 from ustad.runtime.speech_service import SpeechService
 from ustad.settings import Settings
 from ustad.speech.espeak_tts import EspeakSynthesizer
@@ -32,6 +34,9 @@ from ustad.speech.types import Language, ScriptNormalizer, Synthesizer, Translat
 from ustad.speech.whisper import WhisperTranscriber
 from ustad.store.database import Database
 from ustad.store.repository import Repository
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +59,16 @@ class Services:
     metrics: ServiceMetrics
     learn: LearnContext
     """What every learn session shares."""
+    redis: Redis | None = None
+    """The shared tier's pooled client (``USTAD_REDIS__URL``), or ``None`` in-process."""
 
     async def close(self) -> None:
-        """Release the database, the remote providers' clients, the engine threads and
-        the I/O threads."""
+        """Release the database, the remote providers' clients, the Redis pool, the
+        engine threads and the I/O threads."""
         await self.database.close()
         await self.speech.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
         self.executor.shutdown()
         self.io_executor.shutdown()
 
@@ -179,7 +188,9 @@ async def build_services(settings: Settings) -> Services:
     database = Database.from_settings(settings.db)
     if settings.db.migrate_on_start:
         await database.migrate()
-    return assemble(settings, executor, io_executor, speech, phrases, database)
+    services = assemble(settings, executor, io_executor, speech, phrases, database)
+    services.redis = redis_from_settings(settings.redis)
+    return services
 
 
 def assemble(

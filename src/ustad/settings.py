@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ustad.database_settings import DatabaseSettings
+from ustad.redis_settings import RedisSettings
 from ustad.remote_settings import RemoteSttSettings, RemoteTranslationSettings, RemoteTtsSettings
 from ustad.vocabulary import LanguageMode
 
@@ -371,6 +372,7 @@ class Settings(BaseSettings):
     remote_stt: RemoteSttSettings = RemoteSttSettings()
     remote_tts: RemoteTtsSettings = RemoteTtsSettings()
     remote_translation: RemoteTranslationSettings = RemoteTranslationSettings()
+    redis: RedisSettings = RedisSettings()
     log_level: str = "INFO"
     """Python logging level."""
     log_json: bool = False
