@@ -1,0 +1,65 @@
+"""Test helpers for the shared tier: clients on the shared Redis's database 15 under a
+prefix of their own, and the deletion of every key a test wrote."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pydantic import SecretStr
+
+from ustad.redis_settings import RedisSettings
+from ustad.runtime.redis_client import redis_from_settings
+from ustad.runtime.redis_tier import RedisTier
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def unique_prefix() -> str:
+    """A key prefix no other test (or engineer) uses."""
+    return f"ustad-test-{uuid.uuid4().hex[:12]}:"
+
+
+def redis_settings(prefix: str, url: str = REDIS_URL, **fields: Any) -> RedisSettings:
+    """Settings of a test's shared tier (short breaker reset so recovery is quick)."""
+    fields.setdefault("breaker_reset_seconds", 0.2)
+    return RedisSettings(url=SecretStr(url), key_prefix=prefix, **fields)
+
+
+@asynccontextmanager
+async def tiers(prefix: str, url: str = REDIS_URL, **fields: Any) -> AsyncIterator[TierMaker]:
+    """Make tiers (one per pretend worker) that share ``prefix``; on exit, close them and
+    delete every key under the prefix from the shared Redis."""
+    made: list[RedisTier] = []
+
+    def make(url: str = url, **overrides: Any) -> RedisTier:
+        settings = redis_settings(prefix, url, **{**fields, **overrides})
+        client = redis_from_settings(settings)
+        assert client is not None
+        tier = RedisTier(client, settings)
+        made.append(tier)
+        return tier
+
+    try:
+        yield make
+    finally:
+        for tier in made:
+            await tier.client.aclose()
+        await delete_prefix(prefix)
+
+
+async def delete_prefix(prefix: str) -> None:
+    """Delete every key under ``prefix`` in the test database."""
+    client = redis_from_settings(redis_settings(prefix))
+    assert client is not None
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=500)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+TierMaker = Callable[..., RedisTier]
