@@ -35,6 +35,7 @@ from ustad.api.openai_compat import router as openai_models_router
 from ustad.api.progress import router as progress_router
 from ustad.api.rate_limits import RateLimitMiddleware, RateLimits
 from ustad.api.rest import router as rest_router
+from ustad.api.shared_slots import SharedSessionCap
 from ustad.api.shutdown import drain_on_sigterm
 from ustad.learn.pregeneration import start_phrase_pregeneration
 from ustad.logs import configure_logging
@@ -62,6 +63,7 @@ def create_app(
         app.state.services = services
         # Replays, in the background, whatever a previous process left in the outbox.
         await services.outbox.start()
+        session_cap = share_limits(app, services, resolved)
         if resolved.runtime.pregenerate:
             await pregenerate(services)
         log.info("ustad %s ready in %.1f s", __version__, time.perf_counter() - started)
@@ -80,6 +82,8 @@ def create_app(
                 await phrase_job.stop()
             await services.metrics.loop_monitor.stop()
             await services.outbox.stop()
+            if session_cap is not None:
+                await session_cap.stop()
             await services.close()
 
     app = FastAPI(title="ustad", version=__version__, lifespan=lifespan)
@@ -160,6 +164,23 @@ async def invalid_request(request: Request, error: Exception) -> Response:
     message = f"{param or 'request'}: {first.get('msg', 'invalid value')}"
     status = validation_status(request)
     return ApiError(status, message[:300], "invalid_value", param=param).response()
+
+
+def share_limits(app: FastAPI, services: Services, settings: Settings) -> SharedSessionCap | None:
+    """With the shared tier: rate limits counted in Redis and, with
+    ``USTAD_REDIS__SESSION_CAP``, the session cap across workers (returned, refreshing
+    in the background until its ``stop()``)."""
+    tier = services.shared
+    if tier is None:
+        return None
+    app.state.rate_limits.share(tier)
+    if settings.redis.session_cap is None:
+        return None
+    slots: SessionSlots = app.state.session_slots
+    cap = SharedSessionCap(tier, settings.redis.session_cap, settings.redis.lease_seconds)
+    slots.shared = cap
+    cap.begin(lambda: slots.open)
+    return cap
 
 
 def serve_app() -> FastAPI:

@@ -1,0 +1,140 @@
+"""The session cap and the rate limits shared through Redis by two apps (two workers),
+and what each worker does while Redis does not answer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from websockets.exceptions import InvalidStatus
+
+from tests.api.conftest import Script, fake_services_factory, make_settings, serve
+from tests.runtime.shared_tier import delete_prefix, redis_settings, tiers, unique_prefix
+from ustad.api.rate_limits import RateLimits
+from ustad.api.shared_slots import SharedSessionCap
+from ustad.app import create_app
+from ustad.settings import LimitSettings
+
+
+@dataclass
+class Pair:
+    """Two apps sharing one Redis prefix: ``a`` and ``b`` are ``host:port``."""
+
+    a: str
+    b: str
+
+
+@contextlib.contextmanager
+def two_workers(tmp_path: Path, prefix: str, limits: LimitSettings, **redis: Any) -> Iterator[Pair]:
+    addresses = []
+    with contextlib.ExitStack() as stack:
+        for name in ("a", "b"):
+            base = make_settings(tmp_path / name)
+            settings = base.model_copy(
+                update={"limits": limits, "redis": redis_settings(prefix, **redis)}
+            )
+            app = create_app(settings, services_factory=fake_services_factory(Script()))
+            addresses.append(stack.enter_context(serve(app, settings)))
+        yield Pair(*addresses)
+
+
+@pytest.fixture
+async def prefix() -> AsyncIterator[str]:
+    chosen = unique_prefix()
+    yield chosen
+    await delete_prefix(chosen)
+
+
+async def _refused(url: str) -> int | None:
+    """The status a handshake to ``url`` was refused with (``None``: admitted)."""
+    try:
+        async with websockets.connect(url):
+            return None
+    except InvalidStatus as refused:
+        return refused.response.status_code
+
+
+async def test_the_session_cap_counts_every_worker(tmp_path: Path, prefix: str) -> None:
+    limits = LimitSettings(max_sessions=5)
+    with two_workers(tmp_path, prefix, limits, session_cap=1) as pair:
+        async with websockets.connect(f"ws://{pair.a}/ws/learn") as held:
+            await held.send('{"type": "bogus"}')
+            assert "unknown_message" in str(await held.recv())
+            for _ in range(100):  # B learns of A's session at its next refresh
+                status = await _refused(f"ws://{pair.b}/ws/learn")
+                if status is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert status == 503
+        for _ in range(100):  # A's session ended: B admits again
+            if await _refused(f"ws://{pair.b}/ws/learn") is None:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("B never admitted a session after A's ended")
+
+
+async def test_the_client_rate_is_counted_across_workers(tmp_path: Path, prefix: str) -> None:
+    limits = LimitSettings(client_rate="4/minute")
+    with two_workers(tmp_path, prefix, limits) as pair:
+        statuses = []
+        for address in (pair.a, pair.b, pair.a, pair.b, pair.a, pair.b):
+            async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+                statuses.append((await http.get("/health")).status_code)
+    assert statuses == [200, 200, 200, 200, 429, 429]
+
+
+async def test_a_crashed_worker_stops_counting_when_its_lease_ends() -> None:
+    async with tiers(unique_prefix()) as make:
+        crashed = SharedSessionCap(make(), cap=3, lease_seconds=1.0)
+        alive = SharedSessionCap(make(), cap=3, lease_seconds=1.0)
+        await crashed.refresh(2)  # then never again
+        await alive.refresh(1)
+        assert alive.others == 2
+        assert alive.allows(0) and not alive.allows(1)
+        for _ in range(100):
+            await alive.refresh(1)
+            if alive.others == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert alive.others == 0 and alive.allows(2)
+
+
+async def test_a_stopped_worker_withdraws_its_sessions() -> None:
+    async with tiers(unique_prefix()) as make:
+        leaving = SharedSessionCap(make(), cap=3, lease_seconds=60.0)
+        staying = SharedSessionCap(make(), cap=3, lease_seconds=60.0)
+        leaving.begin(lambda: 2)
+        await staying.refresh(0)
+        for _ in range(100):
+            if staying.others == 2:
+                break
+            await asyncio.sleep(0.02)
+            await staying.refresh(0)
+        assert staying.others == 2
+        await leaving.stop()
+        await staying.refresh(0)
+        assert staying.others == 0
+
+
+async def test_without_redis_each_worker_admits_up_to_its_own_cap() -> None:
+    async with tiers(unique_prefix(), url="redis://127.0.0.1:9/15") as make:
+        cap = SharedSessionCap(make(socket_timeout_seconds=0.2), cap=1, lease_seconds=5.0)
+        await cap.refresh(3)
+        assert cap.others is None and cap.allows(3)
+
+
+async def test_without_redis_rate_limits_fall_back_to_the_worker(tmp_path: Path) -> None:
+    async with tiers(unique_prefix(), url="redis://127.0.0.1:9/15") as make:
+        limits = RateLimits(LimitSettings(client_rate="2/minute"))
+        limits.share(make(socket_timeout_seconds=0.2))
+        waits = [await limits.client("10.0.0.1") for _ in range(3)]
+        assert waits[:2] == [None, None] and waits[2] is not None
+        assert limits.unshared == 3
