@@ -4,45 +4,18 @@ and what each worker does while Redis does not answer."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from tests.api.conftest import Script, fake_services_factory, make_settings, serve
-from tests.runtime.shared_tier import delete_prefix, redis_settings, tiers, unique_prefix
+from tests.runtime.shared_tier import delete_prefix, tiers, two_workers, unique_prefix
 from ustad.api.rate_limits import RateLimits
 from ustad.api.shared_slots import SharedSessionCap
-from ustad.app import create_app
 from ustad.settings import LimitSettings
-
-
-@dataclass
-class Pair:
-    """Two apps sharing one Redis prefix: ``a`` and ``b`` are ``host:port``."""
-
-    a: str
-    b: str
-
-
-@contextlib.contextmanager
-def two_workers(tmp_path: Path, prefix: str, limits: LimitSettings, **redis: Any) -> Iterator[Pair]:
-    addresses = []
-    with contextlib.ExitStack() as stack:
-        for name in ("a", "b"):
-            base = make_settings(tmp_path / name)
-            settings = base.model_copy(
-                update={"limits": limits, "redis": redis_settings(prefix, **redis)}
-            )
-            app = create_app(settings, services_factory=fake_services_factory(Script()))
-            addresses.append(stack.enter_context(serve(app, settings)))
-        yield Pair(*addresses)
 
 
 @pytest.fixture

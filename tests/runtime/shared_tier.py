@@ -3,16 +3,22 @@ prefix of their own, and the deletion of every key a test wrote."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
+from tests.api.conftest import Script, fake_services_factory, make_settings, serve
+from ustad.app import create_app
 from ustad.redis_settings import RedisSettings
 from ustad.runtime.redis_client import redis_from_settings
 from ustad.runtime.redis_tier import RedisTier
+from ustad.settings import LimitSettings
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -63,3 +69,30 @@ async def delete_prefix(prefix: str) -> None:
 
 
 TierMaker = Callable[..., RedisTier]
+
+
+@dataclass
+class Pair:
+    """Two apps sharing one Redis prefix: ``a`` and ``b`` are ``host:port``."""
+
+    a: str
+    b: str
+
+
+@contextlib.contextmanager
+def two_workers(
+    tmp_path: Path, prefix: str, limits: LimitSettings | None, **redis: Any
+) -> Iterator[Pair]:
+    """Two served apps with fake engines (two workers) sharing the test Redis under
+    ``prefix``, with ``limits`` (``None``: the defaults) and ``redis`` settings."""
+    addresses = []
+    with contextlib.ExitStack() as stack:
+        for name in ("a", "b"):
+            base = make_settings(tmp_path / name)
+            update: dict[str, Any] = {"redis": redis_settings(prefix, **redis)}
+            if limits is not None:
+                update["limits"] = limits
+            settings = base.model_copy(update=update)
+            app = create_app(settings, services_factory=fake_services_factory(Script()))
+            addresses.append(stack.enter_context(serve(app, settings)))
+        yield Pair(*addresses)

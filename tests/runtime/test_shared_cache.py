@@ -6,10 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from tests.runtime.shared_tier import TierMaker, tiers, unique_prefix
+from tests.api.conftest import connect
+from tests.conftest import UrduClip
+from tests.runtime.shared_tier import TierMaker, delete_prefix, tiers, two_workers, unique_prefix
 from tests.store.proxy import PausableProxy
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.redis_tier import RedisTier
@@ -180,7 +185,11 @@ async def test_values_over_the_size_bound_are_neither_written_nor_read(fleet: Fl
     assert c.synthesis_calls() > 0
 
 
-async def test_turns_go_on_while_redis_is_down_and_use_it_again_after(fleet: Fleet) -> None:
+@pytest.mark.parametrize("outage", ["refuse", "hang"])
+async def test_turns_go_on_while_redis_is_down_and_use_it_again_after(
+    fleet: Fleet, outage: str
+) -> None:
+    """Stopped (connections refused) or frozen (no answer): every call still answers."""
     proxy = PausableProxy("127.0.0.1", 6379)
     await proxy.start()
     try:
@@ -189,7 +198,7 @@ async def test_turns_go_on_while_redis_is_down_and_use_it_again_after(fleet: Fle
         worker = fleet.worker(tier)
         assert await worker.speech.translate("سلام") is not None
         assert tier.stats().up == 1
-        proxy.refuse()
+        proxy.refuse() if outage == "refuse" else proxy.hang()
         for n in range(6):  # different texts: each misses memory and asks Redis
             assert await worker.speech.speak(SpokenText.single("en", f"Say {n}."))
         stats = worker.speech.stats()
@@ -228,3 +237,47 @@ async def _hold_lock(tier: RedisTier, cache: str, text: str, *, seconds: float) 
     """Take a value's lock as a worker that then dies would."""
     key = tier.key("lock", cache, _cache_key_of(cache, text))
     return bool(await tier.client.set(key, "dead", nx=True, px=int(seconds * 1000)))
+
+
+async def test_a_learner_on_worker_b_hears_the_reply_worker_a_synthesised(
+    tmp_path: Path, urdu_clips: list[UrduClip]
+) -> None:
+    urdu_audio = urdu_clips[0].path.read_bytes()
+    prefix = unique_prefix()
+    try:
+        with two_workers(tmp_path, prefix, None) as pair:
+            async with connect(pair.a) as client:
+                await client.say(urdu_audio, "english")
+                on_a = await client.receive()
+            assert on_a.step == "you_said_audio" and on_a.audio
+            before = await _stats(pair.b)
+            async with connect(pair.b) as client:
+                await client.say(urdu_audio, "english")
+                on_b = await client.receive()
+            after = await _stats(pair.b)
+            assert on_b.data["response"] == on_a.data["response"] and on_b.audio == on_a.audio
+            synthesis = {k for k in after["engine_calls"] if k.startswith(("tts_", "encode_"))}
+            assert all(
+                after["engine_calls"][k] == before["engine_calls"].get(k, 0) for k in synthesis
+            )
+            shared = after["shared_caches"]
+            assert shared["tts_audio"]["hits"] > before["shared_caches"]["tts_audio"]["hits"]
+            assert (
+                shared["translation"]["hits"] == before["shared_caches"]["translation"]["hits"] + 1
+            )
+            assert after["redis"]["up"] == 1
+            async with httpx.AsyncClient(base_url=f"http://{pair.b}") as http:
+                metrics = (await http.get("/metrics")).text
+                health = (await http.get("/health")).json()
+            assert "ustad_redis_up 1.0" in metrics
+            assert 'ustad_shared_cache_hits_total{cache="tts_audio"}' in metrics
+            assert health["shared_tier"] == "ok" and health["redis"]["up"] == 1
+            assert "tts_audio" in health["shared_caches"]
+    finally:
+        await delete_prefix(prefix)
+
+
+async def _stats(address: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+        found: dict[str, Any] = (await http.get("/v1/stats")).json()
+        return found
