@@ -47,4 +47,4 @@ class RedisSettings(BaseModel):
     at most ``USTAD_LIMITS__MAX_SESSIONS``); unset: only the per-worker cap."""
     lease_seconds: float = Field(default=15.0, ge=1.0, le=600.0)
     """A worker's session count in Redis expires this long after its last refresh
-    (refreshed every third of it), so a crashed worker's sessions stop counting."""
+    (refreshed at least once a second), so a crashed worker's sessions stop counting."""
