@@ -111,3 +111,19 @@ async def test_without_redis_rate_limits_fall_back_to_the_worker(tmp_path: Path)
         waits = [await limits.client("10.0.0.1") for _ in range(3)]
         assert waits[:2] == [None, None] and waits[2] is not None
         assert limits.unshared == 3
+
+
+async def test_anonymous_sessions_turn_rates_stay_with_their_worker() -> None:
+    async with tiers(unique_prefix()) as make:
+        tier = make()
+        a, b = (
+            RateLimits(LimitSettings(learner_turn_rate="1/minute")),
+            RateLimits(LimitSettings(learner_turn_rate="1/minute")),
+        )
+        a.share(tier)
+        b.share(tier)
+        # The same id on two workers is two sessions; the same learner is one learner.
+        assert await a.turn("session:140000") is None
+        assert await b.turn("session:140000") is None
+        assert await a.turn("learner-1") is None
+        assert await b.turn("learner-1") is not None

@@ -24,6 +24,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ustad.runtime.redis_tier import RedisDownError, RedisTier
 from ustad.settings import LimitSettings
 
+ANONYMOUS = "session:"
+"""Prefix of the turn-limit key of a session without a learner id (``/ws/learn``)."""
+
 
 class RateLimits:
     """Asks whether one more request or turn is allowed, and when to retry if not."""
@@ -58,7 +61,13 @@ class RateLimits:
         return await self._hit(self._client, "client", address)
 
     async def turn(self, learner: str) -> float | None:
-        """``None`` if ``learner`` may send one more utterance, else seconds to wait."""
+        """``None`` if ``learner`` may send one more utterance, else seconds to wait.
+
+        An anonymous session's key (``session:<id>``, unique only within its process)
+        is counted in-process even when sharing: its session lives on one worker, and
+        another worker's ``session:<id>`` may be a different learner."""
+        if learner.startswith(ANONYMOUS):
+            return await self._hit_on(self._limiter, self._turns, "turn", learner)
         return await self._hit(self._turns, "turn", learner)
 
     async def _hit(self, items: list[RateLimitItem], kind: str, key: str) -> float | None:
