@@ -6,7 +6,7 @@ its own process. With ``url`` set, the workers that share it share those too.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class RedisSettings(BaseModel):
@@ -48,3 +48,9 @@ class RedisSettings(BaseModel):
     lease_seconds: float = Field(default=15.0, ge=1.0, le=600.0)
     """A worker's session count in Redis expires this long after its last refresh
     (refreshed at least once a second), so a crashed worker's sessions stop counting."""
+
+    @model_validator(mode="after")
+    def _cap_needs_redis(self) -> RedisSettings:
+        if self.session_cap is not None and self.url is None:
+            raise ValueError("USTAD_REDIS__SESSION_CAP needs USTAD_REDIS__URL")
+        return self

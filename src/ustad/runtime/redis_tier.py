@@ -86,11 +86,15 @@ class RedisTier:
             self._skipped += 1
             raise RedisDownError("a probe command is in progress")
         self._probing = self._probing or probing
+        cancelled: asyncio.CancelledError | None = None
         try:
             async with breaker:
                 self._commands += 1
-                async with asyncio.timeout(2 * self.settings.socket_timeout_seconds):
-                    result = await command(self.client)
+                try:
+                    async with asyncio.timeout(2 * self.settings.socket_timeout_seconds):
+                        result = await command(self.client)
+                except asyncio.CancelledError as error:
+                    cancelled = error  # the caller went away: no failure of Redis
         except OpenedState as error:
             self._skipped += 1
             self._up = False
@@ -104,6 +108,8 @@ class RedisTier:
         finally:
             if probing:
                 self._probing = False
+        if cancelled is not None:
+            raise cancelled
         if not self._up:
             log.info("Redis answers again: the shared tier is back")
         self._up = True
@@ -113,6 +119,10 @@ class RedisTier:
         """purgatory's hook: count the breaker opening."""
         if kind == "state_changed" and str(getattr(event, "state", "")) == "opened":
             self._opened += 1
+            log.warning(
+                "Redis circuit breaker open: no Redis command for %.1f s",
+                self.settings.breaker_reset_seconds,
+            )
 
     def stats(self) -> RedisStats:
         """Counters since start and whether Redis answered the last command."""
