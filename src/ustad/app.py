@@ -39,6 +39,7 @@ from ustad.api.shared_slots import SharedSessionCap
 from ustad.api.shutdown import drain_on_sigterm
 from ustad.learn.pregeneration import start_phrase_pregeneration
 from ustad.logs import configure_logging
+from ustad.runtime.redis_tier import SharedLimitStats
 from ustad.services import Services, build_services
 from ustad.settings import Settings
 from ustad.tutor.texts import fixed_replies, fixed_segments
@@ -173,13 +174,24 @@ def share_limits(app: FastAPI, services: Services, settings: Settings) -> Shared
     tier = services.shared
     if tier is None:
         return None
-    app.state.rate_limits.share(tier)
-    if settings.redis.session_cap is None:
-        return None
+    rates: RateLimits = app.state.rate_limits
+    rates.share(tier)
     slots: SessionSlots = app.state.session_slots
-    cap = SharedSessionCap(tier, settings.redis.session_cap, settings.redis.lease_seconds)
-    slots.shared = cap
-    cap.begin(lambda: slots.open)
+    cap = None
+    if settings.redis.session_cap is not None:
+        cap = SharedSessionCap(tier, settings.redis.session_cap, settings.redis.lease_seconds)
+        slots.shared = cap
+        cap.begin(lambda: slots.open)
+
+    def stats() -> SharedLimitStats:
+        others = cap.others if cap is not None else None
+        return SharedLimitStats(
+            fleet_sessions=slots.open + (others or 0),
+            fleet_refused=cap.refused if cap is not None else 0,
+            rate_checks_local=rates.unshared,
+        )
+
+    services.metrics.shared_limits = stats
     return cap
 
 

@@ -46,6 +46,11 @@ async def test_the_session_cap_counts_every_worker(tmp_path: Path, prefix: str) 
                     break
                 await asyncio.sleep(0.05)
             assert status == 503
+            async with httpx.AsyncClient(base_url=f"http://{pair.b}") as http:
+                limits_b = (await http.get("/v1/stats")).json()["shared_limits"]
+                metrics = (await http.get("/metrics")).text
+            assert limits_b["fleet_sessions"] == 1 and limits_b["fleet_refused"] >= 1
+            assert "ustad_shared_limits_fleet_refused_total" in metrics
         for _ in range(100):  # A's session ended: B admits again
             if await _refused(f"ws://{pair.b}/ws/learn") is None:
                 break

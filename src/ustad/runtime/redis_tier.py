@@ -46,6 +46,25 @@ class RedisStats:
     breaker_opened: int = field(metadata=counter("Times the Redis circuit breaker opened."))
 
 
+@dataclass(frozen=True)
+class SharedLimitStats:
+    """The rate limits and session cap shared through Redis, as this worker sees them
+    (the ``ustad_shared_limits_*`` series)."""
+
+    fleet_sessions: int = field(
+        metadata=gauge(
+            "Sessions across the workers sharing USTAD_REDIS__SESSION_CAP, as last read "
+            "(this worker's alone while Redis does not answer)."
+        )
+    )
+    fleet_refused: int = field(
+        metadata=counter("Sessions refused: the workers together were at the cap.")
+    )
+    rate_checks_local: int = field(
+        metadata=counter("Rate-limit checks counted in-process: Redis did not answer.")
+    )
+
+
 class RedisTier:
     """One worker's Redis client with its key prefix, breaker and counters.
 
