@@ -12,9 +12,18 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from tests.runtime.shared_tier import delete_prefix, tiers, two_workers, unique_prefix
+from tests.api.conftest import Script, connect, fake_services_factory, make_settings, serve
+from tests.runtime.shared_tier import (
+    delete_prefix,
+    private_redis,
+    redis_settings,
+    tiers,
+    two_workers,
+    unique_prefix,
+)
 from ustad.api.rate_limits import RateLimits
 from ustad.api.shared_slots import SharedSessionCap
+from ustad.app import create_app
 from ustad.settings import LimitSettings
 
 
@@ -132,3 +141,50 @@ async def test_anonymous_sessions_turn_rates_stay_with_their_worker() -> None:
         assert await b.turn("session:140000") is None
         assert await a.turn("learner-1") is None
         assert await b.turn("learner-1") is not None
+
+
+async def test_a_worker_serves_on_while_its_redis_is_down_and_uses_it_again(
+    tmp_path: Path, urdu_audio: bytes
+) -> None:
+    settings = make_settings(tmp_path)
+    with private_redis(tmp_path) as redis:
+        settings = settings.model_copy(
+            update={
+                "redis": redis_settings(
+                    unique_prefix(), redis.url, session_cap=1, socket_timeout_seconds=0.2
+                )
+            }
+        )
+        app = create_app(settings, services_factory=fake_services_factory(Script()))
+        with serve(app, settings) as address:
+            async with connect(address) as client:
+                await client.say(urdu_audio, "english")
+                assert (await client.receive()).step == "you_said_audio"
+                redis.stop()
+                # Turns, new sessions and HTTP requests go on, served by the worker
+                # alone: once it has found Redis gone (its next refresh), the shared cap
+                # of 1 fails open and the worker admits up to its own cap.
+                for _ in range(200):
+                    if await _refused(f"ws://{address}/ws/learn") is None:
+                        break
+                    await asyncio.sleep(0.05)
+                else:
+                    pytest.fail("the shared cap did not fail open")
+                async with connect(address) as second:
+                    await second.say(urdu_audio, "urdu")
+                    assert (await second.receive()).audio
+                await client.ack("you_said_complete")
+                assert (await client.receive()).step == "repeat_prompt"
+            async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+                health = (await http.get("/health")).json()
+                assert health["status"] == "ok" and health["shared_tier"] == "down"
+                redis.start()
+                for _ in range(200):  # the breaker lets a probe through after its reset
+                    health = (await http.get("/health")).json()
+                    if health["shared_tier"] == "ok":
+                        break
+                    await asyncio.sleep(0.05)
+                assert health["shared_tier"] == "ok"
+                stats = (await http.get("/v1/stats")).json()
+            assert stats["redis"]["breaker_opened"] >= 1
+            assert stats["shared_limits"]["rate_checks_local"] >= 1

@@ -4,6 +4,9 @@ prefix of their own, and the deletion of every key a test wrote."""
 from __future__ import annotations
 
 import contextlib
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -96,3 +99,62 @@ def two_workers(
             app = create_app(settings, services_factory=fake_services_factory(Script()))
             addresses.append(stack.enter_context(serve(app, settings)))
         yield Pair(*addresses)
+
+
+class PrivateRedis:
+    """A ``redis-server`` of the test's own on a free loopback port, which the test may
+    stop (as a crash would) and start again on the same port. Nothing is saved."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("the private redis-server did not start")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
+
+@contextlib.contextmanager
+def private_redis(directory: Path) -> Iterator[PrivateRedis]:
+    """A started ``PrivateRedis``, stopped on exit."""
+    server = PrivateRedis(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
