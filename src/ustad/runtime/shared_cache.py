@@ -97,7 +97,7 @@ class SharedCache(Generic[V]):
         value_key = self.tier.key("cache", self.name, key)
         lock_key = self.tier.key("lock", self.name, key)
         try:
-            found = await self._read(value_key)
+            found = await self._read(value_key, first=True)
             if found is not None:
                 self._counts["hits"] += 1
                 return found
@@ -127,7 +127,13 @@ class SharedCache(Generic[V]):
         while True:
             token = await redis_lock.acquire(self.tier, lock_key, settings.lock_seconds)
             if token is not None:
-                return token, None
+                # The holder before us may have written the value and gone between our
+                # look and our lock: look once more before computing it again.
+                found = await self._read(value_key)
+                if found is None:
+                    return token, None
+                await self._release(lock_key, token)
+                return None, found
             while True:
                 if time.monotonic() >= deadline:
                     self._counts["waited_out"] += 1
@@ -140,8 +146,9 @@ class SharedCache(Generic[V]):
                 if not await redis_lock.held(self.tier, lock_key):
                     break  # the holder gave up or died: take the lock ourselves
 
-    async def _read(self, value_key: str) -> V | None:
-        """The value under ``value_key`` (``None``: absent or refused)."""
+    async def _read(self, value_key: str, *, first: bool = False) -> V | None:
+        """The value under ``value_key`` (``None``: absent or refused; a refusal is
+        counted on a lookup's ``first`` read only, not on every look while waiting)."""
 
         async def get(client: Redis) -> bytes | None:
             raw = await client.get(value_key)
@@ -156,7 +163,7 @@ class SharedCache(Generic[V]):
                 return await asyncio.to_thread(unpack, self.codec, raw, limit)
             return unpack(self.codec, raw, limit)
         except ValueError:
-            self._counts["rejected"] += 1
+            self._counts["rejected"] += int(first)
             return None
 
     async def _write(self, value_key: str, value: V) -> None:
