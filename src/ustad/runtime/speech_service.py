@@ -9,7 +9,9 @@ whatever sentence they surround, and each whole reply's encoded audio (keyed
 by its segments and the output format), so a repeated reply costs a lookup.
 Behind the reply cache sits the optional disk ``AudioStore`` (memory, then disk,
 then synthesis), which survives restarts and gives each reply a content address.
-Translations are cached by source text.
+Translations are cached by source text. With the shared tier (``shared``: Redis),
+replies and translations are also shared by every worker and computed once among
+them (``runtime/shared_cache.py``): memory, then disk, then Redis, then synthesis.
 """
 
 from __future__ import annotations
