@@ -131,6 +131,16 @@ async def test_workers_asking_at_once_compute_once(fleet: Fleet) -> None:
     assert b.speech.shared_translations.stats().coalesced == 1
 
 
+async def test_four_workers_asked_for_the_same_new_reply_synthesise_it_once(
+    fleet: Fleet,
+) -> None:
+    workers = [fleet.worker() for _ in range(4)]
+    replies = await asyncio.gather(*(w.speech.speak_stored(REPLY) for w in workers))
+    assert len({reply.digest for reply in replies}) == 1
+    # Two segments and one encoding, made by one worker; the others waited or hit.
+    assert sorted(w.synthesis_calls() for w in workers) == [0, 0, 0, 3]
+
+
 async def test_a_lock_left_by_a_dead_worker_expires(fleet: Fleet) -> None:
     tier = fleet.make(lock_wait_seconds=30.0)
     worker = fleet.worker(tier)
