@@ -129,7 +129,11 @@ class SharedCache(Generic[V]):
             if token is not None:
                 # The holder before us may have written the value and gone between our
                 # look and our lock: look once more before computing it again.
-                found = await self._read(value_key)
+                try:
+                    found = await self._read(value_key)
+                except BaseException:  # Redis gone or caller cancelled: free it now
+                    await self._release(lock_key, token)
+                    raise
                 if found is None:
                     return token, None
                 await self._release(lock_key, token)
