@@ -35,9 +35,11 @@ from ustad.api.openai_compat import router as openai_models_router
 from ustad.api.progress import router as progress_router
 from ustad.api.rate_limits import RateLimitMiddleware, RateLimits
 from ustad.api.rest import router as rest_router
+from ustad.api.shared_slots import SharedSessionCap
 from ustad.api.shutdown import drain_on_sigterm
 from ustad.learn.pregeneration import start_phrase_pregeneration
 from ustad.logs import configure_logging
+from ustad.runtime.redis_tier import SharedLimitStats
 from ustad.services import Services, build_services
 from ustad.settings import Settings
 from ustad.tutor.texts import fixed_replies, fixed_segments
@@ -62,6 +64,7 @@ def create_app(
         app.state.services = services
         # Replays, in the background, whatever a previous process left in the outbox.
         await services.outbox.start()
+        session_cap = share_limits(app, services, resolved)
         if resolved.runtime.pregenerate:
             await pregenerate(services)
         log.info("ustad %s ready in %.1f s", __version__, time.perf_counter() - started)
@@ -80,6 +83,8 @@ def create_app(
                 await phrase_job.stop()
             await services.metrics.loop_monitor.stop()
             await services.outbox.stop()
+            if session_cap is not None:
+                await session_cap.stop()
             await services.close()
 
     app = FastAPI(title="ustad", version=__version__, lifespan=lifespan)
@@ -160,6 +165,34 @@ async def invalid_request(request: Request, error: Exception) -> Response:
     message = f"{param or 'request'}: {first.get('msg', 'invalid value')}"
     status = validation_status(request)
     return ApiError(status, message[:300], "invalid_value", param=param).response()
+
+
+def share_limits(app: FastAPI, services: Services, settings: Settings) -> SharedSessionCap | None:
+    """With the shared tier: rate limits counted in Redis and, with
+    ``USTAD_REDIS__SESSION_CAP``, the session cap across workers (returned, refreshing
+    in the background until its ``stop()``)."""
+    tier = services.shared
+    if tier is None:
+        return None
+    rates: RateLimits = app.state.rate_limits
+    rates.share(tier)
+    slots: SessionSlots = app.state.session_slots
+    cap = None
+    if settings.redis.session_cap is not None:
+        cap = SharedSessionCap(tier, settings.redis.session_cap, settings.redis.lease_seconds)
+        slots.shared = cap
+        cap.begin(lambda: slots.open)
+
+    def stats() -> SharedLimitStats:
+        others = cap.others if cap is not None else None
+        return SharedLimitStats(
+            fleet_sessions=slots.open + (others or 0),
+            fleet_refused=cap.refused if cap is not None else 0,
+            rate_checks_local=rates.unshared,
+        )
+
+    services.metrics.shared_limits = stats
+    return cap
 
 
 def serve_app() -> FastAPI:

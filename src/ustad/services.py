@@ -17,6 +17,7 @@ from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.outbox import Outbox
 from ustad.runtime.redis_client import redis_from_settings
+from ustad.runtime.redis_tier import RedisTier
 from ustad.runtime.speech_service import SpeechService
 from ustad.settings import Settings
 from ustad.speech.espeak_tts import EspeakSynthesizer
@@ -62,6 +63,12 @@ class Services:
     redis: Redis | None = None
     """The shared tier's pooled client (``USTAD_REDIS__URL``), or ``None`` in-process."""
 
+    @property
+    def shared(self) -> RedisTier | None:
+        """The shared tier (bounded commands, breaker, counters) the speech caches, the
+        rate limits and the session cap use; ``None`` in-process."""
+        return self.speech.shared
+
     async def close(self) -> None:
         """Release the database, the remote providers' clients, the Redis pool, the
         engine threads and the I/O threads."""
@@ -79,11 +86,13 @@ def build_speech(
     phrases: PhraseBank,
     io: EngineExecutor | None = None,
     remote: RemoteEngines | None = None,
+    shared: RedisTier | None = None,
 ) -> SpeechService:
     """Load the local engines named by the settings. Engine calls go through
     ``executor``, the audio store's files through ``io``, which the store needs
     (``ValueError`` without it when the settings enable the store). ``remote``'s
-    engines are asked before the local ones."""
+    engines are asked before the local ones; ``shared`` (Redis) backs the reply and
+    translation caches."""
     if settings.audio_store.enabled and io is None:
         raise ValueError("the audio store needs an I/O pool of its own (io=...)")
     stt = settings.stt
@@ -159,6 +168,7 @@ def build_speech(
         concurrent=settings.runtime.mode == "optimised",
         engine_caches=(multilingual.encodings.stats,),
         remote=remote,
+        shared=shared,
     )
 
 
@@ -178,18 +188,22 @@ async def build_services(settings: Settings) -> Services:
         executor.run,
         max_speech_seconds=settings.tts.max_speech_seconds,
     )
+    redis = redis_from_settings(settings.redis)
+    shared = RedisTier(redis, settings.redis) if redis is not None else None
     try:
         speech = await executor.run(
-            lambda: build_speech(settings, executor, phrases, io_executor, remote)
+            lambda: build_speech(settings, executor, phrases, io_executor, remote, shared)
         )
     except BaseException:
         await remote.aclose()
+        if redis is not None:
+            await redis.aclose()
         raise
     database = Database.from_settings(settings.db)
     if settings.db.migrate_on_start:
         await database.migrate()
     services = assemble(settings, executor, io_executor, speech, phrases, database)
-    services.redis = redis_from_settings(settings.redis)
+    services.redis = redis
     return services
 
 

@@ -23,6 +23,8 @@ from tests.conftest import REPO_ROOT, LearnerClip, UrduClip
 from ustad.app import create_app, uvicorn_options
 from ustad.database_settings import DatabaseSettings
 from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.redis_client import redis_from_settings
+from ustad.runtime.redis_tier import RedisTier
 from ustad.runtime.speech_service import SpeechService
 from ustad.services import Services, assemble
 from ustad.settings import (
@@ -174,6 +176,8 @@ def fake_services_factory(script: Script) -> Any:
         executor = EngineExecutor(2)
         io_executor = EngineExecutor(1, name="io")
         translator = FakeTranslator({URDU_SENTENCE: ENGLISH_SENTENCE})
+        # With settings.redis.url, a shared tier as in production (tests: db 15, own prefix).
+        redis = redis_from_settings(settings.redis)
         speech = SpeechService(
             executor=executor,
             english_stt=FakeTranscriber(english, language=("en", 1.0)),
@@ -184,11 +188,14 @@ def fake_services_factory(script: Script) -> Any:
             tts=settings.tts,
             tts_cache_bytes=8 * 1024 * 1024,
             translation_cache_entries=100,
+            shared=RedisTier(redis, settings.redis) if redis is not None else None,
         )
         database = Database.from_settings(settings.db)
         if settings.db.migrate_on_start:
             await database.migrate()
-        return assemble(settings, executor, io_executor, speech, PhraseBank.load(), database)
+        services = assemble(settings, executor, io_executor, speech, PhraseBank.load(), database)
+        services.redis = redis
+        return services
 
     return build
 

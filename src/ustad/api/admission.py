@@ -1,9 +1,11 @@
 """Admission control: how many sessions and how much REST engine work at once.
 
 Learners come first. A process holds at most ``USTAD_LIMITS__MAX_SESSIONS``
-WebSocket sessions; past that a handshake is answered 503 with ``Retry-After``
-before anything is allocated. REST routes that run engines (speech, transcription,
-assessment) share ``USTAD_RUNTIME__REST_CONCURRENCY`` slots with a short queue of
+WebSocket sessions (and, with ``USTAD_REDIS__SESSION_CAP``, the workers sharing a
+Redis at most that many together: ``api/shared_slots.py``); past that a handshake is
+answered 503 with ``Retry-After`` before anything is allocated. REST routes that
+run engines (speech, transcription, assessment) share
+``USTAD_RUNTIME__REST_CONCURRENCY`` slots with a short queue of
 ``USTAD_RUNTIME__REST_QUEUE``; a request that finds both full is answered 503 at
 once, so REST can never take every engine thread from the learners' turns, and a
 request with a slot starts when no learner's turn is in flight (or after
@@ -22,6 +24,7 @@ from typing import Annotated
 from fastapi import Depends, Request, WebSocket
 
 from ustad.api.errors import ApiError
+from ustad.api.shared_slots import SharedSessionCap
 
 SERVICE_RESTART = 1012
 """WebSocket close code (RFC 6455): the server is restarting; reconnect shortly."""
@@ -51,17 +54,26 @@ class SessionSlots:
         self._live: dict[int, LiveSession] = {}
         self._none_live = asyncio.Event()
         self._none_live.set()
+        self.shared: SharedSessionCap | None = None
+        """The cap across workers, when configured (set by the lifespan)."""
 
     def take(self) -> bool:
-        """Claim a slot; False when the process is full or shutting down."""
+        """Claim a slot; False when the process (or the workers sharing the cap) is
+        full or shutting down."""
         if self.draining or self.open >= self.limit:
             return False
+        if self.shared is not None and not self.shared.allows(self.open):
+            return False
         self.open += 1
+        if self.shared is not None:
+            self.shared.changed()
         return True
 
     def give_back(self) -> None:
         """Release a slot taken with ``take``."""
         self.open -= 1
+        if self.shared is not None:
+            self.shared.changed()
 
     def register(self, websocket: WebSocket) -> LiveSession:
         """Track an admitted session until ``unregister``."""

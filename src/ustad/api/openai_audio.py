@@ -40,7 +40,7 @@ from ustad.api.errors import ApiError
 from ustad.api.openai_compat import error_responses
 from ustad.api.rest import ServicesDep, audio_error, extension, read_upload
 from ustad.api.transcripts import subtitles, text_deltas, verbose_json
-from ustad.runtime.speech_service import spoken_form
+from ustad.runtime.speech_parts import spoken_form
 from ustad.runtime.speech_stream import SpeechTooLongError, stream_speech
 from ustad.services import Services
 from ustad.speech.audio import AudioDecodeError, AudioTooLongError

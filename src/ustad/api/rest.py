@@ -70,6 +70,9 @@ async def health(services: ServicesDep, request: Request) -> dict[str, Any]:
         "status": "ok" if healthy else "degraded",
         "version": __version__,
         "database": "ok" if database_ok else "degraded",
+        # Redis: "off" (not configured), "ok", or "down" (the workers answer from their
+        # in-process tiers; not a reason to take the worker out of service).
+        "shared_tier": "off" if services.shared is None else "ok" if services.shared.up else "down",
     }
     gate: Gatekeeper = request.app.state.gatekeeper
     if gate.enabled and not gate.is_operator_key(bearer(request.headers)):

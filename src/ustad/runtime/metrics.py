@@ -18,7 +18,7 @@ import os
 import resource
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +31,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 
 from ustad.runtime.loop_monitor import EventLoopLagMonitor, SampleWindow
 from ustad.runtime.outbox import Outbox, OutboxStats
+from ustad.runtime.redis_tier import SharedLimitStats
 from ustad.runtime.remote_metrics import RemoteCollector, remote_json
 from ustad.runtime.speech_service import SpeechService, SpeechStats
 from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE, TOTAL
@@ -53,6 +54,11 @@ TURN_PARTS = (ENGINE, QUEUE, OVERHEAD)
 OUTBOX_SECTION = Section("record", "ustad_outbox", None, "store outbox", OutboxStats)
 """How the outbox's ``OutboxStats`` are named in Prometheus (``ustad_outbox_pending`` ...)."""
 
+LIMITS_SECTION = Section(
+    "record", "ustad_shared_limits", None, "shared rate limits and session cap", SharedLimitStats
+)
+"""How ``SharedLimitStats`` are named in Prometheus (no samples without the shared tier)."""
+
 
 class LiveStateCollector:
     """Renders the speech layer's ``SpeechStats`` as metric families at scrape time.
@@ -61,9 +67,15 @@ class LiveStateCollector:
     ``ustad.stat_fields``), so nothing here names a cache, a counter or a field.
     """
 
-    def __init__(self, speech: SpeechService | None, outbox: Outbox | None = None) -> None:
+    def __init__(
+        self,
+        speech: SpeechService | None,
+        outbox: Outbox | None = None,
+        limits: Callable[[], SharedLimitStats | None] | None = None,
+    ) -> None:
         self._speech = speech
         self._outbox = outbox
+        self._limits = limits
 
     def describe(self) -> Iterable[Metric]:
         """The families, without samples (lets the registry check names up front)."""
@@ -81,6 +93,9 @@ class LiveStateCollector:
         if self._outbox is not None:
             outbox = self._outbox.stats() if snapshot is not None else None
             yield from section_families(OUTBOX_SECTION, outbox)
+        if self._limits is not None:
+            limits = self._limits() if snapshot is not None else None
+            yield from section_families(LIMITS_SECTION, limits)
 
 
 def section_families(section: Section, value: Any) -> Iterator[Metric]:
@@ -214,7 +229,11 @@ class ServiceMetrics:
             buckets=LAG_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(LiveStateCollector(self.speech, self.outbox))
+        self.shared_limits: Callable[[], SharedLimitStats] | None = None
+        """The shared rate limits' and session cap's counters (set with the shared tier)."""
+        self.registry.register(
+            LiveStateCollector(self.speech, self.outbox, self._shared_limit_stats)
+        )
         self.registry.register(RemoteCollector(self._remote_stats))
         # process_cpu_seconds_total, process_resident_memory_bytes, ... for this registry.
         ProcessCollector(registry=self.registry)
@@ -301,7 +320,13 @@ class ServiceMetrics:
         if self.outbox is not None:
             out["outbox"] = record_json(self.outbox.stats())
         out["remote"] = remote_json(self._remote_stats())
+        limits = self._shared_limit_stats()
+        if limits is not None:
+            out["shared_limits"] = record_json(limits)
         return out
+
+    def _shared_limit_stats(self) -> SharedLimitStats | None:
+        return self.shared_limits() if self.shared_limits is not None else None
 
     def _remote_stats(self) -> tuple[ProviderStats, ...]:
         """The configured remote providers' counters (none without a speech service)."""

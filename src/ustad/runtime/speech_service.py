@@ -9,7 +9,9 @@ whatever sentence they surround, and each whole reply's encoded audio (keyed
 by its segments and the output format), so a repeated reply costs a lookup.
 Behind the reply cache sits the optional disk ``AudioStore`` (memory, then disk,
 then synthesis), which survives restarts and gives each reply a content address.
-Translations are cached by source text.
+Translations are cached by source text. With the shared tier (``shared``: Redis),
+replies and translations are also shared by every worker and computed once among
+them (``runtime/shared_cache.py``): memory, then disk, then Redis, then synthesis.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from dataclasses import dataclass, field
 from ustad.caching import CacheStats, MemoryCache, cache_key
 from ustad.runtime.audio_store import AudioStore, StoredAudio
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
+from ustad.runtime.redis_tier import RedisStats, RedisTier
+from ustad.runtime.shared_cache import SharedCache, SharedCacheStats, through
+from ustad.runtime.shared_codec import AudioCodec, TranslationCodec
+from ustad.runtime.speech_parts import Answer, StandIn, spoken_pieces
 from ustad.settings import AudioFormat, TtsSettings
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
 from ustad.speech.remote import RemoteEngines
-from ustad.speech.text_chunks import speakable_chunks
 from ustad.speech.types import (
     Audio,
     Language,
@@ -44,8 +49,6 @@ from ustad.speech.types import (
     WordSupport,
 )
 from ustad.stat_fields import record, records, tally
-from ustad.text.english import voice_english
-from ustad.text.urdu import spoken_urdu
 from ustad.vocabulary import LanguageGuess
 
 log = logging.getLogger(__name__)
@@ -55,29 +58,6 @@ RENDERING = 3
 pieces; Urdu-script digits spoken; 3: English said in its spoken form by
 ``ustad.text``: numbers, currency, units, abbreviations, no markup or emoji), so replies
 stored on disk before are not served."""
-
-
-def spoken_pieces(segments: Sequence[Segment], max_chars: int) -> list[Segment]:
-    """The segments in their spoken form (:func:`spoken_form`), each cut into pieces of
-    at most ``max_chars`` characters (:func:`ustad.speech.text_chunks.speakable_chunks`)."""
-    return [
-        Segment(segment.language, piece)
-        for segment in segments
-        for piece in speakable_chunks(spoken_form(segment), max_chars)
-    ]
-
-
-def spoken_form(segment: Segment) -> str:
-    """What a segment's voice says: the spoken form of its text in its language.
-
-    English: :func:`ustad.text.english.voice_english` ("$500" -> five hundred dollars);
-    Urdu: :func:`ustad.text.urdu.spoken_urdu` (every digit script said). Markup, emoji and
-    control characters are dropped; "" when nothing is left to say. The voices apply the
-    same again (it changes nothing the second time), so any caller of a voice gets it.
-    """
-    if segment.language == "en":
-        return voice_english(segment.text)
-    return spoken_urdu(segment.text)
 
 
 @dataclass(frozen=True)
@@ -107,27 +87,14 @@ class SpeechStats:
         metadata=record(ExecutorStats, "ustad_io_executor", doc="audio store I/O pool")
     )
     """The disk audio store's I/O pool (``None`` without a store)."""
-
-
-@dataclass(frozen=True)
-class _StandIn(Pcm):
-    """A local voice's speech said in place of a remote voice that failed: it is used
-    for this reply but never cached or stored, so the remote voice is heard again once
-    the provider is back."""
-
-
-@dataclass(frozen=True)
-class _Answer:
-    """A cached translation result; ``None`` (no provider could translate) is cached too."""
-
-    translation: Translation | None
-
-    def size(self) -> int:
-        """Bytes of text held."""
-        if self.translation is None:
-            return 0
-        t = self.translation
-        return len(t.text.encode()) + len((t.source_text or "").encode())
+    shared_caches: tuple[SharedCacheStats, ...] = field(
+        default=(), metadata=records(SharedCacheStats, "ustad_shared_cache", label="cache")
+    )
+    """The caches' Redis tier (none without ``USTAD_REDIS__URL``)."""
+    redis: RedisStats | None = field(
+        default=None, metadata=record(RedisStats, "ustad_redis", doc="shared tier")
+    )
+    """This worker's Redis commands (``None`` without ``USTAD_REDIS__URL``)."""
 
 
 class SpeechService:
@@ -149,6 +116,7 @@ class SpeechService:
         concurrent: bool = True,
         engine_caches: Sequence[Callable[[], CacheStats]] = (),
         remote: RemoteEngines | None = None,
+        shared: RedisTier | None = None,
     ) -> None:
         self.executor = executor
         self.remote = remote or RemoteEngines()
@@ -179,9 +147,16 @@ class SpeechService:
             size_of=lambda audio: len(audio.data),
             max_bytes=tts_cache_bytes - tts_cache_bytes // 4,
         )
-        self.translation_cache: MemoryCache[str, _Answer] = MemoryCache(
-            "translation", size_of=_Answer.size, max_entries=translation_cache_entries
+        self.translation_cache: MemoryCache[str, Answer] = MemoryCache(
+            "translation", size_of=Answer.size, max_entries=translation_cache_entries
         )
+        self.shared = shared
+        """The Redis tier behind the reply and translation caches (``None``: in-process)."""
+        self.shared_audio: SharedCache[StoredAudio] | None = None
+        self.shared_translations: SharedCache[Answer] | None = None
+        if shared is not None:
+            self.shared_audio = SharedCache("tts_audio", shared, AudioCodec())
+            self.shared_translations = SharedCache("translation", shared, TranslationCodec())
 
     # --- input --------------------------------------------------------------
 
@@ -251,16 +226,26 @@ class SpeechService:
         request = TranslationRequest(text=text, audio=audio)
         self.requests["translation"] += 1
 
-        async def ask_providers() -> _Answer:
+        async def ask_providers() -> Answer:
             for translator in self.translators:
                 self.engine_calls[f"translate_{translator.name}"] += 1
                 result = await translator.translate(request)
                 if result is not None and result.text.strip():
-                    return _Answer(result)
-            return _Answer(None)
+                    return Answer(result)
+            return Answer(None)
 
         # Learners saying the same sentence at once share one provider call.
-        answer = await self.translation_cache.get_or_compute(key, ask_providers)
+        # Learners on other workers too, with the shared tier; a refusal of a recording
+        # is not shared (see below).
+        answer = await self.translation_cache.get_or_compute(
+            key,
+            lambda: through(
+                self.shared_translations,
+                key,
+                ask_providers,
+                lambda a: a.translation is not None or audio is None,
+            ),
+        )
         if answer.translation is None and audio is not None:
             # A speech translation refused depends on how it was said, and the learner is
             # asked to say it again: the next recording is heard, not this answer.
@@ -282,7 +267,8 @@ class SpeechService:
     async def speak_stored(
         self, spoken: SpokenText, *, fmt: AudioFormat | None = None, speed: float = 1.0
     ) -> StoredAudio:
-        """The reply's audio with its digest: memory cache, then disk store, then synthesis."""
+        """The reply's audio with its digest: memory cache, then disk store, then the shared
+        tier (another worker's synthesis), then synthesis."""
         out_format = fmt or self.tts.audio_format
         key = self._reply_key(spoken, out_format, speed)
         self.requests["tts_replies"] += 1
@@ -290,15 +276,20 @@ class SpeechService:
 
         stand_in = False
 
-        async def load_or_render() -> StoredAudio:
+        async def render() -> StoredAudio:
             nonlocal stand_in
+            audio, stand_in = await self._render(
+                spoken.segments, out_format, speed, sequential=not self.concurrent
+            )
+            return audio
+
+        async def load_or_render() -> StoredAudio:
             if self.store is not None:
                 found = await self.store.get(key)
                 if found is not None:
                     return found
-            audio, stand_in = await self._render(
-                spoken.segments, out_format, speed, sequential=not self.concurrent
-            )
+            # Then another worker's synthesis (Redis), then our own; a stand-in's is not shared.
+            audio = await through(self.shared_audio, key, render, lambda _: not stand_in)
             return audio if stand_in else await self._keep(key, audio)
 
         audio = await self.audio_cache.get_or_compute(key, load_or_render)
@@ -367,10 +358,10 @@ class SpeechService:
                     return said
             self.engine_calls[f"tts_{voice.engine}"] += 1
             pcm = await self.executor.run(lambda: voice.synthesize(segment.text, speed=speed))
-            return _StandIn(pcm.samples, pcm.sample_rate) if remote_voice else pcm
+            return StandIn(pcm.samples, pcm.sample_rate) if remote_voice else pcm
 
         pcm = await self.segment_cache.get_or_compute(key, compute)
-        if isinstance(pcm, _StandIn):
+        if isinstance(pcm, StandIn):
             self.segment_cache.discard(key)
         return pcm
 
@@ -412,7 +403,7 @@ class SpeechService:
             # Hashed here, on the worker thread, so the event loop never hashes audio.
             return StoredAudio.of(encode_audio(pcm, fmt, bitrate=tts.bitrate(fmt)), fmt)
 
-        stand_in = any(isinstance(part, _StandIn) for part in parts)
+        stand_in = any(isinstance(part, StandIn) for part in parts)
         return await self.executor.run(encode), stand_in
 
     def _voice_id(self, segment: Segment) -> tuple[str, str, str]:
@@ -439,4 +430,10 @@ class SpeechService:
             ),
             executor=self.executor.stats(),
             io_executor=self.store.io.stats() if self.store is not None else None,
+            shared_caches=tuple(
+                cache.stats()
+                for cache in (self.shared_audio, self.shared_translations)
+                if cache is not None
+            ),
+            redis=self.shared.stats() if self.shared is not None else None,
         )

@@ -22,7 +22,8 @@ import contextlib
 import logging
 from collections.abc import AsyncGenerator, Sequence
 
-from ustad.runtime.speech_service import SpeechService, spoken_form
+from ustad.runtime.speech_parts import spoken_form
+from ustad.runtime.speech_service import SpeechService
 from ustad.speech.stream_encoding import StreamEncoder, StreamFormat, silence
 from ustad.speech.text_chunks import SENTENCE_END, speakable_chunks
 from ustad.speech.types import Pcm, Segment, SpokenText
