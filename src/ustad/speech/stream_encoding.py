@@ -115,8 +115,8 @@ class StreamEncoder:
     ``bitrate`` (bit/s) applies to MP3, Opus and AAC. Call :meth:`add` for each piece
     and :meth:`finish` once; both return the encoded bytes that became ready (possibly
     none: Ogg, for one, holds packets until a page is full). A WAV stream's first
-    bytes are its open-length header (``wav_header(rate, None)``). Calls are serialised by a lock; they block (run them off the
-    event loop).
+    bytes are its open-length header (``wav_header(rate, None)``). Calls are
+    serialised by a lock; they block (run them off the event loop).
 
     Raises:
         ValueError: an unknown format or a sample rate that is not positive.
