@@ -23,7 +23,8 @@ Task = Literal["transcribe", "translate"]
 
 @dataclass(frozen=True)
 class Audio:
-    """A decoded utterance: mono float32 samples in [-1, 1] at 16 kHz."""
+    """A decoded utterance: mono float32 samples in [-1, 1] at ``sample_rate`` (Hz;
+    16 kHz, what the recognisers take, unless decoded for listening)."""
 
     samples: npt.NDArray[np.float32]
     sample_rate: int = SAMPLE_RATE
