@@ -173,9 +173,7 @@ def _decode(
     return samples
 
 
-def _resampled_chunks(
-    frames: Iterator[AudioFrame], rate: int
-) -> Iterator[npt.NDArray[np.float32]]:
+def _resampled_chunks(frames: Iterator[AudioFrame], rate: int) -> Iterator[npt.NDArray[np.float32]]:
     """Mono float32 sample chunks at ``rate`` (Hz) for decoded frames of any format.
 
     A stream may change rate or channel layout midway (AAC with SBR, spliced WebM);

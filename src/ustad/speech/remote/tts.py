@@ -5,8 +5,9 @@ Audio is asked for as WAV and decoded by ustad's own bounded decoder
 ``max_seconds``) to mono at the provider's own sample rate (24 kHz from OpenAI,
 22.05 kHz from a Piper voice behind speaches): speech is for listening, and 16 kHz,
 the recognisers' rate, would cut off everything above 8 kHz. The reply is then joined
-and encoded like a local voice's (resampled once, to the output's rate). An answer that does not decode, is too long (for the call, or for its
-text: ``longest_seconds``), is at an implausible sample rate (outside
+and encoded like a local voice's (resampled once, to the output's rate). An answer
+that does not decode, is too long (for the call, or for its text:
+``longest_seconds``), is at an implausible sample rate (outside
 ``MIN_SAMPLE_RATE``..``MAX_SAMPLE_RATE``: a 644-byte WAV at 1 Hz "holds" 300 s) or
 holds no sound is refused, and the local voice speaks (its speech is not cached).
 """
