@@ -27,6 +27,7 @@ import base64
 import json
 import re
 from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import replace
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -365,15 +366,7 @@ async def create_translation(
         task="translate",
         word_timestamps=response_format in ("srt", "vtt", "verbose_json"),
     )
-    english = Transcript(
-        text=transcript.text,
-        language="en",
-        language_probability=1.0,
-        duration=transcript.duration,
-        words=transcript.words,
-        no_speech_probability=transcript.no_speech_probability,
-        avg_logprob=transcript.avg_logprob,
-    )
+    english = replace(transcript, language="en", language_probability=1.0)
     return _answer(english, response_format, task="translate", words=False, segments=True)
 
 

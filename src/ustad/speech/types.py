@@ -46,6 +46,28 @@ class Word:
 
 
 @dataclass(frozen=True)
+class TranscriptSegment:
+    """One segment as the recogniser decoded it (Whisper's own segments).
+
+    ``start`` and ``end`` are seconds from the clip's start; ``avg_logprob`` is the mean
+    token log-prob, ``compression_ratio`` the text's gzip ratio, ``no_speech_prob`` the
+    probability (0-1) that the window held no speech, ``temperature`` the one the
+    decode that was kept ran at, and ``tokens`` its token ids (empty when the engine
+    does not say).
+    """
+
+    text: str
+    """The segment's text, without outer whitespace."""
+    start: float
+    end: float
+    avg_logprob: float = 0.0
+    compression_ratio: float = 0.0
+    no_speech_prob: float = 0.0
+    temperature: float = 0.0
+    tokens: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Transcript:
     """What a recogniser heard."""
 
@@ -56,6 +78,9 @@ class Transcript:
     words: tuple[Word, ...] = ()
     no_speech_probability: float = 0.0
     avg_logprob: float = 0.0
+    segments: tuple[TranscriptSegment, ...] = ()
+    """The recogniser's own segments, in order, when it gives them (repetition loops
+    left out, as from the text); empty for an engine that gives only text and words."""
 
 
 @dataclass(frozen=True)

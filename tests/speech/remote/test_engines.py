@@ -34,7 +34,7 @@ from ustad.speech.remote.translation import RemoteTranslator, RemoteUrduScript
 from ustad.speech.remote.tts import RemoteSynthesizer
 from ustad.speech.target_guard import TargetGuard
 from ustad.speech.translation_memory import TranslationMemory
-from ustad.speech.types import Pcm, TranslationRequest
+from ustad.speech.types import Pcm, TranscriptSegment, TranslationRequest
 
 URDU = "مجھے ریلوے اسٹیشن جانا ہے"
 
@@ -92,6 +92,10 @@ async def test_transcription_request_and_answer() -> None:
     assert [w.text for w in heard.words] == ["So", "Mary", "went", "on", "to", "study."]
     assert heard.words[0].probability == 1.0  # OpenAI gives none: no doubt assumed
     assert heard.avg_logprob == pytest.approx(-0.3)
+    # The provider's own segments are kept for verbose_json, subtitles and deltas.
+    assert heard.segments == (
+        TranscriptSegment("So Mary went on to study.", 0.0, 2.0, -0.3, 1.1, 0.01, 0.0, (1, 2, 3)),
+    )
     (request,) = script.requests
     assert request.url.path == "/v1/audio/transcriptions"
     fields = form_fields(request)

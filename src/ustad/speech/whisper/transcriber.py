@@ -27,7 +27,7 @@ from ustad.speech.whisper.checks import (
 from ustad.speech.whisper.encodings import EncoderCache
 from ustad.speech.whisper.pieces import believable, joined, pieces_to_decode
 from ustad.speech.whisper.support import forced_support, mark_prompted
-from ustad.speech.whisper.transcript import Decoded, text_of, words_of
+from ustad.speech.whisper.transcript import Decoded, segments_of, text_of, words_of
 from ustad.speech.whisper.window import (
     FULL_WINDOW_FRAMES,
     WindowedWhisperModel,
@@ -398,6 +398,7 @@ class WhisperTranscriber:
             words=tuple(words_of(segments)) if word_timestamps else (),
             no_speech_probability=no_speech_probability(decoded),
             avg_logprob=weighted_avg_logprob(segments),
+            segments=segments_of(segments),
         )
         return Decoded(transcript, decoded, sum(segment_tokens(s) for s in decoded))
 
