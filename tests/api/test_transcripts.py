@@ -1,5 +1,5 @@
 """Transcripts in OpenAI's shapes: the recogniser's segments (rebuilt from words when it
-gives none), SRT, WebVTT, deltas."""
+gives none), SRT, WebVTT."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import replace
 from ustad.api.transcripts import (
     compression_ratio,
     subtitles,
-    text_deltas,
     timed_segments,
     verbose_json,
 )
@@ -99,10 +98,6 @@ def test_rebuilt_segments_carry_the_clips_measures() -> None:
     first = timed_segments(TWO)[0]
     assert (first.avg_logprob, first.tokens) == (-0.3, ())
     assert first.compression_ratio == compression_ratio("Hello there.")
-
-
-def test_deltas_add_up_to_the_text() -> None:
-    assert "".join(text_deltas(TWO)) == TWO.text
 
 
 def test_compression_ratio_grows_with_repetition() -> None:

@@ -144,10 +144,3 @@ def _clock(seconds: float, separator: str) -> str:
     minutes, millis = divmod(millis, 60_000)
     secs, millis = divmod(millis, 1000)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
-
-
-def text_deltas(transcript: Transcript) -> list[str]:
-    """The text as the deltas of a streamed transcription: one per segment, each after
-    the first with the space that joins it, so that the deltas concatenate to the text."""
-    pieces = [segment.text for segment in timed_segments(transcript)]
-    return [piece if index == 0 else " " + piece for index, piece in enumerate(pieces)]

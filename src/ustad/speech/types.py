@@ -6,8 +6,9 @@ executor, so they never know about the event loop or WebSockets.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -139,6 +140,19 @@ class Transcriber(Protocol):
         ``short_window`` asks for the quicker, less certain look an engine may offer
         (Whisper: the short-clip window); engines without one look as usual.
         """
+        ...
+
+
+@runtime_checkable
+class SegmentStreamer(Protocol):
+    """A recogniser that can give its segments as it decodes them (blocking)."""
+
+    def stream_segments(
+        self, audio: Audio, *, language: str | None = None, task: Task = "transcribe"
+    ) -> Iterator[TranscriptSegment]:
+        """The segments of ``audio`` in order, each as soon as it is decoded; closing the
+        iterator stops the decoding. ``ValueError`` (from the call, before any segment)
+        for audio or a request the engine cannot take, as ``Transcriber.transcribe``."""
         ...
 
 

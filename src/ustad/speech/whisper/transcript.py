@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ustad.speech.types import Transcript, TranscriptSegment, Word
+import numpy as np
+
+from ustad.speech.types import SAMPLE_RATE, Audio, Transcript, TranscriptSegment, Word
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,13 @@ def segments_of(segments: Sequence[Any], *, offset: float = 0.0) -> tuple[Transc
             )
         )
     return tuple(kept)
+
+
+def whisper_samples(audio: Audio) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """The samples of ``audio`` as Whisper takes them (contiguous float32); ``ValueError``
+    for audio that is not 16 kHz mono."""
+    if audio.sample_rate != SAMPLE_RATE:
+        raise ValueError(f"Whisper needs {SAMPLE_RATE} Hz audio, got {audio.sample_rate} Hz")
+    if audio.samples.ndim != 1:
+        raise ValueError("Whisper needs mono audio (a 1-D sample array)")
+    return np.ascontiguousarray(audio.samples, dtype=np.float32)
