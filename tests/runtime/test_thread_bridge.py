@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 
@@ -80,4 +81,28 @@ async def test_errors_come_after_the_items_before_them() -> None:
         await anext(iterate_on(executor, refusing))
     with pytest.raises(ValueError, match="max_queued"):
         await anext(iterate_on(executor, refusing, max_queued=0))
+    executor.shutdown()
+
+
+async def test_a_consumer_gone_before_a_thread_was_free_starts_nothing() -> None:
+    executor = EngineExecutor(1)
+    busy = threading.Event()
+    started: list[int] = []
+    blocker = asyncio.ensure_future(executor.run(lambda: busy.wait(timeout=30)))
+
+    def start() -> Iterator[int]:
+        started.append(1)
+        return iter([1, 2])
+
+    items = iterate_on(executor, start)
+    consumer = asyncio.ensure_future(anext(items))
+    for _ in range(5):  # the consumer waits; its producer waits for the thread
+        await asyncio.sleep(0)
+    consumer.cancel()
+    await asyncio.sleep(0)
+    busy.set()
+    with pytest.raises(asyncio.CancelledError):
+        await consumer
+    await blocker
+    assert started == [] and executor.stats().queued == 0
     executor.shutdown()

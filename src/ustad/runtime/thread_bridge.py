@@ -53,6 +53,8 @@ async def iterate_on(
 
     def produce() -> None:
         try:
+            if stopped.is_set():  # the consumer left while this waited for a thread
+                return
             iterator = start()
             try:
                 for item in iterator:
