@@ -81,8 +81,10 @@ async def ustad_speak(http: httpx.AsyncClient, url: str, text: str) -> float:
         json={"model": "tts-1", "input": text, "voice": "en", "response_format": TTS_FORMAT},
     )
     response.raise_for_status()
+    # Streamed WAV: the header's sizes say "unknown", so the samples are counted.
     with wave.open(io.BytesIO(response.content)) as reader:
-        return reader.getnframes() / reader.getframerate()
+        size = reader.getsampwidth() * reader.getnchannels()
+        return len(reader.readframes(reader.getnframes())) / size / reader.getframerate()
 
 
 async def peer_speak(port: int, text: str) -> float:

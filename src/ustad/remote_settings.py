@@ -107,7 +107,7 @@ class RemoteSttSettings(RemoteProviderSettings):
 
 class RemoteTtsSettings(RemoteProviderSettings):
     """Speech synthesis by a remote ``/audio/speech`` (WAV, decoded by ustad's bounded
-    decoder at 16 kHz)."""
+    decoder at the provider's own sample rate)."""
 
     model: str = "tts-1"
     """The ``model`` of speech requests."""

@@ -35,7 +35,7 @@ from ustad.settings import (
 )
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.phrasebank import PhraseBank
-from ustad.speech.types import Audio, Task, Transcript
+from ustad.speech.types import Audio, Task, Transcript, TranscriptSegment
 from ustad.store.database import Database
 from ustad.vocabulary import LanguageGuess
 
@@ -154,6 +154,14 @@ class Script:
     """Set when the Urdu recogniser is asked (the turn is in progress)."""
     loop: asyncio.AbstractEventLoop | None = None
     """The server's event loop (captured when the services are built)."""
+    segments: tuple[str, ...] = ()
+    """When set, what the multilingual recogniser streams, one segment at a time."""
+    next_segment: threading.Event = field(default_factory=threading.Event)
+    """Each streamed segment after the first waits for this (the test sets it)."""
+    streamed: list[str] = field(default_factory=list)
+    """The segments the recogniser has decoded so far."""
+    stream_closed: threading.Event = field(default_factory=threading.Event)
+    """Set when the streamed decoding stops (finished or closed)."""
 
 
 def fake_services_factory(script: Script) -> Any:
@@ -170,6 +178,23 @@ def fake_services_factory(script: Script) -> Any:
         def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
             lang, prob = script.language
             return LanguageGuess(lang, prob, {lang: prob})
+
+        def stream_segments(
+            self, audio: Audio, *, language: str | None = None, task: Task = "transcribe"
+        ) -> Iterator[TranscriptSegment]:
+            if not script.segments:
+                return super().stream_segments(audio, language=language, task=task)
+            return decoding()
+
+    def decoding() -> Iterator[TranscriptSegment]:
+        try:
+            for index, text in enumerate(script.segments):
+                if index:
+                    assert script.next_segment.wait(timeout=60)
+                script.streamed.append(text)
+                yield TranscriptSegment(text, float(index), index + 1.0)
+        finally:
+            script.stream_closed.set()
 
     async def build(settings: Settings) -> Services:
         script.loop = asyncio.get_running_loop()

@@ -184,7 +184,7 @@ async def test_a_streamed_transcription(real_app: RunningApp, mary: bytes) -> No
     deltas = "".join(e.delta for e in events if e.type == "transcript.text.delta")
     done = events[-1]
     assert done.type == "transcript.text.done" and "mary went on to study" in done.text.lower()
-    assert deltas.lower().split() == done.text.lower().split()
+    assert deltas.strip() == done.text  # the deltas add up to the text
 
 
 async def test_translations_from_urdu(real_app: RunningApp, urdu_clips: list[UrduClip]) -> None:

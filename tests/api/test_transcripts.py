@@ -1,15 +1,17 @@
-"""Transcripts in OpenAI's shapes: segments rebuilt from words, SRT, WebVTT, deltas."""
+"""Transcripts in OpenAI's shapes: the recogniser's segments (rebuilt from words when it
+gives none), SRT, WebVTT."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from ustad.api.transcripts import (
     compression_ratio,
     subtitles,
-    text_deltas,
     timed_segments,
     verbose_json,
 )
-from ustad.speech.types import Transcript, Word
+from ustad.speech.types import Transcript, TranscriptSegment, Word
 
 
 def transcript(words: list[tuple[str, float, float]], duration: float = 8.0) -> Transcript:
@@ -68,8 +70,34 @@ def test_verbose_json_has_what_was_asked() -> None:
     assert body["duration"] == 8.0 and body["usage"] == {"type": "duration", "seconds": 8.0}
 
 
-def test_deltas_add_up_to_the_text() -> None:
-    assert "".join(text_deltas(TWO)) == TWO.text
+def test_the_recognisers_own_segments_are_used_when_given() -> None:
+    own = (
+        TranscriptSegment("Hello there. How are you", 0.0, 2.1, -0.2, 1.3, 0.01, 0.0, (1, 2)),
+        TranscriptSegment("after all?", 2.1, 4.6, -0.7, 0.9, 0.05, 0.4, (3,)),
+    )
+    decoded = replace(TWO, segments=own)
+    assert timed_segments(decoded) == list(own)  # not cut at the sentence end
+    body = verbose_json(decoded, task="transcribe", words=True, segments=True, language="en")
+    assert body["segments"][1] == {
+        "id": 1,
+        "seek": 0,
+        "start": 2.1,
+        "end": 4.6,
+        "text": " after all?",
+        "tokens": [3],
+        "temperature": 0.4,
+        "avg_logprob": -0.7,
+        "compression_ratio": 0.9,
+        "no_speech_prob": 0.05,
+    }
+    assert len(body["words"]) == 7  # words still from the word timings
+    assert subtitles(decoded, "srt").startswith("1\n00:00:00,000 --> 00:00:02,100\nHello")
+
+
+def test_rebuilt_segments_carry_the_clips_measures() -> None:
+    first = timed_segments(TWO)[0]
+    assert (first.avg_logprob, first.tokens) == (-0.3, ())
+    assert first.compression_ratio == compression_ratio("Hello there.")
 
 
 def test_compression_ratio_grows_with_repetition() -> None:

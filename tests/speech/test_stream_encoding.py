@@ -27,10 +27,7 @@ def test_pieces_make_one_stream_of_the_whole_length(fmt: StreamFormat, codec: st
     encoder = StreamEncoder(fmt, sample_rate=22_050)
     chunks = [encoder.add(tone(1.0)), encoder.add(tone(0.5, rate=16_000)), encoder.finish()]
     data = b"".join(chunks)
-    if fmt == "wav":  # its header states the length: it comes whole at the end
-        assert chunks[:2] == [b"", b""]
-    else:
-        assert chunks[0], "the first piece is sent before the last is encoded"
+    assert chunks[0], "the first piece is sent before the last is encoded"
     assert abs(decode_audio(data).duration - 1.5) < 0.1
     with av.open(io.BytesIO(data)) as container:
         assert container.streams.audio[0].codec_context.name.startswith(codec[:3])
@@ -54,14 +51,33 @@ def test_pcm_is_raw_24_khz_16_bit_little_endian() -> None:
     assert 7000 < int(np.abs(samples).max()) <= 8001
 
 
-def test_the_wav_header_states_the_length() -> None:
+def test_wav_is_streamed_with_an_open_length_header() -> None:
     encoder = StreamEncoder("wav", sample_rate=22_050)
-    encoder.add(tone(1.0))
-    with wave.open(io.BytesIO(encoder.add(tone(0.5)) + encoder.finish())) as reader:
-        assert reader.getnframes() == round(1.5 * 22_050) and reader.getframerate() == 22_050
-    header = wav_header(24_000)  # length unknown: OpenAI's streamed WAV header
+    first = encoder.add(tone(1.0))
+    data = first + encoder.add(tone(0.5)) + encoder.finish()
+    # OpenAI's streamed WAV: sizes unknown (0xFFFFFFFF), the samples right behind.
+    assert first[:44] == wav_header(22_050, None)
+    assert len(first) == 44 + round(1.0 * 22_050) * 2
+    assert data[4:8] == data[40:44] == b"\xff\xff\xff\xff"
+    with av.open(io.BytesIO(data), format="wav") as container:  # PyAV reads to the end
+        stream = container.streams.audio[0]
+        assert stream.sample_rate == 22_050
+        frames = sum(frame.samples for frame in container.decode(stream))
+    assert frames == round(1.5 * 22_050)
+    with wave.open(io.BytesIO(data)) as reader:  # so does Python's wave
+        assert reader.getframerate() == 22_050
+        assert len(reader.readframes(reader.getnframes())) == round(1.5 * 22_050) * 2
+
+
+def test_an_empty_wav_stream_is_still_a_header() -> None:
+    assert StreamEncoder("wav", sample_rate=24_000).finish() == wav_header(24_000, None)
+
+
+def test_the_wav_header_can_state_a_length() -> None:
+    header = wav_header(24_000, 48_000)
     assert len(header) == 44 and header[:4] == b"RIFF" and header[36:40] == b"data"
-    assert header[4:8] == header[40:44] == b"\xff\xff\xff\xff"
+    assert int.from_bytes(header[4:8], "little") == 36 + 48_000
+    assert int.from_bytes(header[40:44], "little") == 48_000
 
 
 def test_a_closed_stream_takes_no_more() -> None:

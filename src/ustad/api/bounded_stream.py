@@ -5,15 +5,18 @@ a client that never reads would hold the request, its REST engine slot and its
 synthesis forever. ``BoundedStreamingResponse`` gives each send ``send_timeout``
 seconds (``limits.send_timeout_seconds``, as the WebSocket's replies); past it the
 rest of the stream is closed (its synthesis stops), the response ends unfinished (the
-server then closes the connection) and the slot is given back.
+server then closes the connection) and the slot is given back. A client that goes away
+has the rest of its stream closed the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import anyio
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Send
 
@@ -59,6 +62,11 @@ class BoundedStreamingResponse(StreamingResponse):
             log.warning(
                 "a streamed answer was not read for %.0f s: stream aborted", self.send_timeout
             )
+        finally:
+            # Finished, timed out, or cancelled because the client went away: the body
+            # is closed now (its synthesis or decoding stops, its engine call is waited
+            # for), not whenever the garbage collector gets to it.
             close = getattr(self.body_iterator, "aclose", None)
             if close is not None:
-                await close()
+                with anyio.CancelScope(shield=True), contextlib.suppress(RuntimeError):
+                    await close()

@@ -9,8 +9,8 @@ The official ``openai`` client pointed at ``http://host:port/v1`` works unchange
   script with ustad's Urdu voice and the rest with its English voice (``VOICES``).
 * ``POST /v1/audio/transcriptions``: ``json``, ``text``, ``srt``, ``vtt`` and
   ``verbose_json`` with ``segments`` and ``words`` (``timestamp_granularities[]``);
-  ``stream=true`` answers OpenAI's server-sent events ``transcript.text.delta`` and
-  ``transcript.text.done``.
+  ``stream=true`` answers OpenAI's server-sent events: ``transcript.text.delta`` as
+  the recogniser decodes each segment, then ``transcript.text.done``.
 * ``POST /v1/audio/translations``: speech in another language (Urdu) to English text
   by Whisper's translate task, in the same formats.
 
@@ -27,6 +27,7 @@ import base64
 import json
 import re
 from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import replace
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -39,9 +40,10 @@ from ustad.api.bounded_stream import BoundedStreamingResponse
 from ustad.api.errors import ApiError
 from ustad.api.openai_compat import error_responses
 from ustad.api.rest import ServicesDep, audio_error, extension, read_upload
-from ustad.api.transcripts import subtitles, text_deltas, verbose_json
+from ustad.api.transcripts import subtitles, verbose_json
 from ustad.runtime.speech_parts import spoken_form
 from ustad.runtime.speech_stream import SpeechTooLongError, stream_speech
+from ustad.runtime.transcript_stream import stream_transcription
 from ustad.services import Services
 from ustad.speech.audio import AudioDecodeError, AudioTooLongError
 from ustad.speech.stream_encoding import STREAM_MEDIA_TYPES, StreamFormat
@@ -273,15 +275,36 @@ def _answer(
     return JSONResponse(body)
 
 
-def _transcript_events(transcript: Transcript, send_timeout: float) -> StreamingResponse:
-    """A finished transcript as OpenAI's streamed transcription events (each send within
-    ``send_timeout`` seconds)."""
+async def _transcript_events(
+    services: Services, audio: Audio, *, english: bool, language: str | None
+) -> Response:
+    """OpenAI's streamed transcription: a ``transcript.text.delta`` event for each piece
+    of text as the recogniser decodes it, then ``transcript.text.done`` with the whole
+    text (each send within ``limits.send_timeout_seconds``). The first piece is awaited
+    before the status line, so a language the model does not know is still a 400."""
+    pieces = stream_transcription(services.speech, audio, english=english, language=language)
+    try:
+        first: str | None = await anext(pieces)
+    except StopAsyncIteration:
+        first = None
+    except ValueError as error:  # a language code the model does not know
+        await pieces.aclose()
+        raise ApiError(400, str(error)[:200], "unsupported_language", param="language") from error
 
     async def events() -> AsyncIterator[str]:
-        for delta in text_deltas(transcript):
-            yield _event({"type": "transcript.text.delta", "delta": delta})
-        yield _event({"type": "transcript.text.done", "text": transcript.text.strip()})
+        said: list[str] = []
+        try:
+            if first is not None:
+                said.append(first)
+                yield _event({"type": "transcript.text.delta", "delta": first})
+            async for delta in pieces:
+                said.append(delta)
+                yield _event({"type": "transcript.text.delta", "delta": delta})
+        finally:
+            await pieces.aclose()
+        yield _event({"type": "transcript.text.done", "text": "".join(said).strip()})
 
+    send_timeout = services.settings.limits.send_timeout_seconds
     return BoundedStreamingResponse(
         events(), send_timeout=send_timeout, media_type="text/event-stream"
     )
@@ -317,16 +340,17 @@ async def create_transcription(
         raise ApiError(400, "include[] is not supported", "unsupported_parameter", param="include")
     audio = await _decoded(services, file)
     english = language == "en" or model.endswith(".en")
+    if stream:
+        language = "en" if english else language
+        return await _transcript_events(services, audio, english=english, language=language)
     transcript = await _recognised(
         services,
         audio,
         english=english,
         language="en" if english else language,
         task="transcribe",
-        word_timestamps=stream or response_format in ("srt", "vtt", "verbose_json"),
+        word_timestamps=response_format in ("srt", "vtt", "verbose_json"),
     )
-    if stream:
-        return _transcript_events(transcript, services.settings.limits.send_timeout_seconds)
     return _answer(
         transcript,
         response_format,
@@ -365,15 +389,7 @@ async def create_translation(
         task="translate",
         word_timestamps=response_format in ("srt", "vtt", "verbose_json"),
     )
-    english = Transcript(
-        text=transcript.text,
-        language="en",
-        language_probability=1.0,
-        duration=transcript.duration,
-        words=transcript.words,
-        no_speech_probability=transcript.no_speech_probability,
-        avg_logprob=transcript.avg_logprob,
-    )
+    english = replace(transcript, language="en", language_probability=1.0)
     return _answer(english, response_format, task="translate", words=False, segments=True)
 
 

@@ -1,23 +1,24 @@
 """A ``Transcript`` in the shapes of OpenAI's audio API: verbose JSON, SRT, WebVTT.
 
-ustad's recognisers hand back one text and its timed words, not Whisper's own
-segments, so the segments here are rebuilt from the words: a segment ends after a
+Segments are the recogniser's own when it gives them (``Transcript.segments``:
+Whisper's segments with their span, mean token log-prob, gzip compression ratio,
+no-speech probability, temperature and token ids). An engine that gives only a text
+and its timed words (a remote provider answering ``json``, or ``verbose_json``
+without segments) has its segments rebuilt from the words: a segment ends after a
 word that ends a sentence (``.``, ``!``, ``?``, ``۔``, ``؟``), before a pause of
-``PAUSE_SECONDS`` or more, or once it has lasted ``MAX_SEGMENT_SECONDS``. Each carries
-the transcript's mean token log-prob and no-speech probability (the recogniser
-reports them per clip), its own gzip compression ratio as Whisper computes it, and no
-token ids. Without words (a translation, or words not asked for) the whole text is
-one segment over the whole clip.
+``PAUSE_SECONDS`` or more, or once it has lasted ``MAX_SEGMENT_SECONDS``; each then
+carries the transcript's mean token log-prob and no-speech probability, its own
+compression ratio as Whisper computes it, and no token ids. Without either, the whole
+text is one segment over the whole clip.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
-from ustad.speech.types import Transcript, Word
+from ustad.speech.types import Transcript, TranscriptSegment, Word
 
 PAUSE_SECONDS: Final = 1.0
 """A silence between two words at least this long starts a new segment."""
@@ -26,33 +27,37 @@ MAX_SEGMENT_SECONDS: Final = 30.0
 _SENTENCE_ENDS: Final = (".", "!", "?", "۔", "؟")
 
 
-@dataclass(frozen=True)
-class TimedText:
-    """One segment of a transcript: its text and its span in seconds."""
-
-    text: str
-    start: float
-    end: float
-
-
-def timed_segments(transcript: Transcript) -> list[TimedText]:
-    """The transcript cut into segments (see the module's doc), in order; none for an
-    empty text."""
+def timed_segments(transcript: Transcript) -> list[TranscriptSegment]:
+    """The transcript's segments (see the module's doc), in order; none for an empty
+    text."""
     text = transcript.text.strip()
     if not text:
         return []
+    if transcript.segments:
+        return list(transcript.segments)
     if not transcript.words:
-        return [TimedText(text, 0.0, max(transcript.duration, 0.0))]
-    segments: list[TimedText] = []
+        return [_rebuilt(transcript, text, 0.0, max(transcript.duration, 0.0))]
+    segments: list[TranscriptSegment] = []
     current: list[Word] = []
     for word in transcript.words:
         if current and _breaks(current, word):
-            segments.append(_joined(current))
+            segments.append(_joined(transcript, current))
             current = []
         current.append(word)
     if current:
-        segments.append(_joined(current))
+        segments.append(_joined(transcript, current))
     return segments
+
+
+def _rebuilt(transcript: Transcript, text: str, start: float, end: float) -> TranscriptSegment:
+    return TranscriptSegment(
+        text=text,
+        start=start,
+        end=end,
+        avg_logprob=transcript.avg_logprob,
+        compression_ratio=compression_ratio(text),
+        no_speech_prob=transcript.no_speech_probability,
+    )
 
 
 def _breaks(current: Sequence[Word], following: Word) -> bool:
@@ -64,8 +69,8 @@ def _breaks(current: Sequence[Word], following: Word) -> bool:
     )
 
 
-def _joined(words: Sequence[Word]) -> TimedText:
-    return TimedText(" ".join(w.text for w in words), words[0].start, words[-1].end)
+def _joined(transcript: Transcript, words: Sequence[Word]) -> TranscriptSegment:
+    return _rebuilt(transcript, " ".join(w.text for w in words), words[0].start, words[-1].end)
 
 
 def compression_ratio(text: str) -> float:
@@ -95,11 +100,11 @@ def verbose_json(
                 "start": round(segment.start, 2),
                 "end": round(segment.end, 2),
                 "text": " " + segment.text,
-                "tokens": [],
-                "temperature": 0.0,
-                "avg_logprob": round(transcript.avg_logprob, 4),
-                "compression_ratio": compression_ratio(segment.text),
-                "no_speech_prob": round(transcript.no_speech_probability, 4),
+                "tokens": list(segment.tokens),
+                "temperature": segment.temperature,
+                "avg_logprob": round(segment.avg_logprob, 4),
+                "compression_ratio": round(segment.compression_ratio, 3),
+                "no_speech_prob": round(segment.no_speech_prob, 4),
             }
             for index, segment in enumerate(timed_segments(transcript))
         ]
@@ -139,10 +144,3 @@ def _clock(seconds: float, separator: str) -> str:
     minutes, millis = divmod(millis, 60_000)
     secs, millis = divmod(millis, 1000)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
-
-
-def text_deltas(transcript: Transcript) -> list[str]:
-    """The text as the deltas of a streamed transcription: one per segment, each after
-    the first with the space that joins it, so that the deltas concatenate to the text."""
-    pieces = [segment.text for segment in timed_segments(transcript)]
-    return [piece if index == 0 else " " + piece for index, piece in enumerate(pieces)]

@@ -61,8 +61,8 @@ async def stream_speech(
     max_seconds: float | None = None,
 ) -> AsyncGenerator[bytes]:
     """The encoded audio of ``spoken`` in ``fmt``, yielded piece by piece as each is
-    synthesised (never an empty chunk; WAV, whose header states its length, comes as
-    one chunk once the last piece is said). Pieces are joined by ``tts.gap_seconds`` of
+    synthesised (never an empty chunk; WAV opens with a header whose sizes say
+    "unknown", as OpenAI streams it). Pieces are joined by ``tts.gap_seconds`` of
     silence; the rate is ``tts.sample_rate`` (Opus 48 kHz, ``pcm`` 24 kHz).
 
     At most ``max_seconds`` of audio (gaps included) is sent: the piece that reaches it

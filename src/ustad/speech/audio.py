@@ -78,9 +78,14 @@ class AudioTooLongError(ValueError):
 
 
 def decode_audio(
-    data: bytes, *, max_seconds: float | None = None, format_hint: str | None = None
+    data: bytes,
+    *,
+    max_seconds: float | None = None,
+    format_hint: str | None = None,
+    sample_rate: int = SAMPLE_RATE,
 ) -> Audio:
-    """Decode one utterance to mono float32 at 16 kHz.
+    """Decode one utterance to mono float32 at ``sample_rate`` (Hz; 16 kHz, what the
+    recognisers take, unless asked otherwise: a remote voice's speech keeps its own).
 
     Only the containers in ``ALLOWED_DEMUXERS`` are ever opened. ``format_hint``
     (``"webm"``, ``"mp3"``, a MIME type such as ``"audio/webm;codecs=opus"`` ...) is tried
@@ -93,29 +98,32 @@ def decode_audio(
         AudioDecodeError: empty or corrupt bytes, an unsupported container, no audio
             stream, or no samples.
         AudioTooLongError: more than ``max_seconds`` of audio.
+        ValueError: a ``sample_rate`` that is not positive.
     """
+    if sample_rate <= 0:
+        raise ValueError(f"invalid sample rate {sample_rate}")
     if not data:
         raise AudioDecodeError("no audio data (0 bytes)")
-    max_samples = None if max_seconds is None else math.floor(max_seconds * SAMPLE_RATE)
+    max_samples = None if max_seconds is None else math.floor(max_seconds * sample_rate)
 
     demuxer = demuxer_for_hint(format_hint)
     if demuxer is not None:
         try:
-            samples = _decode(data, demuxer, max_samples, strict=True)
+            samples = _decode(data, demuxer, max_samples, sample_rate, strict=True)
         except AudioDecodeError as error:
             _LOG.debug("format hint %r did not decode (%s); sniffing instead", format_hint, error)
         else:
-            return Audio(samples)
+            return Audio(samples, sample_rate)
     sniffed = sniff_container(data)
     if sniffed is None:
         raise AudioDecodeError(
             "not a supported audio container (WAV, WebM or Ogg with Opus, MP3, M4A/AAC, FLAC)"
         )
-    return Audio(_decode(data, sniffed, max_samples, strict=False))
+    return Audio(_decode(data, sniffed, max_samples, sample_rate, strict=False), sample_rate)
 
 
 def _decode(
-    data: bytes, demuxer: str, max_samples: int | None, *, strict: bool
+    data: bytes, demuxer: str, max_samples: int | None, rate: int, *, strict: bool
 ) -> npt.NDArray[np.float32]:
     """Decode with one allowed demuxer.
 
@@ -134,13 +142,13 @@ def _decode(
                 raise AudioDecodeError("the file has no audio stream")
             stream = container.streams.audio[0]
             try:
-                for chunk in _resampled_chunks(container.decode(stream)):
+                for chunk in _resampled_chunks(container.decode(stream), rate):
                     chunks.append(chunk)
                     decoded += len(chunk)
                     if max_samples is not None and decoded > max_samples:
                         raise AudioTooLongError(
-                            max(decoded / SAMPLE_RATE, _declared_seconds(stream)),
-                            max_samples / SAMPLE_RATE,
+                            max(decoded / rate, _declared_seconds(stream)),
+                            max_samples / rate,
                         )
             except (AudioDecodeError, AudioTooLongError):
                 raise
@@ -149,7 +157,7 @@ def _decode(
                     raise AudioDecodeError(f"could not decode the audio: {error}") from error
                 _LOG.warning(
                     "audio damaged after %.2f s, using what decoded: %s",
-                    decoded / SAMPLE_RATE,
+                    decoded / rate,
                     error,
                 )
     except (AudioDecodeError, AudioTooLongError):
@@ -165,8 +173,8 @@ def _decode(
     return samples
 
 
-def _resampled_chunks(frames: Iterator[AudioFrame]) -> Iterator[npt.NDArray[np.float32]]:
-    """Mono float32 16 kHz sample chunks for decoded frames of any format.
+def _resampled_chunks(frames: Iterator[AudioFrame], rate: int) -> Iterator[npt.NDArray[np.float32]]:
+    """Mono float32 sample chunks at ``rate`` (Hz) for decoded frames of any format.
 
     A stream may change rate or channel layout midway (AAC with SBR, spliced WebM);
     PyAV's resampler refuses such frames, so a new one is started for each change.
@@ -178,7 +186,7 @@ def _resampled_chunks(frames: Iterator[AudioFrame]) -> Iterator[npt.NDArray[np.f
         if resampler is None or frame_shape != shape:
             if resampler is not None:
                 yield from _frames_to_arrays(resampler.resample(None))
-            resampler = AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            resampler = AudioResampler(format="flt", layout="mono", rate=rate)
             shape = frame_shape
         yield from _frames_to_arrays(resampler.resample(frame))
     if resampler is not None:

@@ -6,7 +6,7 @@ scripted results; they are never used by the service itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +17,7 @@ from ustad.speech.types import (
     Pcm,
     Task,
     Transcript,
+    TranscriptSegment,
     Translation,
     TranslationRequest,
     Word,
@@ -65,6 +66,17 @@ class FakeTranscriber:
         """The scripted transcript."""
         self.calls.append((language, task))
         return self.respond(audio, language, task)
+
+    def stream_segments(
+        self, audio: Audio, *, language: str | None = None, task: Task = "transcribe"
+    ) -> Iterator[TranscriptSegment]:
+        """The scripted transcript's segments (one of its whole text when it has none),
+        after recording the call."""
+        self.calls.append((language, task))
+        transcript = self.respond(audio, language, task)
+        text = transcript.text.strip()
+        whole = (TranscriptSegment(text, 0.0, transcript.duration),) if text else ()
+        return iter(transcript.segments or whole)
 
     def target_support(self, audio: Audio, text: str) -> tuple[WordSupport, ...]:
         """``support(word)`` and ``prompted(word)`` for each whitespace word of ``text``;

@@ -4,10 +4,12 @@
 bytes each piece completes: a client can start playing after the first sentence. Every
 format is one that can be written front to back without seeking back to patch a
 header: MP3, Opus in Ogg, AAC in ADTS frames and FLAC through PyAV (FFmpeg's encoders
-and muxers, no subprocess), and raw 16-bit little-endian PCM. WAV is the exception:
-its header states the length, and readers such as Python's ``wave`` trust it, so a
-WAV stream is held back and sent whole, with exact sizes, by :meth:`StreamEncoder.finish`
-(``wav_header`` can also write the open-ended header OpenAI streams WAV with).
+and muxers, no subprocess), and raw 16-bit little-endian PCM. WAV is streamed as
+OpenAI streams it: a header whose RIFF and data sizes say "unknown" (0xFFFFFFFF,
+``wav_header(rate, None)``), then the samples as each piece is said. Readers that
+stream (FFmpeg/PyAV, browsers, soundfile) read such a file to its end; Python's
+``wave`` takes the sizes at their word, and reads the whole stream only because a
+read stops at the end of the data anyway.
 """
 
 from __future__ import annotations
@@ -112,9 +114,9 @@ class StreamEncoder:
     encoder takes); Opus is always 48 kHz and ``pcm`` always :data:`PCM_RATE`.
     ``bitrate`` (bit/s) applies to MP3, Opus and AAC. Call :meth:`add` for each piece
     and :meth:`finish` once; both return the encoded bytes that became ready (possibly
-    none: Ogg, for one, holds packets until a page is full, and WAV comes whole from
-    :meth:`finish`). Calls are serialised by a lock; they block (run them off the
-    event loop).
+    none: Ogg, for one, holds packets until a page is full). A WAV stream's first
+    bytes are its open-length header (``wav_header(rate, None)``). Calls are
+    serialised by a lock; they block (run them off the event loop).
 
     Raises:
         ValueError: an unknown format or a sample rate that is not positive.
@@ -132,8 +134,8 @@ class StreamEncoder:
         self._output: OutputContainer | None = None
         self._stream: AudioStream | None = None
         self._finished = False
-        self._held: list[bytes] = []
-        """WAV samples, held until ``finish`` writes the header with their length."""
+        self._header_sent = False
+        """Whether a WAV stream's header has gone out (with the first bytes)."""
         self._lock = threading.Lock()
         if fmt == "pcm":
             self.sample_rate = PCM_RATE
@@ -171,10 +173,7 @@ class StreamEncoder:
             return b""
         if self._output is None or self._stream is None:  # wav or pcm: the samples as they are
             raw = samples.astype("<i2", copy=False).tobytes()
-            if self.format == "wav":
-                self._held.append(raw)
-                return b""
-            return raw
+            return self._wav_start() + raw if self.format == "wav" else raw
         frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = self.sample_rate
         try:
@@ -186,6 +185,13 @@ class StreamEncoder:
             raise RuntimeError(f"could not encode {self.format}: {error}") from error
         return self._sink.take()
 
+    def _wav_start(self) -> bytes:
+        """The WAV header the first time, nothing after."""
+        if self._header_sent:
+            return b""
+        self._header_sent = True
+        return wav_header(self.sample_rate, None)
+
     def finish(self) -> bytes:
         """Flush the encoder and close the container; returns the last bytes."""
         with self._lock:
@@ -196,9 +202,7 @@ class StreamEncoder:
             return b""
         self._finished = True
         if self.format == "wav":
-            data = b"".join(self._held)
-            self._held.clear()
-            return wav_header(self.sample_rate, len(data)) + data
+            return self._wav_start()  # a stream with no samples is still a WAV file
         if self._output is None or self._stream is None:
             return b""
         try:
@@ -212,7 +216,6 @@ class StreamEncoder:
     def close(self) -> None:
         """Release the encoder without finishing the stream (a client that went away)."""
         with self._lock:
-            self._held.clear()
             if self._output is None or self._finished:
                 self._finished = True
                 return

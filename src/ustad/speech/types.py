@@ -6,8 +6,9 @@ executor, so they never know about the event loop or WebSockets.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +24,8 @@ Task = Literal["transcribe", "translate"]
 
 @dataclass(frozen=True)
 class Audio:
-    """A decoded utterance: mono float32 samples in [-1, 1] at 16 kHz."""
+    """A decoded utterance: mono float32 samples in [-1, 1] at ``sample_rate`` (Hz;
+    16 kHz, what the recognisers take, unless decoded for listening)."""
 
     samples: npt.NDArray[np.float32]
     sample_rate: int = SAMPLE_RATE
@@ -45,6 +47,28 @@ class Word:
 
 
 @dataclass(frozen=True)
+class TranscriptSegment:
+    """One segment as the recogniser decoded it (Whisper's own segments).
+
+    ``start`` and ``end`` are seconds from the clip's start; ``avg_logprob`` is the mean
+    token log-prob, ``compression_ratio`` the text's gzip ratio, ``no_speech_prob`` the
+    probability (0-1) that the window held no speech, ``temperature`` the one the
+    decode that was kept ran at, and ``tokens`` its token ids (empty when the engine
+    does not say).
+    """
+
+    text: str
+    """The segment's text, without outer whitespace."""
+    start: float
+    end: float
+    avg_logprob: float = 0.0
+    compression_ratio: float = 0.0
+    no_speech_prob: float = 0.0
+    temperature: float = 0.0
+    tokens: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Transcript:
     """What a recogniser heard."""
 
@@ -55,6 +79,9 @@ class Transcript:
     words: tuple[Word, ...] = ()
     no_speech_probability: float = 0.0
     avg_logprob: float = 0.0
+    segments: tuple[TranscriptSegment, ...] = ()
+    """The recogniser's own segments, in order, when it gives them (repetition loops
+    left out, as from the text); empty for an engine that gives only text and words."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +140,19 @@ class Transcriber(Protocol):
         ``short_window`` asks for the quicker, less certain look an engine may offer
         (Whisper: the short-clip window); engines without one look as usual.
         """
+        ...
+
+
+@runtime_checkable
+class SegmentStreamer(Protocol):
+    """A recogniser that can give its segments as it decodes them (blocking)."""
+
+    def stream_segments(
+        self, audio: Audio, *, language: str | None = None, task: Task = "transcribe"
+    ) -> Iterator[TranscriptSegment]:
+        """The segments of ``audio`` in order, each as soon as it is decoded; closing the
+        iterator stops the decoding. ``ValueError`` (from the call, before any segment)
+        for audio or a request the engine cannot take, as ``Transcriber.transcribe``."""
         ...
 
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 
 import httpx
+import numpy as np
 import pytest
 
 from tests.speech.remote.helpers import (
@@ -24,6 +25,7 @@ from tests.speech.remote.helpers import (
     tts_settings,
     wav_answer,
 )
+from ustad.speech.audio import encode_audio
 from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.remote import RemoteEngines
 from ustad.speech.remote.provider import RemoteProvider
@@ -32,7 +34,7 @@ from ustad.speech.remote.translation import RemoteTranslator, RemoteUrduScript
 from ustad.speech.remote.tts import RemoteSynthesizer
 from ustad.speech.target_guard import TargetGuard
 from ustad.speech.translation_memory import TranslationMemory
-from ustad.speech.types import TranslationRequest
+from ustad.speech.types import Pcm, TranscriptSegment, TranslationRequest
 
 URDU = "مجھے ریلوے اسٹیشن جانا ہے"
 
@@ -90,6 +92,10 @@ async def test_transcription_request_and_answer() -> None:
     assert [w.text for w in heard.words] == ["So", "Mary", "went", "on", "to", "study."]
     assert heard.words[0].probability == 1.0  # OpenAI gives none: no doubt assumed
     assert heard.avg_logprob == pytest.approx(-0.3)
+    # The provider's own segments are kept for verbose_json, subtitles and deltas.
+    assert heard.segments == (
+        TranscriptSegment("So Mary went on to study.", 0.0, 2.0, -0.3, 1.1, 0.01, 0.0, (1, 2, 3)),
+    )
     (request,) = script.requests
     assert request.url.path == "/v1/audio/transcriptions"
     fields = form_fields(request)
@@ -141,7 +147,8 @@ async def test_speech_request_and_bounded_decode() -> None:
     provider = RemoteProvider("tts", tts_settings(), transport=script.transport)
     voice = RemoteSynthesizer(provider, inline, voices={"en": "nova"}, max_seconds=60)
     pcm = await voice.synthesize("Now repeat after me.", "en", speed=1.25)
-    assert pcm is not None and 0.45 < pcm.duration < 0.55 and pcm.sample_rate == 16_000
+    # The provider's own rate (the tone is 22.05 kHz): 16 kHz is for recognition only.
+    assert pcm is not None and 0.45 < pcm.duration < 0.55 and pcm.sample_rate == 22_050
     body = json.loads(script.requests[0].read())
     assert body == {
         "model": "tts-1",
@@ -153,6 +160,20 @@ async def test_speech_request_and_bounded_decode() -> None:
     # No remote voice for Urdu: not asked, not a fallback.
     assert await voice.synthesize("شکریہ", "ur") is None
     assert len(script.requests) == 1 and provider.stats().fallbacks == 0
+
+
+async def test_remote_speech_keeps_its_high_frequencies() -> None:
+    """A 24 kHz voice's 10 kHz content survives (decoded at 16 kHz it could not)."""
+    rate = 24_000
+    t = np.arange(rate // 2) / rate
+    samples = (0.3 * 32767 * np.sin(2 * np.pi * 10_000 * t)).astype(np.int16)
+    script = Scripted([wav_answer(encode_audio(Pcm(samples, rate), "wav"))])
+    provider = RemoteProvider("tts", tts_settings(), transport=script.transport)
+    voice = RemoteSynthesizer(provider, inline, voices={"en": "nova"}, max_seconds=60)
+    pcm = await voice.synthesize("Hi.", "en")
+    assert pcm is not None and pcm.sample_rate == rate
+    spectrum = np.abs(np.fft.rfft(pcm.samples.astype(np.float64)))
+    assert abs(float(np.fft.rfftfreq(len(pcm.samples), 1 / rate)[spectrum.argmax()]) - 10_000) < 50
 
 
 @pytest.mark.parametrize(

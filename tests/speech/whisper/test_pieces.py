@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -18,7 +19,14 @@ from ustad.assess.types import WordStatus
 from ustad.speech.audio import SpeechSpan, concatenate
 from ustad.speech.espeak_tts import EspeakSynthesizer
 from ustad.speech.piper_tts import PiperSynthesizer
-from ustad.speech.types import SAMPLE_RATE, Audio, Synthesizer, Transcript, Word
+from ustad.speech.types import (
+    SAMPLE_RATE,
+    Audio,
+    Synthesizer,
+    Transcript,
+    TranscriptSegment,
+    Word,
+)
 from ustad.speech.whisper import WhisperTranscriber, pieces
 from ustad.speech.whisper.checks import token_budget
 from ustad.speech.whisper.pieces import (
@@ -91,6 +99,10 @@ def test_pieces_are_joined_on_the_clips_clock() -> None:
     assert result.no_speech_probability == 0.3  # the pieces that gave text
     assert result.duration == 5.0
     assert joined([(quiet, heard[2][1])], whole).text == ""
+    # The pieces' own segments move to the clip's clock too.
+    own = TranscriptSegment("Very.", 0.0, 1.2, avg_logprob=-0.2)
+    moved = joined([(second, replace(heard[1][1], segments=(own,)))], whole).segments
+    assert [(s.text, s.start, s.end) for s in moved] == [("Very.", 2.0, 3.2)]
 
 
 def test_too_few_words_for_the_voiced_regions_asks_for_pieces(

@@ -91,6 +91,11 @@ def test_tiny_en_word_timings(
     assert all(a.end <= b.start + 1e-6 for a, b in pairwise(words))
     assert all(0.0 <= w.probability <= 1.0 for w in words)
     assert sum(w.probability for w in words) / len(words) > 0.6
+    # Whisper's own segments, with the decode's measures, cover the words.
+    segments = transcript.segments
+    assert segments and " ".join(s.text for s in segments) == transcript.text
+    assert all(0.0 <= s.start <= s.end <= audio.duration + 0.5 for s in segments)
+    assert all(s.tokens and s.avg_logprob < 0.0 <= s.no_speech_prob <= 1.0 for s in segments)
 
 
 def test_tiny_en_refuses_what_an_english_model_cannot_do(

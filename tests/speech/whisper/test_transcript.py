@@ -1,4 +1,4 @@
-"""ustad's words and text from faster-whisper segments."""
+"""ustad's words, text and segments from faster-whisper segments."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import replace
 import faster_whisper.transcribe as fw
 
 from tests.speech.whisper.helpers import segment
-from ustad.speech.types import Word
-from ustad.speech.whisper.transcript import text_of, words_of
+from ustad.speech.types import TranscriptSegment, Word
+from ustad.speech.whisper.transcript import segments_of, text_of, words_of
 
 
 def test_words_keep_their_punctuation_and_times() -> None:
@@ -31,3 +31,13 @@ def test_text_joins_segments_as_whisper_spaced_them() -> None:
     ]
     assert text_of(parts) == "So Mary went on."
     assert text_of([]) == ""
+
+
+def test_segments_keep_the_decodes_own_measures() -> None:
+    first = segment(
+        0.0, 1.4, "So Mary", avg_logprob=-0.2, no_speech_prob=0.1, tokens=3, temperature=0.4
+    )
+    blank = segment(1.4, 1.6, " ", avg_logprob=-0.9, no_speech_prob=0.9)
+    assert segments_of([first, blank], offset=2.0) == (
+        TranscriptSegment("So Mary", 2.0, 3.4, -0.2, 1.0, 0.1, 0.4, (0, 1, 2)),
+    )

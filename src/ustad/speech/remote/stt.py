@@ -30,7 +30,7 @@ from ustad.speech.whisper.checks import (
     token_budget,
     weighted_avg_logprob,
 )
-from ustad.speech.whisper.transcript import text_of
+from ustad.speech.whisper.transcript import segments_of, text_of
 
 TIME_SLACK_SECONDS: Final = 1.0
 """How far past the clip's end a segment or word may be said to end (rounding, padding)."""
@@ -217,5 +217,8 @@ def checked_transcript(
         words=timed if word_timestamps else (),
         no_speech_probability=no_speech_probability(segments) if segments else 0.0,
         avg_logprob=weighted_avg_logprob(segments),
+        # The provider's own segments (loops already refused); none from a provider
+        # that answers only text and words: the API rebuilds them from the words.
+        segments=segments_of(segments),
     )
     return transcript, None

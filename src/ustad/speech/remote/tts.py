@@ -2,9 +2,12 @@
 
 Audio is asked for as WAV and decoded by ustad's own bounded decoder
 (``ustad.speech.audio.decode_audio``: allowed containers only, at most
-``max_seconds``), which gives 16 kHz mono; the reply is then joined and encoded like
-a local voice's. An answer that does not decode, is too long (for the call, or for its
-text: ``longest_seconds``), is at an implausible sample rate (outside
+``max_seconds``) to mono at the provider's own sample rate (24 kHz from OpenAI,
+22.05 kHz from a Piper voice behind speaches): speech is for listening, and 16 kHz,
+the recognisers' rate, would cut off everything above 8 kHz. The reply is then joined
+and encoded like a local voice's (resampled once, to the output's rate). An answer
+that does not decode, is too long (for the call, or for its text:
+``longest_seconds``), is at an implausible sample rate (outside
 ``MIN_SAMPLE_RATE``..``MAX_SAMPLE_RATE``: a 644-byte WAV at 1 Hz "holds" 300 s) or
 holds no sound is refused, and the local voice speaks (its speech is not cached).
 """
@@ -130,7 +133,7 @@ class RemoteSynthesizer:
         if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
             raise ValueError(f"audio at {rate} Hz")
         longest = min(self._max_seconds, longest_seconds(text, speed))
-        audio = decode_audio(data, max_seconds=longest, format_hint="wav")
+        audio = decode_audio(data, max_seconds=longest, format_hint="wav", sample_rate=rate)
         if audio.duration < MIN_SECONDS:
             raise ValueError(f"{audio.duration:.3f} s of audio")
         if rms_dbfs(audio) <= SILENCE_DBFS:

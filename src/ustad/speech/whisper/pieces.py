@@ -19,7 +19,7 @@ no voiced regions, or one, and keep the whole-clip result (no text for a loop).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from ustad.speech.audio import detect_speech
@@ -155,8 +155,8 @@ def believable(piece: Piece, transcript: Transcript) -> bool:
 def joined(pieces: Sequence[tuple[Piece, Transcript]], whole: Transcript) -> Transcript:
     """One transcript of the clip from its pieces' transcripts, in order.
 
-    Texts are joined with a space; word times are moved from the piece's start to the
-    clip's; the mean log-prob is weighted by the pieces' voiced seconds; the no-speech
+    Texts are joined with a space; word and segment times are moved from the piece's
+    start to the clip's; the mean log-prob is weighted by the pieces' voiced seconds; the no-speech
     probability is the highest of the pieces that gave text (1.0 when none did).
     Language, its probability and the duration are ``whole``'s (the clip's decode).
     """
@@ -178,4 +178,9 @@ def joined(pieces: Sequence[tuple[Piece, Transcript]], whole: Transcript) -> Tra
         words=words,
         no_speech_probability=max((t.no_speech_probability for _, t in heard), default=1.0),
         avg_logprob=avg_logprob,
+        segments=tuple(
+            replace(segment, start=segment.start + piece.start, end=segment.end + piece.start)
+            for piece, transcript in heard
+            for segment in transcript.segments
+        ),
     )

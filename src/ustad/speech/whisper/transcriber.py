@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -13,7 +13,13 @@ import numpy as np
 from faster_whisper import WhisperModel
 
 from ustad.speech.model_paths import validate_whisper_dir
-from ustad.speech.types import SAMPLE_RATE, Audio, Task, Transcript, WordSupport
+from ustad.speech.types import (
+    Audio,
+    Task,
+    Transcript,
+    TranscriptSegment,
+    WordSupport,
+)
 from ustad.speech.whisper.checks import (
     LOG_PROB_RETRY,
     kept_segments,
@@ -26,8 +32,10 @@ from ustad.speech.whisper.checks import (
 )
 from ustad.speech.whisper.encodings import EncoderCache
 from ustad.speech.whisper.pieces import believable, joined, pieces_to_decode
+from ustad.speech.whisper.streaming import decoded_segments
 from ustad.speech.whisper.support import forced_support, mark_prompted
-from ustad.speech.whisper.transcript import Decoded, text_of, words_of
+from ustad.speech.whisper.transcript import Decoded, segments_of, text_of, words_of
+from ustad.speech.whisper.transcript import whisper_samples as _samples
 from ustad.speech.whisper.window import (
     FULL_WINDOW_FRAMES,
     WindowedWhisperModel,
@@ -220,6 +228,21 @@ class WhisperTranscriber:
             return transcript
         return replace(transcript, language=detected[0], language_probability=detected[1])
 
+    def stream_segments(
+        self, audio: Audio, *, language: str | None = None, task: Task = "transcribe"
+    ) -> Iterator[TranscriptSegment]:
+        """The segments of ``audio`` as they are decoded, one pass in the full window
+        (``ustad.speech.whisper.streaming``); the request is checked, and the language
+        detected when none is given, before it returns (``ValueError`` as for
+        :meth:`transcribe`). Closing the iterator stops the decoding."""
+        self._check_request(language, task)
+        samples = _samples(audio)
+        if language is None and self.multilingual and samples.size:
+            language = self.detect_language(audio).language
+        self.decode_calls += 1
+        model, beams, temperatures = self._model, self._beam_size, self._temperatures
+        return decoded_segments(model, samples, language, task, beams, temperatures)
+
     def _decode_clip(
         self,
         samples: np.ndarray[Any, np.dtype[np.float32]],
@@ -398,6 +421,7 @@ class WhisperTranscriber:
             words=tuple(words_of(segments)) if word_timestamps else (),
             no_speech_probability=no_speech_probability(decoded),
             avg_logprob=weighted_avg_logprob(segments),
+            segments=segments_of(segments),
         )
         return Decoded(transcript, decoded, sum(segment_tokens(s) for s in decoded))
 
@@ -411,11 +435,3 @@ class WhisperTranscriber:
                 raise ValueError(f"{self.name} is an English-only model; got language {language!r}")
         elif language is not None and language not in self._languages:
             raise ValueError(f"Whisper does not know the language code {language!r}")
-
-
-def _samples(audio: Audio) -> np.ndarray[Any, np.dtype[np.float32]]:
-    if audio.sample_rate != SAMPLE_RATE:
-        raise ValueError(f"Whisper needs {SAMPLE_RATE} Hz audio, got {audio.sample_rate} Hz")
-    if audio.samples.ndim != 1:
-        raise ValueError("Whisper needs mono audio (a 1-D sample array)")
-    return np.ascontiguousarray(audio.samples, dtype=np.float32)

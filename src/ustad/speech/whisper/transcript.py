@@ -1,4 +1,4 @@
-"""ustad's ``Transcript`` and ``Word``s from what faster-whisper decoded."""
+"""ustad's ``Transcript``, ``Word``s and segments from what faster-whisper decoded."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ustad.speech.types import Transcript, Word
+import numpy as np
+
+from ustad.speech.types import SAMPLE_RATE, Audio, Transcript, TranscriptSegment, Word
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,38 @@ def words_of(segments: Sequence[Any]) -> list[Word]:
 def text_of(segments: Sequence[Any]) -> str:
     """The segments' texts joined as Whisper spaced them, without outer whitespace."""
     return "".join(s.text for s in segments).strip()
+
+
+def segments_of(segments: Sequence[Any], *, offset: float = 0.0) -> tuple[TranscriptSegment, ...]:
+    """ustad's segments of decoded Whisper segments (faster-whisper's ``Segment``, or a
+    remote ``verbose_json`` segment: whatever has ``text``, ``start`` and ``end``; the
+    other fields are read when present). Times are moved by ``offset`` seconds; blank
+    segments are left out."""
+    kept = []
+    for segment in segments:
+        text = str(segment.text).strip()
+        if not text:
+            continue
+        kept.append(
+            TranscriptSegment(
+                text=text,
+                start=float(segment.start) + offset,
+                end=float(segment.end) + offset,
+                avg_logprob=float(getattr(segment, "avg_logprob", 0.0)),
+                compression_ratio=float(getattr(segment, "compression_ratio", 0.0)),
+                no_speech_prob=float(getattr(segment, "no_speech_prob", 0.0)),
+                temperature=float(getattr(segment, "temperature", None) or 0.0),
+                tokens=tuple(int(t) for t in getattr(segment, "tokens", None) or ()),
+            )
+        )
+    return tuple(kept)
+
+
+def whisper_samples(audio: Audio) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """The samples of ``audio`` as Whisper takes them (contiguous float32); ``ValueError``
+    for audio that is not 16 kHz mono."""
+    if audio.sample_rate != SAMPLE_RATE:
+        raise ValueError(f"Whisper needs {SAMPLE_RATE} Hz audio, got {audio.sample_rate} Hz")
+    if audio.samples.ndim != 1:
+        raise ValueError("Whisper needs mono audio (a 1-D sample array)")
+    return np.ascontiguousarray(audio.samples, dtype=np.float32)
