@@ -23,6 +23,7 @@ from ustad.learn.store_ops import (
     FinishCycle,
     OpenSession,
     RecordTurn,
+    ReopenSession,
     StartCycle,
     StoreOp,
     StoreWriter,
@@ -66,6 +67,10 @@ class TurnRecorder:
     async def end_session(self, session_ref: str) -> None:
         """Mark the session ended (an unfinished cycle stays stored as abandoned)."""
         await self._submit(EndSession(session_ref, utc_now()))
+
+    async def reopen_session(self, session_ref: str, cycle_ref: str | None) -> None:
+        """Continue a resumed session (and its cycle) that ``end_session`` closed."""
+        await self._submit(ReopenSession(session_ref, cycle_ref))
 
     async def start_cycle(self, session_ref: str, cycle_ref: str, target: Target) -> int | None:
         """Store a new cycle; its id when stored at once (``None``: it waits in the outbox)."""

@@ -179,11 +179,26 @@ class LearnSession:
         learner = for_log(learner_id) if learner_id is not None else "anonymous"
         log.info("session %s opened (learner %s)", self.label, learner)
 
-    async def close(self) -> None:
-        """Mark the session ended (an unfinished cycle stays stored as abandoned)."""
+    async def resume(self) -> None:
+        """Continue the stored session this one was built from (``state=``), after its
+        connection dropped: it and its cycle are open again in the store, and the client
+        is sent what the state expects next (not stored as turns: nothing was said)."""
+        assert self.session_ref is not None, "a resumed session has a session_ref"
+        await self.context.recorder.reopen_session(self.session_ref, self.cycle_ref)
+        self.context.metrics.sessions_active += 1
+        log.info("session %s resumed in %s", self.label, self.machine.state.value)
+        for action in self.machine.resume():
+            await self._perform(action, None)
+
+    async def close(self, *, end: bool = True) -> None:
+        """Mark the session ended (an unfinished cycle stays stored as abandoned);
+        ``end=False`` when another connection resumed it and carries on."""
         if self.session_ref is None:
             return
         self.context.metrics.sessions_active -= 1
+        if not end:
+            log.info("session %s handed over to another connection", self.label)
+            return
         await self.context.recorder.end_session(self.session_ref)
         log.info("session %s closed", self.label)
 

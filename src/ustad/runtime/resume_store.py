@@ -1,0 +1,203 @@
+"""Where dropped learn sessions wait to be resumed: in this process, or in Redis.
+
+A connection holds one **resume token** (``new_token``: 256 random bits, URL-safe) under
+which its session is parked after every message, as a ``Parked`` value: the learner the
+session was opened for, and the session's state as the JSON object the learn layer
+wrote. A reconnecting client presents the token; ``take`` hands the parked session over
+once and forgets the token, so a token resumes at most one connection.
+
+Which connection drives a session is recorded per session reference (its **owner**).
+A resumed connection claims the session; the connection it replaces finds on its next
+message (``owns``) that it has lost it, and its later ``park`` calls store nothing.
+Both stores keep JSON only, each entry for ``ttl`` seconds after it was written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cachetools import TTLCache
+from redis.asyncio import Redis
+
+TOKEN_BYTES = 32
+"""Random bytes in a token (43 URL-safe base64 characters)."""
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def new_token() -> str:
+    """A fresh, unguessable resume token (43 characters of ``[A-Za-z0-9_-]``)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def well_formed(token: str) -> bool:
+    """Whether ``token`` has a token's exact length and alphabet (checked before any
+    look-up, so junk never reaches a store)."""
+    return _TOKEN.fullmatch(token) is not None
+
+
+@dataclass(frozen=True)
+class Parked:
+    """A session waiting to be resumed.
+
+    ``learner_id`` is who the session was opened for (``None``: an anonymous learner);
+    ``state`` is the learn layer's JSON form of the session; ``session_ref`` names it."""
+
+    learner_id: str | None
+    session_ref: str
+    state: dict[str, Any]
+
+    def to_json(self) -> bytes:
+        """The UTF-8 JSON form (``Parked.from_json`` reads it back)."""
+        return json.dumps(
+            {"learner_id": self.learner_id, "session_ref": self.session_ref, "state": self.state},
+            separators=(",", ":"),
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Parked:
+        """What ``to_json`` wrote; ``ValueError`` on anything else."""
+        try:
+            data = json.loads(raw)
+            learner, ref, state = data["learner_id"], data["session_ref"], data["state"]
+        except (KeyError, TypeError, json.JSONDecodeError) as error:
+            raise ValueError(f"not a parked session: {error}") from error
+        if not (learner is None or isinstance(learner, str)) or not isinstance(ref, str):
+            raise ValueError("learner_id and session_ref are strings")
+        if not isinstance(state, dict):
+            raise ValueError("state is an object")
+        return cls(learner, ref, state)
+
+
+class ResumeStore(Protocol):
+    """Parked sessions by token, and which connection owns each session.
+
+    Every method may raise the backing store's errors (Redis down); callers treat that
+    as "cannot resume" and carry on."""
+
+    async def park(self, token: str, parked: Parked, owner: str) -> bool:
+        """Keep ``parked`` under ``token`` while ``owner`` still owns the session (or
+        nobody does, in which case ``owner`` takes it); whether it was kept."""
+
+    async def take(self, token: str) -> Parked | None:
+        """The session parked under ``token``, forgetting the token (``None``: unknown
+        or expired)."""
+
+    async def claim(self, session_ref: str, owner: str) -> None:
+        """Make ``owner`` the connection that drives the session."""
+
+    async def owns(self, session_ref: str, owner: str) -> bool:
+        """Whether ``owner`` still drives the session (true if nobody claimed it)."""
+
+    async def forget(self, token: str) -> None:
+        """Drop ``token`` (the session ended for good)."""
+
+
+class MemoryResumeStore:
+    """A ``ResumeStore`` in this process: at most ``max_entries`` tokens (the oldest go
+    first), each for ``ttl`` seconds. ``clock`` (seconds, monotonic) is for tests."""
+
+    def __init__(self, ttl: float, max_entries: int, clock: Callable[[], float] | None = None):
+        timer = clock if clock is not None else time.monotonic
+        self._tokens: TTLCache[str, bytes] = TTLCache(max_entries, ttl, timer=timer)
+        self._owners: TTLCache[str, str] = TTLCache(max_entries, ttl, timer=timer)
+
+    async def park(self, token: str, parked: Parked, owner: str) -> bool:
+        """See ``ResumeStore.park``."""
+        current = self._owners.get(parked.session_ref)
+        if current is not None and current != owner:
+            return False
+        self._owners[parked.session_ref] = owner
+        self._tokens[token] = parked.to_json()
+        return True
+
+    async def take(self, token: str) -> Parked | None:
+        """See ``ResumeStore.take``."""
+        raw = self._tokens.pop(token, None)
+        return None if raw is None else Parked.from_json(raw)
+
+    async def claim(self, session_ref: str, owner: str) -> None:
+        """See ``ResumeStore.claim``."""
+        self._owners[session_ref] = owner
+
+    async def owns(self, session_ref: str, owner: str) -> bool:
+        """See ``ResumeStore.owns``."""
+        return self._owners.get(session_ref, owner) == owner
+
+    async def forget(self, token: str) -> None:
+        """See ``ResumeStore.forget``."""
+        self._tokens.pop(token, None)
+
+
+# KEYS[1] the token's key, KEYS[2] the session's owner key;
+# ARGV[1] the parked JSON, ARGV[2] the owner, ARGV[3] the TTL in seconds.
+_PARK = """
+local current = redis.call('GET', KEYS[2])
+if current and current ~= ARGV[2] then
+  return 0
+end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+
+class RedisResumeStore:
+    """A ``ResumeStore`` in Redis, shared by every worker that uses the same one.
+
+    Keys are ``{prefix}resume:t:{sha256 of the token}`` (the token itself is never
+    written) and ``{prefix}resume:o:{session_ref}``; both expire ``ttl`` seconds after
+    their last write (Redis ``EX``). Values are JSON."""
+
+    def __init__(self, redis: Redis, prefix: str, ttl: int) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = ttl
+        self._park = redis.register_script(_PARK)
+
+    def token_key(self, token: str) -> str:
+        """The key a token's session is parked under."""
+        return f"{self.prefix}resume:t:{hashlib.sha256(token.encode()).hexdigest()}"
+
+    def owner_key(self, session_ref: str) -> str:
+        """The key naming the connection that drives a session."""
+        return f"{self.prefix}resume:o:{session_ref}"
+
+    async def park(self, token: str, parked: Parked, owner: str) -> bool:
+        """See ``ResumeStore.park`` (one atomic script)."""
+        keys = [self.token_key(token), self.owner_key(parked.session_ref)]
+        kept = await self._park(keys=keys, args=[parked.to_json(), owner, self.ttl])
+        return bool(kept)
+
+    async def take(self, token: str) -> Parked | None:
+        """See ``ResumeStore.take`` (``GETDEL``: two takers never get the same session)."""
+        raw = await self.redis.getdel(self.token_key(token))
+        return None if raw is None else Parked.from_json(raw)
+
+    async def claim(self, session_ref: str, owner: str) -> None:
+        """See ``ResumeStore.claim``."""
+        await self.redis.set(self.owner_key(session_ref), owner, ex=self.ttl)
+
+    async def owns(self, session_ref: str, owner: str) -> bool:
+        """See ``ResumeStore.owns``."""
+        current = await self.redis.get(self.owner_key(session_ref))
+        if isinstance(current, bytes):
+            current = current.decode()
+        return current is None or current == owner
+
+    async def forget(self, token: str) -> None:
+        """See ``ResumeStore.forget``."""
+        await self.redis.delete(self.token_key(token))
+
+
+def resume_store(redis: Redis | None, prefix: str, ttl: int, max_entries: int) -> ResumeStore:
+    """The shared store when the worker has Redis, else one in this process."""
+    if redis is not None:
+        return RedisResumeStore(redis, prefix, ttl)
+    return MemoryResumeStore(ttl, max_entries)
