@@ -101,7 +101,8 @@ class ResumeStore(Protocol):
 
 class MemoryResumeStore:
     """A ``ResumeStore`` in this process: at most ``max_entries`` tokens (the oldest go
-    first), each for ``ttl`` seconds. ``clock`` (seconds, monotonic) is for tests."""
+    first), each for ``ttl`` seconds, kept by their SHA-256. ``clock`` (seconds,
+    monotonic) is for tests."""
 
     def __init__(self, ttl: float, max_entries: int, clock: Callable[[], float] | None = None):
         timer = clock if clock is not None else time.monotonic
@@ -114,12 +115,12 @@ class MemoryResumeStore:
         if current is not None and current != owner:
             return False
         self._owners[parked.session_ref] = owner
-        self._tokens[token] = parked.to_json()
+        self._tokens[_digest(token)] = parked.to_json()
         return True
 
     async def take(self, token: str) -> Parked | None:
         """See ``ResumeStore.take``."""
-        raw = self._tokens.pop(token, None)
+        raw = self._tokens.pop(_digest(token), None)
         return None if raw is None else Parked.from_json(raw)
 
     async def claim(self, session_ref: str, owner: str) -> None:
@@ -132,7 +133,7 @@ class MemoryResumeStore:
 
     async def forget(self, token: str) -> None:
         """See ``ResumeStore.forget``."""
-        self._tokens.pop(token, None)
+        self._tokens.pop(_digest(token), None)
 
 
 # KEYS[1] the token's key, KEYS[2] the session's owner key;
@@ -163,7 +164,7 @@ class RedisResumeStore:
 
     def token_key(self, token: str) -> str:
         """The key a token's session is parked under."""
-        return f"{self.prefix}resume:t:{hashlib.sha256(token.encode()).hexdigest()}"
+        return f"{self.prefix}resume:t:{_digest(token)}"
 
     def owner_key(self, session_ref: str) -> str:
         """The key naming the connection that drives a session."""
@@ -201,3 +202,8 @@ def resume_store(redis: Redis | None, prefix: str, ttl: int, max_entries: int) -
     if redis is not None:
         return RedisResumeStore(redis, prefix, ttl)
     return MemoryResumeStore(ttl, max_entries)
+
+
+def _digest(token: str) -> str:
+    """What a store keeps of a token: its SHA-256 in hex (a leaked key resumes nothing)."""
+    return hashlib.sha256(token.encode()).hexdigest()
