@@ -33,7 +33,7 @@ from ustad.redis_settings import RedisSettings
 from ustad.runtime.redis_client import redis_from_settings
 from ustad.runtime.resume_store import new_token
 from ustad.services import Services
-from ustad.settings import Settings
+from ustad.settings import AuthSettings, Settings
 from ustad.store.database import Database
 from ustad.store.models import Cycle, Session, Turn
 
@@ -295,3 +295,27 @@ async def test_a_redis_that_is_down_means_a_new_session_politely(
             # The lesson goes on without the shared tier.
             you_said = await started_cycle(client, urdu_audio)
             assert len(you_said.data["resume_token"]) == 43
+
+
+async def test_with_learner_tokens_only_the_same_learner_resumes(
+    tmp_path: Path, urdu_audio: bytes
+) -> None:
+    from tests.api.test_access import SECRET, running, token
+
+    auth = AuthSettings(jwt_secret=SecretStr(SECRET))
+    for served in running(tmp_path, auth=auth):
+        async with connect(served.address, f"?token={token(LEARNER_1)}") as client:
+            resume = (await started_cycle(client, urdu_audio)).data["resume_token"]
+        # Another learner holding the token gets a new session, told as for any unknown one.
+        async with connect(
+            served.address, f"?token={token(LEARNER_2)}&resume_token={resume}"
+        ) as client:
+            first = (await client.receive()).data
+            assert first["resumed"] is False and first["reason"] == "unknown"
+        async with connect(served.address, f"?token={token(LEARNER_1)}") as client:
+            resume = (await started_cycle(client, urdu_audio)).data["resume_token"]
+        async with connect(
+            served.address, f"?token={token(LEARNER_1)}&resume_token={resume}"
+        ) as client:
+            await resumed(client, resume)
+            assert (await client.receive()).step == "you_said_audio"

@@ -86,6 +86,26 @@ async def test_a_replaced_owner_can_no_longer_park(store: ResumeStore) -> None:
     assert await store.park(new, PARKED, "owner-2")
 
 
+async def test_a_claim_waits_while_the_session_is_closing(store: ResumeStore) -> None:
+    ref = PARKED.session_ref
+    await store.claim(ref, "owner-1")
+    assert await store.release(ref, "owner-1")
+    assert not await store.claim(ref, "owner-2")
+    await store.released(ref, "owner-1")
+    assert await store.claim(ref, "owner-2")
+    # Once taken over, the old connection may not end the session.
+    assert not await store.release(ref, "owner-1")
+    assert await store.owns(ref, "owner-2")
+
+
+async def test_a_forced_claim_takes_a_session_left_closing(store: ResumeStore) -> None:
+    ref = PARKED.session_ref
+    assert await store.release(ref, "owner-1")
+    assert await store.claim(ref, "owner-2", force=True)
+    await store.released(ref, "owner-1")  # late: changes nothing
+    assert await store.owns(ref, "owner-2") and not await store.owns(ref, "owner-1")
+
+
 async def test_nobody_owns_an_unclaimed_session(store: ResumeStore) -> None:
     assert await store.owns("b" * 32, "anyone")
 

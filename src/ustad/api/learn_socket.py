@@ -229,10 +229,14 @@ async def _serve(
                 await websocket.close(code=1011)
     finally:
         slots.unregister(live)
-        if not superseded:
-            # A connection that dropped unseen may learn only now that it was replaced.
-            superseded = not await resumption.owns(session)
-        await session.close(end=not superseded)
+        # A connection that dropped unseen may learn only now that it was replaced; if
+        # not, a resume waits until the session's end is stored, then re-opens it.
+        ending = not superseded and await resumption.release(session)
+        try:
+            await session.close(end=ending)
+        finally:
+            if ending:
+                await resumption.released(session)
 
 
 async def _deny_busy(websocket: WebSocket) -> None:

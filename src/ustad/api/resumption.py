@@ -14,6 +14,7 @@ session and the first message says ``resumed: false`` with a ``reason``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -28,6 +29,10 @@ SUPERSEDED = 4000
 by a newer connection; its client should not reconnect on its own."""
 MAX_TOKEN_CHARS = 64
 """Longest ``resume_token`` query value even looked at (a real one has 43)."""
+CLAIM_WAIT_SECONDS = 5.0
+"""Longest a resume waits for the dropped connection to finish ending the session (its
+database write is bounded by the recorder's timeout); then it takes the session anyway."""
+CLAIM_POLL_SECONDS = 0.05
 
 FailReason = Literal["malformed", "unknown", "unavailable"]
 
@@ -82,10 +87,21 @@ class Resumption:
         if state.session_ref != parked.session_ref:
             return Restored(None, "unknown")
         try:
-            await self.store.claim(parked.session_ref, self.owner)
+            await self._claim(self.store, parked.session_ref)
         except Exception as error:
             log.warning("could not claim a resumed session (%r); going on", error)
         return Restored(state)
+
+    async def _claim(self, store: ResumeStore, session_ref: str) -> None:
+        """Own the session once the connection that dropped it has finished ending it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLAIM_WAIT_SECONDS
+        while not await store.claim(session_ref, self.owner):
+            if loop.time() >= deadline:
+                log.warning("session %s was still closing; taking it over", session_ref)
+                await store.claim(session_ref, self.owner, force=True)
+                return
+            await asyncio.sleep(CLAIM_POLL_SECONDS)
 
     async def park(self, session: LearnSession) -> None:
         """Keep the session's current state under this connection's token."""
@@ -96,6 +112,26 @@ class Resumption:
             await self.store.park(self.token, parked, self.owner)
         except Exception as error:
             log.warning("could not park session %s (%r)", session.label, error)
+
+    async def release(self, session: LearnSession) -> bool:
+        """Start ending the session: true if this connection still drives it (or the
+        store cannot say), false if another connection took it over."""
+        if self.store is None or session.session_ref is None:
+            return True
+        try:
+            return await self.store.release(session.session_ref, self.owner)
+        except Exception as error:
+            log.warning("resume store unavailable (%r); ending the session", error)
+            return True
+
+    async def released(self, session: LearnSession) -> None:
+        """The session is ended in the store: a resume may claim it now."""
+        if self.store is None or session.session_ref is None:
+            return
+        try:
+            await self.store.released(session.session_ref, self.owner)
+        except Exception as error:
+            log.warning("resume store unavailable (%r)", error)
 
     async def owns(self, session: LearnSession) -> bool:
         """Whether this connection still drives the session (true if the store cannot say:

@@ -8,8 +8,11 @@ once and forgets the token, so a token resumes at most one connection.
 
 Which connection drives a session is recorded per session reference (its **owner**).
 A resumed connection claims the session; the connection it replaces finds on its next
-message (``owns``) that it has lost it, and its later ``park`` calls store nothing.
-Both stores keep JSON only, each entry for ``ttl`` seconds after it was written.
+message (``owns``) that it has lost it, and its later ``park`` calls store nothing. A
+connection that ends ``release``-s the session first (it is then *closing*), ends it in
+the database and reports it ``released``; a claim waits while the session is closing, so
+a resume's re-opening is never overtaken by the end it follows. Both stores keep JSON
+only, each entry for ``ttl`` seconds after it was written.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from typing import Any, Protocol
 from cachetools import TTLCache
 from redis.asyncio import Redis
 
+CLOSING = "closing:"
+"""How an owner record marks a session whose connection is ending it."""
 TOKEN_BYTES = 32
 """Random bytes in a token (43 URL-safe base64 characters)."""
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -89,11 +94,19 @@ class ResumeStore(Protocol):
         """The session parked under ``token``, forgetting the token (``None``: unknown
         or expired)."""
 
-    async def claim(self, session_ref: str, owner: str) -> None:
-        """Make ``owner`` the connection that drives the session."""
+    async def claim(self, session_ref: str, owner: str, *, force: bool = False) -> bool:
+        """Make ``owner`` the connection that drives the session; false (and nothing
+        changes) while the session is closing, unless ``force``."""
 
     async def owns(self, session_ref: str, owner: str) -> bool:
         """Whether ``owner`` still drives the session (true if nobody claimed it)."""
+
+    async def release(self, session_ref: str, owner: str) -> bool:
+        """Mark the session closing if ``owner`` still drives it (or nobody does);
+        whether it did (false: another connection took the session over)."""
+
+    async def released(self, session_ref: str, owner: str) -> None:
+        """``owner`` finished closing the session: it may be claimed at once."""
 
     async def forget(self, token: str) -> None:
         """Drop ``token`` (the session ended for good)."""
@@ -123,13 +136,28 @@ class MemoryResumeStore:
         raw = self._tokens.pop(_digest(token), None)
         return None if raw is None else Parked.from_json(raw)
 
-    async def claim(self, session_ref: str, owner: str) -> None:
+    async def claim(self, session_ref: str, owner: str, *, force: bool = False) -> bool:
         """See ``ResumeStore.claim``."""
+        if not force and self._owners.get(session_ref, "").startswith(CLOSING):
+            return False
         self._owners[session_ref] = owner
+        return True
 
     async def owns(self, session_ref: str, owner: str) -> bool:
         """See ``ResumeStore.owns``."""
         return self._owners.get(session_ref, owner) == owner
+
+    async def release(self, session_ref: str, owner: str) -> bool:
+        """See ``ResumeStore.release``."""
+        if self._owners.get(session_ref, owner) != owner:
+            return False
+        self._owners[session_ref] = CLOSING + owner
+        return True
+
+    async def released(self, session_ref: str, owner: str) -> None:
+        """See ``ResumeStore.released``."""
+        if self._owners.get(session_ref) == CLOSING + owner:
+            del self._owners[session_ref]
 
     async def forget(self, token: str) -> None:
         """See ``ResumeStore.forget``."""
@@ -149,6 +177,33 @@ return 1
 """
 
 
+# KEYS[1] the owner key; ARGV[1] the owner, ARGV[2] the TTL, ARGV[3] '1' to force.
+_CLAIM = """
+local current = redis.call('GET', KEYS[1])
+if current and ARGV[3] ~= '1' and string.sub(current, 1, 8) == 'closing:' then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+# KEYS[1] the owner key; ARGV[1] the owner, ARGV[2] the TTL.
+_RELEASE = """
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], 'closing:' .. ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+# KEYS[1] the owner key; ARGV[1] the owner.
+_RELEASED = """
+if redis.call('GET', KEYS[1]) == 'closing:' .. ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+return 1
+"""
+
+
 class RedisResumeStore:
     """A ``ResumeStore`` in Redis, shared by every worker that uses the same one.
 
@@ -161,6 +216,9 @@ class RedisResumeStore:
         self.prefix = prefix
         self.ttl = ttl
         self._park = redis.register_script(_PARK)
+        self._claim = redis.register_script(_CLAIM)
+        self._release = redis.register_script(_RELEASE)
+        self._released = redis.register_script(_RELEASED)
 
     def token_key(self, token: str) -> str:
         """The key a token's session is parked under."""
@@ -181,9 +239,10 @@ class RedisResumeStore:
         raw = await self.redis.getdel(self.token_key(token))
         return None if raw is None else Parked.from_json(raw)
 
-    async def claim(self, session_ref: str, owner: str) -> None:
-        """See ``ResumeStore.claim``."""
-        await self.redis.set(self.owner_key(session_ref), owner, ex=self.ttl)
+    async def claim(self, session_ref: str, owner: str, *, force: bool = False) -> bool:
+        """See ``ResumeStore.claim`` (one atomic script)."""
+        args: list[str | int] = [owner, self.ttl, "1" if force else "0"]
+        return bool(await self._claim(keys=[self.owner_key(session_ref)], args=args))
 
     async def owns(self, session_ref: str, owner: str) -> bool:
         """See ``ResumeStore.owns``."""
@@ -191,6 +250,15 @@ class RedisResumeStore:
         if isinstance(current, bytes):
             current = current.decode()
         return current is None or current == owner
+
+    async def release(self, session_ref: str, owner: str) -> bool:
+        """See ``ResumeStore.release`` (one atomic script)."""
+        keys = [self.owner_key(session_ref)]
+        return bool(await self._release(keys=keys, args=[owner, self.ttl]))
+
+    async def released(self, session_ref: str, owner: str) -> None:
+        """See ``ResumeStore.released`` (one atomic script)."""
+        await self._released(keys=[self.owner_key(session_ref)], args=[owner])
 
     async def forget(self, token: str) -> None:
         """See ``ResumeStore.forget``."""
