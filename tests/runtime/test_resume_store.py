@@ -161,3 +161,24 @@ async def test_redis_keeps_json_under_a_hashed_key_with_a_ttl() -> None:
 def test_a_parked_value_that_is_not_one_is_refused(raw: bytes) -> None:
     with pytest.raises(ValueError, match=r"parked|learner_id|state"):
         Parked.from_json(raw)
+
+
+async def test_a_redis_that_is_down_trips_the_breaker() -> None:
+    from purgatory.domain.model import OpenedState
+    from redis.exceptions import RedisError
+
+    # Port 9 (discard) has no listener here: every command fails.
+    settings = RedisSettings(url=SecretStr("redis://127.0.0.1:9/15"), socket_timeout_seconds=0.2)
+    client = redis_from_settings(settings)
+    assert client is not None
+    store = RedisResumeStore(client, "ustad-test:", ttl=60)
+    failures: list[type[BaseException]] = []
+    try:
+        for _ in range(5):
+            with pytest.raises((RedisError, OpenedState)) as caught:
+                await store.take(new_token())
+            failures.append(caught.type)
+    finally:
+        await client.aclose()
+    assert failures[-1] is OpenedState
+    assert all(issubclass(kind, RedisError) for kind in failures[:3])

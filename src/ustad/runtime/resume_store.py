@@ -22,12 +22,19 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from cachetools import TTLCache
+from purgatory import AsyncCircuitBreakerFactory
 from redis.asyncio import Redis
+
+T = TypeVar("T")
+BREAKER_FAILURES = 3
+"""Failed Redis calls in a row after which the store fails at once for a while."""
+BREAKER_RESET_SECONDS = 10.0
+"""How long the store fails at once before it tries Redis again."""
 
 CLOSING = "closing:"
 """How an owner record marks a session whose connection is ending it."""
@@ -209,12 +216,18 @@ class RedisResumeStore:
 
     Keys are ``{prefix}resume:t:{sha256 of the token}`` (the token itself is never
     written) and ``{prefix}resume:o:{session_ref}``; both expire ``ttl`` seconds after
-    their last write (Redis ``EX``). Values are JSON."""
+    their last write (Redis ``EX``). Values are JSON. After ``BREAKER_FAILURES`` failed
+    calls in a row a breaker makes every call fail at once (``purgatory``'s
+    ``OpenedState``) for ``BREAKER_RESET_SECONDS``, so a hung Redis costs a session one
+    socket timeout, not one per message."""
 
     def __init__(self, redis: Redis, prefix: str, ttl: int) -> None:
         self.redis = redis
         self.prefix = prefix
         self.ttl = ttl
+        self._breakers = AsyncCircuitBreakerFactory(
+            default_threshold=BREAKER_FAILURES, default_ttl=BREAKER_RESET_SECONDS
+        )
         self._park = redis.register_script(_PARK)
         self._claim = redis.register_script(_CLAIM)
         self._release = redis.register_script(_RELEASE)
@@ -231,22 +244,25 @@ class RedisResumeStore:
     async def park(self, token: str, parked: Parked, owner: str) -> bool:
         """See ``ResumeStore.park`` (one atomic script)."""
         keys = [self.token_key(token), self.owner_key(parked.session_ref)]
-        kept = await self._park(keys=keys, args=[parked.to_json(), owner, self.ttl])
+        kept = await self._guarded(
+            lambda: self._park(keys=keys, args=[parked.to_json(), owner, self.ttl])
+        )
         return bool(kept)
 
     async def take(self, token: str) -> Parked | None:
         """See ``ResumeStore.take`` (``GETDEL``: two takers never get the same session)."""
-        raw = await self.redis.getdel(self.token_key(token))
+        raw = await self._guarded(lambda: self.redis.getdel(self.token_key(token)))
         return None if raw is None else Parked.from_json(raw)
 
     async def claim(self, session_ref: str, owner: str, *, force: bool = False) -> bool:
         """See ``ResumeStore.claim`` (one atomic script)."""
         args: list[str | int] = [owner, self.ttl, "1" if force else "0"]
-        return bool(await self._claim(keys=[self.owner_key(session_ref)], args=args))
+        keys = [self.owner_key(session_ref)]
+        return bool(await self._guarded(lambda: self._claim(keys=keys, args=args)))
 
     async def owns(self, session_ref: str, owner: str) -> bool:
         """See ``ResumeStore.owns``."""
-        current = await self.redis.get(self.owner_key(session_ref))
+        current = await self._guarded(lambda: self.redis.get(self.owner_key(session_ref)))
         if isinstance(current, bytes):
             current = current.decode()
         return current is None or current == owner
@@ -254,15 +270,22 @@ class RedisResumeStore:
     async def release(self, session_ref: str, owner: str) -> bool:
         """See ``ResumeStore.release`` (one atomic script)."""
         keys = [self.owner_key(session_ref)]
-        return bool(await self._release(keys=keys, args=[owner, self.ttl]))
+        return bool(await self._guarded(lambda: self._release(keys=keys, args=[owner, self.ttl])))
 
     async def released(self, session_ref: str, owner: str) -> None:
         """See ``ResumeStore.released`` (one atomic script)."""
-        await self._released(keys=[self.owner_key(session_ref)], args=[owner])
+        keys = [self.owner_key(session_ref)]
+        await self._guarded(lambda: self._released(keys=keys, args=[owner]))
 
     async def forget(self, token: str) -> None:
         """See ``ResumeStore.forget``."""
-        await self.redis.delete(self.token_key(token))
+        await self._guarded(lambda: self.redis.delete(self.token_key(token)))
+
+    async def _guarded(self, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()`` through the breaker (``OpenedState`` at once while it is open)."""
+        breaker = await self._breakers.get_breaker("resume")
+        async with breaker:
+            return await call()
 
 
 def resume_store(redis: Redis | None, prefix: str, ttl: int, max_entries: int) -> ResumeStore:
