@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from pydantic import SecretStr
@@ -148,6 +149,10 @@ async def test_a_token_is_spent_once_and_the_later_connection_wins(
         async with connect(fake_app.address, f"{query}&resume_token={token}") as third:
             message = (await third.receive()).data
             assert message["resumed"] is False and message["reason"] == "unknown"
+    async with httpx.AsyncClient(base_url=f"http://{fake_app.address}") as http:
+        stats = (await http.get("/v1/stats")).json()
+    assert stats["session_resumes"] == {"resumed": 1, "unknown": 1}
+    assert stats["sessions_ended"] == {"superseded": 1}
 
 
 @pytest.mark.parametrize(

@@ -147,6 +147,7 @@ async def learn(
         restored = None
         if resume_token is not None and resumption.store is not None:
             restored = await resumption.restore(resume_token)
+            state.services.metrics.session_resumed(restored.reason or "resumed")
             if restored.state is not None and language_mode in ("urdu", "english"):
                 restored = Restored(_with_mode(restored.state, mode))
         await _serve(websocket, state, resumption, restored, mode)
@@ -195,6 +196,7 @@ async def _serve(
             if not await resumption.owns(session):
                 superseded = True
                 log.info("session %s was resumed by another connection", session.label)
+                metrics.session_ended("superseded")
                 await close_quietly(websocket, SUPERSEDED, "session resumed elsewhere")
                 return
             if frame.get("bytes") is not None:
