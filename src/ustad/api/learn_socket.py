@@ -147,7 +147,7 @@ async def learn(
         restored = None
         if resume_token is not None and resumption.store is not None:
             restored = await resumption.restore(resume_token)
-            state.services.metrics.session_resumed(restored.reason or "resumed")
+            metrics.session_resumed(restored.reason or "resumed")
             if restored.state is not None and language_mode in ("urdu", "english"):
                 restored = Restored(_with_mode(restored.state, mode))
         await _serve(websocket, state, resumption, restored, mode)
