@@ -32,7 +32,7 @@ from ustad.app import create_app
 from ustad.database_settings import DatabaseSettings
 from ustad.redis_settings import RedisSettings
 from ustad.runtime.redis_client import redis_from_settings
-from ustad.runtime.resume_store import new_token
+from ustad.runtime.resume_store import MemoryResumeStore, new_token
 from ustad.services import Services
 from ustad.settings import AuthSettings, Settings
 from ustad.store.database import Database
@@ -186,6 +186,29 @@ async def test_another_learners_token_starts_a_new_session(
         first = (await client.receive()).data
         assert first["resumed"] is False and first["reason"] == "unknown"
         assert await client.nothing_pending()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_an_expired_token_starts_a_new_session(
+    fake_app: RunningApp, urdu_audio: bytes
+) -> None:
+    clock = Clock()
+    assert fake_app.app is not None
+    fake_app.app.state.resume_store = MemoryResumeStore(ttl=60, max_entries=100, clock=clock)
+    async with connect(fake_app.address, f"?learner_id={LEARNER_1}") as client:
+        token = (await started_cycle(client, urdu_audio)).data["resume_token"]
+    clock.now = 61  # a minute past the connection's last message
+    query = f"?learner_id={LEARNER_1}&resume_token={token}"
+    async with connect(fake_app.address, query) as client:
+        first = (await client.receive()).data
+        assert first["resumed"] is False and first["reason"] == "unknown"
 
 
 # --- two workers sharing Redis and PostgreSQL ------------------------------------------
