@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 import websockets
 from pydantic import SecretStr
@@ -28,6 +30,7 @@ from tests.api.conftest import (
     make_settings,
     serve,
 )
+from tests.api.test_learn_socket import wav_bytes
 from ustad.app import create_app
 from ustad.database_settings import DatabaseSettings
 from ustad.redis_settings import RedisSettings
@@ -188,6 +191,47 @@ async def test_another_learners_token_starts_a_new_session(
         assert await client.nothing_pending()
 
 
+async def test_a_drop_during_a_turn_resumes_after_that_turn(
+    fake_app: RunningApp, urdu_audio: bytes, english_audio: bytes
+) -> None:
+    """The learner spoke, the connection dropped while the server was still answering,
+    and the client came back at once: it is resumed after that turn, not before it."""
+    silence = wav_bytes(np.zeros(16_000))
+    query = f"?learner_id={LEARNER_1}"
+    script = fake_app.script
+    script.hold = threading.Event()
+    try:
+        async with connect(fake_app.address, query) as client:
+            await client.say(silence, "english")
+            quiet = await client.receive()
+            assert quiet.step == "no_speech"
+            token = quiet.data["resume_token"]
+            await client.say(urdu_audio, "english")
+            assert await asyncio.to_thread(script.started.wait, 60)
+        # Gone while the Urdu sentence is being recognised; back with the token.
+        async with connect(fake_app.address, f"{query}&resume_token={token}") as client:
+            script.hold.set()
+            await resumed(client, token)
+            again = await client.receive()
+            assert again.step == "you_said_audio" and "turn_id" not in again.data
+            await finish_cycle(client, english_audio)
+    finally:
+        script.hold.set()
+    sessions, cycles, turns = await settled(fake_app.settings.db.url, one_passed_cycle)
+    assert len(sessions) == 1 and [c.status for c in cycles] == ["passed"]
+    assert sorted(t.step for t in turns) == ["await_next", "no_speech", "you_said_audio"]
+
+
+async def no_session_open(address: str) -> None:
+    """Return once the server has closed every session (and parked its last state)."""
+    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+        for _ in range(200):
+            if (await http.get("/v1/stats")).json()["sessions_active"] == 0:
+                return
+            await asyncio.sleep(0.05)
+    pytest.fail("a session stayed open")
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -204,6 +248,7 @@ async def test_an_expired_token_starts_a_new_session(
     fake_app.app.state.resume_store = MemoryResumeStore(ttl=60, max_entries=100, clock=clock)
     async with connect(fake_app.address, f"?learner_id={LEARNER_1}") as client:
         token = (await started_cycle(client, urdu_audio)).data["resume_token"]
+    await no_session_open(fake_app.address)  # its last state is parked
     clock.now = 61  # a minute past the connection's last message
     query = f"?learner_id={LEARNER_1}&resume_token={token}"
     async with connect(fake_app.address, query) as client:

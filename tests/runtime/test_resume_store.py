@@ -78,8 +78,8 @@ async def test_a_replaced_owner_can_no_longer_park(store: ResumeStore) -> None:
     await store.park(old_token, PARKED, "owner-1")
     await store.take(old_token)
     await store.claim(PARKED.session_ref, "owner-2")
-    assert not await store.owns(PARKED.session_ref, "owner-1")
-    assert await store.owns(PARKED.session_ref, "owner-2")
+    assert not await store.begin(PARKED.session_ref, "owner-1")
+    assert await store.begin(PARKED.session_ref, "owner-2")
     # The replaced connection's late write must not bring its token back.
     assert not await store.park(old_token, PARKED, "owner-1")
     assert await store.take(old_token) is None
@@ -95,7 +95,7 @@ async def test_a_claim_waits_while_the_session_is_closing(store: ResumeStore) ->
     assert await store.claim(ref, "owner-2")
     # Once taken over, the old connection may not end the session.
     assert not await store.release(ref, "owner-1")
-    assert await store.owns(ref, "owner-2")
+    assert await store.begin(ref, "owner-2")
 
 
 async def test_a_forced_claim_takes_a_session_left_closing(store: ResumeStore) -> None:
@@ -103,11 +103,22 @@ async def test_a_forced_claim_takes_a_session_left_closing(store: ResumeStore) -
     assert await store.release(ref, "owner-1")
     assert await store.claim(ref, "owner-2", force=True)
     await store.released(ref, "owner-1")  # late: changes nothing
-    assert await store.owns(ref, "owner-2") and not await store.owns(ref, "owner-1")
+    assert not await store.begin(ref, "owner-1") and await store.begin(ref, "owner-2")
 
 
 async def test_nobody_owns_an_unclaimed_session(store: ResumeStore) -> None:
-    assert await store.owns("b" * 32, "anyone")
+    assert await store.begin("b" * 32, "anyone")
+
+
+async def test_a_claim_waits_while_a_message_is_being_answered(store: ResumeStore) -> None:
+    token, ref = new_token(), PARKED.session_ref
+    await store.park(token, PARKED, "owner-1")
+    assert await store.begin(ref, "owner-1")
+    assert not await store.claim(ref, "owner-2")
+    later = Parked(PARKED.learner_id, ref, {"learn": {"x": 2}})
+    assert await store.park(token, later, "owner-1")  # the turn is answered: not busy
+    assert await store.claim(ref, "owner-2")
+    assert await store.take(token) == later
 
 
 async def test_forget_drops_a_token(store: ResumeStore) -> None:

@@ -193,7 +193,7 @@ async def _serve(
                 return
             if frame["type"] == "websocket.disconnect":
                 return
-            if not await resumption.owns(session):
+            if not await resumption.begin(session):
                 superseded = True
                 log.info("session %s was resumed by another connection", session.label)
                 metrics.session_ended("superseded")
@@ -212,7 +212,9 @@ async def _serve(
                     await session.handle(event)
             finally:
                 live.busy = False
-            await resumption.park(session)
+                # Also when a send failed because the client has gone: the state moved on,
+                # and a resume must continue from where it is now.
+                await resumption.park(session)
             if slots.draining:  # the reply went out; now the restart may close us
                 await close_quietly(websocket, SERVICE_RESTART, "server restarting")
                 return

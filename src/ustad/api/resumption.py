@@ -29,12 +29,19 @@ SUPERSEDED = 4000
 by a newer connection; its client should not reconnect on its own."""
 MAX_TOKEN_CHARS = 64
 """Longest ``resume_token`` query value even looked at (a real one has 43)."""
-CLAIM_WAIT_SECONDS = 5.0
-"""Longest a resume waits for the dropped connection to finish ending the session (its
-database write is bounded by the recorder's timeout); then it takes the session anyway."""
+CLAIM_WAIT_SECONDS = 15.0
+"""Longest a resume waits for the dropped connection to finish the turn it is answering
+and to end the session (a database write bounded by the recorder's timeout); then it
+takes the session anyway (that connection's worker may have died)."""
 CLAIM_POLL_SECONDS = 0.05
 
 FailReason = Literal["malformed", "unknown", "unavailable"]
+
+
+@dataclass(frozen=True)
+class _Found:
+    session_ref: str
+    state: SessionState
 
 
 @dataclass(frozen=True)
@@ -65,32 +72,40 @@ class Resumption:
             return Restored(None, "unknown")
         if len(presented) > MAX_TOKEN_CHARS or not well_formed(presented):
             return Restored(None, "malformed")
+        store = self.store
         try:
-            parked = await self.store.take(presented)
+            first = self._usable(await store.take(presented))
+            if first is None:
+                return Restored(None, "unknown")
+            # The dropped connection may still be answering a turn, or ending the session:
+            # wait for it, then take what it parked last under the same token.
+            await self._claim(store, first.session_ref)
+            latest = self._usable(await store.take(presented))
         except ValueError:
             log.warning("a parked session could not be read; starting anew")
             return Restored(None, "unknown")
         except Exception as error:
             log.warning("resume store unavailable (%r); starting a new session", error)
             return Restored(None, "unavailable")
+        chosen = latest if latest is not None and latest.session_ref == first.session_ref else first
+        return Restored(chosen.state)
+
+    def _usable(self, parked: Parked | None) -> _Found | None:
+        """A parked session this learner may resume, read (``None``: not one)."""
         if parked is None:
-            return Restored(None, "unknown")
+            return None
         if parked.learner_id != self.learner_id:
             # Quietly: the answer is the same as for a token that does not exist.
             log.warning("a resume token of another learner was presented; starting anew")
-            return Restored(None, "unknown")
+            return None
         try:
             state = SessionState.from_dict(parked.state)
         except ValueError:
             log.warning("a parked session state could not be read; starting anew")
-            return Restored(None, "unknown")
-        if state.session_ref != parked.session_ref:
-            return Restored(None, "unknown")
-        try:
-            await self._claim(self.store, parked.session_ref)
-        except Exception as error:
-            log.warning("could not claim a resumed session (%r); going on", error)
-        return Restored(state)
+            return None
+        if state.session_ref != parked.session_ref or state.session_ref is None:
+            return None
+        return _Found(state.session_ref, state)
 
     async def _claim(self, store: ResumeStore, session_ref: str) -> None:
         """Own the session once the connection that dropped it has finished ending it."""
@@ -133,13 +148,14 @@ class Resumption:
         except Exception as error:
             log.warning("resume store unavailable (%r)", error)
 
-    async def owns(self, session: LearnSession) -> bool:
-        """Whether this connection still drives the session (true if the store cannot say:
-        a store that is down must not stop a lesson)."""
+    async def begin(self, session: LearnSession) -> bool:
+        """Whether this connection still drives the session, marking it busy with a
+        message (true if the store cannot say: a store that is down must not stop a
+        lesson)."""
         if self.store is None or session.session_ref is None:
             return True
         try:
-            return await self.store.owns(session.session_ref, self.owner)
+            return await self.store.begin(session.session_ref, self.owner)
         except Exception as error:
             log.warning("resume store unavailable (%r); keeping the session", error)
             return True

@@ -7,11 +7,13 @@ wrote. A reconnecting client presents the token; ``take`` hands the parked sessi
 once and forgets the token, so a token resumes at most one connection.
 
 Which connection drives a session is recorded per session reference (its **owner**).
-A resumed connection claims the session; the connection it replaces finds on its next
-message (``owns``) that it has lost it, and its later ``park`` calls store nothing. A
-connection that ends ``release``-s the session first (it is then *closing*), ends it in
-the database and reports it ``released``; a claim waits while the session is closing, so
-a resume's re-opening is never overtaken by the end it follows. Both stores keep JSON
+A resumed connection claims the session; the connection it replaces finds when it
+``begin``-s its next message that it has lost it, and its later ``park`` calls store
+nothing. While a connection handles a message the session is *busy*; a connection that
+ends ``release``-s the session first (it is then *closing*), ends it in the database and
+reports it ``released``. A claim waits while the session is busy or closing, so a resume
+gets the state after the turn in progress, and its re-opening of the stored session is
+never overtaken by the end it follows. Both stores keep JSON
 only, each entry for ``ttl`` seconds after it was written.
 """
 
@@ -36,6 +38,8 @@ BREAKER_FAILURES = 3
 BREAKER_RESET_SECONDS = 10.0
 """How long the store fails at once before it tries Redis again."""
 
+BUSY = "busy:"
+"""How an owner record marks a session whose connection is handling a message."""
 CLOSING = "closing:"
 """How an owner record marks a session whose connection is ending it."""
 TOKEN_BYTES = 32
@@ -90,12 +94,15 @@ class Parked:
 class ResumeStore(Protocol):
     """Parked sessions by token, and which connection owns each session.
 
-    Every method may raise the backing store's errors (Redis down); callers treat that
-    as "cannot resume" and carry on."""
+    An owner record is the owner's id, ``busy:`` and the id while it handles a message,
+    or ``closing:`` and the id while it ends the session. Every method may raise the
+    backing store's errors (Redis down); callers treat that as "cannot resume" and carry
+    on."""
 
     async def park(self, token: str, parked: Parked, owner: str) -> bool:
-        """Keep ``parked`` under ``token`` while ``owner`` still owns the session (or
-        nobody does, in which case ``owner`` takes it); whether it was kept."""
+        """Keep ``parked`` under ``token`` while ``owner`` still holds the session (or
+        nobody does, in which case ``owner`` takes it); whether it was kept. The session
+        is no longer busy."""
 
     async def take(self, token: str) -> Parked | None:
         """The session parked under ``token``, forgetting the token (``None``: unknown
@@ -103,13 +110,14 @@ class ResumeStore(Protocol):
 
     async def claim(self, session_ref: str, owner: str, *, force: bool = False) -> bool:
         """Make ``owner`` the connection that drives the session; false (and nothing
-        changes) while the session is closing, unless ``force``."""
+        changes) while its holder is busy with a message or closing, unless ``force``."""
 
-    async def owns(self, session_ref: str, owner: str) -> bool:
-        """Whether ``owner`` still drives the session (true if nobody claimed it)."""
+    async def begin(self, session_ref: str, owner: str) -> bool:
+        """``owner`` starts handling a message: the session is busy; false (nothing
+        changes) if another connection took the session over."""
 
     async def release(self, session_ref: str, owner: str) -> bool:
-        """Mark the session closing if ``owner`` still drives it (or nobody does);
+        """Mark the session closing if ``owner`` still holds it (or nobody does);
         whether it did (false: another connection took the session over)."""
 
     async def released(self, session_ref: str, owner: str) -> None:
@@ -117,6 +125,10 @@ class ResumeStore(Protocol):
 
     async def forget(self, token: str) -> None:
         """Drop ``token`` (the session ended for good)."""
+
+
+def _holds(current: str | None, owner: str) -> bool:
+    return current is None or current in (owner, BUSY + owner)
 
 
 class MemoryResumeStore:
@@ -131,8 +143,7 @@ class MemoryResumeStore:
 
     async def park(self, token: str, parked: Parked, owner: str) -> bool:
         """See ``ResumeStore.park``."""
-        current = self._owners.get(parked.session_ref)
-        if current is not None and current != owner:
+        if not _holds(self._owners.get(parked.session_ref), owner):
             return False
         self._owners[parked.session_ref] = owner
         self._tokens[_digest(token)] = parked.to_json()
@@ -145,18 +156,22 @@ class MemoryResumeStore:
 
     async def claim(self, session_ref: str, owner: str, *, force: bool = False) -> bool:
         """See ``ResumeStore.claim``."""
-        if not force and self._owners.get(session_ref, "").startswith(CLOSING):
+        current = self._owners.get(session_ref, "")
+        if not force and current.startswith((BUSY, CLOSING)):
             return False
         self._owners[session_ref] = owner
         return True
 
-    async def owns(self, session_ref: str, owner: str) -> bool:
-        """See ``ResumeStore.owns``."""
-        return self._owners.get(session_ref, owner) == owner
+    async def begin(self, session_ref: str, owner: str) -> bool:
+        """See ``ResumeStore.begin``."""
+        if not _holds(self._owners.get(session_ref), owner):
+            return False
+        self._owners[session_ref] = BUSY + owner
+        return True
 
     async def release(self, session_ref: str, owner: str) -> bool:
         """See ``ResumeStore.release``."""
-        if self._owners.get(session_ref, owner) != owner:
+        if not _holds(self._owners.get(session_ref), owner):
             return False
         self._owners[session_ref] = CLOSING + owner
         return True
@@ -171,35 +186,46 @@ class MemoryResumeStore:
         self._tokens.pop(_digest(token), None)
 
 
-# KEYS[1] the token's key, KEYS[2] the session's owner key;
-# ARGV[1] the parked JSON, ARGV[2] the owner, ARGV[3] the TTL in seconds.
-_PARK = """
-local current = redis.call('GET', KEYS[2])
-if current and current ~= ARGV[2] then
-  return 0
-end
-redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-return 1
-"""
-
-
-# KEYS[1] the owner key; ARGV[1] the owner, ARGV[2] the TTL, ARGV[3] '1' to force.
-_CLAIM = """
+# Whether ARGV[1] holds the session whose owner record is ``current``.
+_HOLDS = """
 local current = redis.call('GET', KEYS[1])
-if current and ARGV[3] ~= '1' and string.sub(current, 1, 8) == 'closing:' then
+local holds = (not current) or current == ARGV[1] or current == ('busy:' .. ARGV[1])
+"""
+# KEYS[1] the owner key, KEYS[2] the token's key; ARGV[1] the owner, ARGV[2] the TTL in
+# seconds, ARGV[3] the parked JSON.
+_PARK = (
+    _HOLDS
+    + """
+if not holds then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
 return 1
 """
-# KEYS[1] the owner key; ARGV[1] the owner, ARGV[2] the TTL.
-_RELEASE = """
-local current = redis.call('GET', KEYS[1])
-if current and current ~= ARGV[1] then
+)
+# KEYS[1] the owner key; ARGV[1] the owner, ARGV[2] the TTL, ARGV[3] the record to
+# write if ARGV[1] holds the session (``busy:`` or ``closing:`` and the owner).
+_MARK = (
+    _HOLDS
+    + """
+if not holds then
   return 0
 end
-redis.call('SET', KEYS[1], 'closing:' .. ARGV[1], 'EX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[2])
+return 1
+"""
+)
+# KEYS[1] the owner key; ARGV[1] the owner, ARGV[2] the TTL, ARGV[3] '1' to force.
+_CLAIM = """
+local current = redis.call('GET', KEYS[1])
+if current and ARGV[3] ~= '1' then
+  local kind = string.sub(current, 1, 5)
+  if kind == 'busy:' or string.sub(current, 1, 8) == 'closing:' then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1
 """
 # KEYS[1] the owner key; ARGV[1] the owner.
@@ -216,10 +242,11 @@ class RedisResumeStore:
 
     Keys are ``{prefix}resume:t:{sha256 of the token}`` (the token itself is never
     written) and ``{prefix}resume:o:{session_ref}``; both expire ``ttl`` seconds after
-    their last write (Redis ``EX``). Values are JSON. After ``BREAKER_FAILURES`` failed
-    calls in a row a breaker makes every call fail at once (``purgatory``'s
-    ``OpenedState``) for ``BREAKER_RESET_SECONDS``, so a hung Redis costs a session one
-    socket timeout, not one per message."""
+    their last write (Redis ``EX``). Values are JSON. Every change of an owner record is
+    one atomic script. After ``BREAKER_FAILURES`` failed calls in a row a breaker makes
+    every call fail at once (``purgatory``'s ``OpenedState``) for
+    ``BREAKER_RESET_SECONDS``, so a hung Redis costs a session one socket timeout, not
+    one per message."""
 
     def __init__(self, redis: Redis, prefix: str, ttl: int) -> None:
         self.redis = redis
@@ -229,8 +256,8 @@ class RedisResumeStore:
             default_threshold=BREAKER_FAILURES, default_ttl=BREAKER_RESET_SECONDS
         )
         self._park = redis.register_script(_PARK)
+        self._mark = redis.register_script(_MARK)
         self._claim = redis.register_script(_CLAIM)
-        self._release = redis.register_script(_RELEASE)
         self._released = redis.register_script(_RELEASED)
 
     def token_key(self, token: str) -> str:
@@ -242,12 +269,10 @@ class RedisResumeStore:
         return f"{self.prefix}resume:o:{session_ref}"
 
     async def park(self, token: str, parked: Parked, owner: str) -> bool:
-        """See ``ResumeStore.park`` (one atomic script)."""
-        keys = [self.token_key(token), self.owner_key(parked.session_ref)]
-        kept = await self._guarded(
-            lambda: self._park(keys=keys, args=[parked.to_json(), owner, self.ttl])
-        )
-        return bool(kept)
+        """See ``ResumeStore.park``."""
+        keys = [self.owner_key(parked.session_ref), self.token_key(token)]
+        args: list[str | int | bytes] = [owner, self.ttl, parked.to_json()]
+        return bool(await self._guarded(lambda: self._park(keys=keys, args=args)))
 
     async def take(self, token: str) -> Parked | None:
         """See ``ResumeStore.take`` (``GETDEL``: two takers never get the same session)."""
@@ -255,31 +280,32 @@ class RedisResumeStore:
         return None if raw is None else Parked.from_json(raw)
 
     async def claim(self, session_ref: str, owner: str, *, force: bool = False) -> bool:
-        """See ``ResumeStore.claim`` (one atomic script)."""
+        """See ``ResumeStore.claim``."""
         args: list[str | int] = [owner, self.ttl, "1" if force else "0"]
         keys = [self.owner_key(session_ref)]
         return bool(await self._guarded(lambda: self._claim(keys=keys, args=args)))
 
-    async def owns(self, session_ref: str, owner: str) -> bool:
-        """See ``ResumeStore.owns``."""
-        current = await self._guarded(lambda: self.redis.get(self.owner_key(session_ref)))
-        if isinstance(current, bytes):
-            current = current.decode()
-        return current is None or current == owner
+    async def begin(self, session_ref: str, owner: str) -> bool:
+        """See ``ResumeStore.begin``."""
+        return await self._mark_as(session_ref, owner, BUSY + owner)
 
     async def release(self, session_ref: str, owner: str) -> bool:
-        """See ``ResumeStore.release`` (one atomic script)."""
-        keys = [self.owner_key(session_ref)]
-        return bool(await self._guarded(lambda: self._release(keys=keys, args=[owner, self.ttl])))
+        """See ``ResumeStore.release``."""
+        return await self._mark_as(session_ref, owner, CLOSING + owner)
 
     async def released(self, session_ref: str, owner: str) -> None:
-        """See ``ResumeStore.released`` (one atomic script)."""
+        """See ``ResumeStore.released``."""
         keys = [self.owner_key(session_ref)]
         await self._guarded(lambda: self._released(keys=keys, args=[owner]))
 
     async def forget(self, token: str) -> None:
         """See ``ResumeStore.forget``."""
         await self._guarded(lambda: self.redis.delete(self.token_key(token)))
+
+    async def _mark_as(self, session_ref: str, owner: str, record: str) -> bool:
+        keys = [self.owner_key(session_ref)]
+        args: list[str | int] = [owner, self.ttl, record]
+        return bool(await self._guarded(lambda: self._mark(keys=keys, args=args)))
 
     async def _guarded(self, call: Callable[[], Awaitable[T]]) -> T:
         """``call()`` through the breaker (``OpenedState`` at once while it is open)."""
