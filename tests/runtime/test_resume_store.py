@@ -121,13 +121,6 @@ async def test_a_claim_waits_while_a_message_is_being_answered(store: ResumeStor
     assert await store.take(token) == later
 
 
-async def test_forget_drops_a_token(store: ResumeStore) -> None:
-    token = new_token()
-    await store.park(token, PARKED, "owner-1")
-    await store.forget(token)
-    assert await store.take(token) is None
-
-
 async def test_memory_entries_expire_and_are_bounded() -> None:
     clock = Clock()
     store = MemoryResumeStore(ttl=60, max_entries=2, clock=clock)

@@ -123,9 +123,6 @@ class ResumeStore(Protocol):
     async def released(self, session_ref: str, owner: str) -> None:
         """``owner`` finished closing the session: it may be claimed at once."""
 
-    async def forget(self, token: str) -> None:
-        """Drop ``token`` (the session ended for good)."""
-
 
 def _holds(current: str | None, owner: str) -> bool:
     return current is None or current in (owner, BUSY + owner)
@@ -180,10 +177,6 @@ class MemoryResumeStore:
         """See ``ResumeStore.released``."""
         if self._owners.get(session_ref) == CLOSING + owner:
             del self._owners[session_ref]
-
-    async def forget(self, token: str) -> None:
-        """See ``ResumeStore.forget``."""
-        self._tokens.pop(_digest(token), None)
 
 
 # Whether ARGV[1] holds the session whose owner record is ``current``.
@@ -297,10 +290,6 @@ class RedisResumeStore:
         """See ``ResumeStore.released``."""
         keys = [self.owner_key(session_ref)]
         await self._guarded(lambda: self._released(keys=keys, args=[owner]))
-
-    async def forget(self, token: str) -> None:
-        """See ``ResumeStore.forget``."""
-        await self._guarded(lambda: self.redis.delete(self.token_key(token)))
 
     async def _mark_as(self, session_ref: str, owner: str, record: str) -> bool:
         keys = [self.owner_key(session_ref)]
