@@ -258,7 +258,8 @@ async def test_a_dropped_session_resumes_in_the_same_stored_rows(
 
     port = RecordingPort()
     resumed = LearnSession(context, port, state=SessionState.from_dict(json.loads(kept)))
-    await resumed.resume()
+    assert await resumed.reopen()
+    await resumed.resend()
     assert port.steps == [Step.YOU_SAID_AUDIO] and port.messages[0].turn_id is None
     assert len(port.audio) == 1
     async with repository._db.session() as db:

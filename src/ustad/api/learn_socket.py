@@ -147,7 +147,6 @@ async def learn(
         restored = None
         if resume_token is not None and resumption.store is not None:
             restored = await resumption.restore(resume_token)
-            metrics.session_resumed(restored.reason or "resumed")
             if restored.state is not None and language_mode in ("urdu", "english"):
                 restored = Restored(_with_mode(restored.state, mode))
         await _serve(websocket, state, resumption, restored, mode)
@@ -172,6 +171,12 @@ async def _serve(
     port = WebSocketPort(websocket, limits.send_timeout_seconds, resumption.token)
     resumed = restored.state if restored is not None else None
     session = LearnSession(state.services.learn, port, mode, state=resumed)
+    if resumed is not None and not await session.reopen():
+        # The database cannot continue the session now: a new one, said so.
+        restored, resumed = Restored(None, "unavailable"), None
+        session = LearnSession(state.services.learn, port, mode)
+    if restored is not None:
+        metrics.session_resumed(restored.reason or "resumed")
     superseded = False
     # Anonymous sessions are limited one by one (the connection rate bounds how many).
     turn_key = learner_id or f"session:{id(session)}"
@@ -180,7 +185,7 @@ async def _serve(
         if restored is not None:
             await port.send_session(restored, session.machine.mode)
         if resumed is not None:
-            await session.resume()
+            await session.resend()
         else:
             await session.open(learner_id)
         await resumption.park(session)
