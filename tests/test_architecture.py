@@ -24,6 +24,7 @@ RANK: dict[str, int] = {
     "remote_settings": 0,
     "database_settings": 0,
     "redis_settings": 0,
+    "resume_settings": 0,
     "logs": 0,
     "text": 0,
     "speech": 1,

@@ -41,9 +41,14 @@ def test_tokens_in_logged_urls_are_redacted() -> None:
         "",
         0,
         '%s - "WebSocket %s" [accepted]',
-        ("127.0.0.1:5", "/ws/learn?learner_id=x&token=eyJhbGci.abc.def&language_mode=urdu"),
+        (
+            "127.0.0.1:5",
+            "/ws/learn?learner_id=x&token=eyJhbGci.abc.def&language_mode=urdu"
+            "&resume_token=Zq3_secret-resume-token",
+        ),
         None,
     )
     assert RedactTokens().filter(record)
     line = record.getMessage()
     assert "eyJ" not in line and "token=[redacted]" in line and "language_mode=urdu" in line
+    assert "Zq3" not in line and "resume_token=[redacted]" in line

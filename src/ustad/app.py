@@ -40,6 +40,7 @@ from ustad.api.shutdown import drain_on_sigterm
 from ustad.learn.pregeneration import start_phrase_pregeneration
 from ustad.logs import configure_logging
 from ustad.runtime.redis_tier import SharedLimitStats
+from ustad.runtime.resume_store import resume_store
 from ustad.services import Services, build_services
 from ustad.settings import Settings
 from ustad.tutor.texts import fixed_replies, fixed_segments
@@ -62,6 +63,17 @@ def create_app(
         started = time.perf_counter()
         services = await factory(resolved)
         app.state.services = services
+        # Shared by the workers when they share a Redis, else kept in this process.
+        app.state.resume_store = (
+            resume_store(
+                services.redis,
+                resolved.redis.key_prefix,
+                resolved.resume.ttl_seconds,
+                resolved.resume.max_entries,
+            )
+            if resolved.resume.enabled
+            else None
+        )
         # Replays, in the background, whatever a previous process left in the outbox.
         await services.outbox.start()
         session_cap = share_limits(app, services, resolved)

@@ -15,12 +15,13 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
 }
 
 
-_SECRET_PARAMETER = re.compile(r"(?i)\b(token|access_token)=[^&\s\"']+")
+_SECRET_PARAMETER = re.compile(r"(?i)\b(token|access_token|resume_token)=[^&\s\"']+")
 
 
 class RedactTokens(logging.Filter):
-    """Masks ``token=...`` in every log line: browsers put the learner's token in the
-    WebSocket URL, and uvicorn logs each URL it accepts."""
+    """Masks ``token=...`` and ``resume_token=...`` in every log line: browsers put the
+    learner's token and the session's resume token in the WebSocket URL, and uvicorn
+    logs each URL it accepts."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

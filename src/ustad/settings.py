@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ustad.database_settings import DatabaseSettings
 from ustad.redis_settings import RedisSettings
 from ustad.remote_settings import RemoteSttSettings, RemoteTranslationSettings, RemoteTtsSettings
+from ustad.resume_settings import ResumeSettings
 from ustad.vocabulary import LanguageMode
 
 AudioFormat = Literal["mp3", "opus", "wav"]
@@ -373,6 +374,7 @@ class Settings(BaseSettings):
     remote_tts: RemoteTtsSettings = RemoteTtsSettings()
     remote_translation: RemoteTranslationSettings = RemoteTranslationSettings()
     redis: RedisSettings = RedisSettings()
+    resume: ResumeSettings = ResumeSettings()
     log_level: str = "INFO"
     """Python logging level."""
     log_json: bool = False

@@ -293,3 +293,79 @@ def test_every_work_kind_is_a_turn_kind_the_store_accepts() -> None:
     kinds = {machine.handle(Utterance(b"x"))[0].kind}  # type: ignore[union-attr]
     kinds |= {at_repeat().handle(Utterance(b"x"))[0].kind}  # type: ignore[union-attr]
     assert kinds == set(TurnKind)
+
+
+RESUMED_AT: list[tuple[list[object], State, list[Step]]] = [
+    ([], State.AWAIT_URDU, []),
+    ([UrduUnderstood(TARGET)], State.AWAIT_YOU_SAID_ACK, [Step.YOU_SAID_AUDIO]),
+    (
+        [UrduUnderstood(TARGET), Ack(AckKind.YOU_SAID_COMPLETE)],
+        State.AWAIT_WORD_BY_WORD_ACK,
+        [Step.REPEAT_PROMPT],
+    ),
+    (
+        [
+            UrduUnderstood(TARGET),
+            Ack(AckKind.YOU_SAID_COMPLETE),
+            Ack(AckKind.WORD_BY_WORD_COMPLETE),
+        ],
+        State.AWAIT_REPEAT,
+        [Step.FULL_SENTENCE_AUDIO],
+    ),
+    (
+        [
+            UrduUnderstood(TARGET),
+            Ack(AckKind.YOU_SAID_COMPLETE),
+            Ack(AckKind.WORD_BY_WORD_COMPLETE),
+            RepeatAssessed(assessment(False)),
+        ],
+        State.AWAIT_FEEDBACK_ACK,
+        [Step.WORD_BY_WORD],
+    ),
+    (
+        [
+            UrduUnderstood(TARGET),
+            Ack(AckKind.YOU_SAID_COMPLETE),
+            Ack(AckKind.WORD_BY_WORD_COMPLETE),
+            RepeatAssessed(assessment(False)),
+            Ack(AckKind.FEEDBACK_COMPLETE),
+        ],
+        State.AWAIT_WORD_BY_WORD_ACK,
+        [Step.WORD_BY_WORD],
+    ),
+]
+
+
+def test_the_resume_cases_cover_every_state() -> None:
+    assert {state for _, state, _ in RESUMED_AT} == set(State)
+
+
+@pytest.mark.parametrize(("events", "state", "steps"), RESUMED_AT)
+def test_every_state_resumes_through_json_and_resends_what_it_expects(
+    events: list[object], state: State, steps: list[Step]
+) -> None:
+    """A machine rebuilt from JSON in any state re-sends what the client needs next, and
+    the cycle then goes on as if the connection had never dropped."""
+    import json
+
+    machine = LearnMachine("english")
+    for event in events:
+        machine.handle(event)  # type: ignore[arg-type]
+    assert machine.state is state
+    restored = LearnState.from_dict(json.loads(json.dumps(machine.snapshot.to_dict())))
+    assert restored == machine.snapshot
+    resumed = LearnMachine(state=restored)
+    sent = replies(resumed.resume())
+    assert [reply.step for reply in sent] == steps
+    if state is not State.AWAIT_URDU:
+        shown = sent[0]
+        assert shown.english_sentence == TARGET.english
+        if shown.step is not Step.FULL_SENTENCE_AUDIO:
+            assert shown.urdu_sentence == TARGET.urdu and shown.words == TARGET.words
+        # Whatever the step, the learner can go on to the repeat and pass.
+        for ack in (AckKind.YOU_SAID_COMPLETE, AckKind.WORD_BY_WORD_COMPLETE):
+            resumed.handle(Ack(ack))
+        assert resumed.state is State.AWAIT_REPEAT
+        actions = resumed.handle(RepeatAssessed(assessment(True)))
+        assert CycleEnded(CycleStatus.PASSED) in actions
+    assert resumed.resume() == [] or resumed.state is not State.AWAIT_URDU

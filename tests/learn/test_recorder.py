@@ -23,7 +23,7 @@ from tests.learn.conftest import Heard
 from tests.learn.test_session import RecordingPort
 from ustad.learn.events import Ack, AckKind, Utterance
 from ustad.learn.processor import TurnPolicy, TurnProcessor
-from ustad.learn.recorder import TurnRecorder
+from ustad.learn.recorder import TurnRecorder, new_ref
 from ustad.learn.session import LearnContext, LearnSession
 from ustad.learn.store_ops import StoreWriter
 from ustad.runtime.metrics import ServiceMetrics
@@ -233,3 +233,50 @@ async def test_writes_survive_a_restart_and_replay_once(
     # The times are the session's, not the replay's.
     assert stored_session.started_at <= turn.created_at <= stored_session.ended_at
     assert context.recorder.outbox is outbox
+
+
+async def test_a_session_is_re_opened_only_when_the_database_takes_it_now(
+    rig: Rig, urdu_bytes: bytes
+) -> None:
+    """A resume re-opens its stored session at once or not at all: never journaled, so
+    the caller can start a new session instead of writing into rows that may not exist."""
+    port = RecordingPort()
+    session = LearnSession(rig.context, port, "english")
+    await session.open("learner-3")
+    await _say(session, port, urdu_bytes)
+    kept = session.state
+    await session.close()
+    await rig.drained()
+
+    rig.flaky.mode = "down"
+    down = LearnSession(rig.context, RecordingPort(), state=kept)
+    async with asyncio.timeout(HANG_GUARD):
+        assert not await down.reopen()
+    assert rig.outbox.pending == 0
+
+    rig.flaky.mode = "ok"
+    # A session the database does not know (its rows wait in another worker's outbox).
+    ghost = replace(kept, session_ref=new_ref(), cycle_ref=None)
+    assert not await LearnSession(rig.context, RecordingPort(), state=ghost).reopen()
+    resumed = LearnSession(rig.context, RecordingPort(), state=kept)
+    assert await resumed.reopen()
+    async with rig.database.session() as db:
+        assert (await db.scalars(select(Cycle.status))).all() == ["active"]
+    await resumed.close()
+
+
+async def test_a_session_whose_rows_are_not_stored_yet_is_not_re_opened(
+    rig: Rig, urdu_bytes: bytes
+) -> None:
+    """Its first writes still wait in the outbox (here, of the same worker; with
+    another worker's, the database does not know the session yet)."""
+    rig.flaky.mode = "down"
+    port = RecordingPort()
+    session = LearnSession(rig.context, port, "english")
+    await session.open("learner-4")
+    await _say(session, port, urdu_bytes)
+    resumed = LearnSession(rig.context, RecordingPort(), state=session.state)
+    assert not await resumed.reopen()
+    rig.flaky.mode = "ok"
+    await rig.drained()
+    await session.close()

@@ -239,3 +239,31 @@ async def test_a_session_resumes_from_its_state_as_json(
     async with repository._db.session() as db:
         statuses = (await db.scalars(select(Cycle.status))).all()
     assert statuses == [CycleStatus.SKIPPED]
+
+
+async def test_a_dropped_session_resumes_in_the_same_stored_rows(
+    context: LearnContext, repository: Repository, urdu_bytes: bytes
+) -> None:
+    """The connection dropped after ``you_said_audio`` and the session was ended; a new
+    session object from its JSON state re-opens it, re-sends the prompt unstored, and
+    its cycle is active again."""
+    session = LearnSession(context, RecordingPort(), "english")
+    await session.open(None)
+    await session.handle(Utterance(urdu_bytes))
+    kept = json.dumps(session.state.to_dict())
+    await session.close()
+    assert session.session_id is not None
+    async with repository._db.session() as db:
+        assert (await db.scalars(select(Cycle.status))).all() == [CycleStatus.ABANDONED]
+
+    port = RecordingPort()
+    resumed = LearnSession(context, port, state=SessionState.from_dict(json.loads(kept)))
+    assert await resumed.reopen()
+    await resumed.resend()
+    assert port.steps == [Step.YOU_SAID_AUDIO] and port.messages[0].turn_id is None
+    assert len(port.audio) == 1
+    async with repository._db.session() as db:
+        assert (await db.scalars(select(Cycle.status))).all() == [CycleStatus.ACTIVE]
+    await resumed.handle(Ack(AckKind.YOU_SAID_COMPLETE))
+    assert port.steps[-1] is Step.REPEAT_PROMPT
+    assert len(await repository.session_turns(session.session_id)) == 1

@@ -13,6 +13,7 @@ from ustad.learn.store_ops import (
     FinishCycle,
     OpenSession,
     RecordTurn,
+    ReopenSession,
     StartCycle,
     StoreOp,
     describe,
@@ -52,6 +53,8 @@ WRITES: list[StoreOp] = [
     RecordTurn("s1", "c1", TURN),
     RecordTurn("s1", None, TURN),
     EndSession("s1", AT),
+    ReopenSession("s1", "c2"),
+    ReopenSession("s1", None),
 ]
 
 

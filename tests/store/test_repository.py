@@ -157,6 +157,24 @@ async def test_end_session_abandons_the_active_cycle_only(
     assert (await _cycle(database, active)).status == "abandoned"
 
 
+async def test_reopening_a_resumed_session_revives_only_the_cycle_it_left(
+    repository: Repository, database: Database
+) -> None:
+    _, session_id = await _started(repository)
+    passed = await repository.start_cycle(session_id, URDU, ENGLISH, "phrase_bank", None)
+    await repository.finish_cycle(passed, "passed")
+    active = await repository.start_cycle(session_id, "شکریہ", "Thank you.", "phrase_bank", None)
+    await repository.end_session(session_id)
+    await repository.reopen_session(session_id, active)
+    await repository.reopen_session(session_id, passed)
+    revived = await _cycle(database, active)
+    assert revived.status == "active" and revived.ended_at is None
+    assert (await _cycle(database, passed)).status == "passed"
+    _, other = await _started(repository)
+    with pytest.raises(NotFoundError):
+        await repository.reopen_session(other, active)
+
+
 async def test_a_finished_cycle_keeps_its_first_outcome(
     repository: Repository, database: Database
 ) -> None:

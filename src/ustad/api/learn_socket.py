@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -30,9 +30,11 @@ from ustad.api.admission import (
 from ustad.api.auth import AuthError, Gatekeeper, bearer
 from ustad.api.messages import parse_binary, parse_text
 from ustad.api.rate_limits import RateLimits, client_address
-from ustad.api.wire import message_json
-from ustad.learn.events import InputRejected, Utterance
-from ustad.learn.session import LearnSession, ServerMessage
+from ustad.api.resumption import SUPERSEDED, Restored, Resumption
+from ustad.api.wire import message_json, session_json
+from ustad.learn.events import InputRejected, SetMode, Utterance
+from ustad.learn.machine import LearnMachine
+from ustad.learn.session import LearnSession, ServerMessage, SessionState
 from ustad.logs import for_log
 from ustad.runtime.metrics import ServiceMetrics, SessionEnd
 from ustad.settings import LimitSettings
@@ -61,9 +63,13 @@ class WebSocketPort:
     Each send must finish within ``send_timeout`` seconds, else ``NotReadingError``: a
     client that stops reading would otherwise keep its session and buffers forever."""
 
-    def __init__(self, websocket: WebSocket, send_timeout: float) -> None:
+    def __init__(
+        self, websocket: WebSocket, send_timeout: float, resume_token: str | None = None
+    ) -> None:
         self.websocket = websocket
         self.send_timeout = send_timeout
+        self.resume_token = resume_token
+        """Added to every message (``None``: resuming is off)."""
 
     @property
     def connected(self) -> bool:
@@ -73,7 +79,18 @@ class WebSocketPort:
     async def send_message(self, message: ServerMessage) -> None:
         """One JSON text frame."""
         if self.connected:
-            await self._bounded(self.websocket.send_json(message_json(message)))
+            await self._bounded(self.websocket.send_json(message_json(message, self.resume_token)))
+
+    async def send_session(self, restored: Restored, mode: LanguageMode) -> None:
+        """The ``session`` message answering a request to resume."""
+        if self.connected:
+            message = session_json(
+                resumed=restored.state is not None,
+                reason=restored.reason,
+                language_mode=mode,
+                resume_token=self.resume_token,
+            )
+            await self._bounded(self.websocket.send_json(message))
 
     async def send_audio(self, audio: bytes) -> None:
         """One binary frame."""
@@ -103,9 +120,11 @@ async def learn(
     learner_id: str | None = None,
     language_mode: str | None = None,
     token: str | None = None,
+    resume_token: str | None = None,
 ) -> None:
     """One learner's session (``?learner_id=`` keeps history across connections; with
-    learner tokens, ``Authorization: Bearer`` or ``?token=`` says who the learner is)."""
+    learner tokens, ``Authorization: Bearer`` or ``?token=`` says who the learner is;
+    ``?resume_token=`` continues a session whose connection dropped)."""
     state = websocket.app.state
     slots: SessionSlots = state.session_slots
     metrics: ServiceMetrics = state.services.metrics
@@ -124,26 +143,52 @@ async def learn(
             await websocket.close(code=admitted.code, reason=admitted.reason[:120])
             return
         mode: LanguageMode = "english" if language_mode == "english" else "urdu"
-        await _serve(websocket, state, admitted, mode)
+        resumption = Resumption(getattr(state, "resume_store", None), admitted)
+        restored = None
+        if resume_token is not None and resumption.store is not None:
+            restored = await resumption.restore(resume_token)
+            if restored.state is not None and language_mode in ("urdu", "english"):
+                restored = Restored(_with_mode(restored.state, mode))
+        await _serve(websocket, state, resumption, restored, mode)
     finally:
         slots.give_back()
 
 
 async def _serve(
-    websocket: WebSocket, state: Any, learner_id: str | None, mode: LanguageMode
+    websocket: WebSocket,
+    state: Any,
+    resumption: Resumption,
+    restored: Restored | None,
+    mode: LanguageMode,
 ) -> None:
-    """Frames in, session out, until the client leaves, idles or stops reading."""
+    """Frames in, session out, until the client leaves, idles, stops reading or is
+    superseded by a connection that resumed its session."""
+    learner_id = resumption.learner_id
     limits: LimitSettings = state.services.settings.limits
     metrics: ServiceMetrics = state.services.metrics
     rates: RateLimits = state.rate_limits
     slots: SessionSlots = state.session_slots
-    port = WebSocketPort(websocket, limits.send_timeout_seconds)
-    session = LearnSession(state.services.learn, port, mode)
+    port = WebSocketPort(websocket, limits.send_timeout_seconds, resumption.token)
+    resumed = restored.state if restored is not None else None
+    session = LearnSession(state.services.learn, port, mode, state=resumed)
+    if resumed is not None and not await session.reopen():
+        # The database cannot continue the session now: a new one, said so.
+        restored, resumed = Restored(None, "unavailable"), None
+        session = LearnSession(state.services.learn, port, mode)
+    if restored is not None:
+        metrics.session_resumed(restored.reason or "resumed")
+    superseded = False
     # Anonymous sessions are limited one by one (the connection rate bounds how many).
     turn_key = learner_id or f"session:{id(session)}"
     live = slots.register(websocket)
     try:
-        await session.open(learner_id)
+        if restored is not None:
+            await port.send_session(restored, session.machine.mode)
+        if resumed is not None:
+            await session.resend()
+        else:
+            await session.open(learner_id)
+        await resumption.park(session)
         while True:
             try:
                 frame = await asyncio.wait_for(websocket.receive(), limits.idle_seconds)
@@ -152,6 +197,12 @@ async def _serve(
                 await websocket.close(code=GOING_AWAY, reason="idle for too long")
                 return
             if frame["type"] == "websocket.disconnect":
+                return
+            if not await resumption.begin(session):
+                superseded = True
+                log.info("session %s was resumed by another connection", session.label)
+                metrics.session_ended("superseded")
+                await close_quietly(websocket, SUPERSEDED, "session resumed elsewhere")
                 return
             if frame.get("bytes") is not None:
                 events = parse_binary(frame["bytes"], max_bytes=limits.max_message_bytes)
@@ -166,6 +217,9 @@ async def _serve(
                     await session.handle(event)
             finally:
                 live.busy = False
+                # Also when a send failed because the client has gone: the state moved on,
+                # and a resume must continue from where it is now.
+                await resumption.park(session)
             if slots.draining:  # the reply went out; now the restart may close us
                 await close_quietly(websocket, SERVICE_RESTART, "server restarting")
                 return
@@ -184,7 +238,14 @@ async def _serve(
                 await websocket.close(code=1011)
     finally:
         slots.unregister(live)
-        await session.close()
+        # A connection that dropped unseen may learn only now that it was replaced; if
+        # not, a resume waits until the session's end is stored, then re-opens it.
+        ending = not superseded and await resumption.release(session)
+        try:
+            await session.close(end=ending)
+        finally:
+            if ending:
+                await resumption.released(session)
 
 
 async def _deny_busy(websocket: WebSocket) -> None:
@@ -217,3 +278,10 @@ async def _admit(
         return gate.learner_for_socket(learner_id, bearer(websocket.headers) or token)
     except AuthError as error:
         return Refused(POLICY_VIOLATION, str(error), "auth")
+
+
+def _with_mode(state: SessionState, mode: LanguageMode) -> SessionState:
+    """``state`` in the language mode the reconnecting client asked for."""
+    learn = LearnMachine(state=state.learn)
+    learn.handle(SetMode(mode))
+    return replace(state, learn=learn.snapshot)

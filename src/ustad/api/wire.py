@@ -2,7 +2,9 @@
 
 The keys are protocol.md's plus what ustad adds (docs/protocol-notes.md):
 ``turn_id``, ``timings``, ``assessment``, ``audio_format``, ``audio_bytes``,
-``audio_url`` and the error ``code``. A part a reply does not carry is left out.
+``audio_url``, the error ``code`` and ``resume_token``; and one message of its own,
+``session``, the first answer to a connection that asked to resume. A part a reply
+does not carry is left out.
 """
 
 from __future__ import annotations
@@ -10,10 +12,25 @@ from __future__ import annotations
 from typing import Any
 
 from ustad.learn.session import ServerMessage
+from ustad.vocabulary import LanguageMode
 
 
-def message_json(message: ServerMessage) -> dict[str, Any]:
-    """The JSON object of one server message."""
+def session_json(
+    *, resumed: bool, reason: str | None, language_mode: LanguageMode, resume_token: str | None
+) -> dict[str, Any]:
+    """The ``session`` message: whether the session asked for was resumed (else
+    ``reason``: ``malformed``, ``unknown`` or ``unavailable``). JSON only."""
+    out: dict[str, Any] = {"step": "session", "response": "", "resumed": resumed}
+    if reason is not None:
+        out["reason"] = reason
+    out["language_mode"] = language_mode
+    if resume_token is not None:
+        out["resume_token"] = resume_token
+    return out
+
+
+def message_json(message: ServerMessage, resume_token: str | None = None) -> dict[str, Any]:
+    """The JSON object of one server message (``resume_token``: the connection's)."""
     reply = message.reply
     out: dict[str, Any] = {"step": reply.step.value, "response": reply.spoken.text}
     if reply.error is not None:
@@ -46,4 +63,6 @@ def message_json(message: ServerMessage) -> dict[str, Any]:
     if message.turn_id is not None:
         out["turn_id"] = message.turn_id
     out["timings"] = dict(message.timings)
+    if resume_token is not None:
+        out["resume_token"] = resume_token
     return out

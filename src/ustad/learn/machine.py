@@ -177,6 +177,33 @@ class LearnMachine:
             case RepeatAssessed(assessment):
                 return self._assessed(assessment)
 
+    def resume(self) -> list[Action]:
+        """What to send again to a client that reconnected in this state: the message
+        it needs to carry on (nothing at the Urdu step).
+
+        A feedback not yet acknowledged is not repeated (its assessment is not kept):
+        the learner goes on to word-by-word practice, as after ``feedback_complete``."""
+        target = self.target
+        if target is None:
+            return []
+        match self.state:
+            case State.AWAIT_YOU_SAID_ACK:
+                spoken = texts.you_said(self.mode, target.urdu, target.english)
+                return [self._showing(Step.YOU_SAID_AUDIO, spoken, True, target)]
+            case State.AWAIT_WORD_BY_WORD_ACK if self.attempts == 0:
+                spoken = texts.repeat_prompt(self.mode, target.english)
+                return [self._showing(Step.REPEAT_PROMPT, spoken, False, target)]
+            case State.AWAIT_WORD_BY_WORD_ACK:
+                spoken = texts.word_by_word(self.mode, target.english)
+                return [self._showing(Step.WORD_BY_WORD, spoken, False, target)]
+            case State.AWAIT_FEEDBACK_ACK:
+                return self._ack(AckKind.FEEDBACK_COMPLETE)
+            case _:
+                spoken = texts.full_sentence(self.mode, target.english)
+                return [
+                    Reply(Step.FULL_SENTENCE_AUDIO, spoken, True, english_sentence=target.english)
+                ]
+
     # --- transitions --------------------------------------------------------
 
     def _understood(self, target: Target) -> list[Action]:

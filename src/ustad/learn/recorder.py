@@ -23,6 +23,7 @@ from ustad.learn.store_ops import (
     FinishCycle,
     OpenSession,
     RecordTurn,
+    ReopenSession,
     StartCycle,
     StoreOp,
     StoreWriter,
@@ -66,6 +67,24 @@ class TurnRecorder:
     async def end_session(self, session_ref: str) -> None:
         """Mark the session ended (an unfinished cycle stays stored as abandoned)."""
         await self._submit(EndSession(session_ref, utc_now()))
+
+    async def reopen_session(self, session_ref: str, cycle_ref: str | None) -> bool:
+        """Continue a resumed session (and its cycle) that ``end_session`` closed; whether
+        that was stored now. Never journaled: while the outbox holds writes (maybe this
+        session's end) or the database does not take it at once, or does not know the
+        session yet (its first writes wait in another worker's outbox), it is ``False``
+        and the caller starts a new session instead, so no later write can miss its rows.
+        """
+        if self.outbox.held:
+            log.warning("session %s not re-opened: the outbox holds writes", session_ref)
+            return False
+        op = ReopenSession(session_ref, cycle_ref)
+        try:
+            await within(self.timeout, self.writer.write(op))
+        except Exception as error:
+            log.warning("session %s not re-opened (%r)", session_ref, error)
+            return False
+        return True
 
     async def start_cycle(self, session_ref: str, cycle_ref: str, target: Target) -> int | None:
         """Store a new cycle; its id when stored at once (``None``: it waits in the outbox)."""

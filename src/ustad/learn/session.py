@@ -179,11 +179,32 @@ class LearnSession:
         learner = for_log(learner_id) if learner_id is not None else "anonymous"
         log.info("session %s opened (learner %s)", self.label, learner)
 
-    async def close(self) -> None:
-        """Mark the session ended (an unfinished cycle stays stored as abandoned)."""
+    async def reopen(self) -> bool:
+        """Continue the stored session this one was built from (``state=``) after its
+        connection dropped: it and its cycle are open again in the store. ``False`` if the
+        store could not re-open it now; then this session must not be used."""
+        assert self.session_ref is not None, "a resumed session has a session_ref"
+        if not await self.context.recorder.reopen_session(self.session_ref, self.cycle_ref):
+            return False
+        self.context.metrics.sessions_active += 1
+        log.info("session %s resumed in %s", self.label, self.machine.state.value)
+        return True
+
+    async def resend(self) -> None:
+        """Send the client of a re-opened session what its state expects next (not
+        stored as turns: nothing was said)."""
+        for action in self.machine.resume():
+            await self._perform(action, None)
+
+    async def close(self, *, end: bool = True) -> None:
+        """Mark the session ended (an unfinished cycle stays stored as abandoned);
+        ``end=False`` when another connection resumed it and carries on."""
         if self.session_ref is None:
             return
         self.context.metrics.sessions_active -= 1
+        if not end:
+            log.info("session %s handed over to another connection", self.label)
+            return
         await self.context.recorder.end_session(self.session_ref)
         log.info("session %s closed", self.label)
 

@@ -72,7 +72,16 @@ class EndSession:
     at: datetime
 
 
-StoreOp = OpenSession | StartCycle | FinishCycle | RecordTurn | EndSession
+@dataclass(frozen=True)
+class ReopenSession:
+    """Continue a session after a resume: not ended any more, and its cycle (if any)
+    active again if ending the session abandoned it."""
+
+    session_ref: str
+    cycle_ref: str | None
+
+
+StoreOp = OpenSession | StartCycle | FinishCycle | RecordTurn | EndSession | ReopenSession
 
 _NAMES: dict[type[Any], str] = {
     OpenSession: "open_session",
@@ -80,6 +89,7 @@ _NAMES: dict[type[Any], str] = {
     FinishCycle: "finish_cycle",
     RecordTurn: "record_turn",
     EndSession: "end_session",
+    ReopenSession: "reopen_session",
 }
 _TYPES = {name: kind for kind, name in _NAMES.items()}
 _ID_FIELDS = ("session_id", "cycle_id")
@@ -195,6 +205,11 @@ class StoreWriter:
                     await store.record_turn(ids)
             case EndSession(ref, at):
                 await store.end_session(await self._resolve(ref, store.session_by_ref), at)
+            case ReopenSession(ref, cycle_ref):
+                cycle = None
+                if cycle_ref is not None:
+                    cycle = await self._resolve(cycle_ref, store.cycle_by_ref)
+                await store.reopen_session(await self._resolve(ref, store.session_by_ref), cycle)
         return None
 
     async def write_entry(self, entry: dict[str, Any]) -> None:

@@ -159,7 +159,8 @@ def process_usage() -> ProcessUsage:
     )
 
 
-SessionEnd = Literal["full", "origin", "auth", "rate", "idle", "not_reading"]
+SessionEnd = Literal["full", "origin", "auth", "rate", "idle", "not_reading", "superseded"]
+ResumeOutcome = Literal["resumed", "malformed", "unknown", "unavailable"]
 """Why the server refused or closed a session (the ``reason`` label)."""
 
 
@@ -219,8 +220,15 @@ class ServiceMetrics:
         self.sessions_ended_total = PromCounter(
             "ustad_sessions_ended_total",
             "Sessions the server refused or closed, by reason (full, origin, auth, rate, "
-            "idle, not_reading).",
+            "idle, not_reading, superseded).",
             ["reason"],
+            registry=self.registry,
+        )
+        self.resumes_total = PromCounter(
+            "ustad_session_resumes_total",
+            "Connections that asked to resume a session, by outcome (resumed, malformed, "
+            "unknown, unavailable).",
+            ["outcome"],
             registry=self.registry,
         )
         self.loop_lag_seconds = Histogram(
@@ -248,6 +256,8 @@ class ServiceMetrics:
         self._sessions_active = 0
         self.sessions_ended: Counter[str] = Counter()
         """Sessions refused or closed by the server, by reason."""
+        self.resumes: Counter[str] = Counter()
+        """Requests to resume a session, by outcome."""
 
     @property
     def sessions_active(self) -> int:
@@ -263,6 +273,11 @@ class ServiceMetrics:
         """Count a session the server refused or closed (``reason``: a short word)."""
         self.sessions_ended[reason] += 1
         self.sessions_ended_total.labels(reason=reason).inc()
+
+    def session_resumed(self, outcome: ResumeOutcome) -> None:
+        """Count a connection that asked to resume a session, by what came of it."""
+        self.resumes[outcome] += 1
+        self.resumes_total.labels(outcome=outcome).inc()
 
     def observe_turn(self, step: str, timings: Mapping[str, float]) -> None:
         """Count one answered utterance; ``timings`` are milliseconds with a ``total``."""
@@ -293,6 +308,7 @@ class ServiceMetrics:
             "uptime_seconds": round(time.monotonic() - self.started, 1),
             "sessions_active": self.sessions_active,
             "sessions_ended": dict(sorted(self.sessions_ended.items())),
+            "session_resumes": dict(sorted(self.resumes.items())),
             "turns": {
                 "total": sum(self.turns.values()),
                 "by_step": dict(sorted(self.turns.items())),

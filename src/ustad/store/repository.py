@@ -173,6 +173,22 @@ class Repository:
                 row.ended_at = now
             await _abandon_active_cycles(session, session_id, now)
 
+    async def reopen_session(self, session_id: int, cycle_id: int | None) -> None:
+        """Continue a session whose connection dropped (it was resumed): it is no longer
+        ended, and its cycle ``cycle_id``, if ``end_session`` abandoned it, is active again.
+
+        A cycle that passed or was skipped keeps its outcome. Raises ``NotFoundError``."""
+        async with self._db.session() as session, session.begin():
+            row = await _require(session, Session, session_id)
+            row.ended_at = None
+            if cycle_id is not None:
+                cycle = await _require(session, Cycle, cycle_id)
+                if cycle.session_id != session_id:
+                    raise NotFoundError(f"cycle {cycle_id} is not of session {session_id}")
+                if cycle.status == CycleStatus.ABANDONED:
+                    cycle.status = CycleStatus.ACTIVE.value
+                    cycle.ended_at = None
+
     async def start_cycle(
         self,
         session_id: int,

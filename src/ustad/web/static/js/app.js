@@ -32,6 +32,7 @@ class Tutor {
       connection: "connecting",
       mode: this.prefs.languageMode,
       retryInMs: 0,
+      superseded: false,
       step: "urdu",
       done: false,
       sentence: null,
@@ -59,12 +60,14 @@ class Tutor {
     this.socket.connect();
   }
 
-  socketUrl() {
+  socketUrl(resumeToken) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const query = new URLSearchParams({
       learner_id: this.prefs.learnerId,
       language_mode: this.state.mode,
     });
+    // The server continues the dropped session where it was (or says it could not).
+    if (resumeToken) query.set("resume_token", resumeToken);
     // Browsers cannot set headers on a WebSocket, so the token rides in the query.
     if (this.prefs.token) query.set("token", this.prefs.token);
     return `${scheme}://${location.host}/ws/learn?${query}`;
@@ -77,7 +80,7 @@ class Tutor {
     doc.addEventListener("pointerdown", started, { once: true });
     doc.addEventListener("keydown", started, { once: true });
     this.socket.addEventListener("open", () => this.connected());
-    this.socket.addEventListener("close", (event) => this.dropped(event.detail.retryInMs));
+    this.socket.addEventListener("close", (event) => this.dropped(event.detail));
     this.socket.addEventListener("message", (event) => this.received(event.detail));
     this.player.addEventListener("blocked", () => this.update({ blocked: true }));
     this.view.record.addEventListener("click", () => this.toggleRecording());
@@ -103,6 +106,25 @@ class Tutor {
   connected() {
     const again = this.everConnected;
     this.everConnected = true;
+    if (this.socket.resumedWith !== null) {
+      // Asked to resume: the server's "session" message says whether it did.
+      this.update({ connection: "open", superseded: false });
+      return;
+    }
+    this.newSession(again);
+  }
+
+  /** The server answered a request to resume: carry on, or start afresh. */
+  sessionAnswered(message) {
+    if (!message.resumed) {
+      this.newSession(true);
+      return;
+    }
+    // What the step expects next follows (if anything); until then the Urdu step.
+    this.update({ phase: "say_urdu", notice: { kind: "info", text: hint("resumed", this.state.mode) } });
+  }
+
+  newSession(again) {
     // A new connection is a new server session: it starts at the Urdu step.
     this.update({
       connection: "open",
@@ -118,13 +140,13 @@ class Tutor {
     this.history.refresh();
   }
 
-  dropped(retryInMs) {
+  dropped({ retryInMs, superseded }) {
     this.epoch += 1;
     clearTimeout(this.replyTimer);
     this.stopRecordingTimers();
     this.mic.cancel();
     this.player.skip();
-    this.update({ connection: "lost", phase: "connecting", retryInMs, blocked: false });
+    this.update({ connection: "lost", phase: "connecting", retryInMs, superseded, blocked: false });
   }
 
   // --- the learner's actions ------------------------------------------------------
@@ -207,6 +229,9 @@ class Tutor {
     clearTimeout(this.replyTimer);
     const text = message.response ?? "";
     switch (message.step) {
+      case "session":
+        this.sessionAnswered(message);
+        break;
       case "no_speech":
         this.update({ phase: this.before, tutorText: text, notice: { kind: "warn", text: hint("noSpeech", this.state.mode) } });
         break;

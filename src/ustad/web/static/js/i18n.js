@@ -62,6 +62,18 @@ const HINTS = {
     english: "Connection lost. Reconnecting in {seconds} s…",
     urdu: "رابطہ ٹوٹ گیا۔ {seconds} سیکنڈ میں دوبارہ کوشش…",
   },
+  gaveUp: {
+    english: "Connection lost. Press “Reconnect now” to try again.",
+    urdu: "رابطہ ٹوٹ گیا۔ دوبارہ کوشش کے لیے “Reconnect now” دبائیں۔",
+  },
+  superseded: {
+    english: "This lesson goes on in another window.",
+    urdu: "یہ سبق کسی اور ونڈو میں جاری ہے۔",
+  },
+  resumed: {
+    english: "Connected again. Carry on where you were.",
+    urdu: "رابطہ بحال ہو گیا۔ جہاں تھے وہیں سے جاری رکھیں۔",
+  },
   reconnected: {
     english: "Connected again. Your practice is saved; say a sentence in Urdu to go on.",
     urdu: "رابطہ بحال ہو گیا۔ آپ کی مشق محفوظ ہے؛ آگے بڑھنے کے لیے اردو میں جملہ بولیں۔",

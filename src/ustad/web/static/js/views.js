@@ -111,13 +111,17 @@ export class View {
     this.renderControls(state);
   }
 
-  renderConnection({ connection, mode, retryInMs }) {
+  renderConnection({ connection, mode, retryInMs, superseded }) {
     this.connection.dataset.state = connection;
     this.connectionText.textContent =
       connection === "open" ? "Connected" : connection === "lost" ? "Offline" : "Connecting…";
     this.banner.hidden = connection !== "lost";
     if (connection === "lost") {
-      setText(this.bannerText, hint("lost", mode, { seconds: Math.max(1, Math.round(retryInMs / 1000)) }));
+      const text =
+        retryInMs === null
+          ? hint(superseded ? "superseded" : "gaveUp", mode)
+          : hint("lost", mode, { seconds: Math.max(1, Math.round(retryInMs / 1000)) });
+      setText(this.bannerText, text);
     }
   }
 
