@@ -23,7 +23,8 @@ class DatabaseSettings(BaseModel):
     echo: bool = False
     """Log every SQL statement (debugging only)."""
     connect_timeout_seconds: float = Field(default=5.0, gt=0.0, le=300.0)
-    """Longest wait for a new database connection (or a free pooled one) before failing."""
+    """Longest wait for a new database connection to open before failing (waiting for a free
+    pooled PostgreSQL one is ``pool_timeout_seconds``)."""
     statement_timeout_seconds: float = Field(default=10.0, gt=0.0, le=3600.0)
     """Longest a statement may run (PostgreSQL ``statement_timeout`` and the driver's command
     timeout; SQLite's lock wait) before it fails."""

@@ -60,9 +60,7 @@ async def test_postgres_plans_the_progress_query_on_the_index() -> None:
                 database.engine, compile_kwargs={"literal_binds": True}
             )
             async with database.engine.connect() as connection:
-                plan = "\n".join(
-                    (await connection.scalars(text(f"EXPLAIN {statement}"))).all()
-                )
+                plan = "\n".join((await connection.scalars(text(f"EXPLAIN {statement}"))).all())
         finally:
             await database.close()
     assert PROGRESS_INDEX in plan, plan

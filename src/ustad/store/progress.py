@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,7 +57,7 @@ async def learner_progress(session: AsyncSession, external_id: str) -> LearnerPr
     )
 
 
-def cycles_query(learner_id: int) -> Select[tuple[Cycle, datetime | None, int]]:
+def cycles_query(learner_id: int) -> Select[Cycle, datetime, Any]:
     """Every cycle of a learner with its last turn's time (``None`` without turns) and
     whether a turn passed (1 or 0). Served by ``ix_sessions_learner_id``,
     ``ix_cycles_session_id_status`` and the covering ``ix_turns_cycle_id_created_at_passed``."""
