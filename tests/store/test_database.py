@@ -160,3 +160,14 @@ async def test_sqlite_keeps_its_own_pool(tmp_path: Path) -> None:
         assert await asyncio.wait_for(asyncio.gather(*(one() for _ in range(5))), 30) == [1] * 5
     finally:
         await database.close()
+
+
+async def test_migrating_leaves_no_migration_connection_open(empty_url: str) -> None:
+    database = Database(empty_url)
+    try:
+        await database.migrate()
+        # Kept idle, it would count against PostgreSQL's max_connections per worker.
+        assert database.migration_engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+        await database.migrate()  # the engine still works after its pool was emptied
+    finally:
+        await database.close()

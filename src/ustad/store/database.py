@@ -222,8 +222,14 @@ class Database:
             yield session
 
     async def migrate(self) -> None:
-        """Upgrade the schema to the newest packaged revision (a no-op when already there)."""
-        await self.run_alembic(lambda config: command.upgrade(config, "head"))
+        """Upgrade the schema to the newest packaged revision (a no-op when already there).
+
+        The migration connection is closed afterwards rather than kept idle in its pool, so a
+        worker holds only its request pool (``DatabaseSettings.pool_size``) once started."""
+        try:
+            await self.run_alembic(lambda config: command.upgrade(config, "head"))
+        finally:
+            await self.migration_engine.dispose()
 
     async def run_alembic(self, operation: Callable[[Config], object]) -> None:
         """Run ``operation(config)`` (an Alembic command) on this engine, in one transaction.
