@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format services browser bench-peers clean
+.PHONY: install run test lint format services browser bench-peers fleet fleet-stop clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ format: install
 
 test: install services browser lint  ## the whole suite
 	$(BIN)/pytest
+
+fleet: install  ## nginx on 127.0.0.1:8080 in front of 2 workers (WORKERS=n PORT=p), docs/SCALING.md
+	bash scripts/fleet.sh start --workers $(or $(WORKERS),2) --port $(or $(PORT),8080)
+
+fleet-stop:  ## stop the fleet `make fleet` started
+	bash scripts/fleet.sh stop
 
 bench-peers: install  ## ustad's speech endpoints against wyoming-faster-whisper and wyoming-piper (ARGS=--quick)
 	bash scripts/install-peers.sh

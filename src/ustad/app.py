@@ -37,6 +37,7 @@ from ustad.api.rate_limits import RateLimitMiddleware, RateLimits
 from ustad.api.rest import router as rest_router
 from ustad.api.shared_slots import SharedSessionCap
 from ustad.api.shutdown import drain_on_sigterm
+from ustad.api.worker_header import WorkerHeaderMiddleware, worker_name
 from ustad.learn.pregeneration import start_phrase_pregeneration
 from ustad.logs import configure_logging
 from ustad.runtime.redis_tier import SharedLimitStats
@@ -131,6 +132,7 @@ def create_app(
         default_bytes=resolved.limits.max_body_bytes,
     )
     app.add_middleware(RateLimitMiddleware, limits=app.state.rate_limits)
+    app.add_middleware(WorkerHeaderMiddleware, name=worker_name(resolved.server.worker_name))
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=resolved.server.allowed_hosts)
     if resolved.server.allowed_origins:
         app.add_middleware(
@@ -159,11 +161,15 @@ anything larger is refused by the WebSocket layer (close 1009) before it is buff
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How uvicorn must run ustad (``ustad serve`` and the tests use the same).
 
-    Per-message deflate is off: a compressed frame is inflated before ustad sees it,
+    Proxy headers are believed from ``server.forwarded_allow_ips`` only. Per-message
+    deflate is off: a compressed frame is inflated before ustad sees it,
     so a megabyte on the wire could cost the server tens of megabytes."""
     return {
         "ws_max_size": settings.limits.max_message_bytes + WS_FRAME_HEADROOM,
         "ws_per_message_deflate": False,
+        # The client address behind a trusted proxy (nginx), for rate limits and logs.
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.server.forwarded_allow_ips,
     }
 
 

@@ -44,6 +44,12 @@ class ServerSettings(_Group):
     """``Host`` names the server answers to (400 otherwise), so a DNS-rebound name cannot
     pass for ustad's own origin; add the public name when deploying (``*.example.org``
     patterns work; ``*`` answers to any)."""
+    forwarded_allow_ips: list[str] = ["127.0.0.1"]
+    """Proxies whose ``X-Forwarded-For``/``-Proto`` uvicorn believes, so rate limits and logs
+    see the real client behind them (``*`` trusts anyone: only behind a private network)."""
+    worker_name: str | None = None
+    """Sent as ``X-Ustad-Worker`` on every HTTP response, telling a fleet's workers apart;
+    ``None`` = ``<hostname>:<pid>``."""
     allowed_origins: list[str] = []
     """Browser origins (``https://app.example``) allowed on ``/ws/learn`` and for CORS besides
     ustad's own; a request with no ``Origin`` (a native app) is always allowed; ``*`` allows

@@ -10,9 +10,11 @@ import asyncpg
 import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 import ustad.store
-from tests.store.conftest import POSTGRES_DSN
+from tests.store.conftest import POSTGRES_DSN, fresh_postgres_url
+from ustad.database_settings import DatabaseSettings
 from ustad.store.database import Database, DatabaseError
 from ustad.store.models import Learner
 
@@ -125,3 +127,47 @@ async def test_postgres_replaces_a_connection_the_server_closed(
         await admin.close()
     async with database.engine.connect() as connection:
         assert await connection.scalar(text("SELECT 1")) == 1
+
+
+@pytest.mark.postgres
+async def test_postgres_pool_holds_at_most_size_plus_overflow_connections() -> None:
+    settings = DatabaseSettings(pool_size=2, max_overflow=1, pool_timeout_seconds=0.5)
+    async with fresh_postgres_url() as url:
+        database = Database.from_settings(settings.model_copy(update={"url": url}))
+        try:
+            held = [await database.engine.connect() for _ in range(3)]
+            # A fourth checkout waits for a free connection, then fails instead of hanging.
+            with pytest.raises(PoolTimeout):
+                await database.engine.connect()
+            for connection in held:
+                await connection.close()
+            # Returned, the overflow connection is closed; the pool keeps its size.
+            assert database.engine.pool.checkedin() == 2  # type: ignore[attr-defined]
+        finally:
+            await database.close()
+
+
+async def test_sqlite_keeps_its_own_pool(tmp_path: Path) -> None:
+    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'u.db'}", pool_size=1)
+    database = Database.from_settings(settings)
+    try:
+        # Five sessions at once on a pool of one would wait; SQLite's pool is not bounded so.
+        async def one() -> int | None:
+            async with database.engine.connect() as connection:
+                await asyncio.sleep(0)
+                return await connection.scalar(text("SELECT 1"))
+
+        assert await asyncio.wait_for(asyncio.gather(*(one() for _ in range(5))), 30) == [1] * 5
+    finally:
+        await database.close()
+
+
+async def test_migrating_leaves_no_migration_connection_open(empty_url: str) -> None:
+    database = Database(empty_url)
+    try:
+        await database.migrate()
+        # Kept idle, it would count against PostgreSQL's max_connections per worker.
+        assert database.migration_engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+        await database.migrate()  # the engine still works after its pool was emptied
+    finally:
+        await database.close()

@@ -75,7 +75,7 @@ async def test_migrating_again_is_a_no_op(database: Database) -> None:
         event.remove(engine, "before_cursor_execute", remember)
     ddl = [s for s in statements if s.lstrip().upper().startswith(DDL_WORDS)]
     assert ddl == []
-    assert await _version(database) == "0004"
+    assert await _version(database) == "0005"
     async with database.session() as session:
         assert await session.scalar(select(Learner.id).where(Learner.external_id == "kept"))
 
@@ -93,10 +93,10 @@ async def test_downgrade_to_base_and_back(database: Database) -> None:
 def test_scripts_form_one_numbered_line() -> None:
     config = alembic_config()
     script = ScriptDirectory.from_config(config)
-    assert script.get_heads() == ["0004"]
+    assert script.get_heads() == ["0005"]
     revisions = list(script.walk_revisions())
     assert all(rev.revision.isdigit() and len(rev.revision) == 4 for rev in revisions)
-    assert next_revision_id(config) == "0005"
+    assert next_revision_id(config) == "0006"
 
 
 def test_config_finds_the_packaged_scripts_from_any_directory(
@@ -133,7 +133,7 @@ async def test_operator_cli_upgrades_and_reports_the_revision(
     assert "Running upgrade  -> 0001" in stderr
     code, stdout, stderr = await _run([*CLI, "current"], empty_url, tmp_path)
     assert code == 0, stderr
-    assert "0004 (head)" in stdout
+    assert "0005 (head)" in stdout
 
 
 async def test_plain_alembic_cli_uses_its_own_engine(empty_url: str, tmp_path: Path) -> None:
@@ -142,7 +142,7 @@ async def test_plain_alembic_cli_uses_its_own_engine(empty_url: str, tmp_path: P
     assert code == 0, stderr
     code, stdout, stderr = await _run([*alembic, "current"], empty_url, tmp_path)
     assert code == 0, stderr
-    assert "0004 (head)" in stdout
+    assert "0005 (head)" in stdout
     db = Database(empty_url)
     try:
         async with db.engine.connect() as connection:
@@ -162,7 +162,7 @@ async def test_two_processes_migrating_at_once_both_succeed(empty_url: str, tmp_
     assert sum("Running upgrade  -> 0001" in stderr for _, _, stderr in results) == 1
     db = Database(empty_url)
     try:
-        assert await _version(db) == "0004"
+        assert await _version(db) == "0005"
         async with db.engine.connect() as connection:
             assert await connection.run_sync(_differences) == []
     finally:

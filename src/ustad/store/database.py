@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,25 @@ def _ensure_sqlite_parent(url: URL) -> None:
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+@dataclass(frozen=True)
+class PoolOptions:
+    """The connection pool of a PostgreSQL engine (see ``DatabaseSettings`` for the why of
+    each): ``size`` kept open, ``max_overflow`` more under a burst, ``pre_ping`` before
+    reuse, replaced after ``recycle_seconds`` (-1 = never), ``timeout`` seconds to wait for
+    a free one."""
+
+    size: int = 5
+    max_overflow: int = 5
+    pre_ping: bool = True
+    recycle_seconds: int = 1800
+    timeout: float = 5.0
+
+
 class Database:
     """An async engine plus a session factory for one database URL.
 
-    ``connect_timeout`` (seconds) bounds opening a connection and waiting for a pooled one;
+    ``connect_timeout`` (seconds) bounds opening a connection (and, unless ``pool`` says
+    otherwise, waiting for a pooled one); ``pool`` shapes PostgreSQL's connection pool;
     ``statement_timeout`` (seconds) bounds each statement: PostgreSQL's ``statement_timeout``
     on the server plus asyncpg's ``command_timeout`` on the client (which also fires when the
     server stops answering at all), and SQLite's wait for another writer's lock. Past either,
@@ -126,6 +142,7 @@ class Database:
         echo: bool = False,
         connect_timeout: float = 5.0,
         statement_timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000,
+        pool: PoolOptions | None = None,
     ) -> None:
         try:
             self.url = make_url(url)
@@ -135,6 +152,7 @@ class Database:
             _ensure_sqlite_parent(self.url)
         self._echo = echo
         self._connect_timeout = connect_timeout
+        self._pool = pool or PoolOptions(timeout=connect_timeout)
         self.engine: AsyncEngine = self._create_engine(statement_timeout)
         self._migration_engine: AsyncEngine | None = None
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -147,6 +165,13 @@ class Database:
             echo=settings.echo,
             connect_timeout=settings.connect_timeout_seconds,
             statement_timeout=settings.statement_timeout_seconds,
+            pool=PoolOptions(
+                size=settings.pool_size,
+                max_overflow=settings.max_overflow,
+                pre_ping=settings.pool_pre_ping,
+                recycle_seconds=settings.pool_recycle_seconds,
+                timeout=settings.pool_timeout_seconds,
+            ),
         )
 
     def _create_engine(self, statement_timeout: float | None) -> AsyncEngine:
@@ -158,9 +183,12 @@ class Database:
             busy_ms = round(statement_timeout * 1000)
             options["connect_args"] = {"timeout": statement_timeout}
         elif backend == "postgresql":
-            # Replace connections the server or a proxy closed while idle.
-            options["pool_pre_ping"] = True
-            options["pool_timeout"] = self._connect_timeout
+            # SQLite keeps SQLAlchemy's own choice of pool; these apply to PostgreSQL only.
+            options["pool_size"] = self._pool.size
+            options["max_overflow"] = self._pool.max_overflow
+            options["pool_pre_ping"] = self._pool.pre_ping
+            options["pool_recycle"] = self._pool.recycle_seconds
+            options["pool_timeout"] = self._pool.timeout
             connect_args: dict[str, Any] = {"timeout": self._connect_timeout}
             if statement_timeout is not None:
                 # The server cancels a slow statement; the client gives up on a silent server.
@@ -194,8 +222,14 @@ class Database:
             yield session
 
     async def migrate(self) -> None:
-        """Upgrade the schema to the newest packaged revision (a no-op when already there)."""
-        await self.run_alembic(lambda config: command.upgrade(config, "head"))
+        """Upgrade the schema to the newest packaged revision (a no-op when already there).
+
+        The migration connection is closed afterwards rather than kept idle in its pool, so a
+        worker holds only its request pool (``DatabaseSettings.pool_size``) once started."""
+        try:
+            await self.run_alembic(lambda config: command.upgrade(config, "head"))
+        finally:
+            await self.migration_engine.dispose()
 
     async def run_alembic(self, operation: Callable[[Config], object]) -> None:
         """Run ``operation(config)`` (an Alembic command) on this engine, in one transaction.

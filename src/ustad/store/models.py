@@ -151,14 +151,15 @@ class Turn(Base):
         CheckConstraint("kind IN ('urdu', 'english')", name="kind"),
         # A session's turns in order (history, replay).
         Index(None, "session_id", "created_at"),
+        # A cycle's turns (the cascade from cycles) and, covering, what the progress query
+        # reads of them: the last turn's time and whether one passed (migration 0005).
+        Index(None, "cycle_id", "created_at", "passed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     turn_id: Mapped[str] = mapped_column(String(TURN_ID_MAX), unique=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
-    cycle_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cycles.id", ondelete="CASCADE"), index=True
-    )
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     step: Mapped[str] = mapped_column(String(64))
     language_mode: Mapped[str] = mapped_column(String(16))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ustad.store.models import Cycle, Learner, Session, Turn
@@ -46,21 +47,28 @@ async def learner_progress(session: AsyncSession, external_id: str) -> LearnerPr
     sessions = await session.scalar(
         select(func.count()).select_from(Session).where(Session.learner_id == learner_id)
     )
-    last_turn = func.max(Turn.created_at)
-    turn_passed = func.max(case((Turn.passed.is_(True), 1), else_=0))
-    rows = await session.execute(
-        select(Cycle, last_turn, turn_passed)
-        .join(Session, Session.id == Cycle.session_id)
-        .outerjoin(Turn, Turn.cycle_id == Cycle.id)
-        .where(Session.learner_id == learner_id)
-        .group_by(Cycle.id)
-    )
+    rows = await session.execute(cycles_query(learner_id))
     sentences = _by_sentence((cycle, last, bool(passed)) for cycle, last, passed in rows)
     return LearnerProgress(
         external_id=external_id,
         sessions=sessions or 0,
         total_attempts=sum(s.attempts for s in sentences),
         sentences=sentences,
+    )
+
+
+def cycles_query(learner_id: int) -> Select[Cycle, datetime, Any]:
+    """Every cycle of a learner with its last turn's time (``None`` without turns) and
+    whether a turn passed (1 or 0). Served by ``ix_sessions_learner_id``,
+    ``ix_cycles_session_id_status`` and the covering ``ix_turns_cycle_id_created_at_passed``."""
+    last_turn = func.max(Turn.created_at)
+    turn_passed = func.max(case((Turn.passed.is_(True), 1), else_=0))
+    return (
+        select(Cycle, last_turn, turn_passed)
+        .join(Session, Session.id == Cycle.session_id)
+        .outerjoin(Turn, Turn.cycle_id == Cycle.id)
+        .where(Session.learner_id == learner_id)
+        .group_by(Cycle.id)
     )
 
 
