@@ -55,8 +55,8 @@ port_free() {
 # Sends TERM to the process in pid file $1, waits up to $2 seconds, then KILL.
 stop_pid() {
   local file=$1 wait=$2 pid
-  [ -f "$file" ] || return 0
-  pid=$(cat "$file")
+  # The pid file may vanish between the test and the read (nginx removes its own on quit).
+  pid=$(cat "$file" 2>/dev/null) || return 0
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq $((wait * 10))); do
@@ -72,9 +72,16 @@ stop_pid() {
 }
 
 stop() {
+  local nginx_pid=""
   if alive "$dir/nginx/nginx.pid"; then
+    # Read before asking it to quit: nginx deletes its pid file while it exits.
+    nginx_pid=$(cat "$dir/nginx/nginx.pid" 2>/dev/null) || nginx_pid=""
     "$nginx_bin" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" \
       -s quit 2>/dev/null || true
+  fi
+  if [ -n "$nginx_pid" ]; then
+    echo "$nginx_pid" >"$dir/nginx/nginx.pid.quitting"
+    stop_pid "$dir/nginx/nginx.pid.quitting" 10
   fi
   stop_pid "$dir/nginx/nginx.pid" 10
   # ustad drains for server.drain_seconds (30 s by default) on SIGTERM.
