@@ -161,7 +161,18 @@ async def test_redis_keeps_json_under_a_hashed_key_with_a_ttl() -> None:
         await client.aclose()
 
 
-@pytest.mark.parametrize("raw", [b"not json", b"[]", b'{"learner_id": 1}', b"{}"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[]",
+        b'{"learner_id": 1}',
+        b"{}",
+        b"[" * 100_000,  # too deep to parse
+        PARKED.to_json()[:-1] + b',"pad":"' + b"x" * 100_000 + b'"}',  # oversized
+        b'{"learner_id": null, "session_ref": "a", "state": {"attempts": NaN}}',
+    ],
+)
 def test_a_parked_value_that_is_not_one_is_refused(raw: bytes) -> None:
     with pytest.raises(ValueError, match=r"parked|learner_id|state"):
         Parked.from_json(raw)

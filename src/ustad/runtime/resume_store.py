@@ -45,6 +45,9 @@ CLOSING = "closing:"
 TOKEN_BYTES = 32
 """Random bytes in a token (43 URL-safe base64 characters)."""
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+MAX_PARKED_BYTES = 64 * 1024
+"""Largest parked value read back (a session's state is a few hundred bytes); a larger
+one is refused before it is parsed, so a hostile value cannot stall the event loop."""
 
 
 def new_token() -> str:
@@ -78,11 +81,14 @@ class Parked:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Parked:
-        """What ``to_json`` wrote; ``ValueError`` on anything else."""
+        """What ``to_json`` wrote; ``ValueError`` on anything else (also on a value over
+        ``MAX_PARKED_BYTES``, or holding ``NaN`` or ``Infinity``)."""
+        if len(raw) > MAX_PARKED_BYTES:
+            raise ValueError(f"not a parked session: {len(raw)} bytes")
         try:
-            data = json.loads(raw)
+            data = json.loads(raw, parse_constant=_refuse_constant)
             learner, ref, state = data["learner_id"], data["session_ref"], data["state"]
-        except (KeyError, TypeError, json.JSONDecodeError) as error:
+        except (KeyError, TypeError, RecursionError, json.JSONDecodeError) as error:
             raise ValueError(f"not a parked session: {error}") from error
         if not (learner is None or isinstance(learner, str)) or not isinstance(ref, str):
             raise ValueError("learner_id and session_ref are strings")
@@ -308,6 +314,11 @@ def resume_store(redis: Redis | None, prefix: str, ttl: int, max_entries: int) -
     if redis is not None:
         return RedisResumeStore(redis, prefix, ttl)
     return MemoryResumeStore(ttl, max_entries)
+
+
+def _refuse_constant(constant: str) -> object:
+    """``json.loads``' hook for ``NaN`` and ``Infinity``: never in a parked session."""
+    raise ValueError(f"not a parked session: {constant}")
 
 
 def _digest(token: str) -> str:
