@@ -206,3 +206,15 @@ async def test_hostile_counts_in_redis_are_ignored_and_the_cap_keeps_refreshing(
         await other.refresh(2)
         await cap.refresh(0)
         assert cap.others == 2 and cap.allows(0) and not cap.allows(1)
+
+
+async def test_keys_of_the_wrong_type_do_not_stop_the_cap() -> None:
+    async with tiers(unique_prefix()) as make:
+        tier = make()
+        other = SharedSessionCap(make(), cap=3, lease_seconds=60.0)
+        await tier.client.set(tier.key("sessions", "leases"), b"not a sorted set")
+        await tier.client.rpush(tier.key("sessions", "counts"), b"not a hash")
+        await other.refresh(2)
+        cap = SharedSessionCap(tier, cap=3, lease_seconds=60.0)
+        await cap.refresh(0)
+        assert cap.others == 2 and not cap.allows(1)

@@ -4,7 +4,8 @@ Each worker publishes how many sessions it holds: its count in a hash and a leas
 a sorted set (score: when the lease expires, on Redis's clock). One script refreshes
 this worker's lease, drops the leases that expired (a worker that crashed stops
 counting after ``lease_seconds``) and returns the count of every worker with a live
-lease (a count that is not a small decimal number counts as 0). A worker
+lease (a count that is not a small decimal number counts as 0; a key of the wrong
+type is dropped). A worker
 refreshes whenever its own count changes and at least once a second (more often
 than a third of ``lease_seconds``, so a live worker's lease never lapses).
 
@@ -35,6 +36,9 @@ from ustad.runtime.redis_tier import RedisDownError, RedisTier
 log = logging.getLogger(__name__)
 
 _REFRESH: Final = """
+-- A key of another type (not one ustad wrote) would fail every refresh: drop it.
+if redis.call('TYPE', KEYS[1]).ok ~= 'zset' then redis.call('DEL', KEYS[1]) end
+if redis.call('TYPE', KEYS[2]).ok ~= 'hash' then redis.call('DEL', KEYS[2]) end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local lease_ms = tonumber(ARGV[3])
