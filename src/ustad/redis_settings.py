@@ -23,7 +23,8 @@ class RedisSettings(BaseModel):
     """Longest wait for one Redis command or connection; past it the command counts as
     failed and the in-process tier answers."""
     max_connections: int = Field(default=32, ge=1, le=1024)
-    """Connections in this worker's pool."""
+    """Connections in this worker's pool; a command finding all in use waits for one (up
+    to ``socket_timeout_seconds``) rather than fail."""
     cache_ttl_seconds: int = Field(default=24 * 3600, ge=1, le=30 * 24 * 3600)
     """How long a shared reply or translation stays in Redis after it is written; every
     key ustad writes expires, so a Redis with ``maxmemory-policy volatile-lru`` (or

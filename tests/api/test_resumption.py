@@ -392,3 +392,35 @@ async def test_with_learner_tokens_only_the_same_learner_resumes(
         ) as client:
             await resumed(client, resume)
             assert (await client.receive()).step == "you_said_audio"
+
+
+async def test_a_redis_that_hangs_during_the_resume_means_a_new_session_politely(
+    tmp_path: Path, urdu_audio: bytes
+) -> None:
+    from tests.store.proxy import PausableProxy
+
+    proxy = PausableProxy("127.0.0.1", 6379)
+    await proxy.start()
+    prefix = f"ustad-test-{uuid.uuid4().hex}:"
+    redis = RedisSettings(
+        url=SecretStr(f"redis://127.0.0.1:{proxy.port}/15"),
+        key_prefix=prefix,
+        socket_timeout_seconds=0.3,
+    )
+    settings = make_settings(tmp_path).model_copy(update={"redis": redis})
+    app = create_app(settings, services_factory=redis_factory(Script()))
+    try:
+        with serve(app, settings) as address:
+            query = f"?learner_id={LEARNER_1}"
+            async with connect(address, query) as client:
+                token = (await started_cycle(client, urdu_audio)).data["resume_token"]
+            proxy.hang()  # Redis frozen: connections open, nothing answers
+            async with connect(address, f"{query}&resume_token={token}") as client:
+                first = (await client.receive()).data
+                assert first["resumed"] is False and first["reason"] == "unavailable"
+                # The lesson goes on while Redis stays frozen.
+                you_said = await started_cycle(client, urdu_audio)
+                assert len(you_said.data["resume_token"]) == 43
+    finally:
+        await proxy.close()
+        await _delete_prefix(prefix)

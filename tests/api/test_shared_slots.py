@@ -188,3 +188,33 @@ async def test_a_worker_serves_on_while_its_redis_is_down_and_uses_it_again(
                 stats = (await http.get("/v1/stats")).json()
             assert stats["redis"]["breaker_opened"] >= 1
             assert stats["shared_limits"]["rate_checks_local"] >= 1
+
+
+async def test_hostile_counts_in_redis_are_ignored_and_the_cap_keeps_refreshing() -> None:
+    prefix = unique_prefix()
+    async with tiers(prefix) as make:
+        tier = make()
+        other = SharedSessionCap(make(), cap=3, lease_seconds=60.0)
+        await other.refresh(1)
+        cap = SharedSessionCap(tier, cap=3, lease_seconds=60.0)
+        counts, leases = tier.key("sessions", "counts"), tier.key("sessions", "leases")
+        hostile = {"evil": "lots", "huge": "9" * 5000, "neg": "-7"}
+        await tier.client.hset(counts, mapping={**hostile, "unleased": "1000"})
+        await tier.client.zadd(leases, dict.fromkeys(hostile, 2**50))
+        await cap.refresh(0)
+        assert cap.others == 1
+        await other.refresh(2)
+        await cap.refresh(0)
+        assert cap.others == 2 and cap.allows(0) and not cap.allows(1)
+
+
+async def test_keys_of_the_wrong_type_do_not_stop_the_cap() -> None:
+    async with tiers(unique_prefix()) as make:
+        tier = make()
+        other = SharedSessionCap(make(), cap=3, lease_seconds=60.0)
+        await tier.client.set(tier.key("sessions", "leases"), b"not a sorted set")
+        await tier.client.rpush(tier.key("sessions", "counts"), b"not a hash")
+        await other.refresh(2)
+        cap = SharedSessionCap(tier, cap=3, lease_seconds=60.0)
+        await cap.refresh(0)
+        assert cap.others == 2 and not cap.allows(1)

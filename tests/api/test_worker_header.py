@@ -34,3 +34,20 @@ def test_responses_name_the_worker_and_rate_limits_see_the_forwarded_client(
         assert refused.status_code == 429
         assert refused.headers["X-Ustad-Worker"] == "worker-7"
         assert health("203.0.113.6").status_code == 200
+
+
+def test_a_forwarded_for_from_an_untrusted_peer_is_ignored(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path).model_copy(
+        update={
+            "server": ServerSettings(forwarded_allow_ips=["192.0.2.1"]),
+            "limits": LimitSettings(client_rate="2/minute"),
+        }
+    )
+    app = create_app(settings, services_factory=fake_services_factory(Script()))
+    with serve(app, settings) as address, httpx.Client(base_url=f"http://{address}") as client:
+        # 127.0.0.1 is not the trusted proxy here: a spoofed client per request gains nothing.
+        statuses = [
+            client.get("/health", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+            for n in range(3)
+        ]
+    assert statuses == [200, 200, 429]

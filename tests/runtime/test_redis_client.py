@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -46,3 +47,15 @@ async def test_a_redis_that_does_not_answer_fails_fast() -> None:
 def test_the_url_is_a_secret() -> None:
     settings = RedisSettings(url=SecretStr("redis://:hunter2@127.0.0.1:6379/0"))
     assert "hunter2" not in repr(settings)
+
+
+async def test_a_burst_beyond_the_pool_waits_for_connections_instead_of_failing() -> None:
+    settings = RedisSettings(url=SecretStr(REDIS_URL), max_connections=2)
+    client = redis_from_settings(settings)
+    assert client is not None
+    try:
+        key = f"ustad-test:{time.monotonic_ns()}"
+        answers = await asyncio.gather(*(client.get(key) for _ in range(40)))
+        assert answers == [None] * 40
+    finally:
+        await client.aclose()

@@ -161,7 +161,18 @@ async def test_redis_keeps_json_under_a_hashed_key_with_a_ttl() -> None:
         await client.aclose()
 
 
-@pytest.mark.parametrize("raw", [b"not json", b"[]", b'{"learner_id": 1}', b"{}"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[]",
+        b'{"learner_id": 1}',
+        b"{}",
+        b"[" * 100_000,  # too deep to parse
+        PARKED.to_json()[:-1] + b',"pad":"' + b"x" * 100_000 + b'"}',  # oversized
+        b'{"learner_id": null, "session_ref": "a", "state": {"attempts": NaN}}',
+    ],
+)
 def test_a_parked_value_that_is_not_one_is_refused(raw: bytes) -> None:
     with pytest.raises(ValueError, match=r"parked|learner_id|state"):
         Parked.from_json(raw)
@@ -186,3 +197,36 @@ async def test_a_redis_that_is_down_trips_the_breaker() -> None:
         await client.aclose()
     assert failures[-1] is OpenedState
     assert all(issubclass(kind, RedisError) for kind in failures[:3])
+
+
+async def test_redis_keys_of_another_type_are_dropped_not_failures() -> None:
+    client = redis_from_settings(RedisSettings(url=SecretStr(REDIS_URL)))
+    assert client is not None
+    prefix = f"ustad-test-{uuid.uuid4().hex}:"
+    store = RedisResumeStore(client, prefix, ttl=60)
+    token, ref = new_token(), PARKED.session_ref
+
+    async def spoil(key: str) -> None:
+        await client.delete(key)
+        await client.hset(key, mapping={"not": "ustad's"})
+
+    try:
+        await spoil(store.token_key(token))
+        # More calls than the breaker's threshold: none of them fails.
+        for _ in range(2):
+            assert await store.take(token) is None
+            await spoil(store.owner_key(ref))
+            assert await store.begin(ref, "owner-1")
+            await spoil(store.owner_key(ref))
+            assert await store.park(token, PARKED, "owner-1")
+            await spoil(store.owner_key(ref))
+            assert await store.claim(ref, "owner-2")
+            await spoil(store.owner_key(ref))
+            await store.released(ref, "owner-2")
+            assert await store.take(token) == PARKED
+            await spoil(store.token_key(token))
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()

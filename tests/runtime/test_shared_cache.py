@@ -179,6 +179,21 @@ async def test_a_malformed_value_is_a_counted_miss(fleet: Fleet, stored: bytes) 
     assert fleet.calls == ["سلام"]
 
 
+async def test_a_key_of_another_type_is_a_counted_miss_and_is_overwritten(fleet: Fleet) -> None:
+    tier = fleet.make()
+    worker = fleet.worker(tier)
+    key = _value_key(tier, "translation", "سلام")
+    await tier.client.rpush(key, b"not a string")
+    for _ in range(2 * tier.settings.breaker_failures):
+        assert (await worker.speech.translate("سلام")) == Translation("Hello.", "fake-mt")
+        worker.speech.translation_cache.clear()  # ask Redis every time
+    stats = worker.speech.stats()
+    # Redis answered: no error, no open breaker; the value was replaced, then served.
+    assert stats.shared_caches[1].rejected == 1 and stats.shared_caches[1].errors == 0
+    assert stats.redis is not None and stats.redis.errors == 0
+    assert stats.shared_caches[1].hits == 2 * tier.settings.breaker_failures - 1
+
+
 async def test_values_over_the_size_bound_are_neither_written_nor_read(fleet: Fleet) -> None:
     small = fleet.make(max_value_bytes=1024)
     a = fleet.worker(small)

@@ -98,6 +98,19 @@ def test_audio_that_does_not_match_its_digest_is_refused() -> None:
                 },
             }
         ),
+        raw(
+            {
+                "kind": "translation",
+                "translation": {
+                    "text": "x",
+                    "provider": "p",
+                    "score": float("inf"),  # not JSON; would be stored as a score
+                    "source_text": None,
+                    "entry_id": None,
+                    "confidence": float("nan"),
+                },
+            }
+        ),
     ],
 )
 def test_malformed_values_are_refused(value: bytes) -> None:

@@ -3,7 +3,9 @@
 Each worker publishes how many sessions it holds: its count in a hash and a lease in
 a sorted set (score: when the lease expires, on Redis's clock). One script refreshes
 this worker's lease, drops the leases that expired (a worker that crashed stops
-counting after ``lease_seconds``) and returns every live worker's count. A worker
+counting after ``lease_seconds``) and returns the count of every worker with a live
+lease (a count that is not a small decimal number counts as 0; a key of the wrong
+type is dropped). A worker
 refreshes whenever its own count changes and at least once a second (more often
 than a third of ``lease_seconds``, so a live worker's lease never lapses).
 
@@ -34,6 +36,9 @@ from ustad.runtime.redis_tier import RedisDownError, RedisTier
 log = logging.getLogger(__name__)
 
 _REFRESH: Final = """
+-- A key of another type (not one ustad wrote) would fail every refresh: drop it.
+if redis.call('TYPE', KEYS[1]).ok ~= 'zset' then redis.call('DEL', KEYS[1]) end
+if redis.call('TYPE', KEYS[2]).ok ~= 'hash' then redis.call('DEL', KEYS[2]) end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local lease_ms = tonumber(ARGV[3])
@@ -46,8 +51,19 @@ for _, worker in ipairs(expired) do
 end
 redis.call('PEXPIRE', KEYS[1], 2 * lease_ms)
 redis.call('PEXPIRE', KEYS[2], 2 * lease_ms)
-return redis.call('HGETALL', KEYS[2])
+local found = {}
+for _, worker in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    local count = redis.call('HGET', KEYS[2], worker)
+    if count then
+        table.insert(found, worker)
+        table.insert(found, count)
+    end
+end
+return found
 """
+
+_MAX_COUNT_DIGITS: Final = 9
+"""A worker's count longer than this (or not decimal digits) is not one ustad wrote."""
 
 _LEAVE: Final = """
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -114,7 +130,7 @@ class SharedSessionCap:
             return
         counts = dict(zip(flat[::2], flat[1::2], strict=True))
         self.others = sum(
-            int(count) for worker, count in counts.items() if worker != self.worker.encode()
+            _count(count) for worker, count in counts.items() if worker != self.worker.encode()
         )
 
     async def run(self, open_here: Callable[[], int]) -> None:
@@ -144,3 +160,12 @@ class SharedSessionCap:
 
         with contextlib.suppress(RedisDownError):
             await self.tier.run(leave)
+
+
+def _count(raw: bytes) -> int:
+    """A worker's published session count; 0 for a value ustad would not have written
+    (not decimal digits, or absurdly long), so a hostile entry cannot stop the refresh."""
+    if raw.isdigit() and len(raw) <= _MAX_COUNT_DIGITS:
+        return int(raw)
+    log.warning("a session count in Redis is not a count: ignored")
+    return 0

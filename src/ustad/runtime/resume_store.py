@@ -45,6 +45,9 @@ CLOSING = "closing:"
 TOKEN_BYTES = 32
 """Random bytes in a token (43 URL-safe base64 characters)."""
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+MAX_PARKED_BYTES = 64 * 1024
+"""Largest parked value read back (a session's state is a few hundred bytes); a larger
+one is refused before it is parsed, so a hostile value cannot stall the event loop."""
 
 
 def new_token() -> str:
@@ -78,11 +81,14 @@ class Parked:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Parked:
-        """What ``to_json`` wrote; ``ValueError`` on anything else."""
+        """What ``to_json`` wrote; ``ValueError`` on anything else (also on a value over
+        ``MAX_PARKED_BYTES``, or holding ``NaN`` or ``Infinity``)."""
+        if len(raw) > MAX_PARKED_BYTES:
+            raise ValueError(f"not a parked session: {len(raw)} bytes")
         try:
-            data = json.loads(raw)
+            data = json.loads(raw, parse_constant=_refuse_constant)
             learner, ref, state = data["learner_id"], data["session_ref"], data["state"]
-        except (KeyError, TypeError, json.JSONDecodeError) as error:
+        except (KeyError, TypeError, RecursionError, json.JSONDecodeError) as error:
             raise ValueError(f"not a parked session: {error}") from error
         if not (learner is None or isinstance(learner, str)) or not isinstance(ref, str):
             raise ValueError("learner_id and session_ref are strings")
@@ -179,11 +185,18 @@ class MemoryResumeStore:
             del self._owners[session_ref]
 
 
+# An owner record of another type (never ustad's) would fail every call: dropped first.
+_STRING_ONLY = """
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then redis.call('DEL', KEYS[1]) end
+"""
 # Whether ARGV[1] holds the session whose owner record is ``current``.
-_HOLDS = """
+_HOLDS = (
+    _STRING_ONLY
+    + """
 local current = redis.call('GET', KEYS[1])
 local holds = (not current) or current == ARGV[1] or current == ('busy:' .. ARGV[1])
 """
+)
 # KEYS[1] the owner key, KEYS[2] the token's key; ARGV[1] the owner, ARGV[2] the TTL in
 # seconds, ARGV[3] the parked JSON.
 _PARK = (
@@ -210,7 +223,9 @@ return 1
 """
 )
 # KEYS[1] the owner key; ARGV[1] the owner, ARGV[2] the TTL, ARGV[3] '1' to force.
-_CLAIM = """
+_CLAIM = (
+    _STRING_ONLY
+    + """
 local current = redis.call('GET', KEYS[1])
 if current and ARGV[3] ~= '1' then
   local kind = string.sub(current, 1, 5)
@@ -221,12 +236,24 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1
 """
+)
 # KEYS[1] the owner key; ARGV[1] the owner.
-_RELEASED = """
+_RELEASED = (
+    _STRING_ONLY
+    + """
 if redis.call('GET', KEYS[1]) == 'closing:' .. ARGV[1] then
   redis.call('DEL', KEYS[1])
 end
 return 1
+"""
+)
+# KEYS[1] the token's key: its value, deleted (a key of another type: deleted, nil).
+_TAKE = """
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+return redis.call('GETDEL', KEYS[1])
 """
 
 
@@ -236,9 +263,10 @@ class RedisResumeStore:
     Keys are ``{prefix}resume:t:{sha256 of the token}`` (the token itself is never
     written) and ``{prefix}resume:o:{session_ref}``; both expire ``ttl`` seconds after
     their last write (Redis ``EX``). Values are JSON. Every change of an owner record is
-    one atomic script. After ``BREAKER_FAILURES`` failed calls in a row a breaker makes
-    every call fail at once (``purgatory``'s ``OpenedState``) for
-    ``BREAKER_RESET_SECONDS``, so a hung Redis costs a session one socket timeout, not
+    one atomic script; a key of another type under these names (not ustad's) is dropped
+    by the script that meets it, as nothing. After ``BREAKER_FAILURES`` failed calls
+    in a row a breaker makes every call fail at once (``purgatory``'s ``OpenedState``)
+    for ``BREAKER_RESET_SECONDS``, so a hung Redis costs a session one socket timeout, not
     one per message."""
 
     def __init__(self, redis: Redis, prefix: str, ttl: int) -> None:
@@ -252,6 +280,7 @@ class RedisResumeStore:
         self._mark = redis.register_script(_MARK)
         self._claim = redis.register_script(_CLAIM)
         self._released = redis.register_script(_RELEASED)
+        self._take = redis.register_script(_TAKE)
 
     def token_key(self, token: str) -> str:
         """The key a token's session is parked under."""
@@ -269,7 +298,8 @@ class RedisResumeStore:
 
     async def take(self, token: str) -> Parked | None:
         """See ``ResumeStore.take`` (``GETDEL``: two takers never get the same session)."""
-        raw = await self._guarded(lambda: self.redis.getdel(self.token_key(token)))
+        keys = [self.token_key(token)]
+        raw = await self._guarded(lambda: self._take(keys=keys, args=[]))
         return None if raw is None else Parked.from_json(raw)
 
     async def claim(self, session_ref: str, owner: str, *, force: bool = False) -> bool:
@@ -308,6 +338,11 @@ def resume_store(redis: Redis | None, prefix: str, ttl: int, max_entries: int) -
     if redis is not None:
         return RedisResumeStore(redis, prefix, ttl)
     return MemoryResumeStore(ttl, max_entries)
+
+
+def _refuse_constant(constant: str) -> object:
+    """``json.loads``' hook for ``NaN`` and ``Infinity``: never in a parked session."""
+    raise ValueError(f"not a parked session: {constant}")
 
 
 def _digest(token: str) -> str:

@@ -14,9 +14,9 @@ memory, ``get_or_compute``:
 
 Redis trouble never fails a call: any ``RedisDownError`` makes this worker compute the
 value itself (counted as ``errors``). Values are packed by ``shared_codec`` (JSON
-header, raw body); a value that does not unpack, or is larger than
-``max_value_bytes``, is counted as ``rejected`` and is a miss; a value too large to
-write is kept out of Redis (``too_large``).
+header, raw body); a value that does not unpack, is larger than ``max_value_bytes``
+or is a key of another type is counted as ``rejected`` and is a miss; a value too
+large to write is kept out of Redis (``too_large``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Final, Generic, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from ustad.runtime import redis_lock
 from ustad.runtime.redis_tier import RedisDownError, RedisTier
@@ -155,7 +156,15 @@ class SharedCache(Generic[V]):
         counted on a lookup's ``first`` read only, not on every look while waiting)."""
 
         async def get(client: Redis) -> bytes | None:
-            raw = await client.get(value_key)
+            try:
+                raw = await client.get(value_key)
+            except ResponseError as error:
+                if not str(error).startswith("WRONGTYPE"):
+                    raise
+                # Redis answered: the key holds a list, hash, ... that ustad never
+                # writes. A refused value (b"" is not ustad's layout), so the value
+                # computed next overwrites it, rather than a Redis failure for ever.
+                return b""
             return raw if isinstance(raw, bytes) else None
 
         raw = await self.tier.run(get)

@@ -60,12 +60,18 @@ def unpack(codec: Codec[V], raw: bytes, max_bytes: int) -> V:
     if size > min(_MAX_HEADER_BYTES, len(raw) - start):
         raise ValueError("header length out of bounds")
     try:
-        header = json.loads(raw[start : start + size].decode("utf-8"))
+        header = json.loads(raw[start : start + size].decode("utf-8"), parse_constant=_refuse)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ValueError(f"header is not JSON: {error}") from error
     if not isinstance(header, dict) or header.get("kind") != codec.kind:
         raise ValueError(f"not a {codec.kind} value")
     return codec.from_parts(header, raw[start + size :])
+
+
+def _refuse(constant: str) -> object:
+    """``json.loads``' hook for ``NaN`` and ``Infinity``, which JSON has not and ustad
+    never writes: refused, so no such number reaches a score or the database."""
+    raise ValueError(f"header holds {constant}, not a JSON number")
 
 
 class AudioCodec:
