@@ -310,8 +310,17 @@ async def test_a_reply_synthesised_on_one_worker_is_not_synthesised_on_the_other
     # A sentence this module has not used yet: its reply is new to both workers.
     clip = sorted(urdu_clips, key=lambda c: c.path.stat().st_size)[1]
     replies: list[str] = []
-    deltas: list[tuple[float, float, float]] = []
+    deltas: list[tuple[float, float, float, float]] = []
+    # The shared audio directory would answer B before Redis: A's new reply-key index
+    # files are removed after its turn, so B has only Redis to find A's audio in.
+    keys = fleet.directory / "audio" / "keys"
+    indexed = set(keys.rglob("*"))
     for worker in (1, 2):
+        if worker == 2:
+            added = [path for path in keys.rglob("*") if path.is_file() and path not in indexed]
+            assert added, "worker A stored no new reply"
+            for path in added:
+                path.unlink()
         before = await fleet.metrics(worker)
         async with connect(fleet.worker_address(worker), f"?learner_id={uuid.uuid4()}") as client:
             await client.say(clip.path.read_bytes(), "urdu")
@@ -326,11 +335,13 @@ async def test_a_reply_synthesised_on_one_worker_is_not_synthesised_on_the_other
                 - _total(before, "ustad_speech_requests_total", 'kind="tts_replies"'),
                 _total(after, "ustad_shared_cache_writes_total", 'cache="tts_audio"')
                 - _total(before, "ustad_shared_cache_writes_total", 'cache="tts_audio"'),
+                _total(after, "ustad_shared_cache_hits_total", 'cache="tts_audio"')
+                - _total(before, "ustad_shared_cache_hits_total", 'cache="tts_audio"'),
             )
         )
     assert replies[0] == replies[1]
-    (a_synth, a_replies, a_shared), (b_synth, b_replies, _) = deltas
-    # A synthesised the reply and shared it; B was asked for it and synthesised nothing
-    # (it found A's audio in the shared audio directory or in Redis).
+    (a_synth, a_replies, a_shared, _), (b_synth, b_replies, _, b_hits) = deltas
+    # A synthesised the reply and wrote it to Redis; B was asked for it, found it in
+    # Redis and synthesised nothing.
     assert a_synth > 0 and a_replies >= 1 and a_shared >= 1, deltas
-    assert b_replies >= 1 and b_synth == 0, deltas
+    assert b_replies >= 1 and b_hits >= 1 and b_synth == 0, deltas
