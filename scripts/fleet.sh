@@ -46,7 +46,7 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 pg_admin=${FLEET_PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}
 db_name=${FLEET_DB:-ustad_fleet}
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
 
 port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -55,8 +55,10 @@ port_free() {
 # Sends TERM to the process in pid file $1, waits up to $2 seconds, then KILL.
 stop_pid() {
   local file=$1 wait=$2 pid
-  # The pid file may vanish between the test and the read (nginx removes its own on quit).
+  # The file may vanish between the test and the read: nginx removes its own pid file
+  # as it exits after `-s quit`.
   pid=$(cat "$file" 2>/dev/null) || return 0
+  [ -n "$pid" ] || { rm -f "$file"; return 0; }
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq $((wait * 10))); do

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ pytestmark = [pytest.mark.fleet, pytest.mark.models, pytest.mark.postgres]
 
 FLEET = REPO_ROOT / "scripts" / "fleet.sh"
 REDIS_URL = "redis://127.0.0.1:6379/15"
+_SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
 
 
 def _free_port_run(count: int) -> int:
@@ -69,6 +71,12 @@ class Fleet:
         self.address = f"127.0.0.1:{port}"
         self.port = port
         self.env = env
+        self.database = ""
+        """The fleet's PostgreSQL database."""
+
+    def worker_address(self, worker: int) -> str:
+        """``host:port`` of worker ``worker`` (1-based), bypassing nginx."""
+        return f"127.0.0.1:{self.port + worker}"
 
     def run(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
         """``fleet.sh <args> --dir <directory>``, niced."""
@@ -81,14 +89,27 @@ class Fleet:
             check=False,
         )
 
+    async def metrics(self, worker: int) -> dict[tuple[str, str], float]:
+        """Worker ``worker``'s ``/metrics``: (series name, labels) to value."""
+        async with httpx.AsyncClient(timeout=60) as http:
+            response = await http.get(f"http://{self.worker_address(worker)}/metrics")
+        response.raise_for_status()
+        series: dict[tuple[str, str], float] = {}
+        for line in response.text.splitlines():
+            found = _SAMPLE.match(line)
+            if found:
+                series[(found["name"], found["labels"] or "")] = float(found["value"])
+        return series
+
     def pids(self) -> list[int]:
         """Every pid file's process: nginx's master and the workers."""
         files = [*self.directory.glob("worker-*.pid"), self.directory / "nginx" / "nginx.pid"]
         return [int(f.read_text()) for f in files if f.exists()]
 
 
-@pytest.fixture
-async def fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
+@pytest.fixture(scope="module")
+async def fleet(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fleet]:
+    """One fleet of two workers for the whole module (it is slow to start)."""
     unique = uuid.uuid4().hex[:12]
     database = f"ustad_test_fleet_{unique}"
     prefix = f"ustad-test-fleet-{unique}:"
@@ -103,7 +124,8 @@ async def fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
         # No background synthesis of the whole phrase bank competing with the test.
         "USTAD_AUDIO_STORE__PREGENERATE_PHRASES": "false",
     }
-    fleet = Fleet(tmp_path / "fleet", _free_port_run(3), env)
+    fleet = Fleet(tmp_path_factory.mktemp("fleet"), _free_port_run(3), env)
+    fleet.database = database
     pids: list[int] = []
     try:
         started = fleet.run("start", "--workers", "2", "--port", str(fleet.port), timeout=900)
@@ -168,3 +190,158 @@ async def test_fleet_serves_from_both_workers_and_runs_a_learn_cycle(
             done = await client.receive(300)
             assert done.step == "await_next", done.data
             assert done.data["is_true"] is True
+
+
+def _total(series: dict[tuple[str, str], float], name: str, label: str = "") -> float:
+    """The sum of ``name``'s samples whose labels contain ``label``."""
+    return sum(v for (n, labels), v in series.items() if n == name and label in labels)
+
+
+def _synthesis(series: dict[tuple[str, str], float]) -> float:
+    """Engine calls that synthesise speech (local voices and remote TTS)."""
+    return sum(
+        v
+        for (n, labels), v in series.items()
+        if n == "ustad_engine_calls_total" and ('kind="tts_' in labels or "remote_tts" in labels)
+    )
+
+
+async def _english_attempt(fleet: Fleet, english: str) -> bytes:
+    """The target sentence in Piper's voice, fetched through nginx."""
+    async with httpx.AsyncClient(base_url=f"http://{fleet.address}", timeout=300) as http:
+        spoken = await http.post(
+            "/v1/audio/speech", json={"input": english, "voice": "en", "response_format": "wav"}
+        )
+    spoken.raise_for_status()
+    return spoken.content
+
+
+async def _stored_rows(database: str, learner: str) -> dict[str, list[tuple[object, ...]]]:
+    """The learner's sessions, cycles and turns in the fleet's database."""
+    db = await asyncpg.connect(POSTGRES_DSN, database=database, timeout=10)
+    try:
+        sessions = await db.fetch(
+            "SELECT s.id FROM sessions s JOIN learners l ON l.id = s.learner_id"
+            " WHERE l.external_id = $1",
+            learner,
+        )
+        ids = [row["id"] for row in sessions]
+        cycles = await db.fetch(
+            "SELECT id, status, attempts FROM cycles WHERE session_id = ANY($1::int[])", ids
+        )
+        turns = await db.fetch(
+            "SELECT turn_id, kind, cycle_id, passed FROM turns"
+            " WHERE session_id = ANY($1::int[]) ORDER BY created_at",
+            ids,
+        )
+    finally:
+        await db.close()
+    return {
+        "sessions": [tuple(r) for r in sessions],
+        "cycles": [tuple(r) for r in cycles],
+        "turns": [tuple(r) for r in turns],
+    }
+
+
+async def test_a_cycle_dropped_on_one_worker_is_finished_on_the_other(
+    fleet: Fleet, urdu_clips: list[UrduClip]
+) -> None:
+    learner = str(uuid.uuid4())
+    clip = min(urdu_clips, key=lambda c: c.path.stat().st_size)
+    before = [await fleet.metrics(1), await fleet.metrics(2)]
+
+    # First leg through nginx; the worker that recognised the Urdu is worker A.
+    async with connect(fleet.address, f"?learner_id={learner}") as client:
+        await client.say(clip.path.read_bytes(), "urdu")
+        you_said = await client.receive(300)
+        assert you_said.step == "you_said_audio", you_said.data
+        token = you_said.data["resume_token"]
+        english = you_said.data["english_sentence"]
+    # The connection dropped before acknowledging you_said_audio.
+    after = [await fleet.metrics(1), await fleet.metrics(2)]
+    recognised = [
+        _total(after[i], "ustad_engine_calls_total", 'kind="stt_')
+        - _total(before[i], "ustad_engine_calls_total", 'kind="stt_')
+        for i in range(2)
+    ]
+    assert sorted(recognised)[0] == 0 < sorted(recognised)[1], recognised
+    worker_b = 2 if recognised[0] > 0 else 1
+
+    # Second leg directly on worker B, with the token: the same cycle goes on.
+    query = f"?learner_id={learner}&resume_token={token}"
+    async with connect(fleet.worker_address(worker_b), query) as client:
+        session = await client.receive(60)
+        assert session.step == "session", session.data
+        assert session.data["resumed"] is True, session.data
+        again = await client.receive(300)
+        assert again.step == "you_said_audio", again.data
+        assert again.data["english_sentence"] == english
+        await client.ack("you_said_complete")
+        assert (await client.receive(300)).step == "repeat_prompt"
+        await client.ack("word_by_word_complete")
+        assert (await client.receive(300)).step == "full_sentence_audio"
+        await client.say(await _english_attempt(fleet, english), audio_format="wav")
+        done = await client.receive(300)
+        assert done.step == "await_next", done.data
+        assert done.data["is_true"] is True
+
+    # Stored once each: one session, one cycle (passed), one Urdu and one English turn.
+    # Writes may reach the database a moment after the reply (bounded: 60 polls).
+    rows: dict[str, list[tuple[object, ...]]] = {}
+    for _ in range(60):
+        rows = await _stored_rows(fleet.database, learner)
+        if len(rows["turns"]) >= 2 and rows["cycles"] and rows["cycles"][0][1] == "passed":
+            break
+        await asyncio.sleep(0.5)
+    assert len(rows["sessions"]) == 1, rows
+    assert len(rows["cycles"]) == 1, rows
+    cycle_id, status, _attempts = rows["cycles"][0]
+    assert status == "passed", rows
+    assert [(kind, cycle) for _, kind, cycle, _ in rows["turns"]] == [
+        ("urdu", cycle_id),
+        ("english", cycle_id),
+    ], rows
+    assert rows["turns"][1][3] is True
+
+
+async def test_a_reply_synthesised_on_one_worker_is_not_synthesised_on_the_other(
+    fleet: Fleet, urdu_clips: list[UrduClip]
+) -> None:
+    # A sentence this module has not used yet: its reply is new to both workers.
+    clip = sorted(urdu_clips, key=lambda c: c.path.stat().st_size)[1]
+    replies: list[str] = []
+    deltas: list[tuple[float, float, float, float]] = []
+    # The shared audio directory would answer B before Redis: A's new reply-key index
+    # files are removed after its turn, so B has only Redis to find A's audio in.
+    keys = fleet.directory / "audio" / "keys"
+    indexed = set(keys.rglob("*"))
+    for worker in (1, 2):
+        if worker == 2:
+            added = [path for path in keys.rglob("*") if path.is_file() and path not in indexed]
+            assert added, "worker A stored no new reply"
+            for path in added:
+                path.unlink()
+        before = await fleet.metrics(worker)
+        async with connect(fleet.worker_address(worker), f"?learner_id={uuid.uuid4()}") as client:
+            await client.say(clip.path.read_bytes(), "urdu")
+            you_said = await client.receive(300)
+            assert you_said.step == "you_said_audio", you_said.data
+            replies.append(you_said.data["english_sentence"])
+        after = await fleet.metrics(worker)
+        deltas.append(
+            (
+                _synthesis(after) - _synthesis(before),
+                _total(after, "ustad_speech_requests_total", 'kind="tts_replies"')
+                - _total(before, "ustad_speech_requests_total", 'kind="tts_replies"'),
+                _total(after, "ustad_shared_cache_writes_total", 'cache="tts_audio"')
+                - _total(before, "ustad_shared_cache_writes_total", 'cache="tts_audio"'),
+                _total(after, "ustad_shared_cache_hits_total", 'cache="tts_audio"')
+                - _total(before, "ustad_shared_cache_hits_total", 'cache="tts_audio"'),
+            )
+        )
+    assert replies[0] == replies[1]
+    (a_synth, a_replies, a_shared, _), (b_synth, b_replies, _, b_hits) = deltas
+    # A synthesised the reply and wrote it to Redis; B was asked for it, found it in
+    # Redis and synthesised nothing.
+    assert a_synth > 0 and a_replies >= 1 and a_shared >= 1, deltas
+    assert b_replies >= 1 and b_hits >= 1 and b_synth == 0, deltas
