@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -144,8 +145,11 @@ async def fleet(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fleet
                 client.delete(*keys)
         finally:
             client.close()
+    left = [pid for pid in pids if _alive(pid)]
+    for pid in left:  # a failed stop must not leave workers running on the machine
+        os.kill(pid, signal.SIGKILL)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-    assert [pid for pid in pids if _alive(pid)] == []
+    assert left == []
 
 
 async def test_fleet_serves_from_both_workers_and_runs_a_learn_cycle(
