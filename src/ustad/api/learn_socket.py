@@ -145,7 +145,10 @@ async def learn(
         mode: LanguageMode = "english" if language_mode == "english" else "urdu"
         resumption = Resumption(getattr(state, "resume_store", None), admitted)
         restored = None
-        if resume_token is not None and resumption.store is not None:
+        if resume_token is not None and resumption.store is None:
+            # Resuming is off here: a client that asked still gets its answer.
+            restored = Restored(None, "unavailable")
+        elif resume_token is not None:
             restored = await resumption.restore(resume_token)
             if restored.state is not None and language_mode in ("urdu", "english"):
                 restored = Restored(_with_mode(restored.state, mode))

@@ -26,7 +26,7 @@ class Tutor {
       list: doc.getElementById("history-list"),
       empty: doc.getElementById("history-empty"),
     });
-    this.socket = new TutorSocket(() => this.socketUrl());
+    this.socket = new TutorSocket((resumeToken) => this.socketUrl(resumeToken));
     this.state = {
       phase: "connecting",
       connection: "connecting",
