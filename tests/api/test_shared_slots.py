@@ -218,3 +218,25 @@ async def test_keys_of_the_wrong_type_do_not_stop_the_cap() -> None:
         cap = SharedSessionCap(tier, cap=3, lease_seconds=60.0)
         await cap.refresh(0)
         assert cap.others == 2 and not cap.allows(1)
+
+
+async def test_an_unforeseen_refresh_failure_does_not_stop_the_cap() -> None:
+    async with tiers(unique_prefix()) as make:
+        cap = SharedSessionCap(make(), cap=3, lease_seconds=1.0)
+        calls = 0
+
+        def open_here() -> int:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise RuntimeError("unforeseen")
+            return 1
+
+        cap.begin(open_here)
+        for _ in range(100):
+            if calls >= 2:
+                break
+            cap.changed()
+            await asyncio.sleep(0.05)
+        await cap.stop()
+        assert calls >= 2  # the task refreshed again after the failure

@@ -137,7 +137,13 @@ class SharedSessionCap:
         """Refresh on every change and at least once a second, until cancelled."""
         interval = min(1.0, self.lease_seconds / 3)
         while True:
-            await self.refresh(open_here())
+            try:
+                await self.refresh(open_here())
+            except Exception:
+                # An answer nobody foresaw must not end the refreshing for good: this
+                # round counts per worker (fail open, as while Redis is down).
+                log.exception("shared session cap: refresh failed; counting per worker")
+                self.others = None
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(interval):
                     await self._changed.wait()
