@@ -12,10 +12,14 @@ import pytest
 from tests.runtime.blocking import GUARD, BlockedEngine
 from ustad.runtime.audio_store import AudioStore
 from ustad.runtime.executor import EngineExecutor
-from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.metrics import section_families
+from ustad.runtime.speech_service import SpeechService, SpeechStats
 from ustad.settings import TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Audio, Segment, SpokenText, Translation, TranslationRequest
+from ustad.stat_fields import sections_of
+
+AUDIO_STORE = dict(sections_of(SpeechStats))["audio_store"]
 
 
 class SlowTranslator(FakeTranslator):
@@ -141,6 +145,11 @@ async def test_a_stored_reply_is_served_while_the_engines_are_busy(tmp_path: Pat
         assert stored.on_disk and speech.engine_calls == synthesised  # no engine call
         assert speech.stats().io_executor is not None
         assert speech.stats().io_executor.completed >= 2  # the prestore's and this read
+        # The disk tier's own counters (``ustad_audio_store_*`` in /metrics).
+        disk = speech.stats().audio_store
+        assert disk is not None and disk.hits >= 1 and disk.writes == 1
+        families = {f.name: f for f in section_families(AUDIO_STORE, disk)}
+        assert families["ustad_audio_store_hits"].samples[0].value == disk.hits
     finally:
         executor.shutdown()
         io.shutdown()

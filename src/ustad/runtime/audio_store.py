@@ -38,12 +38,13 @@ import os
 import re
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final, get_args
 
 from ustad.runtime.executor import EngineExecutor
 from ustad.settings import AudioFormat, AudioStoreSettings
+from ustad.stat_fields import counter, gauge
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +90,15 @@ class StoredAudio:
 
 @dataclass(frozen=True)
 class AudioStoreStats:
-    """Counters of one process's view of the store."""
+    """Counters of one process's view of the store (the ``ustad_audio_store_*`` series)."""
 
-    hits: int
-    misses: int
-    writes: int
-    evictions: int
-    files: int
+    hits: int = field(metadata=counter("Reply lookups answered from the disk store."))
+    misses: int = field(metadata=counter("Reply lookups the disk store could not answer."))
+    writes: int = field(metadata=counter("Audio files written to the disk store."))
+    evictions: int = field(metadata=counter("Audio files deleted to stay within the bound."))
+    files: int = field(metadata=gauge("Audio files in the store, as this worker counts them."))
     """Audio files at the last directory scan plus this process's writes since."""
-    bytes: int
+    bytes: int = field(metadata=gauge("Bytes of audio in the store, as this worker counts them."))
     """Their total size (same caveat: other processes' recent writes are not seen)."""
     max_bytes: int | None
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ustad.caching import CacheStats, MemoryCache, cache_key
-from ustad.runtime.audio_store import AudioStore, StoredAudio
+from ustad.runtime.audio_store import AudioStore, AudioStoreStats, StoredAudio
 from ustad.runtime.executor import EngineExecutor, ExecutorStats
 from ustad.runtime.redis_tier import RedisStats, RedisTier
 from ustad.runtime.shared_cache import SharedCache, SharedCacheStats, through
@@ -87,6 +87,10 @@ class SpeechStats:
         metadata=record(ExecutorStats, "ustad_io_executor", doc="audio store I/O pool")
     )
     """The disk audio store's I/O pool (``None`` without a store)."""
+    audio_store: AudioStoreStats | None = field(
+        default=None, metadata=record(AudioStoreStats, "ustad_audio_store", doc="disk tier")
+    )
+    """The disk audio store of replies (``None`` without a store)."""
     shared_caches: tuple[SharedCacheStats, ...] = field(
         default=(), metadata=records(SharedCacheStats, "ustad_shared_cache", label="cache")
     )
@@ -430,6 +434,7 @@ class SpeechService:
             ),
             executor=self.executor.stats(),
             io_executor=self.store.io.stats() if self.store is not None else None,
+            audio_store=self.store.stats() if self.store is not None else None,
             shared_caches=tuple(
                 cache.stats()
                 for cache in (self.shared_audio, self.shared_translations)
