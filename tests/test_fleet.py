@@ -17,16 +17,15 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-import redis
 
 from tests.api.conftest import connect
 from tests.conftest import REPO_ROOT, UrduClip
+from tests.runtime.shared_tier import PrivateRedis
 from tests.store.conftest import POSTGRES_DSN
 
 pytestmark = [pytest.mark.fleet, pytest.mark.models, pytest.mark.postgres]
 
 FLEET = REPO_ROOT / "scripts" / "fleet.sh"
-REDIS_URL = "redis://127.0.0.1:6379/15"
 _SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
 
 
@@ -67,8 +66,12 @@ async def _drop_database(name: str) -> None:
 class Fleet:
     """A started fleet: nginx's address and the fleet directory."""
 
-    def __init__(self, directory: Path, port: int, env: dict[str, str]) -> None:
+    def __init__(
+        self, directory: Path, port: int, env: dict[str, str], redis: PrivateRedis
+    ) -> None:
         self.directory = directory
+        self.redis = redis
+        """The fleet's own Redis, which a test may kill and start again."""
         self.address = f"127.0.0.1:{port}"
         self.port = port
         self.env = env
@@ -110,25 +113,26 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 async def fleet(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fleet]:
-    """One fleet of two workers for the whole module (it is slow to start)."""
+    """One fleet of two workers for the whole module (it is slow to start), with a Redis
+    of its own."""
     unique = uuid.uuid4().hex[:12]
     database = f"ustad_test_fleet_{unique}"
-    prefix = f"ustad-test-fleet-{unique}:"
+    redis = PrivateRedis(tmp_path_factory.mktemp("fleet-redis"))
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO_ROOT / "src"),
         "USTAD_PYTHON": sys.executable,
         "FLEET_PG_ADMIN": POSTGRES_DSN,
         "FLEET_DB": database,
-        "USTAD_REDIS__URL": REDIS_URL,
-        "USTAD_REDIS__KEY_PREFIX": prefix,
+        "USTAD_REDIS__URL": redis.url,
         # No background synthesis of the whole phrase bank competing with the test.
         "USTAD_AUDIO_STORE__PREGENERATE_PHRASES": "false",
     }
-    fleet = Fleet(tmp_path_factory.mktemp("fleet"), _free_port_run(3), env)
+    fleet = Fleet(tmp_path_factory.mktemp("fleet"), _free_port_run(3), env, redis)
     fleet.database = database
     pids: list[int] = []
     try:
+        redis.start()
         started = fleet.run("start", "--workers", "2", "--port", str(fleet.port), timeout=900)
         pids = fleet.pids()
         assert started.returncode == 0, started.stdout + started.stderr
@@ -138,13 +142,7 @@ async def fleet(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fleet
         pids = pids or fleet.pids()
         stopped = fleet.run("stop", timeout=300)
         await _drop_database(database)
-        client = redis.Redis.from_url(REDIS_URL)
-        try:
-            keys = list(client.scan_iter(match=f"{prefix}*"))
-            if keys:
-                client.delete(*keys)
-        finally:
-            client.close()
+        redis.stop()
     left = [pid for pid in pids if _alive(pid)]
     for pid in left:  # a failed stop must not leave workers running on the machine
         os.kill(pid, signal.SIGKILL)
@@ -349,3 +347,79 @@ async def test_a_reply_synthesised_on_one_worker_is_not_synthesised_on_the_other
     # Redis and synthesised nothing.
     assert a_synth > 0 and a_replies >= 1 and a_shared >= 1, deltas
     assert b_replies >= 1 and b_hits >= 1 and b_synth == 0, deltas
+
+
+async def _cycle(fleet: Fleet, address: str, clip: UrduClip, attempt: dict[str, bytes]) -> bool:
+    """One learner's whole cycle on ``address`` (nginx or one worker): whether it passed.
+    ``attempt`` caches each target's English attempt (Piper's reading, through nginx)."""
+    async with connect(address, f"?learner_id={uuid.uuid4()}") as client:
+        await client.say(clip.path.read_bytes(), "urdu")
+        you_said = await client.receive(300)
+        assert you_said.step == "you_said_audio", you_said.data
+        english = you_said.data["english_sentence"]
+        await client.ack("you_said_complete")
+        assert (await client.receive(300)).step == "repeat_prompt"
+        await client.ack("word_by_word_complete")
+        assert (await client.receive(300)).step == "full_sentence_audio"
+        if english not in attempt:
+            attempt[english] = await _english_attempt(fleet, english)
+        await client.say(attempt[english], audio_format="wav")
+        done = await client.receive(300)
+        assert done.step == "await_next", done.data
+        return bool(done.data["is_true"])
+
+
+async def _redis_up(fleet: Fleet, worker: int, want: float) -> bool:
+    """Polls the worker's ``ustad_redis_up`` until it reads ``want`` (bounded: 120 polls)."""
+    for _ in range(120):
+        if (await fleet.metrics(worker)).get(("ustad_redis_up", "")) == want:
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def test_turns_keep_succeeding_while_redis_is_killed_and_restarted(
+    fleet: Fleet, urdu_clips: list[UrduClip]
+) -> None:
+    pids = fleet.pids()
+    attempts: dict[str, bytes] = {}
+    addresses = [fleet.address, fleet.address, fleet.worker_address(1), fleet.worker_address(2)]
+    before = [await fleet.metrics(1), await fleet.metrics(2)]
+
+    # Redis dies as a crash would; four learners (two through nginx, one on each worker
+    # directly) go through whole cycles at once meanwhile.
+    fleet.redis.stop()
+    clips = [urdu_clips[i % len(urdu_clips)] for i in range(len(addresses))]
+    passed = await asyncio.gather(
+        *(_cycle(fleet, a, c, attempts) for a, c in zip(addresses, clips, strict=True))
+    )
+    assert all(passed), passed
+    for worker in (1, 2):
+        assert await _redis_up(fleet, worker, 0.0), f"worker {worker} never read Redis down"
+
+    # A resume token parked while Redis is down fails politely: a new cycle, not an error.
+    learner = str(uuid.uuid4())
+    async with connect(fleet.address, f"?learner_id={learner}") as client:
+        await client.say(clips[0].path.read_bytes(), "urdu")
+        you_said = await client.receive(300)
+        assert you_said.step == "you_said_audio", you_said.data
+    query = f"?learner_id={learner}&resume_token={you_said.data['resume_token']}"
+    async with connect(fleet.address, query) as client:
+        session = await client.receive(60)
+        assert session.step == "session", session.data
+        assert session.data["resumed"] is False, session.data
+
+    # Redis comes back: the same workers use it again, with no restart, and serve on.
+    fleet.redis.start()
+    restarted = [await fleet.metrics(1), await fleet.metrics(2)]
+    passed = await asyncio.gather(
+        *(_cycle(fleet, a, c, attempts) for a, c in zip(addresses, clips, strict=True))
+    )
+    assert all(passed), passed
+    for worker in (1, 2):
+        assert await _redis_up(fleet, worker, 1.0), f"worker {worker} did not use Redis again"
+    after = [await fleet.metrics(1), await fleet.metrics(2)]
+    for b, r, a in zip(before, restarted, after, strict=True):
+        assert r[("ustad_redis_errors_total", "")] > b[("ustad_redis_errors_total", "")]
+        assert a[("ustad_redis_commands_total", "")] > r[("ustad_redis_commands_total", "")]
+    assert fleet.pids() == pids
