@@ -47,7 +47,9 @@ def test_facts_and_table() -> None:
     assert served_learners(results["configs"]["baseline"]) == 0
     table = compare_table(results)
     assert "| 1 | tts_engine_calls | fewer TTS engine calls | 10 | 2 | -80 % |" in table
-    assert "3–5× more concurrent users | 0 | 4 | n/a (baseline served none) |" in table
+    assert (
+        "3–5× more concurrent users | 0 | 4 | baseline served none; optimised served 4 |" in table
+    )
     assert compare_table({"configs": {"x": {}}}).startswith("(no comparison")
 
 

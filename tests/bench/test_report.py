@@ -196,7 +196,10 @@ def test_results_json_and_plots_are_written(tmp_path: Path) -> None:
 
 def test_table_has_a_row_per_config_level_and_turn() -> None:
     table = format_table(_results(_report()))
-    rows = table.splitlines()[2:]
+    body, notes = table.split("\n\n")
+    rows = body.splitlines()[2:]
     assert len(rows) == 6
-    assert rows[0].split()[:3] == ["default", "1", "english"]
-    assert "n/a" in rows[0]  # no /v1/stats: lag is not made up
+    assert rows[0].split()[:5] == ["default", "1", "english", "2", "2/2"]
+    assert "n/a" in rows[0]  # no /v1/stats: lag is not made up, and the notes say why
+    assert "lag p99 n/a for default: the server has no /v1/stats" in notes
+    assert "≥" not in table  # every turn was served: no lower bounds
