@@ -248,7 +248,10 @@ class SimulatedLearner:
                 raise StoppedError(
                     "protocol", f"expected a JSON frame after {kind}, got {len(raw)} bytes"
                 )
-            reply: dict[str, Any] = json.loads(raw)
+            try:
+                reply: dict[str, Any] = json.loads(raw)
+            except ValueError as error:
+                raise StoppedError("protocol", f"a reply to {kind} that is not JSON") from error
             audio_at: float | None = None
             audio_bytes = 0
             if "audio_format" in reply:

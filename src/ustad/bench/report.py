@@ -399,14 +399,32 @@ def write_plots(results: Mapping[str, Any], directory: Path) -> list[Path]:
     for name in results["configs"]:
         levels = [(level, run) for n, level, run in runs if n == name]
         for turn in turns:
-            points = [
-                (level, run["per_turn"][turn]["latency_ms"]["p95"] / 1000.0)
+            summaries = [
+                (level, run["per_turn"][turn]["latency_ms"])
                 for level, run in levels
                 if turn in run["per_turn"] and run["per_turn"][turn]["latency_ms"]["p95"]
             ]
-            if points:
-                xs, ys = zip(*points, strict=True)
-                axis.plot(xs, ys, marker="o", label=f"{name}: {turn} turn")
+            if not summaries:
+                continue
+            xs = [level for level, _ in summaries]
+            ys = [summary["p95"] / 1000.0 for _, summary in summaries]
+            (line,) = axis.plot(xs, ys, marker="o", label=f"{name}: {turn} turn")
+            # A p95 that unserved turns make a lower bound: an open triangle on it.
+            bounds = [
+                (x, y)
+                for x, y, (_, summary) in zip(xs, ys, summaries, strict=True)
+                if "p95" in summary.get("lower_bound", ())
+            ]
+            if bounds:
+                axis.plot(
+                    [x for x, _ in bounds],
+                    [y for _, y in bounds],
+                    "^",
+                    color=line.get_color(),
+                    markersize=11,
+                    fillstyle="none",
+                    label=f"{name}: {turn} p95 ≥ (turns not served)",
+                )
     axis.set_xticks(sorted({level for _, level, _ in runs}))
     axis.set_ylim(bottom=0)
     axis.set_xlabel("simulated learners")
