@@ -7,6 +7,7 @@ from typing import Any
 from ustad.bench.compare import (
     compare_configs,
     compare_table,
+    level_bounds,
     level_facts,
     served_learners,
 )
@@ -47,7 +48,9 @@ def test_facts_and_table() -> None:
     assert served_learners(results["configs"]["baseline"]) == 0
     table = compare_table(results)
     assert "| 1 | tts_engine_calls | fewer TTS engine calls | 10 | 2 | -80 % |" in table
-    assert "3–5× more concurrent users | 0 | 4 | n/a (baseline served none) |" in table
+    assert (
+        "3–5× more concurrent users | 0 | 4 | baseline served none; optimised served 4 |" in table
+    )
     assert compare_table({"configs": {"x": {}}}).startswith("(no comparison")
 
 
@@ -80,3 +83,87 @@ def test_overhead_and_engine_shares() -> None:
     assert facts["translation_engine_share"] == 25.0
     # Without request counts (an older server) there is no share to show.
     assert level_facts({**run(1.0, 4, 1), "requests": {}})["tts_engine_share"] is None
+
+
+def collapsed(learners: int, waited_ms: float) -> dict[str, Any]:
+    """A baseline run that served nobody: every learner dropped on its first turn."""
+    return {
+        "samples": [],
+        "unserved": [
+            {"sent": "urdu_utterance", "waited_ms": waited_ms, "kind": "dropped"}
+            for _ in range(learners)
+        ],
+        "failures": {
+            "learners": learners,
+            "learners_dropped": learners,
+            "reasons": {"keepalive timeout": learners},
+            "turns_sent": learners,
+            "turns_served": 0,
+            "turns_not_served": learners,
+            "messages_not_served": learners,
+            "timeouts": 0,
+            "cycles_planned": 2 * learners,
+            "cycles_not_completed": 2 * learners,
+        },
+        "engine_calls": {},
+        "requests": {},
+        "event_loop_lag_ms": {"available": False},
+    }
+
+
+def healthy(learners: int, ms: float) -> dict[str, Any]:
+    served = run(ms / 2000, 2, 1)
+    served["failures"] = {
+        "learners": learners,
+        "learners_dropped": 0,
+        "reasons": {},
+        "turns_sent": 2,
+        "turns_served": 2,
+        "turns_not_served": 0,
+        "messages_not_served": 0,
+        "timeouts": 0,
+        "cycles_planned": 2 * learners,
+        "cycles_not_completed": 0,
+    }
+    served["unserved"] = []
+    return served
+
+
+def test_a_baseline_that_served_nobody_says_so() -> None:
+    results = {
+        "configs": {
+            "baseline": {"runs": {"8": collapsed(8, 25_000.0)}},
+            "optimised": {"runs": {"8": healthy(8, 1200.0)}},
+        }
+    }
+    base = results["configs"]["baseline"]["runs"]["8"]
+    facts, bounds = level_facts(base), level_bounds(base)
+    assert facts["turn_p95_ms"] == 25_000.0 and "turn_p95_ms" in bounds
+    assert served_learners(results["configs"]["baseline"]) == 0
+    assert served_learners(results["configs"]["optimised"]) == 8
+    table = compare_table(results)
+    assert "| 8 | turns served | every turn answered | 0 of 8 | 2 of 2 | |" in table
+    assert "| 8 | learners dropped | none | 8 of 8 (8 keepalive timeout) | 0 of 8 | |" in table
+    assert "| 8 | cycles not completed | none | 16 of 16 | 0 of 16 | |" in table
+    # Latency: at least what the learners waited, and the change is a bound too.
+    assert "| turn latency p95 (target at 16 learners: optimised ≤ ⅓) | ≥ 25000 | 1170 |" in table
+    assert "| ≤ -95 % |" in table
+    # Stage figures the baseline never produced say why, in words.
+    assert "| 8 | tts_ms | TTS 30–50 % faster (caching, pre-generation) | none served |" in table
+    assert "| 0 | 8 | baseline served none; optimised served 8 |" in table
+    assert "n/a" not in table
+
+
+def test_a_dropped_learner_keeps_a_fast_level_from_counting_as_served() -> None:
+    run_ = healthy(4, 1000.0)
+    run_["failures"] = {**run_["failures"], "learners_dropped": 1}
+    run_["unserved"] = [{"sent": "english_utterance", "waited_ms": 40.0, "kind": "dropped"}]
+    assert served_learners({"runs": {"4": run_}}) == 0
+    both_none = {
+        "configs": {
+            "baseline": {"runs": {"4": collapsed(4, 500.0)}},
+            "optimised": {"runs": {"4": collapsed(4, 500.0)}},
+        }
+    }
+    assert "neither served any level at p95 ≤ 1.5 s" in compare_table(both_none)
+    assert "both are lower bounds" in compare_table(both_none)

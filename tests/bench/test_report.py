@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ustad.bench.learner import CycleRecord, LearnerResult, MessageSample
+from ustad.bench.learner import (
+    CycleRecord,
+    Failure,
+    LearnerResult,
+    MessageSample,
+    UnservedMessage,
+)
 from ustad.bench.report import (
     DISTRIBUTION_PLOT,
     RESULTS_FILE,
@@ -196,7 +202,42 @@ def test_results_json_and_plots_are_written(tmp_path: Path) -> None:
 
 def test_table_has_a_row_per_config_level_and_turn() -> None:
     table = format_table(_results(_report()))
-    rows = table.splitlines()[2:]
+    body, notes = table.split("\n\n")
+    rows = body.splitlines()[2:]
     assert len(rows) == 6
-    assert rows[0].split()[:3] == ["default", "1", "english"]
-    assert "n/a" in rows[0]  # no /v1/stats: lag is not made up
+    assert rows[0].split()[:5] == ["default", "1", "english", "2", "2/2"]
+    assert "n/a" in rows[0]  # no /v1/stats: lag is not made up, and the notes say why
+    assert "lag p99 n/a for default: the server has no /v1/stats" in notes
+    assert "≥" not in table  # every turn was served: no lower bounds
+
+
+def test_unserved_turns_count_in_the_headline_latency_and_the_plots(tmp_path: Path) -> None:
+    dropped = LearnerResult(2)
+    dropped.unserved = [
+        UnservedMessage(2, 0, "urdu_utterance", 0.5, 20_000.0, "dropped", "real.wav")
+    ]
+    dropped.failure = Failure(2, 0, "dropped", "keepalive timeout", "ConnectionClosedError", 1011)
+    dropped.cycles = [CycleRecord(2, 0, "error")]
+    learners = [_learner(0, 2000.0, 1000.0, "skipped"), dropped]
+    state = ServerState({}, None)
+    report = run_report(
+        learners,
+        20.0,
+        workload=Workload(learners=2, cycles=1),
+        urdu_pool=[],
+        before=state,
+        after=state,
+        server_process=None,
+    )
+    urdu = report["per_turn"]["urdu"]
+    assert (urdu["count"], urdu["not_served"]) == (3, 1)
+    assert urdu["latency_ms"]["max"] == 20_000.0 and "max" in urdu["latency_ms"]["lower_bound"]
+    assert urdu["served_latency_ms"]["max"] == 2000.0  # served alone, for reference
+    assert report["failures"]["learners_dropped"] == 1
+    assert report["failures"]["reasons"] == {"keepalive timeout": 1}
+    assert report["unserved"][0]["waited_ms"] == 20_000.0
+    assert report["learner_results"][1]["failure"]["close_code"] == 1011
+    results = {"configs": {"x": {"runs": {"2": report}}}}
+    assert "1 of 2 learners dropped (1 keepalive timeout)" in format_table(results)
+    plots = write_plots(json.loads(json.dumps(results)), tmp_path)
+    assert all(plot.read_bytes()[:4] == b"\x89PNG" for plot in plots)

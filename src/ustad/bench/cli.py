@@ -14,15 +14,18 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ustad.bench.compare import compare_configs, compare_table
+from ustad.bench.failures import failure_words
 from ustad.bench.learner import CycleOutcome
 from ustad.bench.report import format_table, write_plots, write_results
 from ustad.bench.runner import BenchPlan, Progress, Target, run_bench
 from ustad.bench.server import ServerConfig
+from ustad.bench.tables import runs_of
 from ustad.bench.workload import DEFAULT_ZIPF, Workload, learner_pool, shared_data_dir, urdu_pool
 
 
@@ -194,13 +197,22 @@ def run(argv: Sequence[str] | None = None) -> int:
     print(f"\nresults: {path}")
     for plot in plots:
         print(f"plot:    {plot}")
+    return _failure_status(results)
+
+
+def _failure_status(results: Mapping[str, Any]) -> int:
+    """1, with what each run failed to serve on stderr, if any learner failed; else 0."""
     failed = [
         error
         for config in results["configs"].values()
         for run_result in config["runs"].values()
         for error in run_result["errors"]
     ]
-    if failed:
-        print(f"{len(failed)} learner errors, e.g. {failed[0]}", file=sys.stderr)
-        return 1
-    return 0
+    if not failed:
+        return 0
+    for name, level, run_result in runs_of(results):
+        words = failure_words(run_result.get("failures"))
+        if words:
+            print(f"{name}, {level} learners: {words}", file=sys.stderr)
+    print(f"{len(failed)} learner errors, e.g. {failed[0]}", file=sys.stderr)
+    return 1

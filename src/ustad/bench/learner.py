@@ -9,7 +9,12 @@ follows whatever path the server takes (an utterance not understood, an attempt
 heard as a new Urdu sentence...) instead of assuming one script.
 
 Each message sent is one :class:`MessageSample`: what was sent, the step that
-answered, milliseconds from the send to the JSON frame and to the audio frame.
+answered, milliseconds from the send to the JSON frame and to the audio frame. What
+went wrong is data too: a message sent that got no (usable) reply is an
+:class:`UnservedMessage` with how long the learner waited for it, and a learner that
+stops before its last cycle has one :class:`Failure` saying why (connection refused,
+dropped, e.g. websockets' keepalive timeout, close code 1011; no reply within the
+timeout; a reply the learner cannot follow).
 """
 
 from __future__ import annotations
@@ -20,106 +25,49 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import websockets
 from websockets.exceptions import WebSocketException
 
+from ustad.bench.records import (
+    KEEPALIVE_SECONDS,
+    UTTERANCES,
+    CycleOutcome,
+    CycleRecord,
+    Failure,
+    FailureKind,
+    LearnerResult,
+    MessageSample,
+    SentKind,
+    StoppedError,
+    UnservedMessage,
+    classify_failure,
+)
 from ustad.bench.workload import Clip, CyclePlan, Workload, plan_cycle
 
-SentKind = Literal[
-    "urdu_utterance",
-    "english_utterance",
-    "you_said_complete",
-    "word_by_word_complete",
-    "feedback_complete",
-    "next_sentence",
+__all__ = [
+    "KEEPALIVE_SECONDS",
+    "UTTERANCES",
+    "CycleOutcome",
+    "CycleRecord",
+    "Failure",
+    "FailureKind",
+    "LearnerResult",
+    "MessageSample",
+    "SentKind",
+    "SimulatedLearner",
+    "UnservedMessage",
+    "run_learners",
 ]
-UTTERANCES: Final = ("urdu_utterance", "english_utterance")
-"""Sent kinds that are turns (the server runs the engines on them)."""
 
-CycleOutcome = Literal["passed", "skipped", "urdu_not_understood", "error"]
-
+CLOSE_TIMEOUT_SECONDS: Final = 10.0
+"""websockets' default wait for the peer's close frame."""
 MAX_MESSAGES_PER_CYCLE: Final = 64
 """A cycle that needs more messages than this is a protocol loop, not a learner."""
 
 ProgressCallback = Callable[[int, CycleOutcome], None]
 """Called with the learner index and outcome after each cycle."""
-
-
-@dataclass(frozen=True)
-class MessageSample:
-    """One message sent and how it was answered."""
-
-    learner: int
-    cycle: int
-    sent: SentKind
-    step: str
-    """``step`` of the reply (``"none"`` if the connection failed first)."""
-    started: float
-    """Seconds since the run started, when the message was sent."""
-    json_ms: float
-    """Send to the JSON frame."""
-    audio_ms: float | None
-    """Send to the audio frame (``None`` for JSON-only steps)."""
-    audio_bytes: int
-    server_ms: float | None
-    """The server's own ``timings.total`` (utterances only)."""
-    clip: str | None
-    """The clip sent (utterances only)."""
-    code: str | None = None
-    """The ``code`` of an ``error`` reply."""
-    stages: dict[str, float] = field(default_factory=dict)
-    """The server's ``timings`` per stage (utterances only), in ms."""
-
-    @property
-    def total_ms(self) -> float:
-        """Send to the last frame of the reply: what the learner waited."""
-        return self.audio_ms if self.audio_ms is not None else self.json_ms
-
-
-@dataclass
-class CycleRecord:
-    """How one cycle went."""
-
-    learner: int
-    cycle: int
-    outcome: CycleOutcome
-    urdu_clips: list[str] = field(default_factory=list)
-    """Urdu clips said, in order (more than one if one was not understood)."""
-    attempts: int = 0
-    seconds: float = 0.0
-    english_sentence: str | None = None
-
-
-@dataclass
-class LearnerResult:
-    """Everything one learner saw."""
-
-    index: int
-    samples: list[MessageSample] = field(default_factory=list)
-    cycles: list[CycleRecord] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def cycles_completed(self) -> int:
-        """Cycles that reached ``await_next`` (passed, or skipped after the attempts)."""
-        return sum(c.outcome in ("passed", "skipped") for c in self.cycles)
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready per-learner summary (the samples are reported in aggregate)."""
-        return {
-            "index": self.index,
-            "cycles_completed": self.cycles_completed,
-            "messages": len(self.samples),
-            "errors": list(self.errors),
-            "cycles": [asdict(c) for c in self.cycles],
-        }
-
-
-class _StoppedError(Exception):
-    """The connection broke or a reply did not come; the learner stops."""
 
 
 class SimulatedLearner:
@@ -135,9 +83,16 @@ class SimulatedLearner:
         learner_pool: Sequence[Clip],
         clock_zero: float,
         reply_timeout: float = 300.0,
+        keepalive: float | None = KEEPALIVE_SECONDS,
         progress: ProgressCallback | None = None,
     ) -> None:
-        """``url`` is the server's base ``ws://host:port``; ``clock_zero`` the run's start."""
+        """``url`` is the server's base ``ws://host:port``; ``clock_zero`` the run's start.
+
+        ``reply_timeout`` (s) bounds the wait for each frame of a reply; ``keepalive``
+        (s) is both the ping interval and the ping timeout (``None``: no pings), and
+        bounds the wait for the server's close frame after a drop (at most websockets'
+        default 10 s): a learner dropped for a keepalive timeout has waited until then.
+        """
         self.index = index
         self.url = url.rstrip("/")
         self.workload = workload
@@ -145,6 +100,7 @@ class SimulatedLearner:
         self.learner_pool = learner_pool
         self.clock_zero = clock_zero
         self.reply_timeout = reply_timeout
+        self.keepalive = keepalive
         self.progress = progress
         self.result = LearnerResult(index)
         self._thinks = 0
@@ -155,14 +111,31 @@ class SimulatedLearner:
         learner_id = uuid.uuid5(uuid.NAMESPACE_URL, f"ustad-bench/learner/{self.index}")
         query = f"learner_id={learner_id}&language_mode={self.workload.language_mode}"
         cycle = 0
+        opened = False
         try:
             async with websockets.connect(
-                f"{self.url}/ws/learn?{query}", max_size=None, open_timeout=60
+                f"{self.url}/ws/learn?{query}",
+                max_size=None,
+                open_timeout=60,
+                ping_interval=self.keepalive,
+                ping_timeout=self.keepalive,
+                close_timeout=min(CLOSE_TIMEOUT_SECONDS, self.keepalive or CLOSE_TIMEOUT_SECONDS),
             ) as ws:
+                opened = True
                 for cycle in range(self.workload.cycles):
                     await self._cycle(ws, cycle)
-        except (_StoppedError, OSError, TimeoutError, WebSocketException) as error:
-            self.result.errors.append(f"cycle {cycle}: {type(error).__name__}: {error}")
+        except (StoppedError, OSError, TimeoutError, WebSocketException) as error:
+            kind, reason, code = classify_failure(error, opened=opened)
+            self.result.failure = Failure(
+                self.index,
+                cycle,
+                kind,
+                reason,
+                type(error).__name__,
+                code,
+                round(time.perf_counter() - self.clock_zero, 4),
+            )
+            self.result.errors.append(f"cycle {cycle}: {kind}: {reason} ({type(error).__name__})")
             if not self.result.cycles or self.result.cycles[-1].cycle != cycle:
                 self._finish(CycleRecord(self.index, cycle, "error"))
         return self.result
@@ -221,7 +194,9 @@ class SimulatedLearner:
             record.seconds = round(time.perf_counter() - started, 3)
             self._finish(record)
             # The session's state is unknown now: later cycles would measure nonsense.
-            raise _StoppedError(f"no end to the cycle after {MAX_MESSAGES_PER_CYCLE} messages")
+            raise StoppedError(
+                "protocol", f"no end to the cycle after {MAX_MESSAGES_PER_CYCLE} messages"
+            )
         record.seconds = round(time.perf_counter() - started, 3)
         self._finish(record)
 
@@ -264,23 +239,51 @@ class SimulatedLearner:
         else:
             payload = json.dumps({"type": kind})
         sent_at = time.perf_counter()
+        # A send on a connection already closed raises here: nothing left, nothing unserved.
+        await ws.send(payload)
         try:
-            await ws.send(payload)
             raw = await asyncio.wait_for(ws.recv(), self.reply_timeout)
             json_at = time.perf_counter()
             if not isinstance(raw, str):
-                raise _StoppedError(f"expected a JSON frame after {kind}, got {len(raw)} bytes")
-            reply: dict[str, Any] = json.loads(raw)
+                raise StoppedError(
+                    "protocol", f"expected a JSON frame after {kind}, got {len(raw)} bytes"
+                )
+            try:
+                reply: dict[str, Any] = json.loads(raw)
+            except ValueError as error:
+                raise StoppedError("protocol", f"a reply to {kind} that is not JSON") from error
             audio_at: float | None = None
             audio_bytes = 0
             if "audio_format" in reply:
                 audio = await asyncio.wait_for(ws.recv(), self.reply_timeout)
                 audio_at = time.perf_counter()
                 if not isinstance(audio, bytes):
-                    raise _StoppedError(f"expected an audio frame after {reply.get('step')}")
+                    raise StoppedError(
+                        "protocol", f"expected an audio frame after {reply.get('step')}"
+                    )
                 audio_bytes = len(audio)
-        except TimeoutError as error:
-            raise _StoppedError(f"no reply to {kind} within {self.reply_timeout:.0f} s") from error
+        except (TimeoutError, OSError, WebSocketException, StoppedError) as error:
+            # TimeoutError first: it is an OSError too.
+            stop: BaseException = (
+                StoppedError("timeout", f"no reply within {self.reply_timeout:g} s")
+                if isinstance(error, TimeoutError)
+                else error
+            )
+            failure_kind, _, _ = classify_failure(stop, opened=True)
+            self.result.unserved.append(
+                UnservedMessage(
+                    learner=self.index,
+                    cycle=cycle,
+                    sent=kind,
+                    started=round(sent_at - self.clock_zero, 4),
+                    waited_ms=(time.perf_counter() - sent_at) * 1000.0,
+                    kind=failure_kind,
+                    clip=clip.name if clip else None,
+                )
+            )
+            if stop is not error:
+                raise stop from error
+            raise
         timings = reply.get("timings") or {}
         server_ms = timings.get("total") if kind in UTTERANCES else None
         self.result.samples.append(
@@ -313,9 +316,13 @@ async def run_learners(
     learner_pool: Sequence[Clip],
     *,
     reply_timeout: float = 300.0,
+    keepalive: float | None = KEEPALIVE_SECONDS,
     progress: ProgressCallback | None = None,
 ) -> tuple[list[LearnerResult], float]:
-    """Run ``workload.learners`` learners at once; their results and the wall seconds."""
+    """Run ``workload.learners`` learners at once; their results and the wall seconds.
+
+    ``reply_timeout`` and ``keepalive`` are in seconds (see :class:`SimulatedLearner`).
+    """
     clock_zero = time.perf_counter()
     learners = [
         SimulatedLearner(
@@ -326,6 +333,7 @@ async def run_learners(
             learner_pool=learner_pool,
             clock_zero=clock_zero,
             reply_timeout=reply_timeout,
+            keepalive=keepalive,
             progress=progress,
         )
         for i in range(workload.learners)

@@ -6,6 +6,14 @@ JSON frame is reported beside it. Percentiles interpolate linearly between order
 statistics (numpy's default), so p99 of a few dozen samples is close to the maximum,
 not a measured tail: the sample ``count`` is always reported with it.
 
+A turn that got no reply (timeout, connection dropped) is not left out: the headline
+``latency_ms`` of each turn kind counts it as at least what its learner waited
+(until the timeout fired or the connection dropped), and flags the figures that are
+therefore lower bounds (:func:`ustad.bench.failures.censored_summary`);
+``served_latency_ms`` keeps the served turns alone. The ``failures`` block counts
+learners dropped, turns sent, served and not served, timeouts and cycles not
+completed (:func:`ustad.bench.failures.failure_figures`).
+
 Server-side figures are differences of the server's own counters taken before and
 after the run (``GET /health``, and ``GET /v1/stats`` where the server has it), so
 work done at start-up (pre-generated replies) is not counted in the run.
@@ -25,12 +33,28 @@ from typing import Any, Final
 
 import httpx
 
-from ustad.bench.learner import UTTERANCES, LearnerResult, MessageSample
+from ustad.bench.failures import censored_summary, failure_figures
+from ustad.bench.records import UTTERANCES, LearnerResult, MessageSample, UnservedMessage
+from ustad.bench.tables import format_table, runs_of
 from ustad.bench.workload import Clip, Workload
 from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE
 
-SCHEMA_VERSION: Final = 1
-"""Version of the results JSON layout."""
+__all__ = [
+    "SCHEMA_VERSION",
+    "ServerState",
+    "fetch_server_state",
+    "format_table",
+    "latency_summary",
+    "machine",
+    "percentile",
+    "run_report",
+    "write_plots",
+    "write_results",
+]
+
+SCHEMA_VERSION: Final = 2
+"""Version of the results JSON layout (2: ``per_turn.*.latency_ms`` counts unserved
+turns as lower bounds, ``served_latency_ms``, ``failures`` and ``unserved`` added)."""
 PERCENTILES: Final = (50, 95, 99)
 TURN_NAMES: Final = {"urdu_utterance": "urdu", "english_utterance": "english"}
 """Utterance kinds as turn names in the results."""
@@ -175,6 +199,27 @@ def _summaries(samples: Iterable[MessageSample]) -> dict[str, Any]:
     return out
 
 
+def _per_turn(
+    turns: Sequence[MessageSample], unserved: Sequence[UnservedMessage]
+) -> dict[str, Any]:
+    """Per turn kind: served-only figures, and ``latency_ms`` with unserved turns in."""
+    out: dict[str, Any] = {}
+    for kind in sorted(UTTERANCES):
+        rows = [s for s in turns if s.sent == kind]
+        lost = [u for u in unserved if u.sent == kind]
+        if not rows and not lost:
+            continue
+        summary = _summaries(rows)
+        summary["served_latency_ms"] = summary["latency_ms"]
+        summary["latency_ms"] = censored_summary(
+            [s.total_ms for s in rows], [u.waited_ms for u in lost]
+        )
+        summary["count"] = len(rows) + len(lost)
+        summary["not_served"] = len(lost)
+        out[TURN_NAMES[kind]] = summary
+    return out
+
+
 def _grouped(samples: Iterable[MessageSample], key: str) -> dict[str, list[MessageSample]]:
     groups: dict[str, list[MessageSample]] = defaultdict(list)
     for sample in samples:
@@ -208,8 +253,13 @@ def run_report(
     server_process: Mapping[str, Any] | None,
     client_cpu_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Everything measured in one run (one configuration, one learner count)."""
+    """Everything measured in one run (one configuration, one learner count).
+
+    ``wall_seconds`` is the run's wall time; the result is JSON-ready (see the module
+    docstring for how unserved turns enter the latency figures).
+    """
     samples = [s for learner in learners for s in learner.samples]
+    unserved = [u for learner in learners for u in learner.unserved]
     cycles = [c for learner in learners for c in learner.cycles]
     outcomes = Counter(c.outcome for c in cycles)
     completed = outcomes["passed"] + outcomes["skipped"]
@@ -230,9 +280,10 @@ def run_report(
             "outcomes": dict(sorted(outcomes.items())),
             "seconds": latency_summary([c.seconds * 1000.0 for c in cycles if c.seconds]),
         },
-        "per_turn": {
-            TURN_NAMES[kind]: _summaries(rows) for kind, rows in _grouped(turns, "sent").items()
-        },
+        "failures": failure_figures(
+            learners, cycles_planned=workload.learners * workload.cycles, cycles_completed=completed
+        ),
+        "per_turn": _per_turn(turns, unserved),
         "per_ack": {
             kind: _summaries(rows)
             for kind, rows in _grouped(samples, "sent").items()
@@ -252,6 +303,7 @@ def run_report(
         "errors": [f"learner {r.index}: {e}" for r in learners for e in r.errors],
         "learner_results": [r.summary() for r in learners],
         "samples": [_sample_row(s) for s in samples],
+        "unserved": [{**asdict(u), "waited_ms": round(u.waited_ms, 2)} for u in unserved],
     }
 
 
@@ -301,14 +353,6 @@ def write_results(results: Mapping[str, Any], directory: Path) -> Path:
     return path
 
 
-def _runs(results: Mapping[str, Any]) -> list[tuple[str, int, Mapping[str, Any]]]:
-    return [
-        (name, int(level), run)
-        for name, config in results["configs"].items()
-        for level, run in sorted(config["runs"].items(), key=lambda item: int(item[0]))
-    ]
-
-
 def write_plots(results: Mapping[str, Any], directory: Path) -> list[Path]:
     """The latency distribution and p95-against-learners PNGs."""
     import matplotlib
@@ -318,7 +362,7 @@ def write_plots(results: Mapping[str, Any], directory: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     directory.mkdir(parents=True, exist_ok=True)
-    runs = _runs(results)
+    runs = runs_of(results)
     turns = ("urdu", "english")
 
     figure, axes = plt.subplots(1, len(turns), figsize=(11, 4.2), squeeze=False)
@@ -355,14 +399,32 @@ def write_plots(results: Mapping[str, Any], directory: Path) -> list[Path]:
     for name in results["configs"]:
         levels = [(level, run) for n, level, run in runs if n == name]
         for turn in turns:
-            points = [
-                (level, run["per_turn"][turn]["latency_ms"]["p95"] / 1000.0)
+            summaries = [
+                (level, run["per_turn"][turn]["latency_ms"])
                 for level, run in levels
                 if turn in run["per_turn"] and run["per_turn"][turn]["latency_ms"]["p95"]
             ]
-            if points:
-                xs, ys = zip(*points, strict=True)
-                axis.plot(xs, ys, marker="o", label=f"{name}: {turn} turn")
+            if not summaries:
+                continue
+            xs = [level for level, _ in summaries]
+            ys = [summary["p95"] / 1000.0 for _, summary in summaries]
+            (line,) = axis.plot(xs, ys, marker="o", label=f"{name}: {turn} turn")
+            # A p95 that unserved turns make a lower bound: an open triangle on it.
+            bounds = [
+                (x, y)
+                for x, y, (_, summary) in zip(xs, ys, summaries, strict=True)
+                if "p95" in summary.get("lower_bound", ())
+            ]
+            if bounds:
+                axis.plot(
+                    [x for x, _ in bounds],
+                    [y for _, y in bounds],
+                    "^",
+                    color=line.get_color(),
+                    markersize=11,
+                    fillstyle="none",
+                    label=f"{name}: {turn} p95 ≥ (turns not served)",
+                )
     axis.set_xticks(sorted({level for _, level, _ in runs}))
     axis.set_ylim(bottom=0)
     axis.set_xlabel("simulated learners")
@@ -375,35 +437,3 @@ def write_plots(results: Mapping[str, Any], directory: Path) -> list[Path]:
     figure.savefig(scaling, dpi=110)
     plt.close(figure)
     return [distribution, scaling]
-
-
-def _ms(value: Any) -> str:
-    return "–" if value is None else f"{value / 1000.0:.2f}"
-
-
-def format_table(results: Mapping[str, Any]) -> str:
-    """A plain-text summary: one row per configuration, learner count and turn kind."""
-    header = (
-        f"{'config':<10} {'learners':>8} {'turn':<8} {'n':>4} {'p50 s':>7} {'p95 s':>7} "
-        f"{'p99 s':>7} {'cyc/min':>8} {'cpu %':>6} {'peak MiB':>9} {'lag p99':>8} "
-        f"{'other %':>7}"
-    )
-    lines = [header, "-" * len(header)]
-    for name, level, run in _runs(results):
-        process = run["server_process"]
-        cpu = f"{process['cpu_percent_mean']:.0f}" if process.get("available") else "–"
-        peak = f"{process['peak_rss_bytes'] / 2**20:.0f}" if process.get("available") else "–"
-        lag_info = run["event_loop_lag_ms"]
-        lag = f"{lag_info.get('p99', 0):.1f}" if lag_info.get("available") else "n/a"
-        # CPU used by other processes on the machine during the run: the noise figure.
-        other_cpu = run.get("machine_load", {}).get("other_cpu_percent")
-        other = "–" if other_cpu is None else f"{other_cpu:.0f}"
-        for turn, summary in run["per_turn"].items():
-            latency = summary["latency_ms"]
-            lines.append(
-                f"{name:<10} {level:>8} {turn:<8} {latency['count']:>4} {_ms(latency['p50']):>7} "
-                f"{_ms(latency['p95']):>7} {_ms(latency['p99']):>7} "
-                f"{run['throughput']['cycles_per_minute']:>8.1f} {cpu:>6} {peak:>9} {lag:>8} "
-                f"{other:>7}"
-            )
-    return "\n".join(lines)
