@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import pytest
 
 from tests.runtime.blocking import GUARD
-from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.executor import EngineExecutor, Priority, engine_priority
 
 
 async def test_blocking_work_runs_off_the_event_loop_within_the_bound() -> None:
@@ -81,3 +82,89 @@ async def test_inline_executor_blocks_the_loop_like_the_naive_baseline() -> None
     stats = executor.stats()
     assert (stats.completed, stats.failed, stats.queued) == (1, 1, 0)
     executor.shutdown()
+
+
+async def test_turns_get_the_next_thread_before_requests_and_background_work() -> None:
+    executor = EngineExecutor(1)
+    release = threading.Event()
+    inside = threading.Semaphore(0)
+    order: list[str] = []
+
+    def hold() -> None:
+        inside.release()
+        assert release.wait(GUARD)
+
+    def job(name: str) -> Callable[[], None]:
+        return lambda: order.append(name)
+
+    async def call(name: str, priority: Priority | None) -> None:
+        if priority is None:
+            await executor.run(job(name))
+            return
+        with engine_priority(priority):
+            await executor.run(job(name))
+
+    try:
+        held = asyncio.create_task(executor.run(hold))
+        assert await asyncio.to_thread(inside.acquire, timeout=GUARD)
+        # Queued in the worst order: background first, the turns last.
+        arrivals = [
+            ("pregenerate-1", Priority.BACKGROUND),
+            ("rest-1", None),  # no turn in this context: a request
+            ("pregenerate-2", Priority.BACKGROUND),
+            ("turn-1", Priority.TURN),
+            ("rest-2", Priority.REQUEST),
+            ("turn-2", Priority.TURN),
+        ]
+        calls = []
+        for name, priority in arrivals:
+            calls.append(asyncio.create_task(call(name, priority)))
+            await asyncio.sleep(0)  # each reaches the queue before the next is made
+        assert executor.stats().queued == len(arrivals)
+        release.set()
+        await asyncio.gather(held, *calls)
+    finally:
+        executor.shutdown()
+    # By priority, then in order of arrival within one priority.
+    assert order == ["turn-1", "turn-2", "rest-1", "rest-2", "pregenerate-1", "pregenerate-2"]
+    assert executor.stats().overtaking >= 4
+
+
+async def test_a_caller_that_leaves_never_frees_a_thread_still_in_use() -> None:
+    executor = EngineExecutor(1)
+    release = threading.Event()
+    inside = threading.Semaphore(0)
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def counted() -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        inside.release()
+        assert release.wait(GUARD)
+        with lock:
+            running -= 1
+        return 1
+
+    try:
+        first = asyncio.create_task(executor.run(counted))
+        assert await asyncio.to_thread(inside.acquire, timeout=GUARD)
+        waiting = asyncio.create_task(executor.run(counted))
+        await asyncio.sleep(0)
+        # The running call's caller leaves, and so does a waiting one: the thread is still
+        # busy, so the next call waits for it instead of running beside it.
+        first.cancel()
+        waiting.cancel()
+        last = asyncio.create_task(executor.run(counted))
+        await asyncio.sleep(0)
+        assert not inside.acquire(blocking=False)
+        release.set()
+        assert await asyncio.wait_for(last, GUARD) == 1
+    finally:
+        executor.shutdown()
+    assert peak == 1
+    for task in (first, waiting):
+        assert task.cancelled()

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.executor import EngineExecutor, Priority, engine_priority
 from ustad.runtime.speech_service import SpeechService
 from ustad.settings import AudioFormat, AudioStoreSettings
 from ustad.speech.phrasebank import Phrase
@@ -152,7 +152,9 @@ async def pregenerate_prompts(
             if yield_to_traffic:
                 await wait_until_idle(speech.executor, poll_seconds)
             try:
-                fresh = await speech.prestore(spoken, fmt=fmt)
+                # Behind every learner's turn and REST request for the engine threads.
+                with engine_priority(Priority.BACKGROUND):
+                    fresh = await speech.prestore(spoken, fmt=fmt)
             except Exception:
                 progress.failed += 1
                 progress.consecutive_failures += 1

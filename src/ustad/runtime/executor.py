@@ -6,22 +6,66 @@ whose thread count is the service's compute budget. It also counts how long call
 waited for a thread, so queueing shows up in the stats instead of hiding inside
 "slow STT". The disk audio store gets a second, small instance of its own (``name``
 "io"), so that its file operations never queue behind the engines.
+
+Calls wait for a thread in order of :class:`Priority`, then of arrival: a learner's
+turn (a call made while ``CURRENT_TURN`` is set) before a REST request, and both
+before background work such as phrase pre-generation (marked with
+:func:`engine_priority`). A call already running is never interrupted; the order
+decides only who gets the next free thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import TypeVar
 
 from ustad.runtime.timing import CURRENT_TURN
 from ustad.stat_fields import counter, gauge
 
 T = TypeVar("T")
+
+
+class Priority(IntEnum):
+    """Who gets the next free engine thread: the lowest value first."""
+
+    TURN = 0
+    """A learner's turn (the default while ``CURRENT_TURN`` is set)."""
+    REQUEST = 1
+    """Any other foreground request, such as the REST endpoints (the default)."""
+    BACKGROUND = 2
+    """Work nobody waits for: phrase pre-generation, warm-ups."""
+
+
+ENGINE_PRIORITY: ContextVar[Priority | None] = ContextVar("ustad_engine_priority", default=None)
+"""An explicit priority for the engine calls made in this context (``None``: by turn)."""
+
+
+@contextmanager
+def engine_priority(priority: Priority) -> Iterator[None]:
+    """Engine calls made inside the block (in this task) wait as ``priority``."""
+    token = ENGINE_PRIORITY.set(priority)
+    try:
+        yield
+    finally:
+        ENGINE_PRIORITY.reset(token)
+
+
+def current_priority() -> Priority:
+    """The priority of an engine call made now: explicit, else by whether a turn runs."""
+    explicit = ENGINE_PRIORITY.get()
+    if explicit is not None:
+        return explicit
+    return Priority.TURN if CURRENT_TURN.get() is not None else Priority.REQUEST
 
 
 @dataclass(frozen=True)
@@ -35,13 +79,19 @@ class ExecutorStats:
     failed: int = field(metadata=counter("Calls that raised."))
     wait_seconds_total: float = field(metadata=counter("Seconds calls waited for a thread."))
     run_seconds_total: float = field(metadata=counter("Seconds calls spent running."))
+    overtaking: int = field(
+        default=0,
+        metadata=counter("Calls given a thread ahead of earlier calls of a lower priority."),
+    )
 
 
 class EngineExecutor:
     """Runs blocking callables on a fixed pool of threads and keeps statistics.
 
     ``workers`` (>= 1, else ``ValueError``) bounds the calls running at once; more wait
-    in order. ``name`` only names the threads (``ustad-<name>``).
+    by :class:`Priority`, then in order of arrival. ``name`` only names the threads
+    (``ustad-<name>``). A thread is free again when its call returns, even if the
+    caller stopped waiting for it (cancelled), so the bound holds.
     """
 
     def __init__(self, workers: int, *, name: str = "engine") -> None:
@@ -55,9 +105,49 @@ class EngineExecutor:
         self._failed = 0
         self._wait_total = 0.0
         self._run_total = 0.0
+        self._free = workers
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+        self._overtaking = 0
+
+    async def _acquire(self, priority: Priority) -> None:
+        """Wait for a free thread, behind every waiting call of the same or a lower value."""
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._arrivals), granted))
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self._release()  # granted, but the caller left: pass the thread on
+            raise
+
+    def _release(self) -> None:
+        """A thread is free: give it to the first waiting call, else keep it."""
+        while self._waiting:
+            priority, arrival, granted = heapq.heappop(self._waiting)
+            if granted.done():  # its caller was cancelled while waiting
+                continue
+            if any(p > priority and a < arrival for p, a, _ in self._waiting):
+                self._overtaking += 1
+            granted.set_result(None)
+            return
+        self._free += 1
+
+    def _released_from(self, loop: asyncio.AbstractEventLoop) -> Callable[[Future[T]], None]:
+        def done(_: Future[T]) -> None:
+            # A closed loop (shut down meanwhile) has nobody left waiting.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._release)
+
+        return done
 
     async def run(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` on a worker thread and return its result (or raise its error)."""
+        """Run ``fn`` on a worker thread and return its result (or raise its error).
+
+        The call waits for a thread as :func:`current_priority` says."""
         loop = asyncio.get_running_loop()
         submitted = time.perf_counter()
         started: list[float] = []
@@ -67,9 +157,17 @@ class EngineExecutor:
             return fn()
 
         turn = CURRENT_TURN.get()
+        priority = current_priority()
         with self._counted():
             try:
-                return await loop.run_in_executor(self._pool, call)
+                await self._acquire(priority)
+                try:
+                    running = self._pool.submit(call)
+                except BaseException:
+                    self._release()
+                    raise
+                running.add_done_callback(self._released_from(loop))
+                return await asyncio.wrap_future(running, loop=loop)
             finally:
                 if started:
                     ended = time.perf_counter()
@@ -110,6 +208,7 @@ class EngineExecutor:
             failed=self._failed,
             wait_seconds_total=self._wait_total,
             run_seconds_total=self._run_total,
+            overtaking=self._overtaking,
         )
 
     def shutdown(self) -> None:
