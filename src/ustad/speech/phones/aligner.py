@@ -26,10 +26,11 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from ustad.speech.phones import scoring
 from ustad.speech.phones.arpabet import PHONES, RECOGNISER_TOKENS, is_vowel
 from ustad.speech.phones.ctc import ctc_forward, ctc_viterbi, label_emissions
 from ustad.speech.phones.pronouncing import Pronouncer
-from ustad.speech.phones.scoring import phone_score, threshold, word_phones
+from ustad.speech.phones.scoring import CONFUSIONS, phone_score, word_phones
 from ustad.speech.phones.types import PhoneAlignmentError, PhoneResult, PhoneStatus, WordPhones
 from ustad.speech.types import SAMPLE_RATE
 
@@ -207,10 +208,24 @@ class PhoneAligner:
                 (float(v), f"{vowel} {own}")
                 for v, vowel in zip(inserted, INSERTED_VOWELS, strict=True)
             ]
+        target_ll = float(subs[0])
         rival, heard = max(alternatives)
-        gop = float(subs[0]) - rival
+        gop = target_ll - rival
+        typical = CONFUSIONS.get(own, ())
+        usual = [
+            (v, label)
+            for v, label in alternatives
+            if label in typical or ("* S" in typical and label.endswith(f" {own}"))
+        ]
+        usual_gop, usual_heard = (
+            (target_ll - max(usual)[0], max(usual)[1]) if usual else (np.inf, "")
+        )
+        limit = scoring.DELETION_THRESHOLD if usual_heard == "" else scoring.TYPICAL_THRESHOLD
         status: PhoneStatus = "ok"
-        if gop < threshold(own):
+        if usual_gop < limit:
+            heard = max(usual)[1]
+            status = "missing" if heard == "" else "mispronounced"
+        elif gop < scoring.threshold(own):
             status = "missing" if heard == "" else "mispronounced"
         else:
             heard = ""

@@ -66,6 +66,14 @@ class EspeakPhonemizer:
         espeak-ng may join short words ("of the") into one group; the caller phonemises
         one word at a time when it needs a per-word result. Empty text gives ``()``.
         """
+        return self._words(text, _PHONEMES_IPA)
+
+    def mnemonic_words(self, text: str) -> tuple[tuple[str, ...], ...]:
+        """espeak-ng's own phoneme mnemonics per word (``("v", "'E", "r", "i")``), the
+        notation its ``[[...]]`` input takes; grouped as :meth:`ipa_words`."""
+        return self._words(text, 0)
+
+    def _words(self, text: str, mode: int) -> tuple[tuple[str, ...], ...]:
         encoded = text.strip().encode("utf-8")
         if not encoded:
             return ()
@@ -75,7 +83,7 @@ class EspeakPhonemizer:
         with self._lock:
             while pointer.value:
                 out = self._lib.espeak_TextToPhonemes(
-                    ctypes.byref(pointer), _CHARS_UTF8, _PHONEMES_IPA | _SEPARATOR
+                    ctypes.byref(pointer), _CHARS_UTF8, mode | _SEPARATOR
                 )
                 if out is None:
                     break
