@@ -91,6 +91,13 @@ def test_unusable_audio_is_a_clear_error(aligner: PhoneAligner, seconds: float, 
         aligner.align(samples, ["hello", "everyone", "how", "are", "you"])
 
 
+def test_too_few_frames_for_repeated_phones_is_a_clear_error(aligner: PhoneAligner) -> None:
+    # 4 frames; "odd day" (AA D D EY) needs 5: a blank between the two D
+    samples = np.zeros(int(0.07 * SAMPLE_RATE), dtype=np.float32)
+    with pytest.raises(PhoneAlignmentError, match="too short"):
+        aligner.align(samples, ["odd", "day"])
+
+
 def test_not_finite_audio_is_a_clear_error(aligner: PhoneAligner) -> None:
     samples = np.full(SAMPLE_RATE, np.nan, dtype=np.float32)
     with pytest.raises(PhoneAlignmentError, match="not finite"):

@@ -129,12 +129,13 @@ class PhoneAligner:
             return tuple(word_phones(w, ()) for w in words)
         choice = [0] * len(words)
         target = _flatten(prons, choice)
-        if len(classes) < len(target.phones):
+        try:
+            best, starts, ends = self._viterbi(classes, blank, target.phones)
+        except ValueError as error:  # fewer frames than the phones need
             raise PhoneAlignmentError(
                 f"{len(classes) * FRAME_SECONDS:.2f} s of audio is too short "
                 f"for {len(target.phones)} phones"
-            )
-        best, starts, ends = self._viterbi(classes, blank, target.phones)
+            ) from error
         for w, variants in enumerate(prons):
             for v in range(1, len(variants)):
                 trial = [*choice[:w], v, *choice[w + 1 :]]
