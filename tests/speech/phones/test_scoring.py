@@ -5,6 +5,7 @@ from __future__ import annotations
 from ustad.speech.phones.scoring import (
     CONSONANT_THRESHOLD,
     GOP_CLIP,
+    accuracy,
     phone_score,
     sentence_gop,
     word_phones,
@@ -36,3 +37,9 @@ def test_sentence_gop_clips_outliers() -> None:
     words = [word_phones("a", [_phone("ok", gop=1000.0), _phone("ok", gop=0.0)])]
     assert sentence_gop(words) == GOP_CLIP / 2
     assert sentence_gop([]) == -GOP_CLIP
+
+
+def test_accuracy_weighs_words_by_their_phones() -> None:
+    words = [word_phones("a", [_phone("ok", 100)]), word_phones("bc", [_phone("ok", 40)] * 3)]
+    assert accuracy(words) == (100 + 3 * 40) / 4
+    assert accuracy([word_phones("...", [])]) == 100.0

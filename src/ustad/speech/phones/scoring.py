@@ -26,6 +26,7 @@ __all__ = [
     "TYPICAL_THRESHOLD",
     "VOWEL_THRESHOLD",
     "WORD_THRESHOLD",
+    "accuracy",
     "phone_score",
     "sentence_gop",
     "threshold",
@@ -123,6 +124,15 @@ def word_gop(phones: Sequence[PhoneResult]) -> float:
     """Mean GOP of ``phones``, each clipped to ±:data:`GOP_CLIP` (``-GOP_CLIP`` if none)."""
     values = [max(-GOP_CLIP, min(GOP_CLIP, p.gop)) for p in phones]
     return sum(values) / len(values) if values else -GOP_CLIP
+
+
+def accuracy(words: Sequence[WordPhones]) -> float:
+    """Accuracy 0-100 of an attempt from its phones: the mean phone score over all the
+    target's phones (each word weighs by its phones), in the spirit of Azure
+    Pronunciation Assessment, whose word and sentence accuracy aggregate phoneme
+    accuracy. 100 when no word has phones."""
+    scores = [p.score for w in words for p in w.phones]
+    return sum(scores) / len(scores) if scores else 100.0
 
 
 def sentence_gop(words: Sequence[WordPhones]) -> float:
