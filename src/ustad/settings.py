@@ -263,6 +263,11 @@ class AssessmentSettings(_Group):
     costs one greedy base decode on the turns that ask for support."""
     reconsider_below: float = Field(default=35.0, ge=0.0, le=100.0)
     """A repeat scoring under this (0-100) is checked for being a new Urdu sentence."""
+    phones: bool = False
+    """Score each target word's phones (``ustad.speech.phones``: CTC phoneme recogniser,
+    GOP per phone) and add them to the assessment JSON (``"phones"``). Off until the
+    turn runs the stage and its figures meet issue 13 (docs/measurements.md, "Phones
+    and GOP"): 0.27 s CPU per learner clip, 0.38 of tiny.en's transcription."""
 
 
 class RuntimeSettings(_Group):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
+
+from ustad.speech.phones.types import WordPhones
 
 
 class WordStatus(StrEnum):
@@ -52,6 +54,13 @@ class Assessment:
     words: tuple[WordResult, ...]
     speech_rate_wpm: float | None = None
     longest_pause_seconds: float | None = None
+    phones: tuple[WordPhones, ...] = ()
+    """Each target word's phones with their scores (``assessment.phones``; empty when
+    the phone stage did not run)."""
+
+    def with_phones(self, phones: tuple[WordPhones, ...]) -> Assessment:
+        """This assessment carrying the phone stage's result for its target words."""
+        return replace(self, phones=phones)
 
     @property
     def words_to_practise(self) -> tuple[str, ...]:
@@ -63,7 +72,12 @@ class Assessment:
         return tuple(seen)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``assessment`` field of ``await_next`` / ``feedback_step`` (JSON-ready)."""
+        """The ``assessment`` field of ``await_next`` / ``feedback_step`` (JSON-ready).
+
+        With phones (:meth:`with_phones`) it also has ``"phones"``: per target word
+        ``{"word", "score", "status", "phones": [{"phone", "start", "end", "gop",
+        "score", "status", "heard"}]}`` (:meth:`ustad.speech.phones.types.WordPhones.to_dict`).
+        """
         return {
             "overall": round(self.scores.overall, 1),
             "accuracy": round(self.scores.accuracy, 1),
@@ -89,4 +103,4 @@ class Assessment:
                 }
                 for w in self.words
             ],
-        }
+        } | ({"phones": [w.to_dict() for w in self.phones]} if self.phones else {})

@@ -37,6 +37,7 @@ __all__ = ["EspeakError", "EspeakSynthesizer", "EspeakVoiceNotFoundError"]
 _AUDIO_OUTPUT_SYNCHRONOUS: Final = 2  # synthesise in the calling thread, into the callback
 _INITIALIZE_DONT_EXIT: Final = 0x8000  # report a missing data dir instead of exit()
 _CHARS_UTF8: Final = 1
+_PHONEMES: Final = 0x100  # espeakPHONEMES: [[...]] in the text is phoneme mnemonics
 _POS_CHARACTER: Final = 1
 _PARAM_RATE: Final = 1
 _EE_OK: Final = 0
@@ -129,6 +130,21 @@ class EspeakSynthesizer:
         spoken = voice_english(text) if self.language == "en" else spoken_urdu(text)
         if not spoken:
             return Pcm(np.zeros(0, dtype=np.int16), self.sample_rate)
+        return self._synth(spoken, rate, 0)
+
+    def synthesize_phonemes(self, text: str, *, speed: float = 1.0) -> Pcm:
+        """Speak ``text`` as written, where ``[[...]]`` holds espeak-ng phoneme mnemonics
+        ("I said [[w'Eri]] good"): the controlled mispronunciations of
+        benchmarks/phone_quality.py. No normalisation: the caller writes what is said."""
+        if not text or not text.strip():
+            raise ValueError("nothing to synthesise: text is empty")
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        rate = min(_MAX_RATE, max(_MIN_RATE, round(self.rate * speed)))
+        return self._synth(text, rate, _PHONEMES)
+
+    def _synth(self, spoken: str, rate: int, flags: int) -> Pcm:
+        """Synthesise ``spoken`` at ``rate`` wpm with espeak_Synth ``flags`` added."""
         encoded = spoken.encode("utf-8")
         with self._lock:
             # The callback appends to self._chunks; only the lock holder touches it.
@@ -136,7 +152,14 @@ class EspeakSynthesizer:
             try:
                 self._lib.espeak_SetParameter(_PARAM_RATE, rate, 0)
                 status = self._lib.espeak_Synth(
-                    encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+                    encoded,
+                    len(encoded) + 1,
+                    0,
+                    _POS_CHARACTER,
+                    0,
+                    _CHARS_UTF8 | flags,
+                    None,
+                    None,
                 )
                 chunks = self._chunks
             finally:
