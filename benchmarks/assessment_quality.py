@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from clip_wer import DATA, corpus_wer, load_index
+from phone_evidence import PhoneEvidence, phone_judged
 
 from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
@@ -122,6 +123,9 @@ class Judge:
         self.computed_seconds: list[float] = []
         self._engine: Any = None
         self._audio: tuple[str, Audio] | None = None
+        self.phones: PhoneEvidence | None = None
+        """With ``--phones``: the phone stage's opinion where support leaves a flag."""
+        self.phone_score = 90
 
     def support(self, utt_id: str, target: str) -> tuple[WordSupport, ...]:
         """The engine's forced reading of ``target`` on the clip (cached)."""
@@ -151,12 +155,23 @@ class Judge:
         first = assess(target, transcript)
         if self.probability is None or not needs_support(first):
             return first
-        return assess(
+        floors = {
+            "support_probability": self.probability,
+            "prompted_probability": self.prompted_probability,
+        }
+        support = self.support(utt_id, target)
+        second = assess(target, transcript, support=support, **floors)
+        if self.phones is None or self.collecting is not None:
+            return second
+        evidence = self.phones
+        return phone_judged(
             target,
             transcript,
-            support=self.support(utt_id, target),
-            support_probability=self.probability,
-            prompted_probability=self.prompted_probability,
+            second,
+            support,
+            lambda: evidence(utt_id, target),
+            self.phone_score,
+            **floors,
         )
 
     def prefetch(self) -> None:
@@ -175,6 +190,19 @@ class Judge:
         """Write the support cache back."""
         if self.cache_file is not None:
             self.cache_file.write_text(json.dumps(self.cache), encoding="utf-8")
+
+
+def add_phones_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--phones SCORE`` (``assessment.phone_support`` at ``phone_support_score``) and
+    ``--phones-cache``."""
+    parser.add_argument(
+        "--phones",
+        type=int,
+        default=None,
+        metavar="SCORE",
+        help="ask the phone stage where support leaves a flag (assessment.phone_support_score)",
+    )
+    parser.add_argument("--phones-cache", type=Path, default=None, help="phone cache (JSON)")
 
 
 def add_prompted_argument(parser: argparse.ArgumentParser) -> None:
@@ -405,8 +433,9 @@ def main() -> int:
     )
     parser.add_argument("--support-cache", type=Path, default=None, help="support cache (JSON)")
     add_prompted_argument(parser)
+    add_phones_arguments(parser)
     args = parser.parse_args()
-    for path in (args.cache, args.support_cache):
+    for path in (args.cache, args.support_cache, args.phones_cache):
         if path is not None and path.resolve().is_relative_to(REPO_ROOT):
             parser.error("keep the caches outside the repository")
 
@@ -435,8 +464,20 @@ def main() -> int:
         judge.prefetch()
     judge.collecting = None
     judge.asked = 0
+    if args.phones is not None:
+        from ustad.speech.audio import decode_audio
+
+        judge.phones = PhoneEvidence(
+            lambda clip: decode_audio(files[clip].read_bytes()), args.phones_cache
+        )
+        judge.phone_score = args.phones
     f = measure(rows, transcripts, judge, verbose=args.verbose)
     judge.save()
+    if judge.phones is not None:
+        judge.phones.save()
+        cost = sorted(judge.phones.computed_seconds)
+        if cost:
+            print(f"phone stage computed {len(cost)} times; median {cost[len(cost) // 2]:.3f} s")
     n = len(rows)
     print(f"clips: {n}")
     if args.support is not None:

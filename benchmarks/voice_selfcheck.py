@@ -46,11 +46,13 @@ from typing import Any, Literal
 
 import numpy as np
 from assessment_quality import _from_json, _to_json, add_prompted_argument, support_engine
+from phone_evidence import phone_judged
 
 from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
-from ustad.assess.support import needs_support
+from ustad.assess.support import needs_support, written_words
 from ustad.assess.types import Assessment, WordStatus
+from ustad.speech.phones.types import PhoneAlignmentError, PhoneResult, WordPhones
 from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.types import Audio, Transcript, WordSupport
 
@@ -128,6 +130,8 @@ class Heard:
     transcript: Transcript
     support: dict[str, tuple[WordSupport, ...]]
     support_seconds: dict[str, float]
+    phones: list[list[Any]] | None = None
+    """The phone stage's [word, phones, status, score] per written word (``--phones``)."""
 
 
 def transcribe_voice(
@@ -144,6 +148,9 @@ def transcribe_voice(
     engine = support_engine("english")
     engines = {model: engine if model == "english" else support_engine(model) for model in models}
     say = speaker(voice)
+    from ustad.speech.phones.aligner import PhoneAligner
+
+    aligner = PhoneAligner()
     found: dict[str, Heard] = {}
     started = time.perf_counter()
     for n, sentence in enumerate(sentences, 1):
@@ -155,7 +162,12 @@ def transcribe_voice(
             cpu = time.process_time()
             supports[model] = reader.target_support(audio, sentence)
             seconds[model] = time.process_time() - cpu
-        found[sentence] = Heard(transcript, supports, seconds)
+        try:
+            words = aligner.align(audio.samples, written_words(sentence))
+            phones = [[w.word, len(w.phones), w.status, w.score] for w in words]
+        except PhoneAlignmentError:
+            phones = []
+        found[sentence] = Heard(transcript, supports, seconds, phones)
         if progress and n % 50 == 0:
             print(
                 f"  {voice}: {n}/{len(sentences)} ({time.perf_counter() - started:.0f} s)",
@@ -170,20 +182,27 @@ def judged(
     support_probability: float | None,
     model: str = "multilingual",
     prompted_probability: float | None = None,
+    phone_score: int | None = None,
 ) -> tuple[Assessment, bool]:
     """The assessment of a reading as a learn turn makes it, and whether it asked for the
-    target support (only when the transcript alone flagged a word)."""
+    target support (only when the transcript alone flagged a word); with
+    ``phone_score``, the phone stage's opinion where the support leaves a flag."""
     first = assess(sentence, heard.transcript)
     if support_probability is None or not needs_support(first):
         return first, False
-    again = assess(
-        sentence,
-        heard.transcript,
-        support=heard.support[model],
-        support_probability=support_probability,
-        prompted_probability=prompted_probability,
-    )
-    return again, True
+    floors = {
+        "support_probability": support_probability,
+        "prompted_probability": prompted_probability,
+    }
+    support = heard.support[model]
+    again = assess(sentence, heard.transcript, support=support, **floors)
+    if phone_score is None or heard.phones is None:
+        return again, True
+    dummy = PhoneResult("AH", 0.0, 0.0, 0.0, 100, "ok")
+    phones = [WordPhones(w, (dummy,) * n, score, status) for w, n, status, score in heard.phones]
+    return phone_judged(
+        sentence, heard.transcript, again, support, lambda: phones, phone_score, **floors
+    ), True
 
 
 def report(
@@ -192,6 +211,7 @@ def report(
     support_probability: float | None = None,
     model: str = "multilingual",
     prompted_probability: float | None = None,
+    phone_score: int | None = None,
 ) -> VoiceReport:
     """Assess every sentence against its own reading (with ``model``'s target support at
     ``support_probability`` when given: ``assessment.support_model`` and
@@ -200,7 +220,9 @@ def report(
     flagged: list[tuple[str, str, str | None]] = []
     failed: list[Assessment] = []
     for sentence, reading in heard.items():
-        result, _ = judged(sentence, reading, support_probability, model, prompted_probability)
+        result, _ = judged(
+            sentence, reading, support_probability, model, prompted_probability, phone_score
+        )
         passed += result.passed
         if not result.passed:
             failed.append(result)
@@ -221,6 +243,7 @@ def _heard_to_json(heard: dict[str, Heard]) -> dict[str, Any]:
                 m: [[w.word, w.probability, w.prompted] for w in v] for m, v in h.support.items()
             },
             "seconds": h.support_seconds,
+            "phones": h.phones,
         }
         for s, h in heard.items()
     }
@@ -233,6 +256,7 @@ def _heard_from_json(data: dict[str, Any]) -> dict[str, Heard]:
             transcripts[s],
             {m: tuple(WordSupport(*entry) for entry in found) for m, found in v["support"].items()},
             v["seconds"],
+            v.get("phones"),
         )
         for s, v in data.items()
     }
@@ -257,6 +281,13 @@ def main() -> int:
         help="assessment.support_model",
     )
     add_prompted_argument(parser)
+    parser.add_argument(
+        "--phones",
+        type=int,
+        default=None,
+        metavar="SCORE",
+        help="ask the phone stage where support leaves a flag (assessment.phone_support_score)",
+    )
     args = parser.parse_args()
     if args.cache is not None and args.cache.resolve().is_relative_to(REPO_ROOT):
         parser.error("keep the cache outside the repository")
@@ -268,7 +299,7 @@ def main() -> int:
         transcripts: dict[str, Heard] = {}
         if cache is not None and cache.exists():
             transcripts = _heard_from_json(json.loads(cache.read_text(encoding="utf-8")))
-        missing = [s for s in sentences if s not in transcripts]
+        missing = [s for s in sentences if s not in transcripts or transcripts[s].phones is None]
         if missing:
             print(f"{voice}: speaking and transcribing {len(missing)} sentences ...")
             started = time.perf_counter()
@@ -279,7 +310,7 @@ def main() -> int:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 cache.write_text(json.dumps(_heard_to_json(transcripts)), encoding="utf-8")
         heard = {s: transcripts[s] for s in sentences}
-        result = report(voice, heard, args.support, args.support_model, args.prompted)
+        result = report(voice, heard, args.support, args.support_model, args.prompted, args.phones)
         if args.support is not None:
             asked = sorted(
                 h.support_seconds[args.support_model]

@@ -12,11 +12,11 @@ from typing import get_args
 
 from ustad.assess.types import Assessment
 from ustad.learn.pregeneration import PregenerationResult, phrase_prompts, pregenerate_prompts
-from ustad.learn.processor import NoSpeechError, TurnPolicy, TurnProcessor
+from ustad.learn.processor import NoSpeechError, TurnProcessor
 from ustad.logs import configure_logging
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import SpeechService
-from ustad.services import build_speech
+from ustad.services import build_processor, build_speech
 from ustad.settings import AudioFormat, Settings
 from ustad.speech.audio import AudioDecodeError, AudioTooLongError
 from ustad.speech.phrasebank import PhraseBank
@@ -210,8 +210,7 @@ async def _offline_services(settings: Settings) -> _Offline:
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
     speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))
-    policy = TurnPolicy.from_settings(settings)
-    return _Offline(executor, io_executor, speech, TurnProcessor(speech, policy))
+    return _Offline(executor, io_executor, speech, build_processor(settings, speech))
 
 
 if __name__ == "__main__":

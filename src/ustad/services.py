@@ -26,6 +26,7 @@ from ustad.speech.model_paths import (
     multilingual_whisper_dir,
     piper_voice_path,
 )
+from ustad.speech.phones.aligner import PhoneAligner
 from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.piper_tts import PiperSynthesizer
 from ustad.speech.remote import RemoteEngines, RemoteUrduScript
@@ -172,6 +173,14 @@ def build_speech(
     )
 
 
+def build_processor(settings: Settings, speech: SpeechService) -> TurnProcessor:
+    """The turn processor, with the phone stage when an assessment setting asks for it
+    (it loads in about 0.1 s and holds a 4.7 MB model)."""
+    assessment = settings.assessment
+    phones = PhoneAligner() if assessment.phone_support or assessment.phones else None
+    return TurnProcessor(speech, TurnPolicy.from_settings(settings), phones)
+
+
 async def build_services(settings: Settings) -> Services:
     """Everything the app needs, with the real engines and the configured database."""
     baseline = settings.runtime.mode == "baseline"
@@ -216,7 +225,7 @@ def assemble(
     database: Database,
 ) -> Services:
     """Wire the layers over already-built engines and database (tests pass fakes)."""
-    processor = TurnProcessor(speech, TurnPolicy.from_settings(settings))
+    processor = build_processor(settings, speech)
     repository = Repository(database)
     writer = StoreWriter(repository)
     outbox = Outbox(

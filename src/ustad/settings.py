@@ -261,6 +261,15 @@ class AssessmentSettings(_Group):
     word flagged 1.000 / 0.994 / 0.990 / 0.833, wrong content word failed 0.956 / 0.959 /
     0.959 / 0.822; espeak-ng passed 319 / 333 / 335 / 344 of 356. The prompted decoding
     costs one greedy base decode on the turns that ask for support."""
+    phone_support: bool = False
+    """A third opinion on target words still flagged after ``target_support``: the phone
+    stage (``ustad.speech.phones``) aligns the target's phones to the audio, and a word
+    whose phones are all ok with a word score of at least ``phone_support_score`` counts
+    as said and correct (``ustad.assess.support.with_phone_evidence``). Asked only on
+    those turns; about 0.27 s of CPU each."""
+    phone_support_score: int = Field(default=90, ge=0, le=100)
+    """Word score (0-100, the mean of its phones' scores) at which ``phone_support``
+    accepts a flagged word whose phones are all ok."""
     reconsider_below: float = Field(default=35.0, ge=0.0, le=100.0)
     """A repeat scoring under this (0-100) is checked for being a new Urdu sentence."""
     phones: bool = False

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from ustad.assess.score import assess
-from ustad.assess.support import SUPPORTED_CREDIT, needs_support, supported_words
+from ustad.assess.support import (
+    SUPPORTED_CREDIT,
+    needs_support,
+    supported_words,
+    with_phone_evidence,
+    written_words,
+)
 from ustad.assess.types import WordStatus
 from ustad.speech.fakes import transcript_of
+from ustad.speech.phones.types import PhoneResult, WordPhones
 from ustad.speech.types import WordSupport
 
 
@@ -94,3 +101,33 @@ def test_a_name_the_prompted_decoding_wrote_needs_no_forced_probability() -> Non
         prompted_probability=0.05,
     )
     assert result.passed
+
+
+def _phones(word: str, status: str = "ok", score: int = 100, n: int = 2) -> WordPhones:
+    phone = PhoneResult("T", 0.0, 0.1, 2.0, score, "ok")
+    return WordPhones(word, (phone,) * n, score, status)  # type: ignore[arg-type]
+
+
+def test_phone_evidence_backs_words_whose_phones_are_all_there() -> None:
+    written = written_words("My tooth hurts, Dr. Ali.")
+    assert written == ("My", "tooth", "hurts", "Dr", "Ali")
+    support = (WordSupport("My", 0.9), WordSupport("tooth", 0.01), WordSupport("Ali.", 0.3, True))
+    phones = (
+        _phones("My"),
+        _phones("tooth", score=97),
+        _phones("hurts", status="mispronounced"),
+        _phones("Dr", score=60),
+        _phones("Ali", n=0),  # nothing to align: no evidence either way
+    )
+    merged = with_phone_evidence(written, support, phones, min_score=90)
+    assert [s.word for s in merged] == list(written)  # keyed to the written words
+    assert [round(s.probability, 2) for s in merged] == [1.0, 1.0, 0.0, 0.0, 0.3]
+    assert merged[4].prompted  # the recogniser's own evidence is kept
+    backed = supported_words(written, merged, 0.25)
+    assert backed == {0, 1, 4}
+
+
+def test_phone_evidence_of_another_length_is_ignored() -> None:
+    written = ("I", "want", "water")
+    merged = with_phone_evidence(written, (), (_phones("I"), _phones("want")), min_score=90)
+    assert [s.probability for s in merged] == [0.0, 0.0, 0.0]

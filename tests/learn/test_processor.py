@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +25,7 @@ from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.timing import TurnTimer
 from ustad.settings import Settings
 from ustad.speech.fakes import FakeTranscriber
+from ustad.speech.phones.types import PhoneAlignmentError, PhoneResult, WordPhones
 from ustad.speech.types import Audio, Task, Transcript
 from ustad.vocabulary import ErrorCode, TurnKind
 
@@ -320,3 +322,67 @@ async def test_the_stored_transcript_hides_offensive_hearings(
     assert isinstance(outcome.event, RepeatAssessed)
     assert outcome.transcript == outcome.event.assessment.transcript
     assert "arse" not in (outcome.transcript or "")
+
+
+class FakePhones:
+    """The phone stage's verdict per written word, or an alignment failure."""
+
+    def __init__(self, verdicts: dict[str, tuple[str, int]] | None) -> None:
+        self.verdicts = verdicts
+        self.asked: list[tuple[str, ...]] = []
+
+    def align(self, samples: Any, words: Sequence[str]) -> tuple[WordPhones, ...]:
+        self.asked.append(tuple(words))
+        if self.verdicts is None:
+            raise PhoneAlignmentError("fewer frames than phones")
+        phone = PhoneResult("W", 0.0, 0.1, 1.0, 90, "ok")
+        return tuple(
+            WordPhones(w, (phone,), *self.verdicts.get(w, (100, "ok")))  # type: ignore[arg-type]
+            for w in words
+        )
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "passes"),
+    [
+        ({"water": (97, "ok")}, True),  # the phones of "water" are there
+        ({"water": (95, "mispronounced")}, False),  # a phone of it is not
+        ({"water": (80, "ok")}, False),  # below assessment.phone_support_score
+        (None, False),  # the phones could not be aligned: no evidence
+    ],
+)
+async def test_the_phone_stage_is_the_third_opinion(
+    processor: tuple[TurnProcessor, FakeTranscriber],
+    heard: Heard,
+    english_bytes: bytes,
+    verdicts: dict[str, tuple[int, str]] | None,
+    passes: bool,
+) -> None:
+    turns, multilingual = processor
+    heard.english = "I want rice"  # tiny.en wrote another word for "water"...
+    multilingual.support = lambda word: 0.01  # ...and the forced reading does not back it
+    phones = FakePhones(
+        None if verdicts is None else {w: (s, st) for w, (s, st) in verdicts.items()}
+    )
+    turns.phones = phones  # type: ignore[assignment]
+    turns.policy = policy(phone_support=True, phone_support_score=90)
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert phones.asked == [("I", "want", "water")]
+    assert turns.speech.engine_calls["phones"] == 1
+    assert isinstance(outcome.event, RepeatAssessed)
+    assert outcome.event.assessment.passed is passes
+    assert outcome.transcript == "I want rice"  # what was heard is still shown
+
+
+async def test_without_phone_support_the_phone_stage_is_not_asked(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.english = "I want rice"
+    multilingual.support = lambda word: 0.01
+    phones = FakePhones({})
+    turns.phones = phones  # type: ignore[assignment]
+    turns.policy = policy(phone_support=False)
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert phones.asked == []
+    assert isinstance(outcome.event, RepeatAssessed) and not outcome.event.assessment.passed

@@ -17,8 +17,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from ustad.assess.normalize import EDGE_PUNCTUATION
+from ustad.assess.normalize import EDGE_PUNCTUATION, normalize_target
 from ustad.assess.types import Assessment, WordStatus
+from ustad.speech.phones.types import WordPhones
 from ustad.speech.types import WordSupport
 
 SUPPORTED_CREDIT = 0.85
@@ -52,16 +53,7 @@ def supported_words(
     (``difflib``), so a target the normaliser splits differently still maps where it
     can; unmatched words get none.
     """
-    said = [s.word.strip(EDGE_PUNCTUATION) for s in support]
-    if said == list(written):
-        pairs = list(enumerate(support))
-    else:
-        matcher = difflib.SequenceMatcher(a=list(written), b=said, autojunk=False)
-        pairs = [
-            (block.a + k, support[block.b + k])
-            for block in matcher.get_matching_blocks()
-            for k in range(block.size)
-        ]
+    pairs = _paired(written, support)
     floor = probability if prompted_probability is None else prompted_probability
     return frozenset(
         i
@@ -69,3 +61,51 @@ def supported_words(
         if s.probability >= probability
         or (s.prompted and (s.probability >= floor or written[i] in names))
     )
+
+
+def _paired(
+    written: Sequence[str], support: Sequence[WordSupport]
+) -> list[tuple[int, WordSupport]]:
+    """Support entries with the index of the written word each belongs to."""
+    said = [s.word.strip(EDGE_PUNCTUATION) for s in support]
+    if said == list(written):
+        return list(enumerate(support))
+    matcher = difflib.SequenceMatcher(a=list(written), b=said, autojunk=False)
+    return [
+        (block.a + k, support[block.b + k])
+        for block in matcher.get_matching_blocks()
+        for k in range(block.size)
+    ]
+
+
+def written_words(target: str) -> tuple[str, ...]:
+    """The target's written words, as :func:`ustad.assess.score.assess` indexes them
+    (the words to give the phone stage, so its results line up)."""
+    return tuple(normalize_target(target).words)
+
+
+def with_phone_evidence(
+    written: Sequence[str],
+    support: Sequence[WordSupport],
+    phones: Sequence[WordPhones],
+    min_score: int,
+) -> tuple[WordSupport, ...]:
+    """``support`` re-keyed to ``written`` (one entry per written word, in order), where a
+    word whose phones (``phones[i]`` for ``written[i]``, from the phone stage) are all
+    ok with a word score of at least ``min_score`` (0-100) counts as fully supported
+    (probability 1). A third, independent opinion: the phone recogniser hears the
+    target's sounds where tiny.en wrote a similar word ("two" for "tooth", "the" for
+    "a" in Piper's readings), while a word the learner did not say has phones that do
+    not fit (issue 13's measurements: a swapped content word is flagged by its phones
+    in 0.993 of learner clips). Words with no phones (nothing to say) get no such
+    support. ``phones`` of another length than ``written`` is ignored (no evidence).
+    """
+    merged = [WordSupport(word, 0.0) for word in written]
+    for index, entry in _paired(written, support):
+        if entry.probability >= merged[index].probability:
+            merged[index] = WordSupport(written[index], entry.probability, entry.prompted)
+    if len(phones) == len(written):
+        for index, word in enumerate(phones):
+            if word.phones and word.status == "ok" and word.score >= min_score:
+                merged[index] = WordSupport(written[index], 1.0, merged[index].prompted)
+    return tuple(merged)

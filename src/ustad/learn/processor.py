@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from ustad.assess.score import assess
-from ustad.assess.support import needs_support
+from ustad.assess.support import needs_support, with_phone_evidence, written_words
 from ustad.assess.types import Assessment
 from ustad.learn.events import (
     EnglishHeard,
@@ -37,6 +37,8 @@ from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.timing import TurnTimer
 from ustad.settings import Settings
 from ustad.speech.audio import AudioDecodeError, AudioTooLongError
+from ustad.speech.phones.aligner import PhoneAligner
+from ustad.speech.phones.types import PhoneAlignmentError
 from ustad.speech.types import Audio, Transcript, WordSupport
 from ustad.vocabulary import ErrorCode, LanguageGuess, TurnKind
 
@@ -76,6 +78,9 @@ class TurnPolicy:
     """``english`` or ``multilingual``: the recogniser that reads the target."""
     support_probability: float
     prompted_probability: float
+    phone_support: bool
+    """Ask the phone stage about words still flagged after the target support."""
+    phone_support_score: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TurnPolicy:
@@ -105,6 +110,8 @@ class TurnPolicy:
             support_model=settings.assessment.support_model,
             support_probability=settings.assessment.support_probability,
             prompted_probability=settings.assessment.prompted_probability,
+            phone_support=settings.assessment.phone_support,
+            phone_support_score=settings.assessment.phone_support_score,
         )
 
 
@@ -136,9 +143,13 @@ class NoSpeechError(ValueError):
 class TurnProcessor:
     """Turns ``Work`` into an outcome event."""
 
-    def __init__(self, speech: SpeechService, policy: TurnPolicy) -> None:
+    def __init__(
+        self, speech: SpeechService, policy: TurnPolicy, phones: PhoneAligner | None = None
+    ) -> None:
+        """``phones``: the phone stage, asked when ``policy.phone_support`` is on."""
         self.speech = speech
         self.policy = policy
+        self.phones = phones
         self.in_flight = 0
         """Turns being processed now (all sessions; only touched on the event loop)."""
         self.idle = asyncio.Event()
@@ -335,7 +346,27 @@ class TurnProcessor:
                 )
             with timer.stage("assess"):
                 assessment = await self.speech.executor.run(lambda: scored(support))
+            if self.phones is not None and policy.phone_support and needs_support(assessment):
+                with timer.stage("assess"):
+                    support = await self._phone_evidence(audio, target_text, support)
+                    assessment = await self.speech.executor.run(lambda: scored(support))
         return transcript, assessment
+
+    async def _phone_evidence(
+        self, audio: Audio, target_text: str, support: tuple[WordSupport, ...]
+    ) -> tuple[WordSupport, ...]:
+        """``support`` with the phone stage's opinion of each target word added (as is
+        when the phones cannot be aligned: too little audio for them)."""
+        aligner = self.phones
+        assert aligner is not None
+        words = written_words(target_text)
+        self.speech.engine_calls["phones"] += 1
+        try:
+            phones = await self.speech.executor.run(lambda: aligner.align(audio.samples, words))
+        except PhoneAlignmentError as error:
+            log.info("no phone evidence: %s", error)
+            return support
+        return with_phone_evidence(words, support, phones, self.policy.phone_support_score)
 
     async def _repeat(self, audio: Audio, target: Target, timer: TurnTimer) -> TurnOutcome:
         transcript, assessment = await self._attempt(audio, target.english, timer)
