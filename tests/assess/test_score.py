@@ -6,12 +6,8 @@ import json
 
 import pytest
 
-from ustad.assess.score import (
-    COMFORTABLE_WPM,
-    EmptyTargetError,
-    assess,
-    match_credit,
-)
+from ustad.assess.fluency import COMFORTABLE_WPM
+from ustad.assess.score import EmptyTargetError, assess, match_credit
 from ustad.assess.types import Assessment, WordStatus
 from ustad.speech.types import Transcript, Word
 

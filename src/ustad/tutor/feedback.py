@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ustad.assess.score import COMFORTABLE_WPM, LONG_PAUSE_SECONDS
+from ustad.assess.fluency import COMFORTABLE_WPM, LONG_PAUSE_SECONDS
 from ustad.assess.types import Assessment, WordStatus
 from ustad.speech.types import Language, Segment, SpokenText
 from ustad.vocabulary import LanguageMode
