@@ -131,3 +131,17 @@ def test_phone_evidence_of_another_length_is_ignored() -> None:
     written = ("I", "want", "water")
     merged = with_phone_evidence(written, (), (_phones("I"), _phones("want")), min_score=90)
     assert [s.probability for s in merged] == [0.0, 0.0, 0.0]
+
+
+def test_words_heard_beside_a_backed_word_are_its_split_not_extra_words() -> None:
+    """Piper's "When will Ramadan start?" heard by tiny.en as "when we'll ram it on start":
+    the audio backs "Ramadan", so "it" and "on" are the recogniser's split of it."""
+    target, heard = "When will Ramadan start?", "when we'll ram it on start."
+    backing = support(target, {"When": 0.7, "will": 0.9, "Ramadan": 0.92, "start?": 0.96})
+    alone = assess(target, transcript_of(heard))
+    backed = assess(target, transcript_of(heard), support=backing, support_probability=0.25)
+    inserted = [w.word for w in backed.words if w.status is WordStatus.INSERTED]
+    assert [w.word for w in alone.words if w.status is WordStatus.INSERTED] == ["we", "it", "on"]
+    assert inserted == ["we"]  # "we'll" for "will" is still a word more than the target
+    assert backed.passed and not alone.passed
+    assert backed.scores.accuracy > alone.scores.accuracy

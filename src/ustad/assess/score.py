@@ -11,7 +11,9 @@ tokens and map back; a word of several tokens combines them):
 * ``MISPRONOUNCED``: anything in between: another word heard in its place, a
   phonetic near-miss, or only part of "don't" said.
 
-Extra words become ``INSERTED`` results, placed after the target word they follow.
+Extra words become ``INSERTED`` results, placed after the target word they follow,
+except beside a word the transcript had wrong but the audio backs (``support``): those
+are the recogniser's split of that word ("ram it on" for "Ramadan").
 Hesitation sounds ("um") are not results; they and repeated words cost fluency only.
 
 Scores (0-100):
@@ -326,6 +328,11 @@ def assess(
     token_words = [token.source for token in normalized.tokens]
     floors = (support_probability, prompted_probability, names)
     backed = supported_words(normalized.words, support or (), *floors)
+    rescued = frozenset(
+        w
+        for r, w in zip(token_results, token_words, strict=True)
+        if w in backed and r.status is not WordStatus.CORRECT
+    )
     token_results = [
         _TokenResult(WordStatus.CORRECT, SUPPORTED_CREDIT, r.heard, said=True, wrong=False)
         if w in backed and r.status is not WordStatus.CORRECT
@@ -336,7 +343,13 @@ def assess(
         [r for r, w in zip(token_results, token_words, strict=True) if w == index]
         for index in range(len(normalized.words))
     ]
-    insertions = _insertions(alignment, token_words)
+    # Extra words beside a word the audio backs are the recogniser's split of that word
+    # ("ram it on" for "Ramadan"), not words the learner added.
+    insertions = [
+        i
+        for i in _insertions(alignment, token_words)
+        if i.after_word not in rescued and i.after_word + 1 not in rescued
+    ]
     results = [
         _insertion_result(i, alignment, words, timed) for i in insertions if i.after_word == -1
     ]
