@@ -22,6 +22,7 @@ RANK: dict[str, int] = {
     "stat_fields": 0,
     "settings": 0,
     "remote_settings": 0,
+    "assessment_settings": 0,
     "database_settings": 0,
     "redis_settings": 0,
     "resume_settings": 0,

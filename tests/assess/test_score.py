@@ -260,7 +260,7 @@ def test_defaults_are_the_settings_defaults() -> None:
     # A caller that passes no policy gets what an unconfigured server uses.
     import inspect
 
-    from ustad.settings import AssessmentSettings
+    from ustad.assessment_settings import AssessmentSettings
 
     defaults = AssessmentSettings()
     parameters = inspect.signature(assess).parameters

@@ -301,7 +301,7 @@ def assess(
     """Score ``transcript`` (what the recogniser heard) against the ``target`` sentence.
 
     ``pass_mark``, ``low_confidence``, ``wrong_word_fails`` and ``support_probability``
-    are the settings of :class:`ustad.settings.AssessmentSettings` (defaults equal).
+    are the settings of :class:`ustad.assessment_settings.AssessmentSettings` (defaults equal).
     ``support``: the recogniser's forced reading of ``target`` on the same audio
     (``Transcriber.target_support``); a target word flagged by the transcript whose
     support is at least ``support_probability`` (``prompted_probability`` for a word a

@@ -9,7 +9,7 @@ the audio is at least the setting ``assessment.support_probability`` (or
 wrote the word) is counted as said and correct, with :data:`SUPPORTED_CREDIT`. The
 evidence is asked for only when the transcript-level assessment flagged a word
 (:func:`needs_support`), so most turns pay nothing. Thresholds and figures:
-``ustad.settings.AssessmentSettings``.
+``ustad.assessment_settings.AssessmentSettings``.
 """
 
 from __future__ import annotations
