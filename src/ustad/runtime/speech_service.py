@@ -330,6 +330,7 @@ class SpeechService:
             RENDERING,
             fmt,
             self.tts.bitrate(fmt),
+            self.tts.mp3_quality if fmt == "mp3" else None,
             self.tts.sample_rate,
             speed,
             tuple(self._voice_id(s) for s in spoken.segments),
@@ -405,7 +406,8 @@ class SpeechService:
         def encode() -> StoredAudio:
             pcm = concatenate(parts, sample_rate=tts.sample_rate, gap_seconds=tts.gap_seconds)
             # Hashed here, on the worker thread, so the event loop never hashes audio.
-            return StoredAudio.of(encode_audio(pcm, fmt, bitrate=tts.bitrate(fmt)), fmt)
+            data = encode_audio(pcm, fmt, bitrate=tts.bitrate(fmt), mp3_quality=tts.mp3_quality)
+            return StoredAudio.of(data, fmt)
 
         stand_in = any(isinstance(part, StandIn) for part in parts)
         return await self.executor.run(encode), stand_in
