@@ -109,6 +109,7 @@ def test_baseline_mode_turns_every_optimisation_off() -> None:
     assert baseline.audio_store.enabled is False
     assert baseline.audio_store.pregenerate_phrases is False
     assert baseline.stt.short_clip_window is False
+    assert baseline.tts.mp3_pieces is False and optimised.tts.mp3_pieces is True
 
 
 def test_tts_settings_give_each_format_its_bitrate() -> None:
