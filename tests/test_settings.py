@@ -35,6 +35,9 @@ def test_nested_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         ("USTAD_ASSESSMENT__PASS_MARK", "120"),
         ("USTAD_RUNTIME__EXECUTOR_WORKERS", "0"),
         ("USTAD_SERVER__PORT", "not-a-port"),
+        ("USTAD_TTS__MP3_QUALITY", "10"),
+        ("USTAD_TTS__MP3_QUALITY", "-1"),
+        ("USTAD_TTS__MP3_QUALITY", "fast"),
     ],
 )
 def test_bad_values_fail_at_start(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -106,8 +109,15 @@ def test_baseline_mode_turns_every_optimisation_off() -> None:
     assert baseline.audio_store.enabled is False
     assert baseline.audio_store.pregenerate_phrases is False
     assert baseline.stt.short_clip_window is False
+    assert baseline.tts.mp3_pieces is False and optimised.tts.mp3_pieces is True
 
 
 def test_tts_settings_give_each_format_its_bitrate() -> None:
     tts = TtsSettings(audio_format="opus", mp3_bitrate=96_000)
     assert (tts.bitrate("mp3"), tts.bitrate("opus"), tts.bitrate("wav")) == (96_000, 32_000, None)
+
+
+def test_mp3_quality_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().tts.mp3_quality == 7
+    monkeypatch.setenv("USTAD_TTS__MP3_QUALITY", "2")
+    assert Settings().tts.mp3_quality == 2

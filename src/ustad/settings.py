@@ -159,6 +159,21 @@ class TtsSettings(_Group):
     """Format of spoken replies on the WebSocket."""
     mp3_bitrate: int = Field(default=64_000, ge=8_000, le=320_000)
     """MP3 bitrate in bit/s (speech is mono)."""
+    mp3_quality: int = Field(default=7, ge=0, le=9)
+    """LAME's algorithm quality for MP3 (``lame -q``: 0 slowest, 9 fastest; LAME's own
+    default is 3); the bitrate, not this, sets the size. 7 stops LAME shaping its noise
+    band by band, which is where 3 spends its time: on 42 Piper phrase-bank sentences
+    (``benchmarks/encode_cost.py``, 64 kbit/s, 22.05 kHz) 6.8 ms of CPU per second of
+    speech against 12.6 ms at 3 (5: 10.8 ms), with tiny.en's WER on the decoded audio
+    the same at both (0.52 %, as on the PCM) and the same log-spectral distance to the
+    PCM (2.4 dB). 2 or 3 for the most careful encoding."""
+    mp3_pieces: bool = True
+    """Join MP3 replies from pieces encoded once each (the fixed phrases around a
+    learner's sentence are not encoded again every turn) instead of encoding each whole
+    reply. On the tutor's sentence replies for 42 phrase-bank sentences in both modes
+    (``benchmarks/encode_cost.py``) the encoding took 1.42 s of CPU instead of 4.79 s
+    whole at quality 7 (8.88 s whole at LAME's default), tiny.en's WER on the decoded
+    audio unchanged. The pause between pieces is ``gap_seconds`` to about 40 ms more."""
     opus_bitrate: int = Field(default=32_000, ge=6_000, le=256_000)
     """Opus bitrate in bit/s."""
     sample_rate: int = Field(default=22_050, ge=8_000, le=48_000)
@@ -349,6 +364,7 @@ class Settings(BaseSettings):
                 "stt": self.stt.model_copy(
                     update={"short_clip_window": False, "encodings_kept": 0}
                 ),
+                "tts": self.tts.model_copy(update={"mp3_pieces": False}),
                 "runtime": self.runtime.model_copy(
                     update={
                         "tts_cache_bytes": 0,

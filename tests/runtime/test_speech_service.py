@@ -13,7 +13,8 @@ from tests.runtime.blocking import GUARD, BlockedEngine
 from ustad.runtime.audio_store import AudioStore
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.metrics import section_families
-from ustad.runtime.speech_service import SpeechService, SpeechStats
+from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.speech_stats import SpeechStats
 from ustad.settings import TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Audio, Segment, SpokenText, Translation, TranslationRequest

@@ -94,3 +94,20 @@ def test_bad_arguments_are_refused() -> None:
         StreamEncoder("mp3", sample_rate=0)
     with pytest.raises(ValueError, match="format"):
         StreamEncoder("ogg", sample_rate=22_050)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="mp3 quality"):
+        StreamEncoder("mp3", sample_rate=22_050, mp3_quality=10)
+
+
+def test_an_mp3_stream_at_any_quality_keeps_its_length() -> None:
+    streams = {}
+    for quality in (0, 7, 9):
+        encoder = StreamEncoder("mp3", sample_rate=22_050, mp3_quality=quality)
+        streams[quality] = b"".join(encoder.add(tone(0.7)) for _ in range(3)) + encoder.finish()
+        with av.open(io.BytesIO(streams[quality]), format="mp3") as container:
+            stream = container.streams.audio[0]
+            assert stream.sample_rate == 22_050
+            samples = sum(frame.samples for frame in container.decode(stream))
+        # Streamed, there is no LAME tag to trim the codec's delay by: at most two frames
+        # of it (576 samples each) plus the last frame's padding.
+        assert round(2.1 * 22_050) <= samples <= round(2.1 * 22_050) + 3 * 576
+    assert streams[0] != streams[9]

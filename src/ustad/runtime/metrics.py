@@ -33,7 +33,8 @@ from ustad.runtime.loop_monitor import EventLoopLagMonitor, SampleWindow
 from ustad.runtime.outbox import Outbox, OutboxStats
 from ustad.runtime.redis_tier import SharedLimitStats
 from ustad.runtime.remote_metrics import RemoteCollector, remote_json
-from ustad.runtime.speech_service import SpeechService, SpeechStats
+from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.speech_stats import SpeechStats
 from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE, TOTAL
 from ustad.speech.remote import ProviderStats
 from ustad.stat_fields import Section, record_json, sections_of, series_of, to_json

@@ -19,16 +19,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from ustad.caching import CacheStats, MemoryCache, cache_key
-from ustad.runtime.audio_store import AudioStore, AudioStoreStats, StoredAudio
-from ustad.runtime.executor import EngineExecutor, ExecutorStats
-from ustad.runtime.redis_tier import RedisStats, RedisTier
-from ustad.runtime.shared_cache import SharedCache, SharedCacheStats, through
+from ustad.runtime.audio_store import AudioStore, StoredAudio
+from ustad.runtime.executor import EngineExecutor
+from ustad.runtime.redis_tier import RedisTier
+from ustad.runtime.reply_pieces import Mp3Piece, Mp3Pieces
+from ustad.runtime.shared_cache import SharedCache, through
 from ustad.runtime.shared_codec import AudioCodec, TranslationCodec
 from ustad.runtime.speech_parts import Answer, StandIn, spoken_pieces
+from ustad.runtime.speech_stats import SpeechStats
 from ustad.settings import AudioFormat, TtsSettings
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
 from ustad.speech.remote import RemoteEngines
@@ -48,7 +49,6 @@ from ustad.speech.types import (
     Translator,
     WordSupport,
 )
-from ustad.stat_fields import record, records, tally
 from ustad.vocabulary import LanguageGuess
 
 log = logging.getLogger(__name__)
@@ -58,47 +58,6 @@ RENDERING = 3
 pieces; Urdu-script digits spoken; 3: English said in its spoken form by
 ``ustad.text``: numbers, currency, units, abbreviations, no markup or emoji), so replies
 stored on disk before are not served."""
-
-
-@dataclass(frozen=True)
-class SpeechStats:
-    """Counters of the speech layer: the one source of ``/health``, ``/v1/stats`` and
-    ``/metrics`` (each field's marker says how it is shown; see ``ustad.stat_fields``)."""
-
-    engine_calls: Mapping[str, int] = field(
-        metadata=tally("ustad_engine_calls", "kind", "Blocking engine calls made, by kind.")
-    )
-    requests: Mapping[str, int] = field(
-        metadata=tally(
-            "ustad_speech_requests",
-            "kind",
-            "Speech work asked for before any cache (tts_replies, tts_segments, translation).",
-        )
-    )
-    caches: tuple[CacheStats, ...] = field(
-        metadata=records(CacheStats, "ustad_cache", label="cache")
-    )
-    """The service's caches, then the engines' (``engine_caches``)."""
-    executor: ExecutorStats = field(
-        metadata=record(ExecutorStats, "ustad_executor", doc="engine executor")
-    )
-    """The engine executor."""
-    io_executor: ExecutorStats | None = field(
-        metadata=record(ExecutorStats, "ustad_io_executor", doc="audio store I/O pool")
-    )
-    """The disk audio store's I/O pool (``None`` without a store)."""
-    audio_store: AudioStoreStats | None = field(
-        default=None, metadata=record(AudioStoreStats, "ustad_audio_store", doc="disk tier")
-    )
-    """The disk audio store of replies (``None`` without a store)."""
-    shared_caches: tuple[SharedCacheStats, ...] = field(
-        default=(), metadata=records(SharedCacheStats, "ustad_shared_cache", label="cache")
-    )
-    """The caches' Redis tier (none without ``USTAD_REDIS__URL``)."""
-    redis: RedisStats | None = field(
-        default=None, metadata=record(RedisStats, "ustad_redis", doc="shared tier")
-    )
-    """This worker's Redis commands (``None`` without ``USTAD_REDIS__URL``)."""
 
 
 class SpeechService:
@@ -142,15 +101,20 @@ class SpeechService:
         """What callers asked for, before any cache: ``tts_replies``, ``tts_segments``
         (segments of those replies) and ``translation``; set against ``engine_calls``
         it shows the share of requests the engines actually served."""
-        # A quarter of the budget for segments, the rest for whole encoded replies.
+        # A quarter of the budget for segments, a sixteenth for encoded MP3 pieces, the
+        # rest for whole encoded replies.
         self.segment_cache: MemoryCache[str, Pcm] = MemoryCache(
             "tts_segments", size_of=lambda pcm: pcm.nbytes, max_bytes=tts_cache_bytes // 4
         )
         self.audio_cache: MemoryCache[str, StoredAudio] = MemoryCache(
             "tts_audio",
             size_of=lambda audio: len(audio.data),
-            max_bytes=tts_cache_bytes - tts_cache_bytes // 4,
+            max_bytes=tts_cache_bytes - tts_cache_bytes // 4 - tts_cache_bytes // 16,
         )
+        self.mp3_pieces = Mp3Pieces(
+            executor, tts, max_bytes=tts_cache_bytes // 16, engine_calls=self.engine_calls
+        )
+        """Encoded pieces MP3 replies are joined from (``tts.mp3_pieces``)."""
         self.translation_cache: MemoryCache[str, Answer] = MemoryCache(
             "translation", size_of=Answer.size, max_entries=translation_cache_entries
         )
@@ -330,6 +294,7 @@ class SpeechService:
             RENDERING,
             fmt,
             self.tts.bitrate(fmt),
+            (self.tts.mp3_quality, self.tts.mp3_pieces) if fmt == "mp3" else None,
             self.tts.sample_rate,
             speed,
             tuple(self._voice_id(s) for s in spoken.segments),
@@ -393,6 +358,8 @@ class SpeechService:
         # The spoken form is plain CPU work that grows with the text (0.2 s for 4096
         # characters of amounts): a worker thread does it, never the event loop.
         segments = await asyncio.to_thread(spoken_pieces, segments, self.tts.max_chunk_chars)
+        if fmt == "mp3" and self.tts.mp3_pieces:
+            return await self._splice(segments, speed, sequential=sequential)
         if sequential:
             parts = [await self.synthesize_segment(s, speed=speed) for s in segments]
         else:
@@ -405,10 +372,30 @@ class SpeechService:
         def encode() -> StoredAudio:
             pcm = concatenate(parts, sample_rate=tts.sample_rate, gap_seconds=tts.gap_seconds)
             # Hashed here, on the worker thread, so the event loop never hashes audio.
-            return StoredAudio.of(encode_audio(pcm, fmt, bitrate=tts.bitrate(fmt)), fmt)
+            data = encode_audio(pcm, fmt, bitrate=tts.bitrate(fmt), mp3_quality=tts.mp3_quality)
+            return StoredAudio.of(data, fmt)
 
         stand_in = any(isinstance(part, StandIn) for part in parts)
         return await self.executor.run(encode), stand_in
+
+    async def _splice(
+        self, segments: Sequence[Segment], speed: float, *, sequential: bool
+    ) -> tuple[StoredAudio, bool]:
+        """An MP3 reply joined from its pieces' cached MP3 (see ``reply_pieces``)."""
+
+        def piece(segment: Segment) -> Awaitable[Mp3Piece]:
+            return self.mp3_pieces.piece(
+                (*self._voice_id(segment), speed),
+                lambda: self.synthesize_segment(segment, speed=speed),
+            )
+
+        if sequential:
+            pieces = [await piece(s) for s in segments]
+        else:
+            pieces = await asyncio.gather(*(piece(s) for s in segments))
+        self.engine_calls["join_mp3"] += 1
+        audio = await Mp3Pieces.join(pieces)
+        return audio, any(p.stand_in for p in pieces)
 
     def _voice_id(self, segment: Segment) -> tuple[str, str, str]:
         voice = self.voices[segment.language]
@@ -430,6 +417,7 @@ class SpeechService:
                 self.segment_cache.stats(),
                 self.audio_cache.stats(),
                 self.translation_cache.stats(),
+                self.mp3_pieces.stats(),
                 *(snapshot() for snapshot in self.engine_caches),
             ),
             executor=self.executor.stats(),

@@ -76,7 +76,9 @@ async def stream_speech(
     if not pieces:
         raise ValueError("nothing to say")
     bitrate = {"mp3": tts.mp3_bitrate, "opus": tts.opus_bitrate}.get(fmt)
-    encoder = StreamEncoder(fmt, sample_rate=tts.sample_rate, bitrate=bitrate)
+    encoder = StreamEncoder(
+        fmt, sample_rate=tts.sample_rate, bitrate=bitrate, mp3_quality=tts.mp3_quality
+    )
     speech.requests["tts_streams"] += 1
     speech.engine_calls[f"encode_{fmt}"] += 1
     gap = silence(tts.gap_seconds, encoder.sample_rate)

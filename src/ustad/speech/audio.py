@@ -28,6 +28,7 @@ from ustad.speech.types import SAMPLE_RATE, Audio, Pcm
 
 __all__ = [
     "MEDIA_TYPES",
+    "MP3_QUALITIES",
     "SILENCE_DBFS",
     "AudioDecodeError",
     "AudioTooLongError",
@@ -37,6 +38,7 @@ __all__ = [
     "decode_audio",
     "detect_speech",
     "encode_audio",
+    "mp3_options",
     "resample_pcm",
     "rms_dbfs",
     "speech_seconds",
@@ -53,6 +55,10 @@ SILENCE_DBFS: Final = -120.0
 """What :func:`rms_dbfs` reports for digital silence (instead of minus infinity)."""
 
 _DEFAULT_BITRATES: Final = {"mp3": 64_000, "opus": 32_000}
+
+MP3_QUALITIES: Final = range(10)
+"""LAME's algorithm quality (``lame -q``): 0 is the slowest and most careful, 9 the
+fastest; LAME's own default is 3. Unrelated to the bitrate, which sets the size."""
 _OPUS_RATE: Final = 48_000
 
 # Every FFmpeg or decoding failure we translate into AudioDecodeError. ValueError covers
@@ -209,12 +215,23 @@ def _declared_seconds(stream: AudioStream) -> float:
 # --------------------------------------------------------------------------- encoding
 
 
-def encode_audio(pcm: Pcm, fmt: EncodedFormat, *, bitrate: int | None = None) -> bytes:
+def encode_audio(
+    pcm: Pcm, fmt: EncodedFormat, *, bitrate: int | None = None, mp3_quality: int | None = None
+) -> bytes:
     """Encode mono speech as MP3, Opus in Ogg (always 48 kHz) or 16-bit WAV.
 
     ``bitrate`` (bit/s) applies to MP3 and Opus; the defaults suit speech
-    (64 kbit/s MP3, 32 kbit/s Opus).
+    (64 kbit/s MP3, 32 kbit/s Opus). ``mp3_quality`` is LAME's algorithm quality
+    (:data:`MP3_QUALITIES`, 0 slowest to 9 fastest; ``None``: LAME's default, 3); other
+    formats ignore it. MP3 is written at the PCM's own rate when LAME takes it (8 to
+    48 kHz, Piper's 22.05 kHz among them).
+
+    Raises:
+        ValueError: stereo samples, a rate that is not positive, an unknown format or an
+            ``mp3_quality`` outside 0-9.
+        RuntimeError: the encoder failed.
     """
+    options = mp3_options(mp3_quality)
     samples = _mono_int16(pcm)
     if fmt == "wav":
         return _encode_wav(samples, pcm.sample_rate)
@@ -226,6 +243,7 @@ def encode_audio(pcm: Pcm, fmt: EncodedFormat, *, bitrate: int | None = None) ->
             codec="libmp3lame",
             rate=_supported_rate("libmp3lame", pcm.sample_rate),
             bitrate=bitrate or _DEFAULT_BITRATES["mp3"],
+            options=options,
         )
     if fmt == "opus":
         return _encode_with_av(
@@ -237,6 +255,17 @@ def encode_audio(pcm: Pcm, fmt: EncodedFormat, *, bitrate: int | None = None) ->
             bitrate=bitrate or _DEFAULT_BITRATES["opus"],
         )
     raise ValueError(f"unknown audio format {fmt!r}; expected one of {sorted(MEDIA_TYPES)}")
+
+
+def mp3_options(quality: int | None) -> dict[str, str]:
+    """FFmpeg encoder options for libmp3lame at LAME quality ``quality`` (``None``: none,
+    LAME's default). Raises ``ValueError`` for a quality outside :data:`MP3_QUALITIES`."""
+    if quality is None:
+        return {}
+    if quality not in MP3_QUALITIES:
+        raise ValueError(f"mp3 quality must be 0-9 (LAME -q), got {quality}")
+    # FFmpeg hands compression_level to lame_set_quality.
+    return {"compression_level": str(quality)}
 
 
 def _mono_int16(pcm: Pcm) -> npt.NDArray[np.int16]:
@@ -274,11 +303,12 @@ def _encode_with_av(
     codec: str,
     rate: int,
     bitrate: int,
+    options: dict[str, str] | None = None,
 ) -> bytes:
     buffer = io.BytesIO()
     try:
         with av.open(buffer, mode="w", format=container) as output:
-            stream = output.add_stream(codec, rate=rate, layout="mono")
+            stream = output.add_stream(codec, rate=rate, layout="mono", options=options or {})
             if not isinstance(stream, AudioStream):  # narrows the type; codec is ours
                 raise TypeError(f"{codec} is not an audio encoder")
             stream.bit_rate = bitrate

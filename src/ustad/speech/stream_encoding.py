@@ -26,7 +26,7 @@ from av.audio.frame import AudioFrame
 from av.audio.stream import AudioStream
 from av.container import OutputContainer
 
-from ustad.speech.audio import _supported_rate, resample_pcm
+from ustad.speech.audio import _supported_rate, mp3_options, resample_pcm
 from ustad.speech.types import Pcm
 
 __all__ = [
@@ -112,18 +112,29 @@ class StreamEncoder:
 
     ``sample_rate`` is the rate written for MP3, AAC, FLAC and WAV (the nearest the
     encoder takes); Opus is always 48 kHz and ``pcm`` always :data:`PCM_RATE`.
-    ``bitrate`` (bit/s) applies to MP3, Opus and AAC. Call :meth:`add` for each piece
-    and :meth:`finish` once; both return the encoded bytes that became ready (possibly
-    none: Ogg, for one, holds packets until a page is full). A WAV stream's first
-    bytes are its open-length header (``wav_header(rate, None)``). Calls are
-    serialised by a lock; they block (run them off the event loop).
+    ``bitrate`` (bit/s) applies to MP3, Opus and AAC; ``mp3_quality`` is LAME's
+    algorithm quality for MP3 (0 slowest to 9 fastest, ``None``: LAME's default, 3).
+    Call :meth:`add` for each piece and :meth:`finish` once; both return the encoded
+    bytes that became ready (possibly none: Ogg, for one, holds packets until a page is
+    full). A WAV stream's first bytes are its open-length header
+    (``wav_header(rate, None)``). Calls are serialised by a lock; they block (run them
+    off the event loop).
 
     Raises:
-        ValueError: an unknown format or a sample rate that is not positive.
+        ValueError: an unknown format, a sample rate that is not positive or an
+            ``mp3_quality`` outside 0-9.
         RuntimeError: the encoder failed.
     """
 
-    def __init__(self, fmt: StreamFormat, *, sample_rate: int, bitrate: int | None = None) -> None:
+    def __init__(
+        self,
+        fmt: StreamFormat,
+        *,
+        sample_rate: int,
+        bitrate: int | None = None,
+        mp3_quality: int | None = None,
+    ) -> None:
+        options = mp3_options(mp3_quality) if fmt == "mp3" else {}
         if sample_rate <= 0:
             raise ValueError(f"invalid sample rate {sample_rate}")
         if fmt not in STREAM_MEDIA_TYPES:
@@ -145,12 +156,12 @@ class StreamEncoder:
             codec = _CODECS[fmt]
             rate = OPUS_RATE if fmt == "opus" else _supported_rate(codec.codec, sample_rate)
             self.sample_rate = rate
-            self._open(codec, rate, bitrate or codec.default_bitrate)
+            self._open(codec, rate, bitrate or codec.default_bitrate, options)
 
-    def _open(self, codec: _Codec, rate: int, bitrate: int | None) -> None:
+    def _open(self, codec: _Codec, rate: int, bitrate: int | None, options: dict[str, str]) -> None:
         try:
             output = av.open(self._sink, mode="w", format=codec.container)
-            stream = output.add_stream(codec.codec, rate=rate, layout="mono")
+            stream = output.add_stream(codec.codec, rate=rate, layout="mono", options=options)
         except av.FFmpegError as error:
             raise RuntimeError(f"{codec.codec} could not start: {error}") from error
         if not isinstance(stream, AudioStream):  # narrows the type; the codec is ours

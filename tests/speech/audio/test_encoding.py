@@ -16,6 +16,7 @@ from ustad.speech.audio import (
     concatenate,
     decode_audio,
     encode_audio,
+    mp3_options,
     resample_pcm,
     rms_dbfs,
 )
@@ -49,6 +50,36 @@ def test_encoded_formats_are_mono_at_the_expected_rate(speech_pcm: Pcm) -> None:
         with av.open(io.BytesIO(encode_audio(speech_pcm, fmt))) as container:  # type: ignore[arg-type]
             stream = container.streams.audio[0]
             assert (stream.rate, stream.channels) == (rate, 1), fmt
+
+
+MP3_FRAME_SECONDS = 576 / 22_050
+"""One MPEG-2 Layer III frame at 22.05 kHz."""
+
+
+@pytest.mark.parametrize("quality", [None, 0, 3, 7, 9])
+def test_every_mp3_quality_decodes_to_the_same_speech(speech_pcm: Pcm, quality: int | None) -> None:
+    data = encode_audio(speech_pcm, "mp3", mp3_quality=quality)
+    back = decode_audio(data, format_hint="mp3", sample_rate=22_050)
+    assert back.duration == pytest.approx(speech_pcm.duration, abs=MP3_FRAME_SECONDS)
+    original = Audio((speech_pcm.samples / 32768).astype(np.float32), speech_pcm.sample_rate)
+    assert envelope_correlation(back, original) > 0.95
+    assert rms_dbfs(back) == pytest.approx(rms_dbfs(original), abs=1.5)
+    with av.open(io.BytesIO(data)) as container:
+        assert container.streams.audio[0].rate == 22_050  # Piper's rate, not resampled
+
+
+def test_mp3_quality_reaches_the_encoder(speech_pcm: Pcm) -> None:
+    default = encode_audio(speech_pcm, "mp3")
+    assert encode_audio(speech_pcm, "mp3", mp3_quality=3) == default  # LAME's own default
+    assert encode_audio(speech_pcm, "mp3", mp3_quality=9) != default
+    assert encode_audio(speech_pcm, "mp3", mp3_quality=0) != default
+
+
+@pytest.mark.parametrize("quality", [-1, 10])
+def test_an_mp3_quality_outside_lame_range_is_refused(speech_pcm: Pcm, quality: int) -> None:
+    with pytest.raises(ValueError, match="mp3 quality"):
+        encode_audio(speech_pcm, "mp3", mp3_quality=quality)
+    assert mp3_options(7) == {"compression_level": "7"} and mp3_options(None) == {}
 
 
 def test_bitrate_controls_size(speech_pcm: Pcm) -> None:
