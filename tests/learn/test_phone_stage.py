@@ -8,13 +8,16 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import LearnerClip
 from tests.learn.conftest import Heard
+from ustad.assess.support import written_words
 from ustad.learn.events import NoSpeechHeard, RepeatAssessed, Target, Utterance, Work
 from ustad.learn.processor import TurnPolicy, TurnProcessor
 from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.timing import TurnTimer
 from ustad.settings import Settings
 from ustad.speech.fakes import FakeTranscriber
+from ustad.speech.phones.aligner import PhoneAligner
 from ustad.speech.phones.types import PhoneAlignmentError, PhoneResult, WordPhones
 from ustad.vocabulary import TurnKind
 
@@ -136,3 +139,38 @@ async def test_a_recording_assessed_over_rest_carries_phones(
     turns.policy = policy(phones=True)
     assessment = await turns.assess_recording(english_bytes, "I want water.")
     assert assessment.pronunciation == 75.0
+
+
+@pytest.fixture(scope="module")
+def real_aligner() -> PhoneAligner:
+    return PhoneAligner()
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("index", [0, 5])
+async def test_the_real_phone_stage_gives_every_target_word_its_phones(
+    turns: TurnProcessor,
+    heard: Heard,
+    learner_clips: list[LearnerClip],
+    real_aligner: PhoneAligner,
+    index: int,
+) -> None:
+    clip = learner_clips[index]
+    heard.english = clip.text  # the transcript is faked; the phones come from the audio
+    turns.phones = real_aligner
+    turns.policy = policy(phones=True)
+    assessment = await turns.assess_recording(clip.path.read_bytes(), clip.text)
+    found = assessment.to_dict()
+    targets = [w for w in found["words"] if w["status"] != "inserted"]
+    assert [w["word"] for w in targets] == list(written_words(clip.text))
+    for word in targets:
+        assert word["phones"], word["word"]
+        assert 0 <= word["phone_score"] <= 100
+        for phone in word["phones"]:
+            assert phone["status"] in {"ok", "mispronounced", "missing"}
+            assert 0 <= phone["score"] <= 100
+            assert phone["start"] <= phone["end"]
+            assert (phone["heard"] == "") == (phone["status"] == "ok") or phone[
+                "status"
+            ] == "missing"
+    assert 0.0 <= found["pronunciation"] <= 100.0
