@@ -73,7 +73,12 @@ class AssessmentSettings(BaseModel):
     reconsider_below: float = Field(default=35.0, ge=0.0, le=100.0)
     """A repeat scoring under this (0-100) is checked for being a new Urdu sentence."""
     phones: bool = False
-    """Score each target word's phones (``ustad.speech.phones``: CTC phoneme recogniser,
-    GOP per phone) and add them to the assessment JSON (``"phones"``). Off until the
-    turn runs the stage and its figures meet issue 13 (docs/measurements.md, "Phones
-    and GOP"): 0.27 s CPU per learner clip, 0.38 of tiny.en's transcription."""
+    """Run the phone stage (``ustad.speech.phones``: CTC phoneme recogniser, GOP per
+    phone) on every assessed English attempt, once (shared with ``phone_support``), and
+    add its result to the assessment JSON: ``pronunciation`` (mean phone score) and per
+    target word ``phone_score`` and ``phones`` (docs/protocol-notes.md). Information
+    only: ``passed`` and word statuses do not change. The feedback adds one sound tip
+    when a word the assessment marked mispronounced has a phone flagged with a typical
+    Urdu-speaker confusion (``ustad.tutor.sound_tips``). Off until its figures meet
+    issue 13 (docs/measurements.md, "Phones and GOP": a changed word flagged 0.65, an
+    unchanged sentence clean 0.87); cost: docs/measurements.md, "Phones in the turn"."""
