@@ -10,7 +10,7 @@ from tests.tutor.test_feedback import check_urdu_segments
 from ustad.assess.types import Assessment, Scores, WordResult, WordStatus
 from ustad.speech.phones.types import PhoneResult, PhoneStatus, WordPhones
 from ustad.tutor.feedback import feedback
-from ustad.tutor.sound_tips import SoundTip, english_tip, sound_tip, urdu_tip
+from ustad.tutor.sound_tips import SoundTip, english_tip, heard_agrees, sound_tip, urdu_tip
 
 C, M, OM, INS = (
     WordStatus.CORRECT,
@@ -36,31 +36,40 @@ GOOD = word("good", ph("G"), ph("UH"), ph("D"))
 
 
 def attempt(
-    words: list[tuple[str, WordStatus]], phones: tuple[WordPhones, ...], passed: bool = False
+    words: list[tuple[str, WordStatus]],
+    phones: tuple[WordPhones, ...],
+    passed: bool = False,
+    heard: dict[str, str] | None = None,
 ) -> Assessment:
-    results = tuple(WordResult(w, s, None if s is OM else w) for w, s in words)
+    """``heard``: what the recogniser wrote for a word (default: the word itself)."""
+    said = heard or {}
+    results = tuple(WordResult(w, s, None if s is OM else said.get(w, w)) for w, s in words)
     target = " ".join(w for w, s in words if s is not INS)
     bare = Assessment(target, target, Scores(70.0, 70.0, 100.0, 100.0), passed, results)
     return bare.with_phones(phones)
 
 
 CASES = [
-    (word("very", ph("V", "mispronounced", "W"), ph("EH")), "v_as_w", "first", "'w'"),
-    (word("away", ph("AH"), ph("W", "mispronounced", "V"), ph("EY")), "w_as_v", "middle", "'v'"),
-    (word("bath", ph("B"), ph("AE"), ph("TH", "mispronounced", "T")), "th_as_t", "last", "'t'"),
-    (word("this", ph("DH", "mispronounced", "D"), ph("IH"), ph("S")), "dh_as_d", "first", "'d'"),
-    (word("zoo", ph("Z", "mispronounced", "JH"), ph("UW")), "z_as_j", "first", "'j'"),
-    (word("school", ph("S", "mispronounced", "IH S"), ph("K"), ph("UW"), ph("L")),
+    (word("very", ph("V", "mispronounced", "W"), ph("EH")), "wary", "v_as_w", "first", "'w'"),
+    (word("away", ph("AH"), ph("W", "mispronounced", "V"), ph("EY")), "avey", "w_as_v", "middle",
+     "'v'"),
+    (word("bath", ph("B"), ph("AE"), ph("TH", "mispronounced", "T")), "bat", "th_as_t", "last",
+     "'t'"),
+    (word("this", ph("DH", "mispronounced", "D"), ph("IH"), ph("S")), "dis", "dh_as_d", "first",
+     "'d'"),
+    (word("zoo", ph("Z", "mispronounced", "JH"), ph("UW")), "Jew", "z_as_j", "first", "'j'"),
+    (word("school", ph("S", "mispronounced", "IH S"), ph("K"), ph("UW"), ph("L")), "is cool",
      "vowel_before_s", "first", "'ischool'"),
-    (word("house", ph("HH", "missing", ""), ph("AW"), ph("S")), "no_h", "first", "'h'"),
+    (word("house", ph("HH", "missing", ""), ph("AW"), ph("S")), "ows", "no_h", "first", "'h'"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("phones", "kind", "position", "named"), CASES)
+@pytest.mark.parametrize(("phones", "heard", "kind", "position", "named"), CASES)
 def test_each_typical_confusion_gets_its_tip(
-    phones: WordPhones, kind: str, position: str, named: str
+    phones: WordPhones, heard: str, kind: str, position: str, named: str
 ) -> None:
-    assessment = attempt([(phones.word, M), ("good", C)], (phones, GOOD))
+    words = [(phones.word, M), ("good", C)]
+    assessment = attempt(words, (phones, GOOD), heard={phones.word: heard})
     tip = sound_tip(assessment)
     assert tip == SoundTip(phones.word, kind, position)  # type: ignore[arg-type]
     text = english_tip(tip, phones.word)
@@ -68,25 +77,64 @@ def test_each_typical_confusion_gets_its_tip(
     runs = urdu_tip(tip, phones.word)
     assert any(ARABIC.search(t) for lang, t in runs if lang == "ur")
     assert ("en", f"'{phones.word}'") in runs
+    # The recogniser's spelling must agree: the same phones under another hearing, no tip.
+    assert sound_tip(attempt(words, (phones, GOOD), heard={phones.word: "hum"})) is None
 
 
 @pytest.mark.parametrize(
-    ("status", "phones"),
+    ("status", "phones", "heard"),
     [
-        (C, VERY_AS_WERY),  # the assessment heard "very": no tip, whatever the phones say
-        (OM, VERY_AS_WERY),  # nothing said to correct
-        (M, word("very", ph("V"), ph("EH"), ph("R"), ph("IY"))),  # phones all ok
-        (M, word("very", ph("V", "mispronounced", "B"), ph("EH"))),  # not a typical confusion
-        (M, word("pass", ph("P"), ph("AE"), ph("S", "mispronounced", "IH S"))),  # s not first
-        (M, word("very", ph("V"), ph("EH", "mispronounced", "W"))),  # W heard for a vowel
+        (C, VERY_AS_WERY, "wary"),  # the assessment accepted "very": no tip, whatever else
+        (OM, VERY_AS_WERY, "wary"),  # nothing said to correct
+        (M, word("very", ph("V"), ph("EH"), ph("R"), ph("IY")), "wary"),  # phones all ok
+        (M, word("very", ph("V", "mispronounced", "B"), ph("EH")), "berry"),  # not typical
+        (
+            M,
+            word("pass", ph("P"), ph("AE"), ph("S", "mispronounced", "IH S")),
+            "a pass",
+        ),  # not first
+        (M, word("very", ph("V"), ph("EH", "mispronounced", "W")), "wary"),  # W for a vowel
+        (M, VERY_AS_WERY, "berry"),  # the recogniser heard no w
+        (M, word("woods", ph("W", "mispronounced", "V"), ph("UH"), ph("D"), ph("Z")), "wood"),
     ],
 )
-def test_no_tip_without_strong_evidence(status: WordStatus, phones: WordPhones) -> None:
-    assessment = attempt([(phones.word, status), ("good", C)], (phones, GOOD))
+def test_no_tip_without_strong_evidence(status: WordStatus, phones: WordPhones, heard: str) -> None:
+    words = [(phones.word, status), ("good", C)]
+    assessment = attempt(words, (phones, GOOD), heard={phones.word: heard})
     assert sound_tip(assessment) is None
+    without = attempt(words, (), heard={phones.word: heard})
     for mode in ("english", "urdu"):
-        assert feedback(assessment, mode) == feedback(attempt(
-            [(phones.word, status), ("good", C)], ()), mode)  # fmt: skip
+        assert feedback(assessment, mode) == feedback(without, mode)
+
+
+@pytest.mark.parametrize(
+    ("kind", "heard", "agrees"),
+    [
+        ("v_as_w", "worry", True),
+        ("v_as_w", "very", False),
+        ("v_as_w", "what", False),  # "wh" is not the w sound asked about
+        ("th_as_t", "tree", True),
+        ("th_as_t", "three", False),
+        ("th_as_t", "the", False),
+        ("dh_as_d", "den", True),
+        ("dh_as_d", "then", False),
+        ("z_as_j", "Jew", True),
+        ("z_as_j", "gee", True),
+        ("z_as_j", "zoo", False),
+        ("z_as_j", "tube", False),
+        ("vowel_before_s", "istation", True),
+        ("vowel_before_s", "a station", True),
+        ("vowel_before_s", "station", False),
+        ("no_h", "ouse", True),
+        ("no_h", "house", False),
+        ("no_h", "the", True),  # "th" is no h
+        ("no_h", None, False),  # nothing heard (or hidden)
+    ],
+)
+def test_the_recogniser_spelling_must_carry_the_sound(
+    kind: str, heard: str | None, agrees: bool
+) -> None:
+    assert heard_agrees(kind, heard) is agrees  # type: ignore[arg-type]
 
 
 def test_no_phones_no_tip() -> None:
@@ -95,7 +143,8 @@ def test_no_phones_no_tip() -> None:
 
 def test_one_tip_for_the_first_word_in_order_inserted_words_skipped() -> None:
     zoo = word("zoo", ph("Z", "mispronounced", "JH"), ph("UW"))
-    assessment = attempt([("uh", INS), ("very", M), ("uh", INS), ("zoo", M)], (VERY_AS_WERY, zoo))
+    words = [("uh", INS), ("very", M), ("uh", INS), ("zoo", M)]
+    assessment = attempt(words, (VERY_AS_WERY, zoo), heard={"very": "wary", "zoo": "Jew"})
     assert sound_tip(assessment) == SoundTip("very", "v_as_w", "first")
     reply = feedback(assessment, "english").text
     assert reply.count("came out as") == 1 and "lower lip" in reply
@@ -105,7 +154,7 @@ def test_one_tip_for_the_first_word_in_order_inserted_words_skipped() -> None:
 
 
 def test_the_tip_follows_the_words_to_work_on_in_both_languages() -> None:
-    assessment = attempt([("very", M), ("good", C)], (VERY_AS_WERY, GOOD))
+    assessment = attempt([("very", M), ("good", C)], (VERY_AS_WERY, GOOD), heard={"very": "wary"})
     english = feedback(assessment, "english").text
     assert english.index("Let's work on: 'very'.") < english.index(
         "The first sound of 'very' came out as 'w'."
@@ -117,7 +166,8 @@ def test_the_tip_follows_the_words_to_work_on_in_both_languages() -> None:
 
 
 def test_a_passed_attempt_with_a_word_to_watch_gets_the_tip_too() -> None:
-    assessment = attempt([("very", M), ("good", C)], (VERY_AS_WERY, GOOD), passed=True)
+    words = [("very", M), ("good", C)]
+    assessment = attempt(words, (VERY_AS_WERY, GOOD), passed=True, heard={"very": "wary"})
     english = feedback(assessment, "english").text
     assert english.startswith("Well done!") and "came out as 'w'" in english
     check_urdu_segments(feedback(assessment, "urdu"))

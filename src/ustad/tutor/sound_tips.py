@@ -3,25 +3,30 @@ Urdu speakers learning English.
 
 The phone stage alone is not reliable enough to tell a learner off (docs/measurements.md,
 "Phones and GOP": a changed word flagged 0.65 of the time, an unchanged sentence clean
-0.87), so a tip needs two independent opinions that agree: the word-level assessment
-marked the word mispronounced (the recogniser wrote another word, or the word with low
-confidence), and the phone stage flagged a phone of it with one of
-:data:`TIPPED` as what was heard (v said as w and back, voiceless th as t, voiced th as
-d, z as j, a vowel before an s-cluster, h dropped). A word the assessment marked correct
-never gets a tip, whatever its phones; an omitted word neither (nothing was said to
-correct). An added /h/ is not among them: the phone stage scores the target's phones
+0.87), so a tip needs two independent opinions that agree on the same sound: the
+word-level assessment marked the word mispronounced and what the recogniser wrote for it
+is spelt with the sound heard (:func:`heard_agrees`: "wery" or "worry" for "very", "tree"
+for "three", "dis" for "this", "jew" for "zoo", "ouse" for "house", "istation"), and the
+phone stage flagged a phone of it with one of :data:`TIPPED` as what was heard (v said
+as w and back, voiceless th as t, voiced th as d, z as j, a vowel before an s-cluster,
+h dropped). A word the assessment marked correct never gets a tip, whatever its phones;
+an omitted word neither (nothing was said to correct). On learner clips the spelling
+check keeps the phones from naming a sound for a word the recogniser heard as something
+else altogether ("the" heard "a", "woods" heard "wood": docs/measurements.md, "Phones in
+the turn"). An added /h/ is not among them: the phone stage scores the target's phones
 and does not look for sounds inserted before a vowel.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
 from ustad.assess.types import Assessment, WordStatus
 from ustad.speech.types import Language
 
-__all__ = ["TIPPED", "SoundTip", "english_tip", "sound_tip", "urdu_tip"]
+__all__ = ["TIPPED", "SoundTip", "english_tip", "heard_agrees", "sound_tip", "urdu_tip"]
 
 TipKind = Literal["v_as_w", "w_as_v", "th_as_t", "dh_as_d", "z_as_j", "vowel_before_s", "no_h"]
 
@@ -55,10 +60,37 @@ def _kind(phone: str, heard: str, first: bool) -> TipKind | None:
     return TIPPED.get((phone, heard))
 
 
+_DIGRAPHS: Final = re.compile(r"[tscgwp]h")
+_SPELT: Final[dict[TipKind, re.Pattern[str]]] = {
+    "v_as_w": re.compile(r"w"),
+    "w_as_v": re.compile(r"v"),
+    "th_as_t": re.compile(r"t"),
+    "dh_as_d": re.compile(r"d"),
+    "z_as_j": re.compile(r"j|dg|g[eiy]"),
+    "vowel_before_s": re.compile(r"^[aeiou]+ ?s"),
+}
+
+
+def heard_agrees(kind: TipKind, heard: str | None) -> bool:
+    """Whether the recogniser's spelling of the word (``heard``, lower-cased, digraphs
+    such as "th" and "sh" left out) has the sound the phone stage heard: a "w" for v
+    said as w, a "t" (not in "th") for th said as t, "j" or a soft "g" for z said as j,
+    a leading vowel before "s" for an inserted vowel, no "h" for a dropped h."""
+    if not heard:
+        return False
+    text = heard.lower()
+    if kind == "no_h":
+        return "h" not in _DIGRAPHS.sub("", text)
+    if kind == "vowel_before_s":
+        return bool(_SPELT[kind].search(text))
+    return bool(_SPELT[kind].search(_DIGRAPHS.sub("", text)))
+
+
 def sound_tip(assessment: Assessment) -> SoundTip | None:
     """The tip for the first target word (in sentence order) that the assessment marked
-    mispronounced and whose phones (``assessment.phones``) include a flagged phone with
-    a typical confusion; ``None`` when there is none or the phone stage did not run."""
+    mispronounced, whose phones (``assessment.phones``) include a flagged phone with a
+    typical confusion, and whose recogniser spelling agrees (:func:`heard_agrees`);
+    ``None`` when there is none or the phone stage did not run."""
     for result, phones in assessment.word_phones():
         if result.status is not WordStatus.MISPRONOUNCED or phones is None:
             continue
@@ -67,7 +99,7 @@ def sound_tip(assessment: Assessment) -> SoundTip | None:
             if phone.status == "ok":
                 continue
             kind = _kind(phone.phone, phone.heard, index == 0)
-            if kind is None:
+            if kind is None or not heard_agrees(kind, result.heard):
                 continue
             position: Position = (
                 "first" if index == 0 else "last" if index == count - 1 else "middle"
