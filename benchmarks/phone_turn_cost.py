@@ -10,9 +10,9 @@ support are left out of both sides, so the ratio is an upper bound of the share 
 phone stage adds to a turn. Also counted: alignments refused, and the attempts whose
 feedback would carry a sound tip (``ustad.tutor.sound_tips``), by kind.
 
-Measured (300 clips, machine under load; docs/measurements.md, "Phones in the turn"):
-transcription + assessment 1.003 s CPU per clip, phone stage 0.362 s (ratio 0.36), no
-alignment refused, a sound tip on 27 of 300 attempts.
+Measured (300 clips, machine under load, two runs; docs/measurements.md, "Phones in the
+turn"): transcription + assessment 1.003 / 1.056 s CPU per clip, phone stage 0.362 /
+0.403 s (ratio 0.36 / 0.38), no alignment refused; a sound tip on 7 of 300 attempts.
 
 Usage: ``PYTHONPATH=src:benchmarks .venv/bin/python benchmarks/phone_turn_cost.py
 [--limit N]``. Nothing is written.

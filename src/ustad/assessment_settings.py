@@ -83,5 +83,5 @@ class AssessmentSettings(BaseModel):
     (``ustad.tutor.sound_tips``). Off until its figures meet
     issue 13 (docs/measurements.md, "Phones and GOP": a changed word flagged 0.65, an
     unchanged sentence clean 0.87). Cost (docs/measurements.md, "Phones in the turn"):
-    0.36 s CPU per attempt on 300 learner clips, 0.36 of tiny.en's transcription and the
-    assessment (measured under load)."""
+    0.36-0.40 s CPU per attempt on 300 learner clips, 0.36-0.38 of tiny.en's
+    transcription and the assessment (measured under load)."""
