@@ -86,11 +86,12 @@ def heard_agrees(kind: TipKind, heard: str | None) -> bool:
     return bool(_SPELT[kind].search(_DIGRAPHS.sub("", text)))
 
 
-def sound_tip(assessment: Assessment) -> SoundTip | None:
+def sound_tip(assessment: Assessment, *, spelling: bool = True) -> SoundTip | None:
     """The tip for the first target word (in sentence order) that the assessment marked
     mispronounced, whose phones (``assessment.phones``) include a flagged phone with a
-    typical confusion, and whose recogniser spelling agrees (:func:`heard_agrees`);
-    ``None`` when there is none or the phone stage did not run."""
+    typical confusion, and whose recogniser spelling agrees (:func:`heard_agrees`; not
+    asked with ``spelling=False``, for measuring the rule without it); ``None`` when
+    there is none or the phone stage did not run."""
     for result, phones in assessment.word_phones():
         if result.status is not WordStatus.MISPRONOUNCED or phones is None:
             continue
@@ -99,7 +100,7 @@ def sound_tip(assessment: Assessment) -> SoundTip | None:
             if phone.status == "ok":
                 continue
             kind = _kind(phone.phone, phone.heard, index == 0)
-            if kind is None or not heard_agrees(kind, result.heard):
+            if kind is None or (spelling and not heard_agrees(kind, result.heard)):
                 continue
             position: Position = (
                 "first" if index == 0 else "last" if index == count - 1 else "middle"
