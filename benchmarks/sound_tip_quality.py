@@ -9,7 +9,7 @@ a turn with ``assessment.phones`` on (tiny.en, the target support, the phone sta
 changed word marked mispronounced by the assessment (a tip's first condition), the tip
 naming that word and that confusion, and a tip about anything else; for the unchanged
 renderings, any tip at all. Each with the rule as the tutor uses it and, after a slash,
-without its spelling check (``sound_tip(..., spelling=False)``).
+with the spelling check too (``sound_tip(..., spelling=True)``).
 
 Usage: ``PYTHONPATH=src:benchmarks .venv/bin/python benchmarks/sound_tip_quality.py
 [--per-kind N]``. Nothing is written.
@@ -61,8 +61,8 @@ def _bare(word: str) -> str:
 
 
 async def run(per_kind: int) -> dict[str, list[int]]:
-    """Per kind: [cases, word flagged, right tip, other tip, right tip and other tip without
-    the spelling check]; "unchanged": [cases, 0, 0, tip, 0, tip without it]."""
+    """Per kind: [cases, word flagged, right tip, other tip, right tip and other tip with
+    the spelling check]; "unchanged": [cases, 0, 0, tip, 0, tip with it]."""
     settings = Settings.model_validate({"assessment": {"phones": True}})
     executor = EngineExecutor(settings.runtime.executor_workers)
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
@@ -78,22 +78,22 @@ async def run(per_kind: int) -> dict[str, list[int]]:
             pcm = resample_pcm(voice.synthesize_phonemes(case.text), SAMPLE_RATE)
             assessment = await processor.assess_recording(_wav(pcm.samples), case.sentence)
             tip = sound_tip(assessment)
-            loose = sound_tip(assessment, spelling=False)
+            strict = sound_tip(assessment, spelling=True)
             row = table[case.kind]
             row[0] += 1
             if case.kind == "unchanged":
                 row[3] += tip is not None
-                row[5] += loose is not None
-                if loose is not None:
+                row[5] += strict is not None
+                if tip is not None:
                     heard = {w.word: w.heard for w in assessment.words}
-                    print(f"  unchanged: {case.text} -> {loose} heard {heard[loose.word]!r}")
+                    print(f"  unchanged: {case.text} -> {tip} heard {heard[tip.word]!r}")
                 continue
             target = _bare(case.words[case.index])
             word = [w for w in assessment.words if w.status is not WordStatus.INSERTED]
             row[1] += any(
                 _bare(w.word) == target and w.status is WordStatus.MISPRONOUNCED for w in word
             )
-            for found, at in ((tip, 2), (loose, 4)):
+            for found, at in ((tip, 2), (strict, 4)):
                 right = (
                     found is not None
                     and _bare(found.word) == target
@@ -101,9 +101,9 @@ async def run(per_kind: int) -> dict[str, list[int]]:
                 )
                 row[at] += right
                 row[at + 1] += found is not None and not right
-            if loose is not None:
+            if tip is not None:
                 heard = {w.word: w.heard for w in assessment.words}
-                print(f"  {case.kind}: {case.text} -> {loose} heard {heard[loose.word]!r}")
+                print(f"  {case.kind}: {case.text} -> {tip} heard {heard[tip.word]!r}")
             if (n + 1) % 50 == 0:
                 print(f"  {n + 1} renderings", flush=True)
     finally:
@@ -120,11 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = asyncio.run(run(args.per_kind))
     print("\n| rendering | cases | word marked mispronounced | right tip | other tip |")
     print("|---|---|---|---|---|")
-    for kind, (cases, flagged, right, other, loose_right, loose_other) in table.items():
+    for kind, (cases, flagged, right, other, strict_right, strict_other) in table.items():
         if kind == "unchanged":
-            print(f"| unchanged | {cases} | | | {other} / {loose_other} |")
+            print(f"| unchanged | {cases} | | | {other} / {strict_other} |")
         else:
-            row = f"{right} / {loose_right} | {other} / {loose_other}"
+            row = f"{right} / {strict_right} | {other} / {strict_other}"
             print(f"| {kind} | {cases} | {flagged} | {row} |")
     return 0
 

@@ -77,10 +77,11 @@ def test_each_typical_confusion_gets_its_tip(
     runs = urdu_tip(tip, phones.word)
     assert any(ARABIC.search(t) for lang, t in runs if lang == "ur")
     assert ("en", f"'{phones.word}'") in runs
-    # The recogniser's spelling must agree: the same phones under another hearing, no tip.
+    # Under a hearing spelt without the sound only the stricter rule (left off) says nothing.
     other = attempt(words, (phones, GOOD), heard={phones.word: "hum"})
-    assert sound_tip(other) is None
-    assert sound_tip(other, spelling=False) == tip  # the rule measured without the check
+    assert sound_tip(other) == tip
+    assert sound_tip(other, spelling=True) is None
+    assert sound_tip(assessment, spelling=True) == tip
 
 
 @pytest.mark.parametrize(
@@ -96,8 +97,6 @@ def test_each_typical_confusion_gets_its_tip(
             "a pass",
         ),  # not first
         (M, word("very", ph("V"), ph("EH", "mispronounced", "W")), "wary"),  # W for a vowel
-        (M, VERY_AS_WERY, "berry"),  # the recogniser heard no w
-        (M, word("woods", ph("W", "mispronounced", "V"), ph("UH"), ph("D"), ph("Z")), "wood"),
     ],
 )
 def test_no_tip_without_strong_evidence(status: WordStatus, phones: WordPhones, heard: str) -> None:
