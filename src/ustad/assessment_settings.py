@@ -78,7 +78,15 @@ class AssessmentSettings(BaseModel):
     reconsider_below: float = Field(default=35.0, ge=0.0, le=100.0)
     """A repeat scoring under this (0-100) is checked for being a new Urdu sentence."""
     phones: bool = False
-    """Score each target word's phones (``ustad.speech.phones``: CTC phoneme recogniser,
-    GOP per phone) and add them to the assessment JSON (``"phones"``). Off until the
-    turn runs the stage and its figures meet issue 13 (docs/measurements.md, "Phones
-    and GOP"): 0.27 s CPU per learner clip, 0.38 of tiny.en's transcription."""
+    """Run the phone stage (``ustad.speech.phones``: CTC phoneme recogniser, GOP per
+    phone) on every assessed English attempt, once (shared with ``phone_support``), and
+    add its result to the assessment JSON: ``pronunciation`` (mean phone score) and per
+    target word ``phone_score`` and ``phones`` (docs/protocol-notes.md). Information
+    only: ``passed`` and word statuses do not change. The feedback adds one sound tip
+    when a word the assessment marked mispronounced has a phone flagged with a typical
+    Urdu-speaker confusion (``ustad.tutor.sound_tips``: a right tip on 10 of 120
+    controlled mispronunciations, a tip on 3 of 89 unchanged sentences). Off until its figures meet
+    issue 13 (docs/measurements.md, "Phones and GOP": a changed word flagged 0.65, an
+    unchanged sentence clean 0.87). Cost (docs/measurements.md, "Phones in the turn"):
+    0.36-0.40 s CPU per attempt on 300 learner clips, 0.36-0.38 of tiny.en's
+    transcription and the assessment (measured under load)."""

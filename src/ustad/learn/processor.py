@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from ustad.assess.score import assess
-from ustad.assess.support import needs_support, with_phone_evidence, written_words
+from ustad.assess.support import needs_support, with_phone_evidence
 from ustad.assess.types import Assessment
 from ustad.learn.events import (
     EnglishHeard,
@@ -26,93 +26,24 @@ from ustad.learn.events import (
     Work,
 )
 from ustad.learn.language_gate import (
-    GateThresholds,
     english_confident,
     english_share,
     needs_english_vote,
     urdu_doubt,
     votes_english,
 )
+from ustad.learn.phone_stage import AttemptPhones
+from ustad.learn.policy import TurnPolicy
 from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.timing import TurnTimer
-from ustad.settings import Settings
 from ustad.speech.audio import AudioDecodeError, AudioTooLongError
 from ustad.speech.phones.aligner import PhoneAligner
-from ustad.speech.phones.types import PhoneAlignmentError
 from ustad.speech.types import Audio, Transcript, WordSupport
 from ustad.vocabulary import ErrorCode, LanguageGuess, TurnKind
 
+__all__ = ["NoSpeechError", "TurnOutcome", "TurnPolicy", "TurnProcessor"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TurnPolicy:
-    """The knobs of turn processing; every default lives in ``ustad.settings``."""
-
-    max_audio_seconds: float
-    min_speech_seconds: float
-    urdu_languages: tuple[str, ...]
-    gate: GateThresholds
-    """The English gate's thresholds (``ustad.learn.language_gate``)."""
-    word_timestamps: bool
-    pass_mark: float
-    low_confidence: float
-    reconsider_below: float
-    """A repeat scoring under this is checked for being Urdu (a new sentence)."""
-    concurrent: bool
-    """Run independent stages (the two translations) at the same time."""
-    max_turns_in_flight: int
-    """Utterances processed at once across all sessions (0 = no limit)."""
-    quick_language_id: bool
-    """Look at the language in the short window first (``detect_language(short_window=True)``)."""
-    quick_urdu_probability: float
-    """A short-window answer of Urdu (or Hindi) at least this likely is taken as is."""
-    quick_english_share: float
-    """A failed repeat whose short-window English share is at least this is left an attempt."""
-    wrong_word_fails: bool
-    """A content word heard as a clearly different word fails the attempt."""
-    target_support: bool
-    """Ask a recogniser (``support_model``) how well the audio supports the target when
-    the transcript flagged a word (``assessment.target_support``)."""
-    support_model: str
-    """``english`` or ``multilingual``: the recogniser that reads the target."""
-    support_probability: float
-    prompted_probability: float
-    phone_support: bool
-    """Ask the phone stage about words still flagged after the target support."""
-    phone_support_score: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> TurnPolicy:
-        """The policy the settings describe (``settings.effective()`` for baseline mode)."""
-        stt = language = settings.stt
-        return cls(
-            max_audio_seconds=settings.limits.max_audio_seconds,
-            min_speech_seconds=settings.limits.min_speech_seconds,
-            urdu_languages=tuple(language.urdu_languages),
-            gate=GateThresholds(
-                english_share=language.english_share,
-                urdu_share_below=language.urdu_share_below,
-                urdu_min_logprob=language.urdu_min_logprob,
-                english_min_logprob=language.english_min_logprob,
-            ),
-            word_timestamps=stt.word_timestamps,
-            pass_mark=settings.assessment.pass_mark,
-            low_confidence=settings.assessment.low_confidence,
-            reconsider_below=settings.assessment.reconsider_below,
-            concurrent=settings.runtime.mode == "optimised",
-            max_turns_in_flight=settings.runtime.max_turns_in_flight,
-            quick_language_id=stt.short_clip_window,
-            quick_urdu_probability=language.quick_urdu_probability,
-            quick_english_share=language.quick_english_share,
-            wrong_word_fails=settings.assessment.wrong_word_fails,
-            target_support=settings.assessment.target_support,
-            support_model=settings.assessment.support_model,
-            support_probability=settings.assessment.support_probability,
-            prompted_probability=settings.assessment.prompted_probability,
-            phone_support=settings.assessment.phone_support,
-            phone_support_score=settings.assessment.phone_support_score,
-        )
 
 
 @dataclass(frozen=True)
@@ -146,7 +77,8 @@ class TurnProcessor:
     def __init__(
         self, speech: SpeechService, policy: TurnPolicy, phones: PhoneAligner | None = None
     ) -> None:
-        """``phones``: the phone stage, asked when ``policy.phone_support`` is on."""
+        """``phones``: the phone stage, asked when ``policy.phone_support`` or
+        ``policy.phones`` is on."""
         self.speech = speech
         self.policy = policy
         self.phones = phones
@@ -315,7 +247,9 @@ class TurnProcessor:
         When the transcript flags a target word and ``target_support`` is on, the
         recogniser's forced reading of the target on the same audio (one alignment pass,
         timed as ``stt``) is a second opinion, and the attempt is scored again with it
-        (``ustad.assess.support``).
+        (``ustad.assess.support``). With ``phones`` on, the phone stage's result is
+        added to the assessment (:meth:`Assessment.with_phones`); it is aligned once
+        whichever of ``phone_support`` and ``phones`` asks first (``AttemptPhones``).
         """
         with timer.stage("stt"):
             transcript = await self.speech.transcribe(
@@ -339,34 +273,31 @@ class TurnProcessor:
             # Alignment tries several readings of numbers: milliseconds of CPU that
             # would otherwise stall every other session's I/O.
             assessment = await self.speech.executor.run(scored)
-        if policy.target_support and transcript.text.strip() and needs_support(assessment):
+        said = bool(transcript.text.strip())
+        phones = None
+        if self.phones is not None and said:
+            phones = AttemptPhones(self.phones, self.speech, audio, target_text)
+        if policy.target_support and said and needs_support(assessment):
             with timer.stage("stt"):
                 support = await self.speech.target_support(
                     audio, target_text, english=policy.support_model == "english"
                 )
             with timer.stage("assess"):
                 assessment = await self.speech.executor.run(lambda: scored(support))
-            if self.phones is not None and policy.phone_support and needs_support(assessment):
+            if phones is not None and policy.phone_support and needs_support(assessment):
                 with timer.stage("assess"):
-                    support = await self._phone_evidence(audio, target_text, support)
-                    assessment = await self.speech.executor.run(lambda: scored(support))
+                    found = await phones.result()
+                    if found is not None:
+                        support = with_phone_evidence(
+                            phones.words, support, found, policy.phone_support_score
+                        )
+                        assessment = await self.speech.executor.run(lambda: scored(support))
+        if phones is not None and policy.phones:
+            with timer.stage("assess"):
+                found = await phones.result()
+            if found is not None:
+                assessment = assessment.with_phones(found)
         return transcript, assessment
-
-    async def _phone_evidence(
-        self, audio: Audio, target_text: str, support: tuple[WordSupport, ...]
-    ) -> tuple[WordSupport, ...]:
-        """``support`` with the phone stage's opinion of each target word added (as is
-        when the phones cannot be aligned: too little audio for them)."""
-        aligner = self.phones
-        assert aligner is not None
-        words = written_words(target_text)
-        self.speech.engine_calls["phones"] += 1
-        try:
-            phones = await self.speech.executor.run(lambda: aligner.align(audio.samples, words))
-        except PhoneAlignmentError as error:
-            log.info("no phone evidence: %s", error)
-            return support
-        return with_phone_evidence(words, support, phones, self.policy.phone_support_score)
 
     async def _repeat(self, audio: Audio, target: Target, timer: TurnTimer) -> TurnOutcome:
         transcript, assessment = await self._attempt(audio, target.english, timer)

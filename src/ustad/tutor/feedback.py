@@ -3,7 +3,9 @@
 The reply names at most :data:`MAX_WORDS_NAMED` words to work on, in sentence order,
 telling words said unclearly (mispronounced) apart from words left out (omitted). It
 mentions pace when fluency is what held the attempt back, and its tone follows the
-result: passed, nearly there (overall >= :data:`NEARLY_MARK`), or far off.
+result: passed, nearly there (overall >= :data:`NEARLY_MARK`), or far off. When the
+phone stage ran (``assessment.phones``) and its evidence is strong, it adds one tip naming
+the sound that went wrong and how to make it (:mod:`ustad.tutor.sound_tips`).
 
 In Urdu mode the English words are separate ``Segment(language="en")`` runs so the
 English voice says them; the Urdu around them is spoken by the Urdu voice. ``text`` is
@@ -19,6 +21,7 @@ from typing import Literal
 from ustad.assess.fluency import COMFORTABLE_WPM, LONG_PAUSE_SECONDS
 from ustad.assess.types import Assessment, WordStatus
 from ustad.speech.types import Language, Segment, SpokenText
+from ustad.tutor.sound_tips import SoundTip, english_tip, sound_tip, urdu_tip
 from ustad.vocabulary import LanguageMode
 
 MAX_WORDS_NAMED = 3
@@ -40,6 +43,8 @@ class _Plan:
     pace: Literal["fast", "slow", "pauses", "smooth"] | None
     extra_words: bool = False
     """Failed only because of words that are not in the sentence."""
+    tip: tuple[SoundTip, str] | None = None
+    """A sound to work on and its word as shown (at most one per reply)."""
 
 
 class _Reply:
@@ -114,7 +119,12 @@ def _plan(assessment: Assessment) -> _Plan:
         and not named
         and any(w.status is WordStatus.INSERTED for w in assessment.words)
     )
-    return _Plan(tier, unclear, missing, pace, extra_words)
+    found = sound_tip(assessment)
+    # Only about a word the reply names (a word past MAX_WORDS_NAMED is not mentioned).
+    tip = None
+    if found is not None and found.word in named:
+        tip = (found, shown[found.word])
+    return _Plan(tier, unclear, missing, pace, extra_words, tip)
 
 
 def _english(plan: _Plan) -> SpokenText:
@@ -126,12 +136,16 @@ def _english(plan: _Plan) -> SpokenText:
             parts.append("Well done!")
             watch = plan.unclear + plan.missing
             parts.append(f"Just take care with {_quoted(watch)}.")
+            if plan.tip is not None:
+                parts.append(english_tip(*plan.tip))
         else:
             parts.append("Well done! You said it clearly.")
     else:
         parts.append("Good try." if plan.tier == "nearly" else "Let's try that again together.")
         if plan.unclear:
             parts.append(f"Let's work on: {_quoted(plan.unclear)}.")
+        if plan.tip is not None:
+            parts.append(english_tip(*plan.tip))
         if plan.missing:
             verb = "this word" if len(plan.missing) == 1 else "these words"
             parts.append(f"Don't forget {verb}: {_quoted(plan.missing)}.")
@@ -168,6 +182,7 @@ def _urdu(plan: _Plan) -> SpokenText:
             reply.add("ur", "تھوڑا دھیان دیں: ")
             reply.add("en", _quoted(watch))
             reply.add("ur", "۔")
+            _add_tip(reply, plan)
         else:
             reply.add("ur", "شاباش! آپ نے بالکل صاف بولا۔")
     else:
@@ -181,6 +196,7 @@ def _urdu(plan: _Plan) -> SpokenText:
             reply.add("ur", f" {subject} کو اور صاف بولنے کی کوشش کریں: ")
             reply.add("en", _quoted(plan.unclear))
             reply.add("ur", "۔")
+        _add_tip(reply, plan)
         if plan.missing:
             one = len(plan.missing) == 1
             reply.add("ur", " آپ " + ("یہ لفظ" if one else "یہ الفاظ") + " بولنا بھول گئے: ")
@@ -202,6 +218,14 @@ def _urdu(plan: _Plan) -> SpokenText:
     elif plan.tier == "far":
         reply.add("ur", " پہلے غور سے سنیں، پھر آہستہ آہستہ پورا جملہ بولیں۔")
     return reply.build()
+
+
+def _add_tip(reply: _Reply, plan: _Plan) -> None:
+    if plan.tip is None:
+        return
+    reply.add("ur", " ")
+    for language, text in urdu_tip(*plan.tip):
+        reply.add(language, text)
 
 
 def feedback(assessment: Assessment, mode: LanguageMode) -> SpokenText:

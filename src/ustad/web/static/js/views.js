@@ -15,6 +15,48 @@ const STATUS = {
   inserted: { icon: "+", label: "extra word" },
 };
 
+// ARPAbet phones (the assessment's "phones") as a learner reads them: letters, not symbols.
+const PHONE_LETTERS = {
+  AA: "ah", AE: "a", AH: "u", AO: "aw", AW: "ow", AY: "eye", EH: "e", ER: "er", EY: "ay",
+  IH: "i", IY: "ee", OW: "oh", OY: "oy", UH: "oo", UW: "oo", B: "b", CH: "ch", D: "d",
+  DH: "th", F: "f", G: "g", HH: "h", JH: "j", K: "k", L: "l", M: "m", N: "n", NG: "ng",
+  P: "p", R: "r", S: "s", SH: "sh", T: "t", TH: "th", V: "v", W: "w", Y: "y", Z: "z",
+  ZH: "zh",
+};
+
+/** A phone (or "IH S", a vowel heard before it) in learner's letters. */
+export function phoneLetters(phone) {
+  return phone
+    .split(" ")
+    .map((p) => PHONE_LETTERS[p] ?? p.toLowerCase())
+    .join(" ");
+}
+
+/**
+ * The sounds of a word that needs work, from the assessment's optional per-word
+ * "phones": each phone in letters, whether it was flagged, and a note on what was
+ * heard ("v heard as w", "h not heard", "extra i before s"). Null for a word the
+ * tutor is happy with or one without phones.
+ */
+export function phoneNotes(word) {
+  if (word.status !== "mispronounced" || !Array.isArray(word.phones) || word.phones.length === 0) {
+    return null;
+  }
+  const phones = word.phones.map((p) => ({ text: phoneLetters(p.phone), flagged: p.status !== "ok" }));
+  const notes = word.phones
+    .filter((p) => p.status !== "ok")
+    .map((p) => {
+      const said = phoneLetters(p.phone);
+      if (!p.heard) return `${said} not heard`;
+      const heard = p.heard.split(" ");
+      if (heard.length > 1 && heard.at(-1) === p.phone) {
+        return `extra ${phoneLetters(heard[0])} before ${said}`;
+      }
+      return `${said} heard as ${phoneLetters(p.heard)}`;
+    });
+  return { phones, notes };
+}
+
 // A run of Urdu script, with the spaces, digits and punctuation inside it.
 const URDU_RUN =
   /[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF](?:[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF\s\d\p{P}]*[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF])?/gu;
@@ -211,7 +253,28 @@ export class View {
     label.textContent = ` (${status.label}${heard})`;
     span.append(icon, text, label);
     if (word.status === "mispronounced" && word.heard) span.title = `heard “${word.heard}”`;
+    const sounds = phoneNotes(word);
+    if (sounds !== null) span.append(this.wordPhones(sounds));
     return span;
+  }
+
+  /** The sounds of a word under it, the flagged ones marked, then what was heard. */
+  wordPhones({ phones, notes }) {
+    const line = this.doc.createElement("span");
+    line.className = "word-phones";
+    for (const phone of phones) {
+      const item = this.doc.createElement("span");
+      item.className = phone.flagged ? "phone phone-flagged" : "phone";
+      item.textContent = phone.text;
+      line.append(item);
+    }
+    if (notes.length > 0) {
+      const note = this.doc.createElement("span");
+      note.className = "phone-note";
+      note.textContent = notes.join(", ");
+      line.append(note);
+    }
+    return line;
   }
 
   renderControls(state) {
