@@ -80,9 +80,10 @@ async def test_phones_change_neither_the_verdict_nor_the_words(
     turns: TurnProcessor, heard: Heard, english_bytes: bytes
 ) -> None:
     heard.english = "I want rice"
-    off = await attempt(turns, english_bytes, FakeAligner(score=100), phones=False)
-    low = await attempt(turns, english_bytes, FakeAligner(score=3), phones=True)
-    high = await attempt(turns, english_bytes, FakeAligner(score=100), phones=True)
+    alone = {"phone_support": False}  # the phones shown, not the phones as evidence
+    off = await attempt(turns, english_bytes, FakeAligner(score=100), phones=False, **alone)
+    low = await attempt(turns, english_bytes, FakeAligner(score=3), phones=True, **alone)
+    high = await attempt(turns, english_bytes, FakeAligner(score=100), phones=True, **alone)
     verdicts = [o.event.assessment for o in (off, low, high)]
     assert len({a.passed for a in verdicts}) == 1
     assert len({a.words for a in verdicts}) == 1
