@@ -65,19 +65,30 @@ def read_cmudict(lines: Iterable[str]) -> dict[str, tuple[Pronunciation, ...]]:
 class Pronouncer:
     """Pronunciations of English words (ARPAbet tuples), most usual first.
 
-    Loads the dictionary (about 135 000 words, ~0.5 s) when created; create one per
-    engine and share it (lookups are thread-safe; the espeak-ng fallback is loaded on
-    first use and serialised). ``dictionary`` replaces the packaged one (tests).
+    Loads the dictionary (about 135 000 words, ~0.7 s) on the first lookup, so an app
+    that never asks pays nothing; create one per engine and share it (lookups are
+    thread-safe; the loading and the espeak-ng fallback are serialised). ``dictionary``
+    replaces the packaged one (tests).
     """
 
     def __init__(self, dictionary: dict[str, tuple[Pronunciation, ...]] | None = None) -> None:
-        """Read the packaged CMU dictionary unless ``dictionary`` is given."""
-        if dictionary is None:
-            with cmudict_path().open(encoding="utf-8") as handle:
-                dictionary = read_cmudict(handle)
-        self._dict = dictionary
+        """Use ``dictionary``, or the packaged CMU dictionary (read on first use)."""
+        self._loaded = dictionary
+        self._load_lock = threading.Lock()
         self._espeak: EspeakPhonemizer | None = None
         self._espeak_lock = threading.Lock()
+
+    @property
+    def _dict(self) -> dict[str, tuple[Pronunciation, ...]]:
+        """The dictionary, read from the package the first time it is needed."""
+        loaded = self._loaded
+        if loaded is None:
+            with self._load_lock:
+                if self._loaded is None:
+                    with cmudict_path().open(encoding="utf-8") as handle:
+                        self._loaded = read_cmudict(handle)
+                loaded = self._loaded
+        return loaded
 
     def pronunciations(self, word: str) -> tuple[Pronunciation, ...]:
         """The ways ``word`` is said (each an ARPAbet tuple), most usual first.
