@@ -42,6 +42,7 @@ __all__ = [
     "resample_pcm",
     "rms_dbfs",
     "speech_seconds",
+    "supported_rate",
 ]
 
 _LOG = logging.getLogger(__name__)
@@ -241,7 +242,7 @@ def encode_audio(
             pcm.sample_rate,
             container="mp3",
             codec="libmp3lame",
-            rate=_supported_rate("libmp3lame", pcm.sample_rate),
+            rate=supported_rate("libmp3lame", pcm.sample_rate),
             bitrate=bitrate or _DEFAULT_BITRATES["mp3"],
             options=options,
         )
@@ -286,8 +287,9 @@ def _encode_wav(samples: npt.NDArray[np.int16], rate: int) -> bytes:
     return buffer.getvalue()
 
 
-def _supported_rate(codec: str, rate: int) -> int:
-    """``rate`` if the encoder takes it, else the nearest rate above it (or its highest)."""
+def supported_rate(codec: str, rate: int) -> int:
+    """``rate`` (Hz) if the FFmpeg encoder ``codec`` takes it, else the nearest rate above
+    it (or its highest); shared by the whole-reply, streaming and MP3-piece encoders."""
     rates = av.Codec(codec, "w").audio_rates
     if not rates or rate in rates:
         return rate

@@ -27,7 +27,7 @@ import numpy as np
 from av.audio.codeccontext import AudioCodecContext
 from av.audio.frame import AudioFrame
 
-from ustad.speech.audio import _supported_rate, mp3_options, resample_pcm
+from ustad.speech.audio import mp3_options, resample_pcm, supported_rate
 from ustad.speech.types import Pcm
 
 __all__ = ["LEAD_SAMPLES", "encode_mp3_piece", "mp3_piece_rate"]
@@ -40,7 +40,7 @@ skip it: LAME's encoder delay (576) and the MPEG decoder's delay (529)."""
 def mp3_piece_rate(sample_rate: int) -> int:
     """The rate pieces are written at for ``sample_rate``: itself when LAME takes it
     (8 to 48 kHz MPEG rates, Piper's 22.05 kHz among them), else the next one up."""
-    return _supported_rate("libmp3lame", sample_rate)
+    return supported_rate("libmp3lame", sample_rate)
 
 
 def encode_mp3_piece(

@@ -26,7 +26,7 @@ from av.audio.frame import AudioFrame
 from av.audio.stream import AudioStream
 from av.container import OutputContainer
 
-from ustad.speech.audio import _supported_rate, mp3_options, resample_pcm
+from ustad.speech.audio import mp3_options, resample_pcm, supported_rate
 from ustad.speech.types import Pcm
 
 __all__ = [
@@ -154,7 +154,7 @@ class StreamEncoder:
             self.sample_rate = sample_rate
         else:
             codec = _CODECS[fmt]
-            rate = OPUS_RATE if fmt == "opus" else _supported_rate(codec.codec, sample_rate)
+            rate = OPUS_RATE if fmt == "opus" else supported_rate(codec.codec, sample_rate)
             self.sample_rate = rate
             self._open(codec, rate, bitrate or codec.default_bitrate, options)
 
