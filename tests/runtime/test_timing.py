@@ -1,4 +1,4 @@
-"""A turn's timings: stages, and total split into engine, queue and overhead."""
+"""A turn's timings: stages, and total split into engine, queue, shared and overhead."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import time
 import pytest
 
 from tests.runtime.blocking import GUARD
+from ustad.caching import MemoryCache
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
-from ustad.runtime.timing import TurnTimer
+from ustad.runtime.timing import TurnTimer, joining
 
 
 def test_stages_accumulate_and_total_is_last() -> None:
@@ -20,7 +21,7 @@ def test_stages_accumulate_and_total_is_last() -> None:
     timer.add("tts", 5.0)
     out = timer.as_dict()
     assert out["tts"] >= 5.0
-    assert list(out)[-4:] == ["engine", "queue", "overhead", "total"]
+    assert list(out)[-5:] == ["engine", "queue", "shared", "overhead", "total"]
 
 
 def test_overlapping_engine_calls_count_once() -> None:
@@ -38,8 +39,49 @@ def test_overlapping_engine_calls_count_once() -> None:
     assert out["queue"] == pytest.approx(10.0, abs=0.2)  # [70, 80] ms
     assert out["total"] >= 100.0 - 0.1
     assert out["overhead"] == pytest.approx(out["total"] - 80.0, abs=0.2)
+    assert out["shared"] == 0.0
     parts = out["engine"] + out["queue"] + out["overhead"]
     assert parts == pytest.approx(out["total"], abs=0.5)
+
+
+def test_a_shared_wait_counts_where_no_own_call_covers_it() -> None:
+    timer = TurnTimer()
+    t0 = time.perf_counter()
+    timer.engine_call(t0, t0 + 0.01, t0 + 0.03)  # queued 10 ms, ran 20 ms
+    timer.shared_wait(t0 + 0.02, t0 + 0.07)  # overlaps the call's last 10 ms
+    time.sleep(0.1)
+    out = timer.as_dict()
+    assert out["engine"] == pytest.approx(20.0, abs=0.2)
+    assert out["queue"] == pytest.approx(10.0, abs=0.2)
+    assert out["shared"] == pytest.approx(40.0, abs=0.2)  # [30, 70] ms
+    assert out["overhead"] == pytest.approx(out["total"] - 70.0, abs=0.2)
+    parts = out["engine"] + out["queue"] + out["shared"] + out["overhead"]
+    assert parts == pytest.approx(out["total"], abs=0.5)
+
+
+async def test_joining_charges_the_wait_to_the_turn_that_did_not_compute() -> None:
+    cache: MemoryCache[str, str] = MemoryCache("test", max_entries=4)
+    computing, joined = TurnTimer(), TurnTimer()
+    started, finish = asyncio.Event(), asyncio.Event()
+
+    async def compute() -> str:
+        started.set()
+        await finish.wait()
+        return "value"
+
+    async def ask(timer: TurnTimer) -> str:
+        with timer.current():
+            return await joining(lambda c: cache.get_or_compute("key", c), compute)
+
+    first = asyncio.create_task(ask(computing))
+    await started.wait()
+    second = asyncio.create_task(ask(joined))
+    await asyncio.sleep(0.05)
+    finish.set()
+    assert await first == await second == "value"
+    assert computing.as_dict()["shared"] == 0.0  # it computed: nothing shared
+    assert joined.as_dict()["shared"] >= 50.0 - 1.0  # awaited the other's computation
+    assert await joining(lambda c: cache.get_or_compute("key", c), compute) == "value"
 
 
 async def test_the_executor_charges_each_call_to_the_turn_that_made_it() -> None:

@@ -35,7 +35,7 @@ from ustad.runtime.redis_tier import SharedLimitStats
 from ustad.runtime.remote_metrics import RemoteCollector, remote_json
 from ustad.runtime.speech_service import SpeechService
 from ustad.runtime.speech_stats import SpeechStats
-from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE, TOTAL
+from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE, SHARED, TOTAL
 from ustad.speech.remote import ProviderStats
 from ustad.stat_fields import Section, record_json, sections_of, series_of, to_json
 
@@ -48,8 +48,9 @@ OVERHEAD_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1,
 LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 """Seconds: a healthy loop lags about a millisecond; anything near 100 ms is felt."""
 
-TURN_PARTS = (ENGINE, QUEUE, OVERHEAD)
-"""Timings keys that split ``total`` into engine compute, queueing and ustad's own time."""
+TURN_PARTS = (ENGINE, QUEUE, SHARED, OVERHEAD)
+"""Timings keys that split ``total`` into engine compute, queueing, awaiting another
+turn's computation and ustad's own time."""
 
 
 OUTBOX_SECTION = Section("record", "ustad_outbox", None, "store outbox", OutboxStats)

@@ -17,6 +17,7 @@ from ustad.caching import CacheStats, MemoryCache, cache_key
 from ustad.runtime.audio_store import StoredAudio
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_parts import StandIn
+from ustad.runtime.timing import joining
 from ustad.settings import TtsSettings
 from ustad.speech.mp3_pieces import encode_mp3_piece
 from ustad.speech.types import Pcm
@@ -85,7 +86,7 @@ class Mp3Pieces:
             )
             return Mp3Piece(data, isinstance(pcm, StandIn))
 
-        piece = await self.cache.get_or_compute(key, compute)
+        piece = await joining(lambda c: self.cache.get_or_compute(key, c), compute)
         if piece.stand_in:
             self.cache.discard(key)
         return piece

@@ -30,6 +30,7 @@ from ustad.runtime.shared_cache import SharedCache, through
 from ustad.runtime.shared_codec import AudioCodec, TranslationCodec
 from ustad.runtime.speech_parts import Answer, StandIn, spoken_pieces
 from ustad.runtime.speech_stats import SpeechStats
+from ustad.runtime.timing import joining
 from ustad.settings import AudioFormat, TtsSettings
 from ustad.speech.audio import concatenate, decode_audio, encode_audio, speech_seconds
 from ustad.speech.remote import RemoteEngines
@@ -205,8 +206,8 @@ class SpeechService:
         # Learners saying the same sentence at once share one provider call.
         # Learners on other workers too, with the shared tier; a refusal of a recording
         # is not shared (see below).
-        answer = await self.translation_cache.get_or_compute(
-            key,
+        answer = await joining(
+            lambda compute: self.translation_cache.get_or_compute(key, compute),
             lambda: through(
                 self.shared_translations,
                 key,
@@ -260,7 +261,9 @@ class SpeechService:
             audio = await through(self.shared_audio, key, render, lambda _: not stand_in)
             return audio if stand_in else await self._keep(key, audio)
 
-        audio = await self.audio_cache.get_or_compute(key, load_or_render)
+        audio = await joining(
+            lambda compute: self.audio_cache.get_or_compute(key, compute), load_or_render
+        )
         if stand_in:
             self.audio_cache.discard(key)
         return audio
@@ -329,7 +332,7 @@ class SpeechService:
             pcm = await self.executor.run(lambda: voice.synthesize(segment.text, speed=speed))
             return StandIn(pcm.samples, pcm.sample_rate) if remote_voice else pcm
 
-        pcm = await self.segment_cache.get_or_compute(key, compute)
+        pcm = await joining(lambda c: self.segment_cache.get_or_compute(key, c), compute)
         if isinstance(pcm, StandIn):
             self.segment_cache.discard(key)
         return pcm

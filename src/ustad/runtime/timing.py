@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
+
+T = TypeVar("T")
 
 STAGES = ("decode", "vad", "stt", "translate", "assess", "store", "tts")
 """Stages in the order a turn normally runs them."""
@@ -14,6 +17,10 @@ ENGINE = "engine"
 """``timings`` key: wall time during which at least one of the turn's engine calls ran."""
 QUEUE = "queue"
 """``timings`` key: wall time waiting for an engine thread, none of the turn's calls running."""
+SHARED = "shared"
+"""``timings`` key: wall time awaiting a computation another turn started (the same
+sentence's translation or speech already in flight, which this turn joined instead of
+computing it again), none of the turn's own calls waiting or running."""
 OVERHEAD = "overhead"
 """``timings`` key: the rest of ``total``: ustad's own code, the database and the event loop."""
 TOTAL = "total"
@@ -27,14 +34,16 @@ class TurnTimer:
 
     A stage entered twice accumulates (e.g. two TTS calls). Stages that run
     concurrently are each timed on their own, so their sum can exceed ``total``.
-    Engine calls are kept as intervals, and overlapping ones count once, so
-    ``engine + queue + overhead == total`` however the calls overlapped.
+    Engine calls and waits on shared work are kept as intervals, and overlapping ones
+    count once, so ``engine + queue + shared + overhead == total`` however they
+    overlapped.
     """
 
     def __init__(self) -> None:
         self._started = time.perf_counter()
         self._stages: dict[str, float] = {}
         self._calls: list[tuple[float, float, float]] = []
+        self._shared: list[tuple[float, float]] = []
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -64,21 +73,59 @@ class TurnTimer:
         began running and ended."""
         self._calls.append((submitted, started, ended))
 
+    def shared_wait(self, began: float, ended: float) -> None:
+        """This turn awaited another turn's computation from ``began`` to ``ended``
+        (``perf_counter`` times)."""
+        self._shared.append((began, ended))
+
+    @property
+    def started(self) -> float:
+        """``perf_counter`` time the turn began."""
+        return self._started
+
     def total_ms(self) -> float:
         """Milliseconds since the timer started."""
         return (time.perf_counter() - self._started) * 1000.0
 
     def as_dict(self) -> dict[str, float]:
-        """Stages (rounded to 0.1 ms), then ``engine``, ``queue``, ``overhead`` and ``total``."""
+        """Stages (rounded to 0.1 ms), then ``engine``, ``queue``, ``shared``,
+        ``overhead`` and ``total``."""
         out = {name: round(ms, 1) for name, ms in self._stages.items()}
         total = self.total_ms()
         running = _union_ms((start, end) for _, start, end in self._calls)
-        busy = _union_ms((submitted, end) for submitted, _, end in self._calls)
+        own = [(submitted, end) for submitted, _, end in self._calls]
+        busy = _union_ms(own)
+        waiting = _union_ms(own + self._shared)
         out[ENGINE] = round(running, 1)
         out[QUEUE] = round(busy - running, 1)
-        out[OVERHEAD] = round(max(0.0, total - busy), 1)
+        out[SHARED] = round(waiting - busy, 1)
+        out[OVERHEAD] = round(max(0.0, total - waiting), 1)
         out[TOTAL] = round(total, 1)
         return out
+
+
+async def joining(
+    load: Callable[[Callable[[], Awaitable[T]]], Awaitable[T]],
+    compute: Callable[[], Awaitable[T]],
+) -> T:
+    """``load(compute)``, where ``load`` is a single-flight cache's get (such as
+    ``lambda c: cache.get_or_compute(key, c)``): when this caller did not compute the
+    value itself, the time it awaited it is the current turn's ``shared`` time."""
+    turn = CURRENT_TURN.get()
+    if turn is None:
+        return await load(compute)
+    computed = False
+
+    async def own() -> T:
+        nonlocal computed
+        computed = True
+        return await compute()
+
+    began = time.perf_counter()
+    value = await load(own)
+    if not computed:
+        turn.shared_wait(began, time.perf_counter())
+    return value
 
 
 def _union_ms(intervals: Iterable[tuple[float, float]]) -> float:
