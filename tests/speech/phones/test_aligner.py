@@ -118,3 +118,27 @@ def test_no_words_or_nothing_to_say(aligner: PhoneAligner) -> None:
     assert aligner.align(samples, []) == ()
     (word,) = aligner.align(samples, ["..."])
     assert word.phones == () and word.status == "ok"
+
+
+def test_threads_align_at_once_each_with_its_own_session(
+    aligner: PhoneAligner, aligned: list[tuple[LearnerClip, np.ndarray]], load_wav: WavLoader
+) -> None:
+    """Engine threads share one aligner: each runs the recogniser on a session of its
+    own, at the same time, and gets what one thread alone got."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    clips = aligned[:6]
+    samples = [load_wav(clip.path).samples for clip, _ in clips]
+    together = threading.Barrier(3, timeout=60)
+
+    def session_of_a_thread(_: int) -> int:
+        together.wait()  # three threads at once, each asking for its session
+        return id(aligner._session())
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        found = list(pool.map(aligner.log_probs, samples))
+        sessions = set(pool.map(session_of_a_thread, range(3)))
+    for (_, alone), at_once in zip(clips, found, strict=True):
+        assert np.array_equal(alone, at_once)
+    assert len(sessions) == 3  # one per thread, never shared
