@@ -59,6 +59,11 @@ def test_compare_configs_set_the_mode() -> None:
     assert baseline.env["USTAD_RUNTIME__MODE"] == "baseline"
     assert "USTAD_RUNTIME__MODE" not in optimised.env
     assert optimised.env["USTAD_LOG_LEVEL"] == "WARNING"
+    # The baseline does not size its engines: CTranslate2's own thread default.
+    assert baseline.env["USTAD_STT__CPU_THREADS"] == "0"
+    assert "USTAD_STT__CPU_THREADS" not in optimised.env
+    pinned, _ = compare_configs({"USTAD_STT__CPU_THREADS": "2"})
+    assert pinned.env["USTAD_STT__CPU_THREADS"] == "2"
 
 
 def test_overhead_and_engine_shares() -> None:

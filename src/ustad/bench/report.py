@@ -37,7 +37,7 @@ from ustad.bench.failures import censored_summary, failure_figures
 from ustad.bench.records import UTTERANCES, LearnerResult, MessageSample, UnservedMessage
 from ustad.bench.tables import format_table, runs_of
 from ustad.bench.workload import Clip, Workload
-from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE
+from ustad.runtime.timing import ENGINE, OVERHEAD, QUEUE, SHARED
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -135,6 +135,29 @@ def engine_calls_delta(before: ServerState, after: ServerState) -> dict[str, int
     )
 
 
+def executor_delta(before: ServerState, after: ServerState, wall: float) -> dict[str, Any]:
+    """The engine executor during the run (``/health``'s ``executor``): its threads,
+    calls, seconds calls waited for and ran on a thread, and ``busy_share``, the run
+    seconds over threads x ``wall`` (1 = every thread busy all the time); empty for a
+    server that does not report it."""
+    start, end = before.health.get("executor"), after.health.get("executor")
+    if not start or not end:
+        return {}
+    waited = float(end["wait_seconds_total"]) - float(start["wait_seconds_total"])
+    ran = float(end["run_seconds_total"]) - float(start["run_seconds_total"])
+    workers = int(end["workers"])
+    return {
+        "workers": workers,
+        "calls": int(end["completed"])
+        + int(end["failed"])
+        - int(start["completed"])
+        - int(start["failed"]),
+        "wait_seconds": round(waited, 2),
+        "run_seconds": round(ran, 2),
+        "busy_share": round(ran / (workers * wall), 3) if workers else None,
+    }
+
+
 def cache_delta(before: ServerState, after: ServerState) -> dict[str, dict[str, Any]]:
     """Hits, misses and hit rate of each cache during the run, and its size after."""
     source_before = (before.stats or before.health).get("caches", {})
@@ -191,9 +214,10 @@ def _summaries(samples: Iterable[MessageSample]) -> dict[str, Any]:
     timed = [s for s in rows if ENGINE in s.stages]
     if timed:
         # The server splits its time into engine compute, queueing for an engine
-        # thread and its own overhead; "outside engine" is what the learner waited
-        # beyond engine compute (queueing, ustad, the network and framing).
-        for part in (ENGINE, QUEUE, OVERHEAD):
+        # thread, awaiting another turn's computation and its own overhead; "outside
+        # engine" is what the learner waited beyond engine compute (queueing, ustad,
+        # the network and framing).
+        for part in (ENGINE, QUEUE, SHARED, OVERHEAD):
             out[f"{part}_ms"] = latency_summary([s.stages.get(part, 0.0) for s in timed])
         out["outside_engine_ms"] = latency_summary([s.total_ms - s.stages[ENGINE] for s in timed])
     return out
@@ -293,6 +317,7 @@ def run_report(
         "urdu_clips": _urdu_by_clip(samples, urdu_pool),
         "error_replies": dict(Counter(s.code for s in samples if s.code)),
         "engine_calls": engine_calls_delta(before, after),
+        "executor": executor_delta(before, after, wall),
         "requests": requests_delta(before, after),
         "caches": cache_delta(before, after),
         "event_loop_lag_ms": event_loop_lag(after),
