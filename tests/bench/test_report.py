@@ -22,7 +22,6 @@ from ustad.bench.report import (
     RESULTS_FILE,
     SCALING_PLOT,
     ServerState,
-    executor_delta,
     format_table,
     latency_summary,
     percentile,
@@ -242,26 +241,3 @@ def test_unserved_turns_count_in_the_headline_latency_and_the_plots(tmp_path: Pa
     assert "1 of 2 learners dropped (1 keepalive timeout)" in format_table(results)
     plots = write_plots(json.loads(json.dumps(results)), tmp_path)
     assert all(plot.read_bytes()[:4] == b"\x89PNG" for plot in plots)
-
-
-def test_executor_delta_is_the_run_s_share_of_thread_time() -> None:
-    def state(completed: int, waited: float, ran: float) -> ServerState:
-        executor = {
-            "workers": 2,
-            "completed": completed,
-            "failed": 1,
-            "wait_seconds_total": waited,
-            "run_seconds_total": ran,
-        }
-        return ServerState({"executor": executor}, None)
-
-    delta = executor_delta(state(10, 1.0, 5.0), state(30, 4.5, 25.0), wall=20.0)
-    assert delta == {
-        "workers": 2,
-        "calls": 20,
-        "wait_seconds": 3.5,
-        "run_seconds": 20.0,
-        "busy_share": 0.5,  # 20 s of running over 2 threads x 20 s
-    }
-    # A server without the counters (or the baseline before them) gives no figures.
-    assert executor_delta(ServerState({}, None), state(1, 0.0, 0.0), wall=1.0) == {}
