@@ -44,7 +44,7 @@ async def timed(speech: SpeechService, prompts: list[SpokenText]) -> list[float]
 
 async def main(phrase_count: int, rounds: int) -> None:
     settings = Settings()
-    executor = EngineExecutor(settings.runtime.executor_workers)
+    executor = EngineExecutor(settings.runtime.engine_workers)
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
     speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))

@@ -322,7 +322,7 @@ async def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=Path("var/models"))
     args = parser.parse_args()
     settings = gate_settings(args.models_dir)
-    executor = EngineExecutor(settings.runtime.executor_workers)
+    executor = EngineExecutor(settings.runtime.engine_workers)
     try:
         speech = real_speech(settings, executor)
         policy = TurnPolicy.from_settings(settings)

@@ -64,7 +64,7 @@ async def run(per_kind: int) -> dict[str, list[int]]:
     """Per kind: [cases, word flagged, right tip, other tip, right tip and other tip with
     the spelling check]; "unchanged": [cases, 0, 0, tip, 0, tip with it]."""
     settings = Settings.model_validate({"assessment": {"phones": True}})
-    executor = EngineExecutor(settings.runtime.executor_workers)
+    executor = EngineExecutor(settings.runtime.engine_workers)
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
     speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))

@@ -16,7 +16,9 @@
 #   USTAD_PYTHON      the Python with ustad installed (default .venv/bin/python, else python3)
 #   FLEET_NICE        niceness of the workers (default 10)
 #   FLEET_START_TIMEOUT  seconds to wait for every worker's /health (default 600)
-# Any other USTAD_* variable reaches every worker unchanged.
+# Any other USTAD_* variable reaches every worker unchanged. USTAD_RUNTIME__EXECUTOR_WORKERS
+# defaults to the cores over N (at least 1), so the workers together have one engine
+# thread per core.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -146,6 +148,11 @@ start() {
   # One outbox directory: each worker takes a slot of its own in it.
   export USTAD_DB__OUTBOX_DIR="${USTAD_DB__OUTBOX_DIR:-$dir/outbox}"
   export USTAD_SERVER__FORWARDED_ALLOW_IPS='["127.0.0.1"]'
+  # The workers share this machine's cores: each sizes its engine pool to its share
+  # (a worker alone would take every core, and N of them would take turns on them).
+  local cores
+  cores=$(nproc)
+  export USTAD_RUNTIME__EXECUTOR_WORKERS="${USTAD_RUNTIME__EXECUTOR_WORKERS:-$(( cores > workers ? cores / workers : 1 ))}"
   # Migrate once up front (workers migrate on start too; a lock keeps them apart).
   (cd "$ROOT" && "$python" -m ustad.store upgrade)
 

@@ -19,6 +19,7 @@ RANK: dict[str, int] = {
     "__init__": 0,
     "vocabulary": 0,
     "caching": 0,
+    "cpu_budget": 0,
     "stat_fields": 0,
     "settings": 0,
     "remote_settings": 0,

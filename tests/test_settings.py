@@ -33,7 +33,7 @@ def test_nested_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("USTAD_TTS__AUDIO_FORMAT", "aac"),
         ("USTAD_ASSESSMENT__PASS_MARK", "120"),
-        ("USTAD_RUNTIME__EXECUTOR_WORKERS", "0"),
+        ("USTAD_RUNTIME__EXECUTOR_WORKERS", "-1"),
         ("USTAD_SERVER__PORT", "not-a-port"),
         ("USTAD_TTS__MP3_QUALITY", "10"),
         ("USTAD_TTS__MP3_QUALITY", "-1"),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
 
 from ustad.assess.types import Assessment
+from ustad.cpu_budget import usable_cores
 from ustad.learn.pregeneration import PregenerationResult, phrase_prompts, pregenerate_prompts
 from ustad.learn.processor import NoSpeechError, TurnProcessor
 from ustad.logs import configure_logging
@@ -88,6 +90,11 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
 
     from ustad.app import uvicorn_options
 
+    if workers > 1 and not settings.runtime.executor_workers:
+        # Each worker process builds its own settings: split the cores between them
+        # rather than let every one size its engine pool to all of them.
+        share = max(1, usable_cores() // workers)
+        os.environ["USTAD_RUNTIME__EXECUTOR_WORKERS"] = str(share)
     uvicorn.run(
         "ustad.app:serve_app",
         factory=True,
@@ -176,7 +183,7 @@ def _pregenerate(settings: Settings, limit: int | None) -> int:
                 services.speech,
                 prompts,
                 yield_to_traffic=False,
-                concurrency=settings.runtime.executor_workers,
+                concurrency=settings.runtime.engine_workers,
             )
         finally:
             services.close()
@@ -206,7 +213,7 @@ class _Offline:
 
 
 async def _offline_services(settings: Settings) -> _Offline:
-    executor = EngineExecutor(settings.runtime.executor_workers)
+    executor = EngineExecutor(settings.runtime.engine_workers)
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
     speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))

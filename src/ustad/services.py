@@ -112,7 +112,7 @@ def build_speech(
             compute_type=stt.compute_type,
             cpu_threads=stt.cpu_threads,
             beam_size=stt.beam_size,
-            num_workers=settings.runtime.executor_workers,
+            num_workers=settings.runtime.engine_workers,
             name=f"whisper:{label}",
             short_clip_window=stt.short_clip_window,
             encodings_kept=encodings_kept,
@@ -186,7 +186,9 @@ async def build_services(settings: Settings) -> Services:
     """Everything the app needs, with the real engines and the configured database."""
     baseline = settings.runtime.mode == "baseline"
     executor_type = InlineExecutor if baseline else EngineExecutor
-    executor = executor_type(settings.runtime.executor_workers)
+    executor = executor_type(
+        settings.runtime.engine_workers, oldest_turn_first=settings.runtime.oldest_turn_first
+    )
     # Threads start on first use, so a disabled store costs nothing.
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ustad.assessment_settings import AssessmentSettings
+from ustad.cpu_budget import usable_cores
 from ustad.database_settings import DatabaseSettings
 from ustad.redis_settings import RedisSettings
 from ustad.remote_settings import RemoteSttSettings, RemoteTranslationSettings, RemoteTtsSettings
@@ -93,8 +94,10 @@ class SttSettings(_Group):
     """Where a packaged model that must be assembled (Whisper base) is written once."""
     compute_type: str = "int8"
     """CTranslate2 compute type."""
-    cpu_threads: int = Field(default=2, ge=0)
-    """Intra-op threads per model call (0 = CTranslate2's default)."""
+    cpu_threads: int = Field(default=1, ge=0)
+    """Intra-op threads per model call (0 = CTranslate2's default). One: under load every
+    core is already busy with a call of its own, and a call split over two threads
+    costs more CPU in all (docs/BENCHMARKS.md, "Where the time goes")."""
     beam_size: int = Field(default=1, ge=1, le=10)
     """Beam width; 1 is greedy decoding (fastest)."""
     word_timestamps: bool = True
@@ -241,8 +244,22 @@ class RuntimeSettings(_Group):
     sequential, no caches, no pre-generation, no disk store, Whisper's full 30 s window
     (no encoder reuse, no quick language look), engine calls blocking the event loop.
     For benchmarks only."""
-    executor_workers: int = Field(default=2, ge=1, le=64)
-    """Threads that run blocking engine calls (never the event loop)."""
+    executor_workers: int = Field(default=0, ge=0, le=64)
+    """Threads that run blocking engine calls (never the event loop); 0 = one per core
+    this process may use (``engine_workers``). With ``stt.cpu_threads`` 1 that keeps
+    every core busy once as many calls wait, and no more threads than cores compete
+    (docs/BENCHMARKS.md, "Where the time goes")."""
+
+    @property
+    def engine_workers(self) -> int:
+        """``executor_workers``, or for 0 the cores this process may use
+        (``ustad.cpu_budget.usable_cores``: affinity and cgroup quota)."""
+        return self.executor_workers or usable_cores()
+
+    oldest_turn_first: bool = True
+    """Engine calls of learners' turns wait in the order their turns began, not in the
+    order the calls came, so the oldest turn in flight is finished first
+    (``ustad.runtime.executor``; measured in docs/BENCHMARKS.md, "Where the time goes")."""
     io_workers: int = Field(default=2, ge=1, le=16)
     """Threads for the disk audio store's reads and writes, apart from the engine threads
     so a reply on disk is never kept waiting behind speech recognition."""

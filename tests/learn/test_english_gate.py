@@ -41,7 +41,7 @@ shares moved by up to 0.1 (docs/measurements.md)."""
 def processor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TurnProcessor]:
     """The default settings' policy over the real packaged engines."""
     settings = gate_settings(tmp_path_factory.mktemp("models"))
-    executor = EngineExecutor(settings.runtime.executor_workers)
+    executor = EngineExecutor(settings.runtime.engine_workers)
     try:
         yield TurnProcessor(real_speech(settings, executor), TurnPolicy.from_settings(settings))
     finally:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.runtime.blocking import GUARD
 from ustad.runtime.executor import EngineExecutor, Priority, engine_priority
+from ustad.runtime.timing import TurnTimer
 
 
 async def test_blocking_work_runs_off_the_event_loop_within_the_bound() -> None:
@@ -168,3 +169,38 @@ async def test_a_caller_that_leaves_never_frees_a_thread_still_in_use() -> None:
     assert peak == 1
     for task in (first, waiting):
         assert task.cancelled()
+
+
+@pytest.mark.parametrize("oldest_turn_first", [True, False])
+async def test_the_oldest_turn_s_call_goes_first(oldest_turn_first: bool) -> None:
+    executor = EngineExecutor(1, oldest_turn_first=oldest_turn_first)
+    release = threading.Event()
+    inside = threading.Semaphore(0)
+    order: list[str] = []
+    older, newer = TurnTimer(), TurnTimer()  # older began first
+
+    def hold() -> None:
+        inside.release()
+        assert release.wait(GUARD)
+
+    async def call(turn: TurnTimer, name: str) -> None:
+        with turn.current():
+            await executor.run(lambda: order.append(name))
+
+    try:
+        held = asyncio.create_task(executor.run(hold))
+        assert await asyncio.to_thread(inside.acquire, timeout=GUARD)
+        # The newer turn's call reaches the queue first (its turn was quicker so far).
+        calls = [asyncio.create_task(call(newer, "newer turn"))]
+        await asyncio.sleep(0)
+        calls.append(asyncio.create_task(call(older, "older turn")))
+        await asyncio.sleep(0)
+        assert executor.stats().queued == 2
+        release.set()
+        await asyncio.gather(held, *calls)
+    finally:
+        executor.shutdown()
+    if oldest_turn_first:
+        assert order == ["older turn", "newer turn"]
+    else:
+        assert order == ["newer turn", "older turn"]  # by the calls' own arrival

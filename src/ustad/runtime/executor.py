@@ -7,11 +7,17 @@ waited for a thread, so queueing shows up in the stats instead of hiding inside
 "slow STT". The disk audio store gets a second, small instance of its own (``name``
 "io"), so that its file operations never queue behind the engines.
 
-Calls wait for a thread in order of :class:`Priority`, then of arrival: a learner's
-turn (a call made while ``CURRENT_TURN`` is set) before a REST request, and both
-before background work such as phrase pre-generation (marked with
-:func:`engine_priority`). A call already running is never interrupted; the order
-decides only who gets the next free thread.
+Calls wait for a thread in order of :class:`Priority`, then of age: a learner's turn
+(a call made while ``CURRENT_TURN`` is set) before a REST request, and both before
+background work such as phrase pre-generation (marked with :func:`engine_priority`).
+A call already running is never interrupted; the order decides only who gets the next
+free thread.
+
+Age is the turn's, not the call's (``oldest_turn_first``): a turn is a chain of calls
+(decode, transcription, support, speech), and when each link queues behind every call
+that arrived before it, all turns in flight advance together and all finish late;
+ordered by when their turns began, the oldest turn's next call goes first and turns
+finish in about the order they came.
 """
 
 from __future__ import annotations
@@ -89,15 +95,20 @@ class EngineExecutor:
     """Runs blocking callables on a fixed pool of threads and keeps statistics.
 
     ``workers`` (>= 1, else ``ValueError``) bounds the calls running at once; more wait
-    by :class:`Priority`, then in order of arrival. ``name`` only names the threads
+    by :class:`Priority`, then by when their turn began (``oldest_turn_first``; a call
+    outside a turn, or every call with it off, by its own arrival), then in order of
+    arrival. ``name`` only names the threads
     (``ustad-<name>``). A thread is free again when its call returns, even if the
     caller stopped waiting for it (cancelled), so the bound holds.
     """
 
-    def __init__(self, workers: int, *, name: str = "engine") -> None:
+    def __init__(
+        self, workers: int, *, name: str = "engine", oldest_turn_first: bool = True
+    ) -> None:
         if workers < 1:
             raise ValueError("an executor needs at least one worker")
         self._workers = workers
+        self._oldest_turn_first = oldest_turn_first
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ustad-{name}")
         self._running = 0
         self._queued = 0
@@ -106,17 +117,18 @@ class EngineExecutor:
         self._wait_total = 0.0
         self._run_total = 0.0
         self._free = workers
-        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[int, float, int, asyncio.Future[None]]] = []
         self._arrivals = itertools.count()
         self._overtaking = 0
 
-    async def _acquire(self, priority: Priority) -> None:
-        """Wait for a free thread, behind every waiting call of the same or a lower value."""
+    async def _acquire(self, priority: Priority, age: float) -> None:
+        """Wait for a free thread, behind every waiting call of a lower priority value,
+        and of the same value with an earlier ``age`` (``perf_counter`` time)."""
         if self._free > 0 and not self._waiting:
             self._free -= 1
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._arrivals), granted))
+        heapq.heappush(self._waiting, (priority, age, next(self._arrivals), granted))
         try:
             await granted
         except asyncio.CancelledError:
@@ -127,10 +139,10 @@ class EngineExecutor:
     def _release(self) -> None:
         """A thread is free: give it to the first waiting call, else keep it."""
         while self._waiting:
-            priority, arrival, granted = heapq.heappop(self._waiting)
+            priority, _, arrival, granted = heapq.heappop(self._waiting)
             if granted.done():  # its caller was cancelled while waiting
                 continue
-            if any(p > priority and a < arrival for p, a, _ in self._waiting):
+            if any(p > priority and a < arrival for p, _, a, _ in self._waiting):
                 self._overtaking += 1
             granted.set_result(None)
             return
@@ -158,9 +170,10 @@ class EngineExecutor:
 
         turn = CURRENT_TURN.get()
         priority = current_priority()
+        age = turn.started if turn is not None and self._oldest_turn_first else submitted
         with self._counted():
             try:
-                await self._acquire(priority)
+                await self._acquire(priority, age)
                 try:
                     running = self._pool.submit(call)
                 except BaseException:
