@@ -59,6 +59,7 @@ from ustad.assess.score import assess
 from ustad.assess.support import needs_support
 from ustad.assess.types import Assessment, WordStatus
 from ustad.assess.word_match import MatchKind, compare_words, is_content_word
+from ustad.settings import SttSettings
 from ustad.speech.types import Audio, Transcript, Word, WordSupport
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -67,13 +68,16 @@ MISMATCH_OFFSETS = (1, 7, 101)
 OVERLAP_SHARE = 0.4
 
 
-def transcribe_all(rows: list[dict[str, str]]) -> dict[str, Transcript]:
-    """Transcripts from the service's own English engine and decoder."""
+def transcribe_all(rows: list[dict[str, str]], cpu_threads: int = 2) -> dict[str, Transcript]:
+    """Transcripts from the service's own English engine and decoder (``cpu_threads``:
+    CTranslate2's intra-op threads, ``stt.cpu_threads``)."""
     from ustad.speech.audio import decode_audio
     from ustad.speech.model_paths import english_whisper_dir
     from ustad.speech.whisper import WhisperTranscriber
 
-    engine = WhisperTranscriber(english_whisper_dir("packaged"), name="tiny.en")
+    engine = WhisperTranscriber(
+        english_whisper_dir("packaged"), name="tiny.en", cpu_threads=cpu_threads
+    )
     found: dict[str, Transcript] = {}
     started = time.perf_counter()
     for n, row in enumerate(rows, 1):
@@ -126,6 +130,8 @@ class Judge:
         self.phones: PhoneEvidence | None = None
         """With ``--phones``: the phone stage's opinion where support leaves a flag."""
         self.phone_score = 90
+        self.cpu_threads = 2
+        """CTranslate2's intra-op threads of the support engine (``stt.cpu_threads``)."""
 
     def support(self, utt_id: str, target: str) -> tuple[WordSupport, ...]:
         """The engine's forced reading of ``target`` on the clip (cached)."""
@@ -138,7 +144,7 @@ class Judge:
             from ustad.speech.audio import decode_audio
 
             if self._engine is None:
-                self._engine = support_engine(self.model)
+                self._engine = support_engine(self.model, self.cpu_threads)
             if self._audio is None or self._audio[0] != utt_id:
                 self._audio = (utt_id, decode_audio(self.files[utt_id].read_bytes()))
             started = time.process_time()
@@ -217,18 +223,24 @@ def add_prompted_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def support_engine(model: str) -> Any:
+def support_engine(model: str, cpu_threads: int = 2) -> Any:
     """The recogniser that reads targets for ``assessment.support_model`` = ``model``,
-    configured as the service's (short-clip window)."""
+    configured as the service's (short-clip window; ``cpu_threads``: CTranslate2's
+    intra-op threads, which can change int8 results in the last bits)."""
     from ustad.speech.model_paths import english_whisper_dir, multilingual_whisper_dir
     from ustad.speech.whisper import WhisperTranscriber
 
     if model == "english":
         return WhisperTranscriber(
-            english_whisper_dir("packaged"), name="tiny.en", short_clip_window=True
+            english_whisper_dir("packaged"),
+            name="tiny.en",
+            short_clip_window=True,
+            cpu_threads=cpu_threads,
         )
     model_dir = multilingual_whisper_dir("packaged", REPO_ROOT / "var" / "models")
-    return WhisperTranscriber(model_dir, name="base", short_clip_window=True, encodings_kept=8)
+    return WhisperTranscriber(
+        model_dir, name="base", short_clip_window=True, encodings_kept=8, cpu_threads=cpu_threads
+    )
 
 
 def _to_json(transcripts: dict[str, Transcript]) -> dict[str, Any]:
@@ -432,6 +444,12 @@ def main() -> int:
         help="assessment.support_model",
     )
     parser.add_argument("--support-cache", type=Path, default=None, help="support cache (JSON)")
+    parser.add_argument(
+        "--cpu-threads",
+        type=int,
+        default=SttSettings().cpu_threads,
+        help="CTranslate2 intra-op threads per call (stt.cpu_threads; default the service's)",
+    )
     add_prompted_argument(parser)
     add_phones_arguments(parser)
     args = parser.parse_args()
@@ -446,13 +464,14 @@ def main() -> int:
     missing = [row for row in rows if row["utt_id"] not in transcripts]
     if missing:
         print(f"transcribing {len(missing)} clips with tiny.en ...")
-        transcripts |= transcribe_all(missing)
+        transcripts |= transcribe_all(missing, args.cpu_threads)
         if args.cache is not None:
             args.cache.write_text(json.dumps(_to_json(transcripts)), encoding="utf-8")
     files = {row["utt_id"]: DATA / row["file"] for row in load_index(None)}
     judge = Judge(
         transcripts, files, args.support, args.support_cache, args.support_model, args.prompted
     )
+    judge.cpu_threads = args.cpu_threads
 
     while args.support is not None:
         # Note what support the run asks for and compute it clip by clip, until a run

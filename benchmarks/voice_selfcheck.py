@@ -52,6 +52,7 @@ from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
 from ustad.assess.support import needs_support, written_words
 from ustad.assess.types import Assessment, WordStatus
+from ustad.settings import SttSettings
 from ustad.speech.phones.types import PhoneAlignmentError, PhoneResult, WordPhones
 from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.types import Audio, Transcript, WordSupport
@@ -140,13 +141,18 @@ def transcribe_voice(
     *,
     progress: bool = False,
     models: Sequence[str] = SUPPORT_MODELS,
+    cpu_threads: int = 2,
 ) -> dict[str, Heard]:
     """tiny.en transcripts (word timestamps) of ``voice`` reading each sentence, with the
     engine's support for the sentence on the same audio (kept so that reruns need no
     synthesis; a turn asks for it only when its transcript flagged a word), by each
-    recogniser of ``models`` (values of ``assessment.support_model``)."""
-    engine = support_engine("english")
-    engines = {model: engine if model == "english" else support_engine(model) for model in models}
+    recogniser of ``models`` (values of ``assessment.support_model``), at ``cpu_threads``
+    CTranslate2 intra-op threads (``stt.cpu_threads``)."""
+    engine = support_engine("english", cpu_threads)
+    engines = {
+        model: engine if model == "english" else support_engine(model, cpu_threads)
+        for model in models
+    }
     say = speaker(voice)
     from ustad.speech.phones.aligner import PhoneAligner
 
@@ -288,6 +294,12 @@ def main() -> int:
         metavar="SCORE",
         help="ask the phone stage where support leaves a flag (assessment.phone_support_score)",
     )
+    parser.add_argument(
+        "--cpu-threads",
+        type=int,
+        default=SttSettings().cpu_threads,
+        help="CTranslate2 intra-op threads per call (stt.cpu_threads; default the service's)",
+    )
     args = parser.parse_args()
     if args.cache is not None and args.cache.resolve().is_relative_to(REPO_ROOT):
         parser.error("keep the cache outside the repository")
@@ -303,7 +315,9 @@ def main() -> int:
         if missing:
             print(f"{voice}: speaking and transcribing {len(missing)} sentences ...")
             started = time.perf_counter()
-            transcripts |= transcribe_voice(voice, missing, progress=True)
+            transcripts |= transcribe_voice(
+                voice, missing, progress=True, cpu_threads=args.cpu_threads
+            )
             seconds = time.perf_counter() - started
             print(f"  {seconds:.0f} s, {seconds / len(missing):.2f} s per sentence")
             if cache is not None:
