@@ -97,7 +97,10 @@ class SttSettings(_Group):
     cpu_threads: int = Field(default=1, ge=0)
     """Intra-op threads per model call (0 = CTranslate2's default). One: under load every
     core is already busy with a call of its own, and a call split over two threads
-    costs more CPU in all (docs/BENCHMARKS.md, "Where the time goes")."""
+    costs more CPU in all: tiny.en 0.535 against 0.599 CPU-s per learner clip, base's
+    calls up to 48 % more; two engine threads did 1.61 English attempts/s at one thread
+    each, 1.55 at two (``benchmarks/engine_costs.py``; docs/BENCHMARKS.md, "Where the
+    time goes")."""
     beam_size: int = Field(default=1, ge=1, le=10)
     """Beam width; 1 is greedy decoding (fastest)."""
     word_timestamps: bool = True
@@ -247,8 +250,10 @@ class RuntimeSettings(_Group):
     executor_workers: int = Field(default=0, ge=0, le=64)
     """Threads that run blocking engine calls (never the event loop); 0 = one per core
     this process may use (``engine_workers``). With ``stt.cpu_threads`` 1 that keeps
-    every core busy once as many calls wait, and no more threads than cores compete
-    (docs/BENCHMARKS.md, "Where the time goes")."""
+    every core busy once as many calls wait, and no more threads than cores compete.
+    At 16 learners on 2 cores, English p95 7.9 / 8.8 s (two workloads) against 10.6 /
+    10.2 with the former 2 threads x 2; a third thread gave no better (docs/BENCHMARKS.md,
+    "Where the time goes")."""
 
     @property
     def engine_workers(self) -> int:
@@ -259,7 +264,9 @@ class RuntimeSettings(_Group):
     oldest_turn_first: bool = True
     """Engine calls of learners' turns wait in the order their turns began, not in the
     order the calls came, so the oldest turn in flight is finished first
-    (``ustad.runtime.executor``; measured in docs/BENCHMARKS.md, "Where the time goes")."""
+    (``ustad.runtime.executor``). At 16 learners, Urdu p95 6.7 / 8.0 s (two workloads)
+    against 9.5 / 9.6 in call order, English 7.9 / 8.8 against 10.8 / 10.8
+    (docs/BENCHMARKS.md, "Where the time goes")."""
     io_workers: int = Field(default=2, ge=1, le=16)
     """Threads for the disk audio store's reads and writes, apart from the engine threads
     so a reply on disk is never kept waiting behind speech recognition."""
