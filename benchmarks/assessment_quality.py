@@ -68,7 +68,7 @@ MISMATCH_OFFSETS = (1, 7, 101)
 OVERLAP_SHARE = 0.4
 
 
-def transcribe_all(rows: list[dict[str, str]], cpu_threads: int = 2) -> dict[str, Transcript]:
+def transcribe_all(rows: list[dict[str, str]], cpu_threads: int = 1) -> dict[str, Transcript]:
     """Transcripts from the service's own English engine and decoder (``cpu_threads``:
     CTranslate2's intra-op threads, ``stt.cpu_threads``)."""
     from ustad.speech.audio import decode_audio
@@ -130,7 +130,7 @@ class Judge:
         self.phones: PhoneEvidence | None = None
         """With ``--phones``: the phone stage's opinion where support leaves a flag."""
         self.phone_score = 90
-        self.cpu_threads = 2
+        self.cpu_threads = 1
         """CTranslate2's intra-op threads of the support engine (``stt.cpu_threads``)."""
 
     def support(self, utt_id: str, target: str) -> tuple[WordSupport, ...]:
@@ -223,7 +223,7 @@ def add_prompted_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def support_engine(model: str, cpu_threads: int = 2) -> Any:
+def support_engine(model: str, cpu_threads: int = 1) -> Any:
     """The recogniser that reads targets for ``assessment.support_model`` = ``model``,
     configured as the service's (short-clip window; ``cpu_threads``: CTranslate2's
     intra-op threads, which can change int8 results in the last bits)."""
@@ -448,7 +448,8 @@ def main() -> int:
         "--cpu-threads",
         type=int,
         default=SttSettings().cpu_threads,
-        help="CTranslate2 intra-op threads per call (stt.cpu_threads; default the service's)",
+        help="CTranslate2 intra-op threads per call (stt.cpu_threads; default the service's); "
+        "the caches do not record it: use other caches for another count",
     )
     add_prompted_argument(parser)
     add_phones_arguments(parser)

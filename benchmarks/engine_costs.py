@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -170,8 +171,14 @@ def attempt_set(
         base.target_support(audio, text)
         aligner.align(audio.samples, text.split())
 
+    together = threading.Barrier(workers)
+
+    def warm(item: tuple[Audio, str]) -> None:
+        together.wait()  # one item per thread: every thread loads its own sessions
+        attempt(item)
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(attempt, learner[:workers]))  # every thread loads its sessions
+        list(pool.map(warm, learner[:workers]))
         base.encodings.clear()
         wall, cpu = time.perf_counter(), time.process_time()
         list(pool.map(attempt, learner))

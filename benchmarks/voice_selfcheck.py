@@ -141,7 +141,7 @@ def transcribe_voice(
     *,
     progress: bool = False,
     models: Sequence[str] = SUPPORT_MODELS,
-    cpu_threads: int = 2,
+    cpu_threads: int = 1,
 ) -> dict[str, Heard]:
     """tiny.en transcripts (word timestamps) of ``voice`` reading each sentence, with the
     engine's support for the sentence on the same audio (kept so that reruns need no
@@ -298,7 +298,8 @@ def main() -> int:
         "--cpu-threads",
         type=int,
         default=SttSettings().cpu_threads,
-        help="CTranslate2 intra-op threads per call (stt.cpu_threads; default the service's)",
+        help="CTranslate2 intra-op threads per call (stt.cpu_threads; default the service's); "
+        "the caches do not record it: use other caches for another count",
     )
     args = parser.parse_args()
     if args.cache is not None and args.cache.resolve().is_relative_to(REPO_ROOT):

@@ -150,9 +150,12 @@ start() {
   export USTAD_SERVER__FORWARDED_ALLOW_IPS='["127.0.0.1"]'
   # The workers share this machine's cores: each sizes its engine pool to its share
   # (a worker alone would take every core, and N of them would take turns on them).
-  local cores
-  cores=$(nproc)
-  export USTAD_RUNTIME__EXECUTOR_WORKERS="${USTAD_RUNTIME__EXECUTOR_WORKERS:-$(( cores > workers ? cores / workers : 1 ))}"
+  # The cores this process may use as the service counts them (affinity, cgroup quota;
+  # not nproc, which follows OMP_NUM_THREADS), at most the setting's limit of 64.
+  local cores share
+  cores=$(cd "$ROOT" && "$python" -c 'from ustad.cpu_budget import usable_cores; print(usable_cores())')
+  share=$(( cores > workers ? cores / workers : 1 ))
+  export USTAD_RUNTIME__EXECUTOR_WORKERS="${USTAD_RUNTIME__EXECUTOR_WORKERS:-$(( share < 64 ? share : 64 ))}"
   # Migrate once up front (workers migrate on start too; a lock keeps them apart).
   (cd "$ROOT" && "$python" -m ustad.store upgrade)
 

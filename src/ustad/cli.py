@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import get_args
 
 from ustad.assess.types import Assessment
-from ustad.cpu_budget import usable_cores
+from ustad.cpu_budget import MAX_ENGINE_WORKERS, usable_cores
 from ustad.learn.pregeneration import PregenerationResult, phrase_prompts, pregenerate_prompts
 from ustad.learn.processor import NoSpeechError, TurnProcessor
 from ustad.logs import configure_logging
@@ -93,7 +93,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
     if workers > 1 and not settings.runtime.executor_workers:
         # Each worker process builds its own settings: split the cores between them
         # rather than let every one size its engine pool to all of them.
-        share = max(1, usable_cores() // workers)
+        share = min(MAX_ENGINE_WORKERS, max(1, usable_cores() // workers))
         os.environ["USTAD_RUNTIME__EXECUTOR_WORKERS"] = str(share)
     uvicorn.run(
         "ustad.app:serve_app",

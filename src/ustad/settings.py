@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ustad.assessment_settings import AssessmentSettings
-from ustad.cpu_budget import usable_cores
+from ustad.cpu_budget import MAX_ENGINE_WORKERS, usable_cores
 from ustad.database_settings import DatabaseSettings
 from ustad.redis_settings import RedisSettings
 from ustad.remote_settings import RemoteSttSettings, RemoteTranslationSettings, RemoteTtsSettings
@@ -247,19 +247,19 @@ class RuntimeSettings(_Group):
     sequential, no caches, no pre-generation, no disk store, Whisper's full 30 s window
     (no encoder reuse, no quick language look), engine calls blocking the event loop.
     For benchmarks only."""
-    executor_workers: int = Field(default=0, ge=0, le=64)
+    executor_workers: int = Field(default=0, ge=0, le=MAX_ENGINE_WORKERS)
     """Threads that run blocking engine calls (never the event loop); 0 = one per core
     this process may use (``engine_workers``). With ``stt.cpu_threads`` 1 that keeps
-    every core busy once as many calls wait, and no more threads than cores compete.
-    At 16 learners on 2 cores, English p95 7.9 / 8.8 s (two workloads) against 10.6 /
-    10.2 with the former 2 threads x 2; a third thread gave no better (docs/BENCHMARKS.md,
-    "Where the time goes")."""
+    every core busy once as many calls wait, and no more threads than cores compete. On
+    2 cores that is 2, as the former fixed default was; measured there, a third thread
+    (3 x 1) gave no better p95 at 16 learners (docs/BENCHMARKS.md, "Where the time
+    goes"). Capped at 64."""
 
     @property
     def engine_workers(self) -> int:
         """``executor_workers``, or for 0 the cores this process may use
-        (``ustad.cpu_budget.usable_cores``: affinity and cgroup quota)."""
-        return self.executor_workers or usable_cores()
+        (``ustad.cpu_budget.usable_cores``: affinity and cgroup quota), at most 64."""
+        return self.executor_workers or min(MAX_ENGINE_WORKERS, usable_cores())
 
     oldest_turn_first: bool = True
     """Engine calls of learners' turns wait in the order their turns began, not in the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -138,3 +139,48 @@ async def test_calls_outside_a_turn_are_not_charged_to_one() -> None:
     assert out["engine"] == charged  # the second call was nobody's
     assert charged >= 50.0 - 0.1  # at least the sleep (rounding to 0.1 ms)
     assert out["queue"] == 0.0  # inline: no thread to wait for
+
+
+async def test_joining_charges_the_wait_when_the_computation_fails_or_is_taken_over() -> None:
+    cache: MemoryCache[str, str] = MemoryCache("test", max_entries=4)
+    started, finish = asyncio.Event(), asyncio.Event()
+
+    async def fails() -> str:
+        started.set()
+        await finish.wait()
+        raise RuntimeError("engine failed")
+
+    async def ask(timer: TurnTimer, compute: Callable[[], Awaitable[str]]) -> str:
+        with timer.current():
+            return await joining(lambda c: cache.get_or_compute("key", c), compute)
+
+    failing, joined = TurnTimer(), TurnTimer()
+    first = asyncio.create_task(ask(failing, fails))
+    await started.wait()
+    second = asyncio.create_task(ask(joined, fails))
+    await asyncio.sleep(0.05)
+    finish.set()
+    for task in (first, second):
+        with pytest.raises(RuntimeError):
+            await task
+    assert joined.as_dict()["shared"] >= 50.0 - 1.0  # awaited the failed computation
+
+    # The computing caller is cancelled: the waiting one computes, after its wait.
+    started.clear()
+    hold = asyncio.Event()
+
+    async def slow() -> str:
+        started.set()
+        await hold.wait()
+        return "value"
+
+    leaving, taking_over = TurnTimer(), TurnTimer()
+    first = asyncio.create_task(ask(leaving, slow))
+    await started.wait()
+    second = asyncio.create_task(ask(taking_over, slow))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    await asyncio.sleep(0)
+    hold.set()
+    assert await second == "value"
+    assert taking_over.as_dict()["shared"] >= 50.0 - 1.0

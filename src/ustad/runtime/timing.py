@@ -18,9 +18,11 @@ ENGINE = "engine"
 QUEUE = "queue"
 """``timings`` key: wall time waiting for an engine thread, none of the turn's calls running."""
 SHARED = "shared"
-"""``timings`` key: wall time awaiting a computation another turn started (the same
-sentence's translation or speech already in flight, which this turn joined instead of
-computing it again), none of the turn's own calls waiting or running."""
+"""``timings`` key: wall time awaiting a computation another caller in this process
+started (the same sentence's translation or speech already in flight for another turn,
+phrase pre-generation or a REST request, which this turn joined instead of computing it
+again), none of the turn's own calls waiting or running. A wait for another worker's
+computation through the shared tier (Redis) stays in ``overhead``."""
 OVERHEAD = "overhead"
 """``timings`` key: the rest of ``total``: ustad's own code, the database and the event loop."""
 TOTAL = "total"
@@ -109,23 +111,27 @@ async def joining(
     compute: Callable[[], Awaitable[T]],
 ) -> T:
     """``load(compute)``, where ``load`` is a single-flight cache's get (such as
-    ``lambda c: cache.get_or_compute(key, c)``): when this caller did not compute the
-    value itself, the time it awaited it is the current turn's ``shared`` time."""
+    ``lambda c: cache.get_or_compute(key, c)``): the time this caller awaited a value
+    another caller was computing is the current turn's ``shared`` time, whether that
+    computation ended in a value or an error, or was cancelled and this caller took it
+    over (the wait before it did)."""
     turn = CURRENT_TURN.get()
     if turn is None:
         return await load(compute)
     computed = False
+    began = time.perf_counter()
 
     async def own() -> T:
         nonlocal computed
         computed = True
+        turn.shared_wait(began, time.perf_counter())  # microseconds unless taken over
         return await compute()
 
-    began = time.perf_counter()
-    value = await load(own)
-    if not computed:
-        turn.shared_wait(began, time.perf_counter())
-    return value
+    try:
+        return await load(own)
+    finally:
+        if not computed:
+            turn.shared_wait(began, time.perf_counter())
 
 
 def _union_ms(intervals: Iterable[tuple[float, float]]) -> float:

@@ -66,7 +66,8 @@ class PhoneAligner:
     ``pronouncer`` defaults to a new :class:`Pronouncer`; ``model`` to ``hama``'s
     packaged ASR model (anything with its ``session`` / ``decoder_tokens``). With the
     packaged model each calling thread gets a copy of its own (4.7 MB, loaded on the
-    thread's first call in about 0.1 s); a ``model`` given is shared behind a lock.
+    thread's first call in about 0.1 s, which that call's time includes); a ``model``
+    given is shared behind a lock.
     """
 
     def __init__(self, pronouncer: Pronouncer | None = None, *, model: Any = None) -> None:
@@ -81,6 +82,7 @@ class PhoneAligner:
         self._model = model
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._local.model = model  # the building thread uses the copy it loaded
         tokens: list[str] = list(model.decoder_tokens)
         self._groups = [[tokens.index(t) for t in RECOGNISER_TOKENS[p]] for p in PHONES]
         self._blanks = [tokens.index("<blank>"), tokens.index("<wb>")]

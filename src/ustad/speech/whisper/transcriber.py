@@ -61,8 +61,9 @@ class WhisperTranscriber:
 
     Calls may come from several executor threads at once: CTranslate2 models are
     thread-safe and run up to ``num_workers`` calls in parallel (its ``inter_threads``),
-    each using ``cpu_threads`` cores; further calls wait in CTranslate2's queue. Every
-    worker holds its own copy of the weights, so memory grows with ``num_workers``.
+    each using ``cpu_threads`` cores; further calls wait in CTranslate2's queue. Workers
+    on one device share the weights (CTranslate2's docs/parallel.md), so memory grows
+    little with ``num_workers``.
 
     With ``short_clip_window``, transcriptions of clips up to ``SHORT_CLIP_MAX_SECONDS``
     in a known language (given, or an English-only model) are first decoded greedily
@@ -89,7 +90,7 @@ class WhisperTranscriber:
         *,
         name: str = "whisper",
         compute_type: str = "int8",
-        cpu_threads: int = 2,
+        cpu_threads: int = 1,
         beam_size: int = 1,
         num_workers: int = 1,
         temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
