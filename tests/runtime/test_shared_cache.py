@@ -19,6 +19,7 @@ from tests.store.proxy import PausableProxy
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.redis_tier import RedisTier
 from ustad.runtime.speech_service import SpeechService
+from ustad.runtime.timing import TurnTimer
 from ustad.settings import TtsSettings
 from ustad.speech.fakes import FakeSynthesizer, FakeTranscriber, FakeTranslator, transcript_of
 from ustad.speech.types import Segment, SpokenText, Translation, TranslationRequest
@@ -129,6 +130,26 @@ async def test_workers_asking_at_once_compute_once(fleet: Fleet) -> None:
     assert fleet.calls == ["سلام"]
     assert b.speech.shared_translations is not None
     assert b.speech.shared_translations.stats().coalesced == 1
+
+
+async def test_a_turn_waiting_for_another_worker_counts_it_as_shared(fleet: Fleet) -> None:
+    a, b = fleet.worker(), fleet.worker()
+    fleet.release.clear()
+    first = asyncio.create_task(a.speech.translate("سلام"))
+    await a.translator.asked.wait()
+    turn = TurnTimer()
+
+    async def on_b() -> Translation | None:
+        with turn.current():
+            return await b.speech.translate("سلام")
+
+    second = asyncio.create_task(on_b())
+    await asyncio.sleep(0.2)  # B waits for A's value behind A's lock
+    fleet.release.set()
+    await asyncio.gather(first, second)
+    timings = turn.as_dict()
+    assert timings["shared"] >= 200.0 - 5.0  # not ustad's own time
+    assert timings["overhead"] < timings["shared"]
 
 
 async def test_four_workers_asked_for_the_same_new_reply_synthesise_it_once(

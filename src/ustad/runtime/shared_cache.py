@@ -34,6 +34,7 @@ from redis.exceptions import ResponseError
 from ustad.runtime import redis_lock
 from ustad.runtime.redis_tier import RedisDownError, RedisTier
 from ustad.runtime.shared_codec import Codec, pack, unpack
+from ustad.runtime.timing import shared_since
 from ustad.stat_fields import counter
 
 V = TypeVar("V")
@@ -139,17 +140,21 @@ class SharedCache(Generic[V]):
                     return token, None
                 await self._release(lock_key, token)
                 return None, found
-            while True:
-                if time.monotonic() >= deadline:
-                    self._counts["waited_out"] += 1
-                    return None, None
-                await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-                pause = min(2 * pause, _LAST_POLL)
-                found = await self._read(value_key)
-                if found is not None:
-                    return None, found
-                if not await redis_lock.held(self.tier, lock_key):
-                    break  # the holder gave up or died: take the lock ourselves
+            waiting = time.perf_counter()
+            try:
+                while True:
+                    if time.monotonic() >= deadline:
+                        self._counts["waited_out"] += 1
+                        return None, None
+                    await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                    pause = min(2 * pause, _LAST_POLL)
+                    found = await self._read(value_key)
+                    if found is not None:
+                        return None, found
+                    if not await redis_lock.held(self.tier, lock_key):
+                        break  # the holder gave up or died: take the lock ourselves
+            finally:
+                shared_since(waiting)  # another worker's computation, not ustad's own time
 
     async def _read(self, value_key: str, *, first: bool = False) -> V | None:
         """The value under ``value_key`` (``None``: absent or refused; a refusal is

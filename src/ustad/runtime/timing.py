@@ -21,8 +21,8 @@ SHARED = "shared"
 """``timings`` key: wall time awaiting a computation another caller in this process
 started (the same sentence's translation or speech already in flight for another turn,
 phrase pre-generation or a REST request, which this turn joined instead of computing it
-again), none of the turn's own calls waiting or running. A wait for another worker's
-computation through the shared tier (Redis) stays in ``overhead``."""
+again, or another worker's through the shared tier, Redis), none of the turn's own
+calls waiting or running."""
 OVERHEAD = "overhead"
 """``timings`` key: the rest of ``total``: ustad's own code, the database and the event loop."""
 TOTAL = "total"
@@ -104,6 +104,14 @@ class TurnTimer:
         out[OVERHEAD] = round(max(0.0, total - waiting), 1)
         out[TOTAL] = round(total, 1)
         return out
+
+
+def shared_since(began: float) -> None:
+    """The current turn (if any) awaited another's computation from ``began``
+    (``perf_counter``) until now: its ``shared`` time."""
+    turn = CURRENT_TURN.get()
+    if turn is not None:
+        turn.shared_wait(began, time.perf_counter())
 
 
 async def joining(
