@@ -211,6 +211,17 @@ def add_phones_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--phones-cache", type=Path, default=None, help="phone cache (JSON)")
 
 
+def add_cpu_threads_argument(parser: argparse.ArgumentParser) -> None:
+    """``--cpu-threads N``: ``stt.cpu_threads`` of the benchmark's recognisers."""
+    parser.add_argument(
+        "--cpu-threads",
+        type=int,
+        default=SttSettings().cpu_threads,
+        help="CTranslate2 intra-op threads per call (stt.cpu_threads; default the service's); "
+        "the caches do not record it: use other caches for another count",
+    )
+
+
 def add_prompted_argument(parser: argparse.ArgumentParser) -> None:
     """``--prompted Q``: ``assessment.prompted_probability`` for the benchmark's runs."""
     parser.add_argument(
@@ -444,13 +455,7 @@ def main() -> int:
         help="assessment.support_model",
     )
     parser.add_argument("--support-cache", type=Path, default=None, help="support cache (JSON)")
-    parser.add_argument(
-        "--cpu-threads",
-        type=int,
-        default=SttSettings().cpu_threads,
-        help="CTranslate2 intra-op threads per call (stt.cpu_threads; default the service's); "
-        "the caches do not record it: use other caches for another count",
-    )
+    add_cpu_threads_argument(parser)
     add_prompted_argument(parser)
     add_phones_arguments(parser)
     args = parser.parse_args()

@@ -45,14 +45,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from assessment_quality import _from_json, _to_json, add_prompted_argument, support_engine
+from assessment_quality import (
+    _from_json,
+    _to_json,
+    add_cpu_threads_argument,
+    add_prompted_argument,
+    support_engine,
+)
 from phone_evidence import phone_judged
 
 from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
 from ustad.assess.support import needs_support, written_words
 from ustad.assess.types import Assessment, WordStatus
-from ustad.settings import SttSettings
 from ustad.speech.phones.types import PhoneAlignmentError, PhoneResult, WordPhones
 from ustad.speech.phrasebank import PhraseBank
 from ustad.speech.types import Audio, Transcript, WordSupport
@@ -294,13 +299,7 @@ def main() -> int:
         metavar="SCORE",
         help="ask the phone stage where support leaves a flag (assessment.phone_support_score)",
     )
-    parser.add_argument(
-        "--cpu-threads",
-        type=int,
-        default=SttSettings().cpu_threads,
-        help="CTranslate2 intra-op threads per call (stt.cpu_threads; default the service's); "
-        "the caches do not record it: use other caches for another count",
-    )
+    add_cpu_threads_argument(parser)
     args = parser.parse_args()
     if args.cache is not None and args.cache.resolve().is_relative_to(REPO_ROOT):
         parser.error("keep the cache outside the repository")
