@@ -59,6 +59,7 @@ from ustad.assess.score import assess
 from ustad.assess.support import needs_support
 from ustad.assess.types import Assessment, WordStatus
 from ustad.assess.word_match import MatchKind, compare_words, is_content_word
+from ustad.assessment_settings import AssessmentSettings
 from ustad.settings import SttSettings
 from ustad.speech.types import Audio, Transcript, Word, WordSupport
 
@@ -132,6 +133,10 @@ class Judge:
         self.phone_score = 90
         self.cpu_threads = 1
         """CTranslate2's intra-op threads of the support engine (``stt.cpu_threads``)."""
+        self.min_overall = 0.0
+        """``assessment.support_min_overall``: no support below this transcript-only score."""
+        self.phones_min_overall = 0.0
+        """``assessment.phone_support_min_overall``: no phone stage below this score."""
 
     def support(self, utt_id: str, target: str) -> tuple[WordSupport, ...]:
         """The engine's forced reading of ``target`` on the clip (cached)."""
@@ -159,7 +164,7 @@ class Judge:
     def __call__(self, utt_id: str, target: str) -> Assessment:
         transcript = self.transcripts[utt_id]
         first = assess(target, transcript)
-        if self.probability is None or not needs_support(first):
+        if self.probability is None or not needs_support(first, self.min_overall):
             return first
         floors = {
             "support_probability": self.probability,
@@ -177,6 +182,7 @@ class Judge:
             support,
             lambda: evidence(utt_id, target),
             self.phone_score,
+            self.phones_min_overall,
             **floors,
         )
 
@@ -219,6 +225,28 @@ def add_cpu_threads_argument(parser: argparse.ArgumentParser) -> None:
         default=SttSettings().cpu_threads,
         help="CTranslate2 intra-op threads per call (stt.cpu_threads; default the service's); "
         "the caches do not record it: use other caches for another count",
+    )
+
+
+def add_support_gate_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--support-min-overall G`` and ``--phones-min-overall G``:
+    ``assessment.support_min_overall`` and ``phone_support_min_overall`` for the runs."""
+    defaults = AssessmentSettings()
+    parser.add_argument(
+        "--support-min-overall",
+        type=float,
+        default=defaults.support_min_overall,
+        metavar="G",
+        help="ask for support only when the transcript-only overall score is at least G "
+        "(assessment.support_min_overall; default the service's, 0 = always)",
+    )
+    parser.add_argument(
+        "--phones-min-overall",
+        type=float,
+        default=defaults.phone_support_min_overall,
+        metavar="G",
+        help="ask the phone stage only when the score after support is at least G "
+        "(assessment.phone_support_min_overall; default the service's, 0 = always)",
     )
 
 
@@ -457,6 +485,7 @@ def main() -> int:
     parser.add_argument("--support-cache", type=Path, default=None, help="support cache (JSON)")
     add_cpu_threads_argument(parser)
     add_prompted_argument(parser)
+    add_support_gate_arguments(parser)
     add_phones_arguments(parser)
     args = parser.parse_args()
     for path in (args.cache, args.support_cache, args.phones_cache):
@@ -478,6 +507,8 @@ def main() -> int:
         transcripts, files, args.support, args.support_cache, args.support_model, args.prompted
     )
     judge.cpu_threads = args.cpu_threads
+    judge.min_overall = args.support_min_overall
+    judge.phones_min_overall = args.phones_min_overall
 
     while args.support is not None:
         # Note what support the run asks for and compute it clip by clip, until a run

@@ -75,10 +75,12 @@ def phone_judged(
     support: Sequence[WordSupport],
     phones: Callable[[], Sequence[WordPhones]],
     min_score: int,
+    min_overall: float = 0.0,
     **settings: Any,
 ) -> Assessment:
-    """``result`` assessed again with the phone evidence when it still flags a word."""
-    if not needs_support(result):
+    """``result`` assessed again with the phone evidence when it still flags a word and
+    scores at least ``min_overall`` (``assessment.phone_support_min_overall``)."""
+    if not needs_support(result, min_overall):
         return result
     words = written_words(target)
     merged = with_phone_evidence(words, support, phones(), min_score)

@@ -50,6 +50,7 @@ from assessment_quality import (
     _to_json,
     add_cpu_threads_argument,
     add_prompted_argument,
+    add_support_gate_arguments,
     support_engine,
 )
 from phone_evidence import phone_judged
@@ -194,12 +195,15 @@ def judged(
     model: str = "multilingual",
     prompted_probability: float | None = None,
     phone_score: int | None = None,
+    min_overall: float = 0.0,
+    phones_min_overall: float = 0.0,
 ) -> tuple[Assessment, bool]:
     """The assessment of a reading as a learn turn makes it, and whether it asked for the
-    target support (only when the transcript alone flagged a word); with
-    ``phone_score``, the phone stage's opinion where the support leaves a flag."""
+    target support (only when the transcript alone flagged a word and scored at least
+    ``min_overall``); with ``phone_score``, the phone stage's opinion where the support
+    leaves a flag on a reading scoring at least ``phones_min_overall``."""
     first = assess(sentence, heard.transcript)
-    if support_probability is None or not needs_support(first):
+    if support_probability is None or not needs_support(first, min_overall):
         return first, False
     floors = {
         "support_probability": support_probability,
@@ -212,7 +216,14 @@ def judged(
     dummy = PhoneResult("AH", 0.0, 0.0, 0.0, 100, "ok")
     phones = [WordPhones(w, (dummy,) * n, score, status) for w, n, status, score in heard.phones]
     return phone_judged(
-        sentence, heard.transcript, again, support, lambda: phones, phone_score, **floors
+        sentence,
+        heard.transcript,
+        again,
+        support,
+        lambda: phones,
+        phone_score,
+        phones_min_overall,
+        **floors,
     ), True
 
 
@@ -223,6 +234,8 @@ def report(
     model: str = "multilingual",
     prompted_probability: float | None = None,
     phone_score: int | None = None,
+    min_overall: float = 0.0,
+    phones_min_overall: float = 0.0,
 ) -> VoiceReport:
     """Assess every sentence against its own reading (with ``model``'s target support at
     ``support_probability`` when given: ``assessment.support_model`` and
@@ -232,7 +245,14 @@ def report(
     failed: list[Assessment] = []
     for sentence, reading in heard.items():
         result, _ = judged(
-            sentence, reading, support_probability, model, prompted_probability, phone_score
+            sentence,
+            reading,
+            support_probability,
+            model,
+            prompted_probability,
+            phone_score,
+            min_overall,
+            phones_min_overall,
         )
         passed += result.passed
         if not result.passed:
@@ -292,6 +312,7 @@ def main() -> int:
         help="assessment.support_model",
     )
     add_prompted_argument(parser)
+    add_support_gate_arguments(parser)
     parser.add_argument(
         "--phones",
         type=int,
@@ -324,12 +345,21 @@ def main() -> int:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 cache.write_text(json.dumps(_heard_to_json(transcripts)), encoding="utf-8")
         heard = {s: transcripts[s] for s in sentences}
-        result = report(voice, heard, args.support, args.support_model, args.prompted, args.phones)
+        result = report(
+            voice,
+            heard,
+            args.support,
+            args.support_model,
+            args.prompted,
+            args.phones,
+            args.support_min_overall,
+            args.phones_min_overall,
+        )
         if args.support is not None:
             asked = sorted(
                 h.support_seconds[args.support_model]
                 for s, h in heard.items()
-                if judged(s, h, 0.0)[1]
+                if judged(s, h, 0.0, min_overall=args.support_min_overall)[1]
             )
             median = f", median {asked[len(asked) // 2]:.3f} s CPU" if asked else ""
             print(f"{voice}: target support asked for {len(asked)}/{len(heard)}{median}")

@@ -110,6 +110,9 @@ def test_baseline_mode_turns_every_optimisation_off() -> None:
     assert baseline.audio_store.pregenerate_phrases is False
     assert baseline.stt.short_clip_window is False
     assert baseline.tts.mp3_pieces is False and optimised.tts.mp3_pieces is True
+    assert baseline.assessment.phone_support_min_overall == 0.0
+    assert optimised.assessment.phone_support_min_overall > 0.0
+    assert baseline.assessment.support_min_overall == 0.0
 
 
 def test_tts_settings_give_each_format_its_bitrate() -> None:

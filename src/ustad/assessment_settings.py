@@ -32,6 +32,15 @@ class AssessmentSettings(BaseModel):
     "Target support". Asked on 2 in 3 learner turns (those the transcript flags): 0.14
     s of CPU for the alignment and 0.37 s more for the prompted decoding (base, the
     clip's encoding reused; 0.27 s of wall time in all on 2 threads)."""
+    support_min_overall: float = Field(default=0.0, ge=0.0, le=100.0)
+    """Target support (and the phone evidence after it) is asked only for an attempt whose
+    transcript-only overall score (0-100) is at least this; 0 asks for every flagged
+    attempt (the default). Below it the attempt shares little with the target, but a
+    heavily accented reading can too: on the 300 learner clips of
+    ``benchmarks/assessment_quality.py`` (docs/measurements.md, "Cheaper second
+    opinions"), "SIX FIVE THREE" heard as "Safe vibe story." scores 2 and passes with
+    the support and phone evidence. At 35 the support is asked 20 % less often over the
+    benchmark's clip/target pairs, and own sentence passed falls from 0.877 to 0.873."""
     support_model: Literal["multilingual", "english"] = "multilingual"
     """Which recogniser reads the target for ``target_support``: ``multilingual`` (Whisper
     base, already loaded for the Urdu step: an independent, stronger opinion) or
@@ -75,6 +84,15 @@ class AssessmentSettings(BaseModel):
     """Word score (0-100, the mean of its phones' scores) at which ``phone_support``
     accepts a flagged word whose phones are all ok. At 90 rather than 100, swapped word
     flagged fell to 0.974 and other sentence rejected to 0.981."""
+    phone_support_min_overall: float = Field(default=40.0, ge=0.0, le=100.0)
+    """``phone_support`` is asked only for an attempt whose overall score (0-100) after
+    the target support is at least this; 0 asks whenever a word is still flagged.
+    Attempts that far off are other sentences: on the benchmark's pairs (300 learner
+    clips, docs/measurements.md, "Cheaper second opinions") own sentence passed stays
+    0.877 up to 45 and falls to 0.873 at 50; at 30 / 40 / 45, 11 / 24 / 34 % of the
+    phone passes are skipped, with other sentence rejected (0.984) and wrong content
+    word failed (0.941) unchanged and swapped word flagged 0.987 -> 0.991. 40 keeps a
+    margin below the first loss."""
     reconsider_below: float = Field(default=35.0, ge=0.0, le=100.0)
     """A repeat scoring under this (0-100) is checked for being a new Urdu sentence."""
     phones: bool = False

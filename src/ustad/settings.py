@@ -245,8 +245,10 @@ class RuntimeSettings(_Group):
     mode: Literal["optimised", "baseline"] = "optimised"
     """``baseline`` reproduces the naive design ustad is measured against: stages strictly
     sequential, no caches, no pre-generation, no disk store, Whisper's full 30 s window
-    (no encoder reuse, no quick language look), engine calls blocking the event loop.
-    For benchmarks only."""
+    (no encoder reuse, no quick language look), target support with its prompted
+    decoding and phone evidence asked on every flagged attempt (no
+    ``assessment.*support_min_overall``), engine calls blocking the event loop. For
+    benchmarks only."""
     executor_workers: int = Field(default=0, ge=0, le=MAX_ENGINE_WORKERS)
     """Threads that run blocking engine calls (never the event loop); 0 = one per core
     this process may use (``engine_workers``). With ``stt.cpu_threads`` 1 that keeps
@@ -389,6 +391,9 @@ class Settings(BaseSettings):
                     update={"short_clip_window": False, "encodings_kept": 0}
                 ),
                 "tts": self.tts.model_copy(update={"mp3_pieces": False}),
+                "assessment": self.assessment.model_copy(
+                    update={"support_min_overall": 0.0, "phone_support_min_overall": 0.0}
+                ),
                 "runtime": self.runtime.model_copy(
                     update={
                         "tts_cache_bytes": 0,

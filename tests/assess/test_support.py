@@ -6,6 +6,7 @@ from ustad.assess.score import assess
 from ustad.assess.support import (
     SUPPORTED_CREDIT,
     needs_support,
+    prompted_matters,
     supported_words,
     with_phone_evidence,
     written_words,
@@ -29,6 +30,17 @@ def test_only_a_flagged_attempt_needs_support() -> None:
     assert not needs_support(assess("I want tea.", transcript_of("I want tea.")))
     assert needs_support(assess("I want tea.", transcript_of("I want rice.")))
     assert needs_support(assess("I want tea.", transcript_of("I want")))
+
+
+def test_support_is_not_asked_for_an_attempt_far_from_the_target() -> None:
+    near = assess("I want a cup of tea.", transcript_of("I want a cup of rice."))
+    far = assess("I want a cup of tea.", transcript_of("The weather is nice."))
+    assert near.scores.overall > 50.0 > far.scores.overall
+    assert needs_support(near, min_overall=50.0)
+    assert not needs_support(far, min_overall=50.0)
+    assert needs_support(far)  # 0, the default, asks whenever a word is flagged
+    clean = assess("I want tea.", transcript_of("I want tea."))
+    assert not needs_support(clean, min_overall=0.0)
 
 
 def test_a_supported_word_heard_as_another_counts_as_said() -> None:
@@ -145,3 +157,20 @@ def test_words_heard_beside_a_backed_word_are_its_split_not_extra_words() -> Non
     assert inserted == ["we"]  # "we'll" for "will" is still a word more than the target
     assert backed.passed and not alone.passed
     assert backed.scores.accuracy > alone.scores.accuracy
+
+
+def test_the_prompted_reading_matters_only_between_the_floors_or_for_a_name() -> None:
+    words = ("I", "want", "tea")
+
+    def forced(p: float) -> tuple[WordSupport, ...]:
+        return (WordSupport("I", 0.9), WordSupport("want", 0.9), WordSupport("tea.", p))
+
+    assert not prompted_matters(words, forced(0.9), 0.25, 0.05)  # backed anyway
+    assert not prompted_matters(words, forced(0.01), 0.25, 0.05)  # never backed
+    assert prompted_matters(words, forced(0.1), 0.25, 0.05)  # backed only if prompted
+    assert not prompted_matters(words, forced(0.1), 0.25)  # no prompted floor
+    # A name the prompted decoding writes is backed whatever its forced probability.
+    named = ("I", "met", "Ali")
+    reading = (WordSupport("I", 0.9), WordSupport("met", 0.9), WordSupport("Ali.", 0.0))
+    assert prompted_matters(named, reading, 0.25, 0.05, frozenset({"Ali"}))
+    assert not prompted_matters(named, reading, 0.25, 0.05)

@@ -287,6 +287,26 @@ async def test_a_flagged_word_the_audio_supports_counts_as_said(
     assert outcome.transcript == "I want rice"  # what was heard is still shown
 
 
+@pytest.mark.parametrize(("min_overall", "asked"), [(0.0, True), (50.0, False)])
+async def test_an_attempt_far_from_the_target_asks_for_no_support(
+    processor: tuple[TurnProcessor, FakeTranscriber],
+    heard: Heard,
+    english_bytes: bytes,
+    min_overall: float,
+    asked: bool,
+) -> None:
+    turns, multilingual = processor
+    heard.english = "the weather is nice today"  # another sentence altogether
+    heard.language = ("en", 0.99)  # English, so the reconsider check leaves it an attempt
+    multilingual.support = lambda word: 0.9
+    turns.policy = policy(support_min_overall=min_overall)
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert (multilingual.supported == [TARGET.english]) is asked
+    assert isinstance(outcome.event, RepeatAssessed)
+    if not asked:
+        assert not outcome.event.assessment.passed
+
+
 async def test_without_support_the_flag_stands(
     processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
 ) -> None:
@@ -372,6 +392,63 @@ async def test_the_phone_stage_is_the_third_opinion(
     assert isinstance(outcome.event, RepeatAssessed)
     assert outcome.event.assessment.passed is passes
     assert outcome.transcript == "I want rice"  # what was heard is still shown
+
+
+async def test_an_attempt_still_far_off_after_support_asks_no_phone_stage(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.english = "the weather is nice today"
+    heard.language = ("en", 0.99)
+    multilingual.support = lambda word: 0.01
+    phones = FakePhones({})
+    turns.phones = phones  # type: ignore[assignment]
+    turns.policy = policy(phone_support=True, phone_support_min_overall=40.0)
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert multilingual.supported == [TARGET.english]
+    assert phones.asked == []
+    assert isinstance(outcome.event, RepeatAssessed) and not outcome.event.assessment.passed
+    turns.policy = policy(phone_support=True, phone_support_min_overall=0.0)
+    await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert phones.asked == [("I", "want", "water")]
+
+
+@pytest.mark.parametrize(
+    ("forced", "decoded"),
+    [
+        (0.9, False),  # "water" backed by the forced reading alone
+        (0.01, False),  # below the prompted floor: no prompted reading could back it
+        (0.1, True),  # between the floors: the prompted reading decides
+    ],
+)
+async def test_the_prompted_reading_is_decoded_only_when_it_can_matter(
+    processor: tuple[TurnProcessor, FakeTranscriber],
+    heard: Heard,
+    english_bytes: bytes,
+    forced: float,
+    decoded: bool,
+) -> None:
+    turns, multilingual = processor
+    heard.english = "I want rice"
+    multilingual.support = lambda word: forced if word == "water." else 0.9
+    multilingual.prompted = lambda word: True
+    turns.policy = policy(phone_support=False, support_probability=0.25, prompted_probability=0.05)
+    outcome = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert multilingual.prompted_decodes == [decoded]
+    assert isinstance(outcome.event, RepeatAssessed)
+    assert outcome.event.assessment.passed is (forced >= 0.05)
+    # Baseline mode always decodes it, with the same verdict.
+    multilingual.prompted_decodes.clear()
+    turns.policy = policy(
+        phone_support=False,
+        support_probability=0.25,
+        prompted_probability=0.05,
+        prompted_when_needed=False,
+    )
+    again = await turns.process(repeat(english_bytes), TARGET, TurnTimer())
+    assert multilingual.prompted_decodes == [True]
+    assert isinstance(again.event, RepeatAssessed)
+    assert again.event.assessment.passed is outcome.event.assessment.passed
 
 
 async def test_without_phone_support_the_phone_stage_is_not_asked(

@@ -39,11 +39,18 @@ class TurnPolicy:
     the transcript flagged a word (``assessment.target_support``)."""
     support_model: str
     """``english`` or ``multilingual``: the recogniser that reads the target."""
+    support_min_overall: float
+    """Target support is asked only when the transcript-only overall score is at least this."""
     support_probability: float
     prompted_probability: float
+    prompted_when_needed: bool
+    """Skip the support's prompted decoding when it cannot change which target words are
+    supported (``ustad.assess.support.prompted_matters``); off in baseline mode."""
     phone_support: bool
     """Ask the phone stage about words still flagged after the target support."""
     phone_support_score: int
+    phone_support_min_overall: float
+    """The phone stage is asked only when the score after target support is at least this."""
     phones: bool
     """Run the phone stage on every assessed attempt and add its result to the
     assessment (``assessment.phones``)."""
@@ -74,9 +81,12 @@ class TurnPolicy:
             wrong_word_fails=settings.assessment.wrong_word_fails,
             target_support=settings.assessment.target_support,
             support_model=settings.assessment.support_model,
+            support_min_overall=settings.assessment.support_min_overall,
             support_probability=settings.assessment.support_probability,
             prompted_probability=settings.assessment.prompted_probability,
+            prompted_when_needed=settings.runtime.mode == "optimised",
             phone_support=settings.assessment.phone_support,
             phone_support_score=settings.assessment.phone_support_score,
+            phone_support_min_overall=settings.assessment.phone_support_min_overall,
             phones=settings.assessment.phones,
         )

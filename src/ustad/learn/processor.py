@@ -12,8 +12,14 @@ import logging
 from dataclasses import dataclass
 
 from ustad.assess.score import assess
-from ustad.assess.support import needs_support, with_phone_evidence
+from ustad.assess.support import (
+    needs_support,
+    prompted_matters,
+    with_phone_evidence,
+    written_words,
+)
 from ustad.assess.types import Assessment
+from ustad.assess.word_match import target_names
 from ustad.learn.events import (
     EnglishHeard,
     Event,
@@ -244,7 +250,9 @@ class TurnProcessor:
     ) -> tuple[Transcript, Assessment]:
         """Recognise an English attempt and score it against the target.
 
-        When the transcript flags a target word and ``target_support`` is on, the
+        When the transcript flags a target word, ``target_support`` is on and the
+        transcript-only score is at least ``support_min_overall`` (below it the learner
+        said something else: no word's evidence would make it a pass), the
         recogniser's forced reading of the target on the same audio (one alignment pass,
         timed as ``stt``) is a second opinion, and the attempt is scored again with it
         (``ustad.assess.support``). With ``phones`` on, the phone stage's result is
@@ -277,14 +285,35 @@ class TurnProcessor:
         phones = None
         if self.phones is not None and said:
             phones = AttemptPhones(self.phones, self.speech, audio, target_text)
-        if policy.target_support and said and needs_support(assessment):
+        if policy.target_support and said and needs_support(assessment, policy.support_min_overall):
+            wanted = None
+            if policy.prompted_when_needed:
+                written = written_words(target_text)
+                names = target_names(target_text)
+
+                def wanted(forced: tuple[WordSupport, ...]) -> bool:
+                    return prompted_matters(
+                        written,
+                        forced,
+                        policy.support_probability,
+                        policy.prompted_probability,
+                        names,
+                    )
+
             with timer.stage("stt"):
                 support = await self.speech.target_support(
-                    audio, target_text, english=policy.support_model == "english"
+                    audio,
+                    target_text,
+                    english=policy.support_model == "english",
+                    prompted=wanted,
                 )
             with timer.stage("assess"):
                 assessment = await self.speech.executor.run(lambda: scored(support))
-            if phones is not None and policy.phone_support and needs_support(assessment):
+            if (
+                phones is not None
+                and policy.phone_support
+                and needs_support(assessment, policy.phone_support_min_overall)
+            ):
                 with timer.stage("assess"):
                     found = await phones.result()
                     if found is not None:

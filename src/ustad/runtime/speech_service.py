@@ -38,6 +38,7 @@ from ustad.speech.types import (
     Audio,
     Language,
     Pcm,
+    PromptedWanted,
     ScriptNormalizer,
     Segment,
     SpokenText,
@@ -169,15 +170,17 @@ class SpeechService:
         )
 
     async def target_support(
-        self, audio: Audio, text: str, *, english: bool
+        self, audio: Audio, text: str, *, english: bool, prompted: PromptedWanted | None = None
     ) -> tuple[WordSupport, ...]:
         """A recogniser's forced reading of the English ``text`` on ``audio``: per
         whitespace word of ``text``, how well the audio supports it
-        (``Transcriber.target_support``), by the English model (``english=True``) or the
-        multilingual one."""
+        (``Transcriber.target_support``, with its ``prompted`` callback), by the English
+        model (``english=True``) or the multilingual one."""
         engine = self.english_stt if english else self.multilingual_stt
         self.engine_calls[f"stt_{'english' if english else 'multilingual'}_support"] += 1
-        return await self.executor.run(lambda: engine.target_support(audio, text))
+        return await self.executor.run(
+            lambda: engine.target_support(audio, text, prompted=prompted)
+        )
 
     async def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
         """Language id with the multilingual model (``short_window``: the quick look)."""

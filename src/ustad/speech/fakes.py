@@ -7,7 +7,7 @@ scripted results; they are never used by the service itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from ustad.speech.types import (
     Audio,
     Language,
     Pcm,
+    PromptedWanted,
     Task,
     Transcript,
     TranscriptSegment,
@@ -51,6 +52,7 @@ class FakeTranscriber:
     support: Callable[[str], float] = lambda word: 0.0
     """The forced probability of each word of a ``target_support`` text (default 0)."""
     supported: list[str] = field(default_factory=list)
+    prompted_decodes: list[bool] = field(default_factory=list)
     """The texts ``target_support`` was asked about."""
     prompted: Callable[[str], bool] = lambda word: False
     """Whether the prompted decoding wrote each word of a ``target_support`` text."""
@@ -78,13 +80,19 @@ class FakeTranscriber:
         whole = (TranscriptSegment(text, 0.0, transcript.duration),) if text else ()
         return iter(transcript.segments or whole)
 
-    def target_support(self, audio: Audio, text: str) -> tuple[WordSupport, ...]:
-        """``support(word)`` and ``prompted(word)`` for each whitespace word of ``text``;
-        records the text."""
+    def target_support(
+        self, audio: Audio, text: str, *, prompted: PromptedWanted | None = None
+    ) -> tuple[WordSupport, ...]:
+        """``support(word)`` and ``prompted(word)`` for each whitespace word of ``text``
+        (``prompted`` only when the ``prompted`` callback, if given, wants it); records
+        the text, and in ``prompted_decodes`` whether the prompted reading was made."""
         self.supported.append(text)
-        return tuple(
-            WordSupport(word, self.support(word), self.prompted(word)) for word in text.split()
-        )
+        forced = tuple(WordSupport(word, self.support(word)) for word in text.split())
+        wanted = prompted is None or prompted(forced)
+        self.prompted_decodes.append(wanted)
+        if not wanted:
+            return forced
+        return tuple(replace(w, prompted=self.prompted(w.word)) for w in forced)
 
     def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
         """The scripted language (the only one in the distribution)."""

@@ -6,7 +6,7 @@ executor, so they never know about the event loop or WebSockets.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -106,6 +106,12 @@ class WordSupport:
     word where the audio clearly says one."""
 
 
+PromptedWanted = Callable[[tuple[WordSupport, ...]], bool]
+"""Given a target's forced reading (``prompted`` all ``False``), whether a decoding
+prompted with the target could still change what is made of it
+(``ustad.assess.support.prompted_matters``)."""
+
+
 class Transcriber(Protocol):
     """Speech to text (blocking)."""
 
@@ -126,11 +132,15 @@ class Transcriber(Protocol):
         """
         ...
 
-    def target_support(self, audio: Audio, text: str) -> tuple[WordSupport, ...]:
+    def target_support(
+        self, audio: Audio, text: str, *, prompted: PromptedWanted | None = None
+    ) -> tuple[WordSupport, ...]:
         """How well ``audio`` supports each whitespace-separated word of ``text``, in
         order (one :class:`WordSupport` per word), by forcing the recogniser to read
-        ``text`` (English). Costs one alignment pass, not a decode. Raises ``ValueError``
-        for audio that is not 16 kHz mono."""
+        ``text`` (English): one alignment pass. An engine that can also decode the clip
+        prompted with ``text`` sets ``WordSupport.prompted``; given ``prompted``, it asks
+        it with the forced reading first and decodes only when it answers ``True``.
+        Raises ``ValueError`` for audio that is not 16 kHz mono."""
         ...
 
     def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:

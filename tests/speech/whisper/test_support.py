@@ -46,6 +46,26 @@ def test_support_has_one_value_per_written_word(
 
 
 @pytest.mark.models
+def test_the_prompted_decoding_runs_only_when_wanted(
+    tiny_en_short: WhisperTranscriber, clips: list[tuple[Audio, str, str]]
+) -> None:
+    audio, own, _ = clips[0]
+    seen: list[tuple[WordSupport, ...]] = []
+
+    def never(forced: tuple[WordSupport, ...]) -> bool:
+        seen.append(forced)
+        return False
+
+    before = tiny_en_short.decode_calls
+    skipped = tiny_en_short.target_support(audio, own, prompted=never)
+    assert tiny_en_short.decode_calls == before  # no prompted decode
+    assert seen == [skipped] and not any(s.prompted for s in skipped)
+    full = tiny_en_short.target_support(audio, own, prompted=lambda forced: True)
+    assert tiny_en_short.decode_calls == before + 1
+    assert [s.probability for s in full] == [s.probability for s in skipped]
+
+
+@pytest.mark.models
 def test_the_sentence_said_is_supported_and_another_is_not(
     tiny_en_short: WhisperTranscriber, clips: list[tuple[Audio, str, str]]
 ) -> None:

@@ -15,6 +15,7 @@ from faster_whisper import WhisperModel
 from ustad.speech.model_paths import validate_whisper_dir
 from ustad.speech.types import (
     Audio,
+    PromptedWanted,
     Task,
     Transcript,
     TranscriptSegment,
@@ -288,17 +289,22 @@ class WhisperTranscriber:
             full = decode(window_frames=None, temperatures=sampled)
         return full
 
-    def target_support(self, audio: Audio, text: str) -> tuple[WordSupport, ...]:
+    def target_support(
+        self, audio: Audio, text: str, *, prompted: PromptedWanted | None = None
+    ) -> tuple[WordSupport, ...]:
         """How well ``audio`` supports each whitespace word of the English ``text``
         (``ustad.speech.whisper.support.forced_support``), in the window a transcription
         of the clip uses, so its encoding is reused when kept, and which of its words a
         decoding prompted with ``text`` writes (``WordSupport.prompted``; one more greedy
-        decode of the same encoding). Raises ``ValueError`` for audio that is not 16 kHz
-        mono."""
+        decode of the same encoding, about three quarters of the call's CPU). Given
+        ``prompted``, that decode runs only when it answers ``True`` for the forced
+        reading. Raises ``ValueError`` for audio that is not 16 kHz mono."""
         samples = _samples(audio)
         frames = self._short_window_frames(audio.duration)
         support = forced_support(self._model, samples, text, frames)
         if not support or samples.size == 0:
+            return support
+        if prompted is not None and not prompted(support):
             return support
         return mark_prompted(support, self._prompted_text(samples, audio.duration, text, frames))
 
