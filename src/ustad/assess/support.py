@@ -19,8 +19,9 @@ from collections.abc import Sequence
 
 from ustad.assess.normalize import EDGE_PUNCTUATION, normalize_target
 from ustad.assess.types import Assessment, WordStatus
+from ustad.assess.word_match import target_names
 from ustad.speech.phones.types import WordPhones
-from ustad.speech.types import WordSupport
+from ustad.speech.types import PromptedWanted, WordSupport
 
 SUPPORTED_CREDIT = 0.85
 """Credit (of 1) of a flagged word the audio supports: counted as said and correct,
@@ -32,10 +33,9 @@ def needs_support(assessment: Assessment, min_overall: float = 0.0) -> bool:
     """Whether to ask for target support on ``assessment`` (the transcript-only one): some
     target word was flagged (mispronounced or omitted), the only case where support can
     change it, and its overall score (0-100) is at least ``min_overall``
-    (``assessment.support_min_overall``). Below that the transcript shares too little
-    with the target for support to be worth its cost: the learner said another sentence,
-    or something the recogniser could not make out, and no single word's evidence makes
-    that a pass (figures: ``ustad.assessment_settings``)."""
+    (``assessment.support_min_overall``, or ``phone_support_min_overall`` for the phone
+    evidence after it): an attempt scoring lower shares little with the target, and
+    asking costs CPU on every such turn (figures: ``ustad.assessment_settings``)."""
     flagged = any(word.status in FLAGGED for word in assessment.words)
     return flagged and assessment.scores.overall >= min_overall
 
@@ -91,6 +91,21 @@ def prompted_matters(
     every = [WordSupport(s.word, s.probability, True) for s in forced]
     floors = (probability, prompted_probability, names)
     return supported_words(written, unprompted, *floors) != supported_words(written, every, *floors)
+
+
+def prompted_check(
+    target: str, probability: float, prompted_probability: float | None
+) -> PromptedWanted:
+    """The ``prompted`` callback of ``Transcriber.target_support`` for ``target``:
+    :func:`prompted_matters` over its written words and names, at these floors
+    (``assessment.support_probability`` and ``prompted_probability``)."""
+    written = written_words(target)
+    names = target_names(target)
+
+    def wanted(forced: tuple[WordSupport, ...]) -> bool:
+        return prompted_matters(written, forced, probability, prompted_probability, names)
+
+    return wanted
 
 
 def _paired(

@@ -12,14 +12,8 @@ import logging
 from dataclasses import dataclass
 
 from ustad.assess.score import assess
-from ustad.assess.support import (
-    needs_support,
-    prompted_matters,
-    with_phone_evidence,
-    written_words,
-)
+from ustad.assess.support import needs_support, prompted_check, with_phone_evidence
 from ustad.assess.types import Assessment
-from ustad.assess.word_match import target_names
 from ustad.learn.events import (
     EnglishHeard,
     Event,
@@ -251,13 +245,15 @@ class TurnProcessor:
         """Recognise an English attempt and score it against the target.
 
         When the transcript flags a target word, ``target_support`` is on and the
-        transcript-only score is at least ``support_min_overall`` (below it the learner
-        said something else: no word's evidence would make it a pass), the
+        transcript-only score is at least ``support_min_overall`` (0: always), the
         recogniser's forced reading of the target on the same audio (one alignment pass,
-        timed as ``stt``) is a second opinion, and the attempt is scored again with it
-        (``ustad.assess.support``). With ``phones`` on, the phone stage's result is
-        added to the assessment (:meth:`Assessment.with_phones`); it is aligned once
-        whichever of ``phone_support`` and ``phones`` asks first (``AttemptPhones``).
+        and a prompted decoding when it can matter: ``prompted_when_needed``; timed as
+        ``stt``) is a second opinion, and the attempt is scored again with it
+        (``ustad.assess.support``); the phone stage is the third, for words still
+        flagged on an attempt that then scores at least ``phone_support_min_overall``.
+        With ``phones`` on, the phone stage's result is added to the assessment
+        (:meth:`Assessment.with_phones`); it is aligned once whichever of
+        ``phone_support`` and ``phones`` asks first (``AttemptPhones``).
         """
         with timer.stage("stt"):
             transcript = await self.speech.transcribe(
@@ -288,18 +284,9 @@ class TurnProcessor:
         if policy.target_support and said and needs_support(assessment, policy.support_min_overall):
             wanted = None
             if policy.prompted_when_needed:
-                written = written_words(target_text)
-                names = target_names(target_text)
-
-                def wanted(forced: tuple[WordSupport, ...]) -> bool:
-                    return prompted_matters(
-                        written,
-                        forced,
-                        policy.support_probability,
-                        policy.prompted_probability,
-                        names,
-                    )
-
+                wanted = prompted_check(
+                    target_text, policy.support_probability, policy.prompted_probability
+                )
             with timer.stage("stt"):
                 support = await self.speech.target_support(
                     audio,
