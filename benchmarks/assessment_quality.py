@@ -56,9 +56,9 @@ from phone_evidence import PhoneEvidence, phone_judged
 
 from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
-from ustad.assess.support import needs_support
+from ustad.assess.support import needs_support, prompted_matters, written_words
 from ustad.assess.types import Assessment, WordStatus
-from ustad.assess.word_match import MatchKind, compare_words, is_content_word
+from ustad.assess.word_match import MatchKind, compare_words, is_content_word, target_names
 from ustad.assessment_settings import AssessmentSettings
 from ustad.settings import SttSettings
 from ustad.speech.types import Audio, Transcript, Word, WordSupport
@@ -133,9 +133,14 @@ class Judge:
         self.phone_score = 90
         self.cpu_threads = 1
         """CTranslate2's intra-op threads of the support engine (``stt.cpu_threads``)."""
+        self.prompted_needed = 0
+        """Support passes asked whose prompted decoding could change the result (the
+        service decodes only those: ``ustad.assess.support.prompted_matters``)."""
         self.min_overall = 0.0
         """``assessment.support_min_overall``: no support below this transcript-only score."""
         self.phones_min_overall = 0.0
+        self.phones_asked = self.phones_skipped = 0
+        """Phone passes asked, and skipped for scoring under ``phones_min_overall``."""
         """``assessment.phone_support_min_overall``: no phone stage below this score."""
 
     def support(self, utt_id: str, target: str) -> tuple[WordSupport, ...]:
@@ -171,9 +176,22 @@ class Judge:
             "prompted_probability": self.prompted_probability,
         }
         support = self.support(utt_id, target)
+        if self.collecting is None:
+            self.prompted_needed += prompted_matters(
+                written_words(target),
+                support,
+                self.probability,
+                self.prompted_probability,
+                target_names(target),
+            )
         second = assess(target, transcript, support=support, **floors)
         if self.phones is None or self.collecting is not None:
             return second
+        if needs_support(second):
+            if second.scores.overall >= self.phones_min_overall:
+                self.phones_asked += 1
+            else:
+                self.phones_skipped += 1
         evidence = self.phones
         return phone_judged(
             target,
@@ -519,7 +537,7 @@ def main() -> int:
             break
         judge.prefetch()
     judge.collecting = None
-    judge.asked = 0
+    judge.asked = judge.prompted_needed = 0
     if args.phones is not None:
         from ustad.speech.audio import decode_audio
 
@@ -534,12 +552,20 @@ def main() -> int:
         cost = sorted(judge.phones.computed_seconds)
         if cost:
             print(f"phone stage computed {len(cost)} times; median {cost[len(cost) // 2]:.3f} s")
+        print(
+            f"phone stage asked {judge.phones_asked} times, skipped {judge.phones_skipped} "
+            f"(score after support under {judge.phones_min_overall:g})"
+        )
     n = len(rows)
     print(f"clips: {n}")
     if args.support is not None:
         cost = sorted(judge.computed_seconds)
         median = f"{cost[len(cost) // 2]:.3f} s CPU" if cost else "all cached"
         print(f"target support asked {judge.asked} times; median {median} per pass")
+        print(
+            f"  its prompted decoding could matter in {judge.prompted_needed} "
+            "(the service decodes only those; the cached CPU times include it)"
+        )
     print(f"WER (tiny.en, normalised): {100 * f.wer:.1f} %")
     print(f"own-sentence pass rate: {f.own_passed}/{n} = {100 * f.own_passed / n:.1f} %")
     print(f"own attempts with a word flagged by the transcript: {f.own_flagged}/{n}")

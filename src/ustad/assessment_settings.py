@@ -26,12 +26,13 @@ class AssessmentSettings(BaseModel):
     target_support: bool = True
     """When the transcript flags a target word, ask a recogniser how well the audio
     supports the target itself (one forced-alignment pass over the target, and one
-    decoding prompted with it; ``ustad.assess.support``) and count a flagged word it
-    supports at ``support_probability`` or more (``prompted_probability`` when the
-    prompted decoding wrote it) as said and correct. Figures: docs/measurements.md,
-    "Target support". Asked on 2 in 3 learner turns (those the transcript flags): 0.14
-    s of CPU for the alignment and 0.37 s more for the prompted decoding (base, the
-    clip's encoding reused; 0.27 s of wall time in all on 2 threads)."""
+    decoding prompted with it when that can change the result:
+    ``ustad.assess.support.prompted_matters``, about half the passes) and count a
+    flagged word it supports at ``support_probability`` or more (``prompted_probability``
+    when the prompted decoding wrote it) as said and correct. Figures:
+    docs/measurements.md, "Target support" and "Cheaper second opinions". Asked on 2 in
+    3 learner turns (those the transcript flags): 0.14 s of CPU for the alignment and
+    0.37 s more for the prompted decoding (base, the clip's encoding reused)."""
     support_min_overall: float = Field(default=0.0, ge=0.0, le=100.0)
     """Target support (and the phone evidence after it) is asked only for an attempt whose
     transcript-only overall score (0-100) is at least this; 0 asks for every flagged
@@ -39,8 +40,9 @@ class AssessmentSettings(BaseModel):
     heavily accented reading can too: on the 300 learner clips of
     ``benchmarks/assessment_quality.py`` (docs/measurements.md, "Cheaper second
     opinions"), "SIX FIVE THREE" heard as "Safe vibe story." scores 2 and passes with
-    the support and phone evidence. At 35 the support is asked 20 % less often over the
-    benchmark's clip/target pairs, and own sentence passed falls from 0.877 to 0.873."""
+    the support and phone evidence. At 35 the support is asked 495 times fewer (of 2492
+    over the benchmark's clip/target pairs), and own sentence passed falls from 0.877
+    to 0.873."""
     support_model: Literal["multilingual", "english"] = "multilingual"
     """Which recogniser reads the target for ``target_support``: ``multilingual`` (Whisper
     base, already loaded for the Urdu step: an independent, stronger opinion) or
@@ -64,7 +66,8 @@ class AssessmentSettings(BaseModel):
     (off) / 0.05 / 0.02 / 0: own sentence passed 0.780 / 0.827 / 0.833 / 0.923, swapped
     word flagged 1.000 / 0.994 / 0.990 / 0.833, wrong content word failed 0.956 / 0.959 /
     0.959 / 0.822; espeak-ng passed 319 / 333 / 335 / 344 of 356. The prompted decoding
-    costs one greedy base decode on the turns that ask for support."""
+    costs one greedy base decode, made only when some word's forced probability lies
+    between the two floors or the target has a name (``prompted_matters``)."""
     phone_support: bool = True
     """A third opinion on target words still flagged after ``target_support``: the phone
     stage (``ustad.speech.phones``) aligns the target's phones to the audio, and a word

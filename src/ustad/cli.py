@@ -213,6 +213,7 @@ class _Offline:
 
 
 async def _offline_services(settings: Settings) -> _Offline:
+    settings = settings.effective()  # as the server runs them (baseline mode too)
     executor = EngineExecutor(settings.runtime.engine_workers)
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)

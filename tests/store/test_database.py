@@ -90,6 +90,45 @@ async def test_session_commits_and_reads_back(database: Database) -> None:
     assert learner.created_at.utcoffset() == timedelta(0)
 
 
+async def test_writers_on_sqlite_take_turns_and_on_postgres_run_side_by_side(
+    database: Database,
+) -> None:
+    inside = most = 0
+
+    async def write(n: int) -> None:
+        nonlocal inside, most
+        async with database.transaction() as session:
+            inside += 1
+            most = max(most, inside)
+            session.add(Learner(external_id=f"w-{n}"))
+            await session.flush()
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    await asyncio.gather(*(write(n) for n in range(8)))
+    async with database.session() as session:
+        query = select(Learner).where(Learner.external_id.like("w-%"))
+        stored = (await session.scalars(query)).all()
+    assert len(stored) == 8
+    # SQLite has one writer: a second connection would sleep in its busy handler.
+    assert most == 1 if database.dialect_name == "sqlite" else most > 1
+
+
+async def test_a_transaction_that_raises_stores_nothing(database: Database) -> None:
+    async def fail() -> None:
+        async with database.transaction() as session:
+            session.add(Learner(external_id="r-1"))
+            await session.flush()
+            raise RuntimeError("the caller failed")
+
+    with pytest.raises(RuntimeError):
+        await fail()
+    async with database.session() as session:
+        assert await session.scalar(select(Learner).where(Learner.external_id == "r-1")) is None
+    async with database.transaction() as session:  # the lock was released
+        session.add(Learner(external_id="r-2"))
+
+
 async def test_concurrent_migrations_from_two_engines_both_succeed(empty_url: str) -> None:
     # Two engines in one process migrating at once. Alembic's migration context is
     # process-wide and the schema is shared, so only the migration lock keeps them apart

@@ -81,9 +81,9 @@ def prompted_matters(
     probabilities: whether accepting words varies between none of them prompted and all
     of them prompted. Acceptance only grows with ``prompted``, so when the two agree,
     any prompted decoding gives the same words and need not run
-    (``Transcriber.target_support``'s ``prompted``): every forced probability is either
-    at least ``probability`` or below ``prompted_probability`` (or no prompted floor is
-    set) and no name of ``names`` is in the target. Measured on the support readings of
+    (``Transcriber.target_support``'s ``prompted``): for example when every word's
+    forced probability is at least ``probability`` or below ``prompted_probability``
+    and the target has no name of ``names``. Measured on the support readings of
     ``benchmarks/assessment_quality.py`` (3034 clip/target pairs, base, 0.25 / 0.05):
     46 % need no prompted decoding.
     """

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -227,7 +228,8 @@ class LearnSession:
             case CycleStarted(target):
                 assert self.session_ref is not None, "open() first"
                 cycle_ref = new_ref()
-                self.cycle_id = await recorder.start_cycle(self.session_ref, cycle_ref, target)
+                with turn.timer.stage("store") if turn is not None else nullcontext():
+                    self.cycle_id = await recorder.start_cycle(self.session_ref, cycle_ref, target)
                 self.cycle_ref = cycle_ref
                 if turn is not None:
                     turn.cycle_ref = cycle_ref

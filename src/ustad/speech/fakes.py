@@ -52,8 +52,9 @@ class FakeTranscriber:
     support: Callable[[str], float] = lambda word: 0.0
     """The forced probability of each word of a ``target_support`` text (default 0)."""
     supported: list[str] = field(default_factory=list)
-    prompted_decodes: list[bool] = field(default_factory=list)
     """The texts ``target_support`` was asked about."""
+    prompted_decodes: list[bool] = field(default_factory=list)
+    """Whether each ``target_support`` call made the prompted reading."""
     prompted: Callable[[str], bool] = lambda word: False
     """Whether the prompted decoding wrote each word of a ``target_support`` text."""
 

@@ -66,7 +66,7 @@ class Repository:
             if found is not None:
                 return found
         try:
-            async with self._db.session() as session, session.begin():
+            async with self._db.transaction() as session:
                 learner = Learner(external_id=external_id)
                 session.add(learner)
                 await session.flush()
@@ -93,7 +93,7 @@ class Repository:
         With a ``client_ref`` already stored, that session's id (nothing is added)."""
         _check_ref(client_ref)
         try:
-            async with self._db.session() as session, session.begin():
+            async with self._db.transaction() as session:
                 await _require(session, Learner, learner_id)
                 row = Session(
                     learner_id=learner_id,
@@ -132,7 +132,7 @@ class Repository:
             )
         _check_ref(client_ref)
         try:
-            async with self._db.session() as session, session.begin():
+            async with self._db.transaction() as session:
                 anonymous = Learner(external_id=None, created_at=started_at)
                 session.add(anonymous)
                 await session.flush()
@@ -167,7 +167,7 @@ class Repository:
         Ending twice keeps the first end time.
         """
         now = ended_at or utc_now()
-        async with self._db.session() as session, session.begin():
+        async with self._db.transaction() as session:
             row = await _require(session, Session, session_id)
             if row.ended_at is None:
                 row.ended_at = now
@@ -178,7 +178,7 @@ class Repository:
         ended, and its cycle ``cycle_id``, if ``end_session`` abandoned it, is active again.
 
         A cycle that passed or was skipped keeps its outcome. Raises ``NotFoundError``."""
-        async with self._db.session() as session, session.begin():
+        async with self._db.transaction() as session:
             row = await _require(session, Session, session_id)
             row.ended_at = None
             if cycle_id is not None:
@@ -211,7 +211,7 @@ class Repository:
                 return found
         now = started_at or utc_now()
         try:
-            async with self._db.session() as session, session.begin():
+            async with self._db.transaction() as session:
                 await _require(session, Session, session_id)
                 await _abandon_active_cycles(session, session_id, now)
                 cycle = Cycle(
@@ -248,7 +248,7 @@ class Repository:
             choices = ", ".join(sorted(FINISHED_STATUSES))
             raise ValueError(f"a cycle finishes as one of {choices}, not {status!r}")
         outcome = CycleStatus(status)
-        async with self._db.session() as session, session.begin():
+        async with self._db.transaction() as session:
             cycle = await _require(session, Cycle, cycle_id)
             if cycle.status == CycleStatus.ACTIVE:
                 cycle.status = outcome.value
@@ -265,7 +265,7 @@ class Repository:
         if turn.created_at is not None and turn.created_at.utcoffset() is None:
             raise ValueError("created_at must be timezone-aware")
         try:
-            async with self._db.session() as session, session.begin():
+            async with self._db.transaction() as session:
                 await _require(session, Session, turn.session_id)
                 if turn.cycle_id is not None:
                     cycle = await _require(session, Cycle, turn.cycle_id)
