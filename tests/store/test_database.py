@@ -114,6 +114,34 @@ async def test_writers_on_sqlite_take_turns_and_on_postgres_run_side_by_side(
     assert most == 1 if database.dialect_name == "sqlite" else most > 1
 
 
+async def test_a_sqlite_writer_waits_its_turn_no_longer_than_the_statement_timeout(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}", statement_timeout=0.1)
+    await db.migrate()
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with db.transaction():
+            entered.set()
+            await release.wait()
+
+    async def write() -> None:
+        async with db.transaction() as session:
+            session.add(Learner(external_id="t-1"))
+
+    try:
+        holder = asyncio.create_task(hold())
+        await entered.wait()
+        with pytest.raises(TimeoutError):
+            await write()  # a stalled writer holds the turn: give up, as SQLite would
+        release.set()
+        await holder
+        await write()
+    finally:
+        await db.close()
+
+
 async def test_a_transaction_that_raises_stores_nothing(database: Database) -> None:
     async def fail() -> None:
         async with database.transaction() as session:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,10 +157,10 @@ class Database:
         self.engine: AsyncEngine = self._create_engine(statement_timeout)
         self._migration_engine: AsyncEngine | None = None
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer: this process's write transactions take turns here.
-        self._writes: AbstractAsyncContextManager[Any] = (
-            asyncio.Lock() if self.url.get_backend_name() == "sqlite" else nullcontext()
-        )
+        # SQLite has one writer: this process's write transactions take turns here,
+        # waiting at most as long as SQLite's own busy timeout would.
+        self._write_lock = asyncio.Lock() if self.url.get_backend_name() == "sqlite" else None
+        self._write_wait = statement_timeout
 
     @classmethod
     def from_settings(cls, settings: DatabaseSettings) -> Database:
@@ -231,14 +231,29 @@ class Database:
         """A new ORM session in a transaction: committed when the block ends, rolled back
         when it raises.
 
-        On SQLite this process's transactions take turns (an ``asyncio.Lock``). SQLite
-        lets one connection write at a time, and a connection that finds the database
-        locked sleeps in SQLite's busy handler (steps of up to 100 ms) instead of queueing:
-        with 16 bench learners on 2 cores the store stage of a turn reached 460 ms at p95
+        On SQLite this process's transactions take turns (an ``asyncio.Lock``, waited for
+        at most ``statement_timeout`` seconds, then ``TimeoutError``). SQLite lets one
+        connection write at a time, and a connection that finds the database locked
+        sleeps in SQLite's busy handler (steps of up to 100 ms) instead of queueing: with
+        16 bench learners on 2 cores an Urdu turn's ``overhead`` reached 460 ms at p95
         that way (docs/BENCHMARKS.md, "The store under load"). Other processes on the same
         file still meet the busy timeout. PostgreSQL's writers run side by side."""
-        async with self._writes, self._sessions() as session, session.begin():
+        async with self._write_turn(), self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def _write_turn(self) -> AsyncIterator[None]:
+        """Hold this process's SQLite write turn for the body (nothing on PostgreSQL)."""
+        lock = self._write_lock
+        if lock is None:
+            yield
+            return
+        async with asyncio.timeout(self._write_wait):
+            await lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     async def migrate(self) -> None:
         """Upgrade the schema to the newest packaged revision (a no-op when already there).
