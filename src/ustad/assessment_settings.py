@@ -90,7 +90,7 @@ class AssessmentSettings(BaseModel):
     phone_support_min_overall: float = Field(default=40.0, ge=0.0, le=100.0)
     """``phone_support`` is asked only for an attempt whose overall score (0-100) after
     the target support is at least this; 0 asks whenever a word is still flagged.
-    Attempts that far off are other sentences: on the benchmark's pairs (300 learner
+    On the benchmark's pairs (300 learner
     clips, docs/measurements.md, "Cheaper second opinions") own sentence passed stays
     0.877 up to 45 and falls to 0.873 at 50; at 30 / 40 / 45, 11 / 24 / 34 % of the
     phone passes are skipped, with other sentence rejected (0.984) and wrong content

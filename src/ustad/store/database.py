@@ -236,8 +236,9 @@ class Database:
         connection write at a time, and a connection that finds the database locked
         sleeps in SQLite's busy handler (steps of up to 100 ms) instead of queueing: with
         16 bench learners on 2 cores an Urdu turn's ``overhead`` reached 460 ms at p95
-        that way (docs/BENCHMARKS.md, "The store under load"). Other processes on the same
-        file still meet the busy timeout. PostgreSQL's writers run side by side."""
+        that way (docs/BENCHMARKS.md, "Cheaper second opinions, and the store under
+        load"). Other processes on the same file still meet the busy timeout.
+        PostgreSQL's writers run side by side."""
         async with self._write_turn(), self._sessions() as session, session.begin():
             yield session
 
