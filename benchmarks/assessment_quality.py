@@ -56,9 +56,9 @@ from phone_evidence import PhoneEvidence, phone_judged
 
 from ustad.assess.normalize import normalize_word
 from ustad.assess.score import assess
-from ustad.assess.support import needs_support, prompted_matters, written_words
+from ustad.assess.support import needs_support, prompted_check
 from ustad.assess.types import Assessment, WordStatus
-from ustad.assess.word_match import MatchKind, compare_words, is_content_word, target_names
+from ustad.assess.word_match import MatchKind, compare_words, is_content_word
 from ustad.assessment_settings import AssessmentSettings
 from ustad.settings import SttSettings
 from ustad.speech.types import Audio, Transcript, Word, WordSupport
@@ -139,9 +139,9 @@ class Judge:
         self.min_overall = 0.0
         """``assessment.support_min_overall``: no support below this transcript-only score."""
         self.phones_min_overall = 0.0
+        """``assessment.phone_support_min_overall``: no phone stage below this score."""
         self.phones_asked = self.phones_skipped = 0
         """Phone passes asked, and skipped for scoring under ``phones_min_overall``."""
-        """``assessment.phone_support_min_overall``: no phone stage below this score."""
 
     def support(self, utt_id: str, target: str) -> tuple[WordSupport, ...]:
         """The engine's forced reading of ``target`` on the clip (cached)."""
@@ -177,13 +177,8 @@ class Judge:
         }
         support = self.support(utt_id, target)
         if self.collecting is None:
-            self.prompted_needed += prompted_matters(
-                written_words(target),
-                support,
-                self.probability,
-                self.prompted_probability,
-                target_names(target),
-            )
+            wanted = prompted_check(target, self.probability, self.prompted_probability)
+            self.prompted_needed += wanted(support)
         second = assess(target, transcript, support=support, **floors)
         if self.phones is None or self.collecting is not None:
             return second

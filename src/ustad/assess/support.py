@@ -98,12 +98,14 @@ def prompted_check(
 ) -> PromptedWanted:
     """The ``prompted`` callback of ``Transcriber.target_support`` for ``target``:
     :func:`prompted_matters` over its written words and names, at these floors
-    (``assessment.support_probability`` and ``prompted_probability``)."""
-    written = written_words(target)
-    names = target_names(target)
+    (``assessment.support_probability`` and ``prompted_probability``). The target is
+    normalised when the callback runs, on the engine's thread, not the caller's."""
 
     def wanted(forced: tuple[WordSupport, ...]) -> bool:
-        return prompted_matters(written, forced, probability, prompted_probability, names)
+        names = target_names(target)
+        return prompted_matters(
+            written_words(target), forced, probability, prompted_probability, names
+        )
 
     return wanted
 
