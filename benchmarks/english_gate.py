@@ -273,7 +273,7 @@ def report(results: list[GateResult], policy: TurnPolicy) -> None:
         print(f"English share, {side} clips: {_quantiles(shares)}")
         print(
             f"  in the unsure band [{gate.urdu_share_below}, {gate.english_share}): {band}; "
-            f"the language check the turn used (short window when sure of Urdu)"
+            f"the language check the turn used (the short window when it decides)"
         )
     for side, rows in (("English", english), ("Urdu", urdu)):
         if not rows:

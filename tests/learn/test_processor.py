@@ -220,6 +220,41 @@ async def test_an_unsure_short_look_asks_the_full_window(
     assert multilingual.calls == []
 
 
+async def test_a_short_look_sure_of_english_at_the_urdu_step_is_enough(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.quick = {"de": 0.5, "en": 0.45, "ur": 0.01}  # English share 0.978
+    heard.language = ("ur", 0.9)  # the full window would say otherwise: never asked
+    outcome = await quick(turns).process(urdu(english_bytes), None, TurnTimer())
+    assert outcome.event == EnglishHeard("en")
+    assert heard.looks == ["short"]
+    assert multilingual.calls == []
+
+
+async def test_a_short_look_far_from_english_decides_urdu_without_a_confident_top_language(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, urdu_bytes: bytes
+) -> None:
+    turns, multilingual = processor
+    heard.quick = {"fa": 0.5, "ur": 0.2, "hi": 0.1, "en": 0.01}  # English share 0.03
+    outcome = await quick(turns).process(urdu(urdu_bytes), None, TurnTimer())
+    assert isinstance(outcome.event, UrduUnderstood)
+    assert heard.looks == ["short"]
+    assert multilingual.calls == [("ur", "transcribe")]
+
+
+async def test_a_short_look_just_short_of_either_threshold_asks_the_full_window(
+    processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, urdu_bytes: bytes
+) -> None:
+    turns, _ = processor
+    heard.quick = {"ar": 0.5, "ur": 0.4, "en": 0.1}  # English share 0.2: the band's edge
+    heard.language = ("ur", 0.9)
+    assert isinstance(
+        (await quick(turns).process(urdu(urdu_bytes), None, TurnTimer())).event, UrduUnderstood
+    )
+    assert heard.looks == ["short", "full"]
+
+
 async def test_a_failed_repeat_that_sounds_nothing_like_urdu_is_not_checked_again(
     processor: tuple[TurnProcessor, FakeTranscriber], heard: Heard, english_bytes: bytes
 ) -> None:
