@@ -154,6 +154,7 @@ async def test_unsure_with_plausible_urdu_asks_the_english_recogniser(
     outcome = await turns_of(speech).process(at_urdu_step(english_bytes), None, TurnTimer())
     assert isinstance(outcome.event, EnglishHeard if english else UrduUnderstood)
     assert engine.calls == [("en", "transcribe")]
+    assert engine.quick_calls == 1  # only its confidence is read: the cheap reading
 
 
 async def test_noisy_urdu_heard_as_german_stays_urdu(

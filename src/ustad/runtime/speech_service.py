@@ -150,9 +150,11 @@ class SpeechService:
         language: str | None = None,
         task: Task = "transcribe",
         word_timestamps: bool = False,
+        quick: bool = False,
     ) -> Transcript:
-        """Recognise with the English model (``english=True``) or the multilingual one;
-        a remote recogniser, when configured, transcribes first (``None`` from it: local)."""
+        """Recognise with the English model (``english=True``) or the multilingual one
+        (``quick``: ``Transcriber.transcribe``'s cheapest reading); a remote recogniser,
+        when configured, transcribes first (``None`` from it: local)."""
         engine = self.english_stt if english else self.multilingual_stt
         model = "english" if english else "multilingual"
         if self.remote.stt is not None and task == "transcribe":
@@ -162,10 +164,10 @@ class SpeechService:
             )
             if heard is not None:
                 return heard
-        self.engine_calls[f"stt_{model}_{task}"] += 1
+        self.engine_calls[f"stt_{model}_{task}{'_quick' if quick else ''}"] += 1
         return await self.executor.run(
             lambda: engine.transcribe(
-                audio, language=language, task=task, word_timestamps=word_timestamps
+                audio, language=language, task=task, word_timestamps=word_timestamps, quick=quick
             )
         )
 

@@ -55,6 +55,8 @@ class FakeTranscriber:
     """The texts ``target_support`` was asked about."""
     prompted_decodes: list[bool] = field(default_factory=list)
     """Whether each ``target_support`` call made the prompted reading."""
+    quick_calls: int = 0
+    """``transcribe`` calls asked for the ``quick`` reading."""
     prompted: Callable[[str], bool] = lambda word: False
     """Whether the prompted decoding wrote each word of a ``target_support`` text."""
 
@@ -65,9 +67,12 @@ class FakeTranscriber:
         language: str | None = None,
         task: Task = "transcribe",
         word_timestamps: bool = False,
+        quick: bool = False,
     ) -> Transcript:
-        """The scripted transcript."""
+        """The scripted transcript (``quick`` calls are also listed in ``quick_calls``)."""
         self.calls.append((language, task))
+        if quick:
+            self.quick_calls += 1
         return self.respond(audio, language, task)
 
     def stream_segments(

@@ -124,11 +124,14 @@ class Transcriber(Protocol):
         language: str | None = None,
         task: Task = "transcribe",
         word_timestamps: bool = False,
+        quick: bool = False,
     ) -> Transcript:
         """Transcribe (or, with ``task="translate"``, translate to English) one utterance.
 
         With ``language=None`` the language is detected first and reported in the
-        transcript.
+        transcript. ``quick``: the engine's cheapest first reading, without the second
+        decodes it would make of a doubtful one; for a vote on how confident the reading
+        is, not for its text (an engine with no cheaper reading ignores it).
         """
         ...
 

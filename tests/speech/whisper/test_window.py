@@ -336,6 +336,17 @@ def test_a_doubtful_short_decode_goes_to_the_full_window(
     assert f"short window rejected ({reason})" in caplog.text
 
 
+def test_a_quick_reading_keeps_even_a_doubtful_short_decode(
+    tiny_en_short: WhisperTranscriber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    short = [segment(0.0, 2.6, "Some marry one.", avg_logprob=-1.3, no_speech_prob=0.1)]
+    calls = decode_results(tiny_en_short, monkeypatch, short, FULL_RESULT)
+    transcript = tiny_en_short.transcribe(silence(3.0), quick=True)
+    assert transcript.text == "Some marry one."
+    assert transcript.avg_logprob == pytest.approx(-1.3)
+    assert [call["frames"] for call in calls] == [1000]  # no full-window redo, no pieces
+
+
 def test_translation_and_language_id_keep_the_full_window(
     base_short: WhisperTranscriber, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -149,6 +149,7 @@ class WhisperTranscriber:
         language: str | None = None,
         task: Task = "transcribe",
         word_timestamps: bool = False,
+        quick: bool = False,
     ) -> Transcript:
         """Transcribe (or translate to English) one utterance of at most ~30 s.
 
@@ -178,6 +179,9 @@ class WhisperTranscriber:
         text; its sampled retries may leave a stray word. Callers still check for
         speech first, as the runtime does: a short silence after speech can come back
         as a filler such as "Thank you.".
+
+        ``quick``: the short window's greedy decode even when in doubt (no full-window
+        redo, no pieces), for the English gate's confidence vote (docs/measurements.md).
         """
         self._check_request(language, task)
         samples = _samples(audio)
@@ -205,12 +209,13 @@ class WhisperTranscriber:
             task=task,
             word_timestamps=word_timestamps,
             short_path=task == "transcribe" and detected is None,
+            quick=quick,
         )
         transcript = decoded.transcript
         # Drills are said in English (the repeat step, assessments). At the Urdu step a
         # lost decode stays lost: no text there is what the English gate reads, and
         # pieces of English forced into Urdu would only invent Urdu.
-        drill = task == "transcribe" and (language == "en" or not self.multilingual)
+        drill = not quick and task == "transcribe" and (language == "en" or not self.multilingual)
         reason, pieces = pieces_to_decode(audio, decoded) if drill else ("", [])
         if pieces:
             log.debug("%s: %s; decoding %d voiced pieces", self.name, reason, len(pieces))
@@ -254,10 +259,11 @@ class WhisperTranscriber:
         task: Task,
         word_timestamps: bool,
         short_path: bool,
+        quick: bool = False,
     ) -> Decoded:
         """The decode of one clip: greedy in the short window when ``short_path`` allows
-        it, else (or when that is in doubt) the full window with sampled fallbacks, and
-        sampled again for a loop faster-whisper kept."""
+        it, else (or when that is in doubt, unless ``quick``) the full window with
+        sampled fallbacks, and sampled again for a loop faster-whisper kept."""
         frames = self._short_window_frames(duration) if short_path else None
         decode = partial(
             self._decode,
@@ -276,7 +282,7 @@ class WhisperTranscriber:
                 temperatures=self._temperatures[:1],
             )
             doubt = short_window_doubt(short, duration)
-            if doubt is None:
+            if doubt is None or quick:
                 return short
             log.debug("%s: short window rejected (%s); decoding the full window", self.name, doubt)
         full = decode(window_frames=None, temperatures=self._temperatures)
