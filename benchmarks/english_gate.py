@@ -19,7 +19,10 @@ attempt at "I want water." (really a new Urdu sentence, which must start a new c
 
 With ``--evidence``, also the two other votes for every clip, whatever the band: the
 forced-Urdu transcript's plausibility (``language_gate.urdu_doubt``, mean log-prob)
-and tiny.en's mean log-prob, to show where their thresholds sit.
+and tiny.en's mean log-prob, to show where their thresholds sit; how often tiny.en's
+quick reading (the one the gate asks) is confident, against its full transcription,
+and the CPU of each; and where the short and the full window's language id put each
+clip (Urdu, the band, English).
 
 Usage: ``.venv/bin/python benchmarks/english_gate.py [--limit N] [--repeat] [--evidence]
 [--models-dir var/models]``. Nothing is written outside ``--models-dir`` (where base
@@ -42,7 +45,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ustad.learn.events import EnglishHeard, Target, Utterance, Work
-from ustad.learn.language_gate import english_confident, english_share, urdu_doubt
+from ustad.learn.language_gate import (
+    GateThresholds,
+    english_confident,
+    english_share,
+    urdu_doubt,
+)
 from ustad.learn.processor import TurnOutcome, TurnPolicy, TurnProcessor
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import SpeechService
@@ -290,28 +298,66 @@ def report(results: list[GateResult], policy: TurnPolicy) -> None:
         )
 
 
+def zone(share: float, gate: GateThresholds, english_from: float) -> str:
+    """Where an English share falls: ``urdu`` (under ``gate.urdu_share_below``),
+    ``english`` (at least ``english_from``) or ``band``."""
+    if share < gate.urdu_share_below:
+        return "urdu"
+    return "english" if share >= english_from else "band"
+
+
 async def evidence(speech: SpeechService, policy: TurnPolicy, clips: list[Clip]) -> None:
-    """The other two votes for every clip: Urdu plausibility and tiny.en confidence."""
+    """The other two votes for every clip (Urdu plausibility; tiny.en confidence, from
+    the full transcription and from the quick reading the gate uses, with the CPU each
+    costs), and where each window's language id puts the clip: the short window's zone
+    (English from ``quick_english_share``) against the full window's (from
+    ``english_share``)."""
     gate = policy.gate
     for language in ("en", "ur"):
         rows = [c for c in clips if c.language == language]
         if not rows:
             continue
         urdu_lp, english_lp, doubts = [], [], Counter[str]()
-        confident = 0
+        confident = quick_confident = 0
+        cpu = {"full": 0.0, "quick": 0.0}
+        zones = Counter[tuple[str, str]]()
         for clip in rows:
             audio = await speech.decode(clip.wav, max_seconds=60.0, format_hint=None)
             urdu = await speech.transcribe(audio, english=False, language="ur")
+            started = time.process_time()
             english = await speech.transcribe(audio, english=True, language="en")
+            cpu["full"] += time.process_time() - started
+            started = time.process_time()
+            quick = await speech.transcribe(audio, english=True, language="en", quick=True)
+            cpu["quick"] += time.process_time() - started
             doubt = urdu_doubt(urdu, min_logprob=gate.urdu_min_logprob)
             doubts[(doubt or "plausible").split(" ")[0]] += 1
             if urdu.text.strip():
                 urdu_lp.append(urdu.avg_logprob)
             english_lp.append(english.avg_logprob)
             confident += english_confident(english, min_logprob=gate.english_min_logprob)
+            quick_confident += english_confident(quick, min_logprob=gate.english_min_logprob)
+            short = await speech.detect_language(audio, short_window=True)
+            full = await speech.detect_language(audio)
+            zones[
+                (
+                    zone(
+                        english_share(short, policy.urdu_languages),
+                        gate,
+                        policy.quick_english_share,
+                    ),
+                    zone(english_share(full, policy.urdu_languages), gate, gate.english_share),
+                )
+            ] += 1
         print(f"{language} clips, forced-Urdu transcript: {dict(doubts)}")
         print(f"  its mean log-prob: {_quantiles(urdu_lp)}")
         print(f"  tiny.en mean log-prob: {_quantiles(english_lp)}; confident {confident}")
+        print(
+            f"  tiny.en quick reading confident {quick_confident}; CPU s per clip "
+            f"{cpu['full'] / len(rows):.2f} full transcription, "
+            f"{cpu['quick'] / len(rows):.2f} quick"
+        )
+        print(f"  (short window zone, full window zone): {dict(zones)}")
 
 
 async def main() -> None:

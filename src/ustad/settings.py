@@ -144,7 +144,8 @@ class SttSettings(_Group):
     -1.23 to -0.04 (66 clips), which is why it only votes and never decides alone."""
     quick_urdu_probability: float = Field(default=0.5, ge=0.0, le=1.0)
     """With ``short_clip_window``: a short-window language answer of Urdu (or Hindi) at least
-    this likely is taken as is; anything less asks the full 30 s window."""
+    this likely is taken as is; anything less asks the full 30 s window unless its English
+    share is decisive (see ``quick_english_share``)."""
     quick_english_share: float = Field(default=0.95, ge=0.0, le=1.0)
     """With ``short_clip_window``: a short-window English share (as ``english_share``) at
     least this is taken without the full-window language id (about 1 s of CPU with base):

@@ -253,6 +253,12 @@ async def test_a_short_look_just_short_of_either_threshold_asks_the_full_window(
         (await quick(turns).process(urdu(urdu_bytes), None, TurnTimer())).event, UrduUnderstood
     )
     assert heard.looks == ["short", "full"]
+    heard.looks.clear()
+    heard.quick = {"de": 0.5, "en": 0.47, "ur": 0.03}  # English share 0.94, just under 0.95
+    heard.language = ("en", 0.9)
+    outcome = await quick(turns).process(urdu(urdu_bytes), None, TurnTimer())
+    assert outcome.event == EnglishHeard("en")
+    assert heard.looks == ["short", "full"]
 
 
 async def test_a_failed_repeat_that_sounds_nothing_like_urdu_is_not_checked_again(

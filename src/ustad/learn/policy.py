@@ -31,7 +31,9 @@ class TurnPolicy:
     quick_urdu_probability: float
     """A short-window answer of Urdu (or Hindi) at least this likely is taken as is."""
     quick_english_share: float
-    """A failed repeat whose short-window English share is at least this is left an attempt."""
+    """A short-window English share at least this is taken as English without the full
+    window (at the Urdu step, and a failed repeat is left an attempt); one under
+    ``gate.urdu_share_below`` as Urdu."""
     wrong_word_fails: bool
     """A content word heard as a clearly different word fails the attempt."""
     target_support: bool

@@ -137,20 +137,25 @@ class TurnProcessor:
         decides, else the full window's.
 
         The short window decides when it is confidently Urdu (``quick_urdu_probability``)
-        or its English share is decisive either way: under ``gate.urdu_share_below`` or
-        at least ``quick_english_share``. The full window costs a 30 s encoding (base:
+        or, given a distribution, its English share is decisive either way: under
+        ``gate.urdu_share_below`` or at least ``quick_english_share`` (and
+        ``gate.english_share``, so that a short answer taken is never one the full
+        window's band would have checked). The full window costs a 30 s encoding (base:
         about 1 s of CPU, four times the short one) and, measured on the shared clips
-        (docs/measurements.md), it changed no such decision. The Urdu transcription that
+        (docs/measurements.md), changed no such decision. An Urdu transcription that
         follows reuses the short window's encoding, which is the one it needs."""
         policy = self.policy
         if policy.quick_language_id:
             if quick is None:
                 quick = await self.speech.detect_language(audio, short_window=True)
+            if quick.language in policy.urdu_languages and (
+                quick.probability >= policy.quick_urdu_probability
+            ):
+                return quick
+            english_from = max(policy.quick_english_share, policy.gate.english_share)
             share = english_share(quick, policy.urdu_languages)
-            if (
-                quick.language in policy.urdu_languages
-                and quick.probability >= policy.quick_urdu_probability
-            ) or not policy.gate.urdu_share_below <= share < policy.quick_english_share:
+            decisive = share < policy.gate.urdu_share_below or share >= english_from
+            if len(quick.distribution) > 1 and decisive:
                 return quick
         return await self.speech.detect_language(audio)
 

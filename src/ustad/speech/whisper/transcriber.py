@@ -62,9 +62,7 @@ class WhisperTranscriber:
 
     Calls may come from several executor threads at once: CTranslate2 models are
     thread-safe and run up to ``num_workers`` calls in parallel (its ``inter_threads``),
-    each using ``cpu_threads`` cores; further calls wait in CTranslate2's queue. Workers
-    on one device share the weights (CTranslate2's docs/parallel.md), so memory grows
-    little with ``num_workers``.
+    each on ``cpu_threads`` cores, sharing the weights (CTranslate2's docs/parallel.md).
 
     With ``short_clip_window``, transcriptions of clips up to ``SHORT_CLIP_MAX_SECONDS``
     in a known language (given, or an English-only model) are first decoded greedily
@@ -161,8 +159,7 @@ class WhisperTranscriber:
 
         Repetition loops never reach the text: a segment that loops (``checks.
         is_repetition``) is left out, and a loop faster-whisper kept greedy is first
-        decoded again at the sampled temperatures, as Whisper does for the loops its
-        gzip ratio sees.
+        decoded again sampled, as Whisper does for the loops its gzip ratio sees.
 
         Drills: speech said again and again ("very" eight times) is what greedy
         decoding loops on, far past the real repeats. When an English transcription's decode
@@ -180,8 +177,8 @@ class WhisperTranscriber:
         speech first, as the runtime does: a short silence after speech can come back
         as a filler such as "Thank you.".
 
-        ``quick``: the short window's greedy decode even when in doubt (no full-window
-        redo, no pieces), for the English gate's confidence vote (docs/measurements.md).
+        ``quick``: one greedy decode (the short window's when the clip has one), no
+        retries or pieces; one in doubt comes back with no text (the gate's vote).
         """
         self._check_request(language, task)
         samples = _samples(audio)
@@ -190,10 +187,9 @@ class WhisperTranscriber:
                 text="", language=language or "en", language_probability=0.0, duration=0.0
             )
         # Language identification stays in the full window (see ``detect_language``),
-        # and so do translations: in a short window base went on translating past the
-        # end of a 2.6 s Urdu clip ("The world's most beautiful place is the most
-        # beautiful place in the world.") where the full window stops at "The world's
-        # most beautiful"; translations are rare (after the phrase bank) and cached.
+        # and so do translations: in the short window base changed the target of 14 of
+        # the 18 shared Urdu clips and variants and invented two where the full window
+        # refuses (docs/BENCHMARKS.md); translations are rare and cached.
         # Identified here rather than by faster-whisper, whose own identification sees
         # the window's last frame, which its transcription then leaves out: one more
         # encoding, and a probability that differs from ``detect_language``'s. Done here,
@@ -282,9 +278,13 @@ class WhisperTranscriber:
                 temperatures=self._temperatures[:1],
             )
             doubt = short_window_doubt(short, duration)
-            if doubt is None or quick:
+            if doubt is None:
                 return short
+            if quick:  # a reading its checks doubt is no confident reading: no text
+                return replace(short, transcript=replace(short.transcript, text="", words=()))
             log.debug("%s: short window rejected (%s); decoding the full window", self.name, doubt)
+        if quick:
+            return decode(window_frames=None, temperatures=self._temperatures[:1])
         full = decode(window_frames=None, temperatures=self._temperatures)
         sampled = self._temperatures[1:]
         if sampled and missed_loop(full.segments):
