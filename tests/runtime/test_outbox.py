@@ -92,6 +92,32 @@ async def test_entries_wait_for_the_store_and_arrive_in_order(
     assert await outbox.journal.seal() == []  # the stored segments are gone
 
 
+async def test_empty_means_the_replayed_segment_is_gone_from_disk(
+    outbox: Outbox, store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    removing, release = asyncio.Event(), asyncio.Event()
+    remove = outbox.journal.remove
+
+    async def slow_remove(segment: Path) -> None:
+        removing.set()
+        await release.wait()
+        await remove(segment)
+
+    monkeypatch.setattr(outbox.journal, "remove", slow_remove)
+    await outbox.start()
+    await outbox.put({"n": 1})
+    async with asyncio.timeout(HANG_GUARD):
+        await removing.wait()
+    assert store.stored == [1] and outbox.pending == 0  # stored, not yet removed
+    empty = asyncio.create_task(outbox.wait_empty())
+    await asyncio.sleep(0)
+    assert not empty.done()
+    release.set()
+    async with asyncio.timeout(HANG_GUARD):
+        await empty
+    assert await outbox.journal.seal() == []
+
+
 async def test_a_refused_entry_is_set_aside_and_the_rest_go_on(
     outbox: Outbox, store: FakeStore
 ) -> None:

@@ -126,6 +126,8 @@ class Outbox:
         self._stalled = False
         self._replayed_segments: set[Path] = set()
         """Segments replayed whose removal failed: not replayed again, removal retried."""
+        self._in_segment = False
+        """A segment is being replayed and is not yet removed: not empty even at 0 pending."""
 
     @property
     def pending(self) -> int:
@@ -176,7 +178,8 @@ class Outbox:
         await self.journal.close()
 
     async def wait_empty(self) -> None:
-        """Return once nothing is pending (at once if nothing is)."""
+        """Return once nothing is pending and the replayed segments are removed from disk
+        (at once if nothing is pending)."""
         await self._empty.wait()
 
     def stats(self) -> OutboxStats:
@@ -228,6 +231,7 @@ class Outbox:
                 log.warning("outbox: %d store writes of a stopped process to replay", found)
         segments = await self.journal.seal()
         for segment in segments:
+            self._in_segment = True
             if segment not in self._replayed_segments:
                 entries, damaged = await self.journal.read(segment)
                 for line in damaged:
@@ -238,6 +242,8 @@ class Outbox:
                 self._replayed_segments.add(segment)
             await self.journal.remove(segment)
             self._replayed_segments.discard(segment)
+            self._in_segment = False
+            self._settle()
         if segments:
             log.info("outbox: replayed up to date (%d stored so far)", self._counts["replayed"])
 
@@ -272,7 +278,10 @@ class Outbox:
             log.warning("outbox: replay attempt %d failed (%r)", state.attempt_number, error)
 
     def _done(self) -> None:
-        self._pending -= 1
-        if self._pending <= 0:
-            self._pending = 0
+        self._pending = max(0, self._pending - 1)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Empty once nothing is pending and no replayed segment is left on disk."""
+        if self._pending == 0 and not self._in_segment:
             self._empty.set()
