@@ -152,8 +152,8 @@ class SttSettings(_Group):
     English at the Urdu step, and a failed repeat that is not a new Urdu sentence. So is one
     under ``urdu_share_below`` (Urdu). Short window, base: learner English 296 of 300 at
     least 0.95, none under 0.74; real Urdu clips and variants at most 0.85 (one noisy clip
-    heard as German), 15 of 18 under 0.2; the full window put none of these in another
-    zone than English resp. Urdu but one learner clip (0.96, its band)."""
+    in 20 dB noise), 15 of 18 under 0.2; the full window put none of these in another zone
+    than English resp. Urdu but one learner clip (0.97 here, 0.66 there: its band)."""
 
 
 class TtsSettings(_Group):
