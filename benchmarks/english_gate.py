@@ -318,8 +318,8 @@ async def evidence(speech: SpeechService, policy: TurnPolicy, clips: list[Clip])
     """The other two votes for every clip (Urdu plausibility; tiny.en confidence, from
     the full transcription and from the quick reading the gate uses, with the CPU each
     costs), and where each window's language id puts the clip: the short window's zone
-    (English from ``quick_english_share``) against the full window's (from
-    ``english_share``)."""
+    (English from ``quick_english_share``, at least ``english_share``) against the full
+    window's (from ``english_share``)."""
     gate = policy.gate
     for language in ("en", "ur"):
         rows = [c for c in clips if c.language == language]
@@ -354,7 +354,7 @@ async def evidence(speech: SpeechService, policy: TurnPolicy, clips: list[Clip])
                     zone(
                         english_share(short, policy.urdu_languages),
                         gate,
-                        policy.quick_english_share,
+                        max(policy.quick_english_share, gate.english_share),  # as _identify
                     ),
                     zone(english_share(full, policy.urdu_languages), gate, gate.english_share),
                 )

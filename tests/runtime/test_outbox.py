@@ -118,6 +118,24 @@ async def test_empty_means_the_replayed_segment_is_gone_from_disk(
     assert await outbox.journal.seal() == []
 
 
+async def test_a_removal_that_fails_after_the_file_is_gone_still_ends_empty(
+    outbox: Outbox, store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remove = outbox.journal.remove
+    failures = [OSError("fsync of the directory failed")]
+
+    async def remove_then_fail(segment: Path) -> None:
+        await remove(segment)
+        if failures:
+            raise failures.pop()
+
+    monkeypatch.setattr(outbox.journal, "remove", remove_then_fail)
+    await outbox.start()
+    await outbox.put({"n": 1})
+    await drained(outbox)  # the next pass finds no segment, and says so
+    assert store.stored == [1] and not failures
+
+
 async def test_a_refused_entry_is_set_aside_and_the_rest_go_on(
     outbox: Outbox, store: FakeStore
 ) -> None:

@@ -163,6 +163,8 @@ class Outbox:
             return
         segments = await self.journal.open()
         self._pending = await self._count(segments)
+        self._in_segment = False
+        self._settle()
         if self._pending:
             self._empty.clear()
             log.warning("outbox: %d store writes left from before; replaying", self._pending)
@@ -230,8 +232,11 @@ class Outbox:
                 self._empty.clear()
                 log.warning("outbox: %d store writes of a stopped process to replay", found)
         segments = await self.journal.seal()
+        # A segment whose removal raised after the file was gone is not listed again.
+        self._replayed_segments &= set(segments)
         for segment in segments:
             self._in_segment = True
+            self._empty.clear()  # even a segment with no entry left is on disk until removed
             if segment not in self._replayed_segments:
                 entries, damaged = await self.journal.read(segment)
                 for line in damaged:
@@ -242,8 +247,9 @@ class Outbox:
                 self._replayed_segments.add(segment)
             await self.journal.remove(segment)
             self._replayed_segments.discard(segment)
-            self._in_segment = False
-            self._settle()
+        # Every listed segment is removed (a pass that raised left the flag set until now).
+        self._in_segment = False
+        self._settle()
         if segments:
             log.info("outbox: replayed up to date (%d stored so far)", self._counts["replayed"])
 
