@@ -45,12 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ustad.learn.events import EnglishHeard, Target, Utterance, Work
-from ustad.learn.language_gate import (
-    GateThresholds,
-    english_confident,
-    english_share,
-    urdu_doubt,
-)
+from ustad.learn.language_gate import english_confident, english_share, share_zone, urdu_doubt
 from ustad.learn.processor import TurnOutcome, TurnPolicy, TurnProcessor
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import SpeechService
@@ -306,14 +301,6 @@ def forget_encodings(speech: SpeechService) -> None:
         engine.encodings.clear()
 
 
-def zone(share: float, gate: GateThresholds, english_from: float) -> str:
-    """Where an English share falls: ``urdu`` (under ``gate.urdu_share_below``),
-    ``english`` (at least ``english_from``) or ``band``."""
-    if share < gate.urdu_share_below:
-        return "urdu"
-    return "english" if share >= english_from else "band"
-
-
 async def evidence(speech: SpeechService, policy: TurnPolicy, clips: list[Clip]) -> None:
     """The other two votes for every clip (Urdu plausibility; tiny.en confidence, from
     the full transcription and from the quick reading the gate uses, with the CPU each
@@ -351,12 +338,16 @@ async def evidence(speech: SpeechService, policy: TurnPolicy, clips: list[Clip])
             full = await speech.detect_language(audio)
             zones[
                 (
-                    zone(
+                    share_zone(
                         english_share(short, policy.urdu_languages),
-                        gate,
+                        gate.urdu_share_below,
                         max(policy.quick_english_share, gate.english_share),  # as _identify
                     ),
-                    zone(english_share(full, policy.urdu_languages), gate, gate.english_share),
+                    share_zone(
+                        english_share(full, policy.urdu_languages),
+                        gate.urdu_share_below,
+                        gate.english_share,
+                    ),
                 )
             ] += 1
         print(f"{language} clips, forced-Urdu transcript: {dict(doubts)}")

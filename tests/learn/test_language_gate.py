@@ -20,6 +20,7 @@ from ustad.learn.language_gate import (
     english_confident,
     english_share,
     needs_english_vote,
+    share_zone,
     urdu_doubt,
     votes_english,
 )
@@ -93,6 +94,14 @@ def test_two_of_three_votes_decide_the_unsure_band(
 ) -> None:
     assert needs_english_vote(share, implausible) == (sure is not None)
     assert votes_english(share, implausible, sure) == english
+
+
+@pytest.mark.parametrize(
+    ("share", "zone"),
+    [(0.0, "urdu"), (0.19, "urdu"), (0.2, "band"), (0.94, "band"), (0.95, "english")],
+)
+def test_a_share_falls_in_one_zone(share: float, zone: str) -> None:
+    assert share_zone(share, 0.2, 0.95) == zone
 
 
 def test_the_english_vote_is_asked_for_when_needed() -> None:

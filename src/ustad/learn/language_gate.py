@@ -18,6 +18,7 @@ and ``benchmarks/english_gate.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ustad.speech.types import Transcript
 from ustad.speech.urdu_text import is_urdu_script
@@ -67,6 +68,18 @@ def english_share(guess: LanguageGuess, urdu_languages: tuple[str, ...]) -> floa
     urdu = guess.share(urdu_languages)
     total = english + urdu
     return english / total if total > 0.0 else LEANS_ENGLISH
+
+
+ShareZone = Literal["urdu", "band", "english"]
+"""Where an English share falls (``share_zone``)."""
+
+
+def share_zone(share: float, urdu_below: float, english_from: float) -> ShareZone:
+    """``urdu`` for an English share under ``urdu_below``, ``english`` for one at least
+    ``english_from``, else ``band``: the unsure band, where more evidence is needed."""
+    if share < urdu_below:
+        return "urdu"
+    return "english" if share >= english_from else "band"
 
 
 def urdu_doubt(transcript: Transcript, *, min_logprob: float) -> str | None:

@@ -29,6 +29,7 @@ from ustad.learn.language_gate import (
     english_confident,
     english_share,
     needs_english_vote,
+    share_zone,
     urdu_doubt,
     votes_english,
 )
@@ -148,14 +149,16 @@ class TurnProcessor:
         if policy.quick_language_id:
             if quick is None:
                 quick = await self.speech.detect_language(audio, short_window=True)
-            if quick.language in policy.urdu_languages and (
-                quick.probability >= policy.quick_urdu_probability
-            ):
-                return quick
-            english_from = max(policy.quick_english_share, policy.gate.english_share)
-            share = english_share(quick, policy.urdu_languages)
-            decisive = share < policy.gate.urdu_share_below or share >= english_from
-            if len(quick.distribution) > 1 and decisive:
+            sure_of_urdu = (
+                quick.language in policy.urdu_languages
+                and quick.probability >= policy.quick_urdu_probability
+            )
+            zone = share_zone(
+                english_share(quick, policy.urdu_languages),
+                policy.gate.urdu_share_below,
+                max(policy.quick_english_share, policy.gate.english_share),
+            )
+            if sure_of_urdu or (len(quick.distribution) > 1 and zone != "band"):
                 return quick
         return await self.speech.detect_language(audio)
 
