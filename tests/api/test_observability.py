@@ -46,6 +46,9 @@ async def test_one_turn_shows_in_metrics_and_stats(
         await client.say(urdu_clips[0].path.read_bytes())
         you_said = await client.receive()
         assert you_said.step == "you_said_audio"
+        # The turn is stored after its reply, before the next message is handled.
+        await client.ack("you_said_complete")
+        assert (await client.receive()).step == "repeat_prompt"
         # Asked while the learner is still connected.
         response = await http.get("/metrics")
         stats_response = await http.get("/v1/stats")

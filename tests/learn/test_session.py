@@ -184,6 +184,62 @@ async def test_an_internal_failure_is_answered_and_stored_with_the_code_sent(
     await session.close()
 
 
+class StoreCheckingPort(RecordingPort):
+    """A client that, as each message arrives, notes how many turns and cycles the store
+    holds; it can also fail every send (the client has gone unseen)."""
+
+    def __init__(
+        self, repository: Repository, session: LearnSession, *, fail: bool = False
+    ) -> None:
+        super().__init__()
+        self.repository, self.session, self.fail = repository, session, fail
+        self.stored_when_sent: list[tuple[int, bool]] = []
+        """Per message: the session's turns stored, and whether its cycle was."""
+
+    async def send_message(self, message: ServerMessage) -> None:
+        assert self.session.session_id is not None and self.session.cycle_ref is not None
+        turns = await self.repository.session_turns(self.session.session_id)
+        cycle = await self.repository.cycle_by_ref(self.session.cycle_ref)
+        self.stored_when_sent.append((len(turns), cycle is not None))
+        if self.fail:
+            raise ConnectionError("the client has gone")
+        await super().send_message(message)
+
+
+async def test_the_reply_leaves_before_the_turn_and_its_cycle_are_written(
+    context: LearnContext, repository: Repository, urdu_bytes: bytes
+) -> None:
+    """The database is off the learner's wait: the reply is sent first, and the turn's
+    writes (the new cycle, then the turn) are stored before the next event is handled."""
+    session = LearnSession(context, RecordingPort(), "english")
+    await session.open(None)
+    assert session.session_id is not None
+    port = StoreCheckingPort(repository, session)
+    session.port = port
+    await session.handle(Utterance(urdu_bytes))
+    assert port.steps == [Step.YOU_SAID_AUDIO]
+    assert port.stored_when_sent == [(0, False)]
+    (stored,) = await repository.session_turns(session.session_id)
+    assert stored.turn_id == port.messages[0].turn_id and stored.cycle_id is not None
+    assert session.cycle_id == stored.cycle_id
+    # The time is still measured, as the store stage, outside the turn's own timings.
+    assert "store" not in port.messages[0].timings
+    assert context.metrics.stats()["stages_ms"]["store"]["count"] == 1
+
+
+async def test_a_reply_that_cannot_be_sent_still_stores_the_turn(
+    context: LearnContext, repository: Repository, urdu_bytes: bytes
+) -> None:
+    session = LearnSession(context, RecordingPort(), "english")
+    await session.open(None)
+    assert session.session_id is not None
+    session.port = StoreCheckingPort(repository, session, fail=True)
+    with pytest.raises(ConnectionError):
+        await session.handle(Utterance(urdu_bytes))
+    (stored,) = await repository.session_turns(session.session_id)
+    assert stored.step is Step.YOU_SAID_AUDIO and stored.cycle_id is not None
+
+
 async def test_untranslatable_urdu_is_stored_with_the_code_the_client_got(
     context: LearnContext, repository: Repository, heard: Heard, urdu_bytes: bytes
 ) -> None:

@@ -1,20 +1,24 @@
 """One learner's session, with no transport in it.
 
 ``LearnSession`` feeds events to the ``LearnMachine`` and carries out its
-actions: an utterance goes to the ``TurnProcessor``; a reply is synthesised, the
-turn is committed to the store (or, if the database does not take it in time, to the
-recorder's outbox on local disk), and then the message and its audio leave through
-the ``LearnerPort``. The WebSocket route is one adapter of that port; a test can
-be another. The session's whole state (``SessionState``) is a plain value.
+actions: an utterance goes to the ``TurnProcessor``; a reply is synthesised and the
+message and its audio leave through the ``LearnerPort``; then the turn's store writes
+(its cycle ended or started, the turn itself) are committed in order (or, if the
+database does not take them in time, go to the recorder's outbox on local disk) before
+the session handles its next event. Writing after the reply keeps the database off the
+learner's wait; the writes still happen when sending fails. The WebSocket route is one
+adapter of that port; a test can be another. The session's whole state
+(``SessionState``) is a plain value.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections.abc import Mapping
-from contextlib import nullcontext
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from ustad.learn.events import (
@@ -134,6 +138,8 @@ class _Turn:
         self.timer = TurnTimer()
         self.cycle_ref = cycle_ref
         self.outcome: TurnOutcome | None = None
+        self.writes: list[Callable[[], Awaitable[object]]] = []
+        """Store writes held until the reply is sent, in the order they were made."""
 
 
 class LearnSession:
@@ -228,14 +234,19 @@ class LearnSession:
             case CycleStarted(target):
                 assert self.session_ref is not None, "open() first"
                 cycle_ref = new_ref()
-                with turn.timer.stage("store") if turn is not None else nullcontext():
-                    self.cycle_id = await recorder.start_cycle(self.session_ref, cycle_ref, target)
+                start = partial(recorder.start_cycle, self.session_ref, cycle_ref, target)
+
+                async def start_cycle() -> None:
+                    self.cycle_id = await start()
+
                 self.cycle_ref = cycle_ref
                 if turn is not None:
                     turn.cycle_ref = cycle_ref
+                await self._write(start_cycle, turn)
             case CycleEnded(status):
                 if self.session_ref is not None and self.cycle_ref is not None:
-                    await recorder.finish_cycle(self.session_ref, self.cycle_ref, status)
+                    write = partial(recorder.finish_cycle, self.session_ref, self.cycle_ref, status)
+                    await self._write(write, turn)
                 self.cycle_id = self.cycle_ref = None
             case Ignored(reason):
                 log.info("session %s ignored %s", self.label, reason)
@@ -260,11 +271,33 @@ class LearnSession:
                     outcome.event.code.value,
                     outcome.event.detail,
                 )
-            for action in self.machine.handle(outcome.event):
-                await self._perform(action, turn)
+            try:
+                for action in self.machine.handle(outcome.event):
+                    await self._perform(action, turn)
+            finally:
+                await self._commit(turn)
+
+    @staticmethod
+    async def _write(write: Callable[[], Awaitable[object]], turn: _Turn | None) -> None:
+        """Do a store write now, or, while answering an utterance, after its reply."""
+        if turn is None:
+            await write()
+        else:
+            turn.writes.append(write)
+
+    async def _commit(self, turn: _Turn) -> None:
+        """The turn's held store writes, in order (the recorder never raises for the
+        database: a write it cannot store now goes to its outbox)."""
+        if not turn.writes:
+            return
+        started = time.perf_counter()
+        writes, turn.writes = turn.writes, []
+        for write in writes:
+            await write()
+        self.context.metrics.observe_stage("store", (time.perf_counter() - started) * 1000.0)
 
     async def _reply(self, reply: Reply, turn: _Turn | None) -> None:
-        """Synthesise, store the turn, then send the message and its audio."""
+        """Synthesise, then send the message and its audio (the turn is stored after)."""
         if turn is None:  # a reply to an ack: its engine calls are charged to it alone
             timer = TurnTimer()
             with timer.current():
@@ -273,6 +306,7 @@ class LearnSession:
         await self._answer(reply, turn, turn.timer)
 
     async def _answer(self, reply: Reply, turn: _Turn | None, timer: TurnTimer) -> None:
+        """Synthesise ``reply`` and send it; the turn's record joins its held writes."""
         audio, speech = None, self.context.speech
         reply_audio: ReplyAudio | None = None
         if reply.speak:
@@ -288,20 +322,21 @@ class LearnSession:
                 log.exception("speech synthesis failed for %s", reply.step.value)
                 audio = b""
             reply_audio = ReplyAudio(speech.tts.audio_format, len(audio), url)
+        timings = timer.as_dict()
         if turn is not None and turn.outcome is not None and self.session_ref is not None:
             # Bounded: a database that is down or hung sends the turn to the outbox.
-            with timer.stage("store"):
-                await self.context.recorder.record_turn(
-                    turn_id=turn.turn_id,
-                    session_ref=self.session_ref,
-                    cycle_ref=turn.cycle_ref,
-                    mode=self.machine.mode,
-                    outcome=turn.outcome,
-                    reply=reply,
-                    target=self.machine.target,
-                    timings=timer.as_dict(),
-                )
-        timings = timer.as_dict()
+            record = partial(
+                self.context.recorder.record_turn,
+                turn_id=turn.turn_id,
+                session_ref=self.session_ref,
+                cycle_ref=turn.cycle_ref,
+                mode=self.machine.mode,
+                outcome=turn.outcome,
+                reply=reply,
+                target=self.machine.target,
+                timings=timings,
+            )
+            await self._write(record, turn)
         if turn is not None:
             self._observe(turn, reply, timings)
         await self.port.send_message(

@@ -205,7 +205,7 @@ class ServiceMetrics:
         self.part_seconds = Histogram(
             "ustad_turn_part_seconds",
             "A turn's time split: engine (engine calls running), queue (waiting for an "
-            "engine thread), overhead (the rest: ustad's code, database, event loop).",
+            "engine thread), overhead (the rest: ustad's own code and the event loop).",
             ["part"],
             buckets=OVERHEAD_BUCKETS,
             registry=self.registry,
@@ -294,8 +294,12 @@ class ServiceMetrics:
                 self.part_seconds.labels(part=name).observe(seconds)
                 self._window(self._part_windows, name).add(ms)
             else:
-                self.stage_seconds.labels(stage=name).observe(seconds)
-                self._window(self._stage_windows, name).add(ms)
+                self.observe_stage(name, ms)
+
+    def observe_stage(self, stage: str, ms: float) -> None:
+        """Record one stage's time (milliseconds), in a turn or after its reply."""
+        self.stage_seconds.labels(stage=stage).observe(ms / 1000.0)
+        self._window(self._stage_windows, stage).add(ms)
 
     def exposition(self, accept: str = "") -> tuple[bytes, str]:
         """The registry in the format ``accept`` asks for, and its content type."""
