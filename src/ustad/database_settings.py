@@ -29,8 +29,8 @@ class DatabaseSettings(BaseModel):
     """Longest a statement may run (PostgreSQL ``statement_timeout`` and the driver's command
     timeout; SQLite's lock wait) before it fails."""
     store_timeout_seconds: float = Field(default=2.0, gt=0.0, le=60.0)
-    """Longest a learn session waits for one store write; past it (or on a database error)
-    the write goes to the outbox and the reply leaves without it."""
+    """Longest one store write of a learn session may take; past it (or on a database
+    error) the write goes to the outbox and the session carries on without it."""
     pool_size: int = Field(default=5, ge=1, le=100)
     """PostgreSQL connections each worker keeps open. A worker runs one event loop whose
     store writes are short, so a handful serve it; every worker holds this many, so

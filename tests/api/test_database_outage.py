@@ -88,6 +88,13 @@ async def _drained(http: httpx.AsyncClient) -> None:
             await asyncio.sleep(0.05)
 
 
+async def _journaled(http: httpx.AsyncClient, appended: int) -> None:
+    """Wait until the outbox has taken more entries than ``appended``."""
+    async with asyncio.timeout(HANG_GUARD):
+        while (await http.get("/v1/stats")).json()["outbox"]["appended_total"] <= appended:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
 async def _health(http: httpx.AsyncClient) -> dict[str, Any]:
     response = await http.get("/health")
     assert response.status_code == 200
@@ -154,12 +161,15 @@ async def test_no_turn_is_lost_while_postgres_is_down_then_hung(
 
         # Frozen again with nothing queued: this turn's write tries the database first and
         # is given up on after store_timeout_seconds (once it waited 55 s in ``store``).
-        # The cycle passed, so this is the next Urdu sentence.
+        # The cycle passed, so this is the next Urdu sentence, whose reply does not wait
+        # for its writes: the database stays frozen until they are journaled.
         outage_app.script.language = ("ur", 0.9)
+        appended = (await http.get("/v1/stats")).json()["outbox"]["appended_total"]
         proxy.hang()
         turn_id, took = await _turn(learner, urdu_audio)
         sent.append(turn_id)
         timings["hung, nothing queued"] = [took]
+        await _journaled(http, appended)
         proxy.resume()
         await _drained(http)
         stats = (await http.get("/v1/stats")).json()["outbox"]

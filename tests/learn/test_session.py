@@ -6,6 +6,7 @@ the client is a port that records what it is sent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -20,7 +21,7 @@ from ustad.learn.machine import State
 from ustad.learn.processor import TurnOutcome, TurnPolicy, TurnProcessor
 from ustad.learn.recorder import TurnRecorder
 from ustad.learn.session import LearnContext, LearnSession, ServerMessage, SessionState
-from ustad.learn.store_ops import StoreWriter
+from ustad.learn.store_ops import StoreOp, StoreWriter
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.outbox import Outbox
 from ustad.runtime.speech_service import SpeechService
@@ -29,7 +30,7 @@ from ustad.settings import Settings
 from ustad.speech.fakes import FakeTranscriber
 from ustad.store.database import Database
 from ustad.store.models import Cycle
-from ustad.store.repository import Repository
+from ustad.store.repository import LearnerProgress, Repository
 from ustad.vocabulary import CycleStatus, ErrorCode, Step, TurnKind
 
 
@@ -184,47 +185,120 @@ async def test_an_internal_failure_is_answered_and_stored_with_the_code_sent(
     await session.close()
 
 
+class HeldWriter(StoreWriter):
+    """A store writer whose writes wait until ``release`` is set."""
+
+    def __init__(self, repository: Repository) -> None:
+        super().__init__(repository)
+        self.release = asyncio.Event()
+        self.waiting = 0
+
+    async def write(self, op: StoreOp) -> int | None:
+        self.waiting += 1
+        await self.release.wait()
+        self.waiting -= 1
+        return await super().write(op)
+
+
 class StoreCheckingPort(RecordingPort):
-    """A client that, as each message arrives, notes how many turns and cycles the store
-    holds; it can also fail every send (the client has gone unseen)."""
+    """A client that, as each message arrives, notes how many of the session's turns
+    are stored and how many writes wait (then lets them go); it can also fail every
+    send (the client has gone unseen)."""
 
     def __init__(
-        self, repository: Repository, session: LearnSession, *, fail: bool = False
+        self,
+        repository: Repository,
+        session: LearnSession,
+        writer: HeldWriter | None = None,
+        *,
+        fail: bool = False,
     ) -> None:
         super().__init__()
-        self.repository, self.session, self.fail = repository, session, fail
-        self.stored_when_sent: list[tuple[int, bool]] = []
-        """Per message: the session's turns stored, and whether its cycle was."""
+        self.repository, self.session, self.writer, self.fail = repository, session, writer, fail
+        self.when_sent: list[tuple[int, int]] = []
+        """Per message: (the session's turns stored, writes waiting)."""
 
     async def send_message(self, message: ServerMessage) -> None:
-        assert self.session.session_id is not None and self.session.cycle_ref is not None
+        assert self.session.session_id is not None
         turns = await self.repository.session_turns(self.session.session_id)
-        cycle = await self.repository.cycle_by_ref(self.session.cycle_ref)
-        self.stored_when_sent.append((len(turns), cycle is not None))
+        waiting = self.writer.waiting if self.writer is not None else 0
+        self.when_sent.append((len(turns), waiting))
+        if self.writer is not None:
+            self.writer.release.set()
         if self.fail:
             raise ConnectionError("the client has gone")
         await super().send_message(message)
 
 
-async def test_the_reply_leaves_before_the_turn_and_its_cycle_are_written(
-    context: LearnContext, repository: Repository, urdu_bytes: bytes
+@pytest.fixture
+def held(context: LearnContext, repository: Repository) -> HeldWriter:
+    """The context's recorder writes through a ``HeldWriter`` (released at once)."""
+    writer = HeldWriter(repository)
+    writer.release.set()
+    context.recorder.writer = writer
+    return writer
+
+
+async def test_a_reply_is_sent_while_its_turn_is_written(
+    context: LearnContext, repository: Repository, held: HeldWriter, urdu_bytes: bytes
 ) -> None:
-    """The database is off the learner's wait: the reply is sent first, and the turn's
-    writes (the new cycle, then the turn) are stored before the next event is handled."""
+    """The database is off the learner's wait: the Urdu step's reply goes out while its
+    writes (the new cycle, then the turn) wait, and they are stored before the next
+    event is handled."""
     session = LearnSession(context, RecordingPort(), "english")
     await session.open(None)
     assert session.session_id is not None
-    port = StoreCheckingPort(repository, session)
+    port = StoreCheckingPort(repository, session, held)
     session.port = port
+    held.release.clear()
     await session.handle(Utterance(urdu_bytes))
     assert port.steps == [Step.YOU_SAID_AUDIO]
-    assert port.stored_when_sent == [(0, False)]
+    assert port.when_sent == [(0, 1)]  # the cycle's write waited; the turn's after it
     (stored,) = await repository.session_turns(session.session_id)
     assert stored.turn_id == port.messages[0].turn_id and stored.cycle_id is not None
     assert session.cycle_id == stored.cycle_id
     # The time is still measured, as the store stage, outside the turn's own timings.
     assert "store" not in port.messages[0].timings
     assert context.metrics.stats()["stages_ms"]["store"]["count"] == 1
+
+
+async def test_a_progress_read_waits_for_the_writes_of_a_reply_sent(
+    context: LearnContext,
+    repository: Repository,
+    held: HeldWriter,
+    heard: Heard,
+    urdu_bytes: bytes,
+    english_bytes: bytes,
+) -> None:
+    """A client that reads progress as soon as a verdict arrives finds the attempt:
+    ``TurnRecorder.settled`` returns only once the writes in flight are stored."""
+    session = LearnSession(context, RecordingPort(), "english")
+    await session.open("learner-2")
+    await session.handle(Utterance(urdu_bytes))
+    await session.handle(Ack(AckKind.YOU_SAID_COMPLETE))
+    await session.handle(Ack(AckKind.WORD_BY_WORD_COMPLETE))
+    reads: list[asyncio.Task[object]] = []
+
+    class ReadingPort(RecordingPort):
+        async def send_message(self, message: ServerMessage) -> None:
+            await super().send_message(message)
+
+            async def read() -> object:
+                await context.recorder.settled()
+                return await repository.learner_progress("learner-2")
+
+            reads.append(asyncio.create_task(read()))
+            await asyncio.sleep(0.05)
+            assert held.waiting == 1 and not reads[0].done()  # the write still waits
+            held.release.set()
+
+    session.port = ReadingPort()
+    held.release.clear()
+    heard.english, heard.language = "I want water", ("en", 0.9)
+    await session.handle(Utterance(english_bytes))
+    progress = await reads[0]
+    assert isinstance(progress, LearnerProgress)
+    assert progress.total_attempts == 1 and progress.sentences[0].passed
 
 
 async def test_a_reply_that_cannot_be_sent_still_stores_the_turn(

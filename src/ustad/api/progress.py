@@ -29,7 +29,9 @@ async def learner_progress(
     server has not seen yet is a learner with no history, not a missing resource: the
     answer is an empty history (a brand-new page may ask before its first session is
     stored). Only an id the socket would refuse is an error. With learner tokens, only
-    that learner (or an operator) may read it (403).
+    that learner (or an operator) may read it (403). Turns whose replies this worker
+    has sent are included: their writes, made while the reply went out, are waited for
+    (at most ``db.store_timeout_seconds``).
     """
     gate: Gatekeeper = request.app.state.gatekeeper
     if gate.tokens_required:
@@ -37,6 +39,8 @@ async def learner_progress(
             raise ApiError(403, "a learner may read only their own progress", "forbidden")
     elif not is_uuid(learner_id):
         raise ApiError(400, "learner id must be a UUID", "invalid_learner_id")
+    # A turn's writes run while its reply is sent: a read on that reply must see them.
+    await services.learn.recorder.settled()
     progress = await services.repository.learner_progress(learner_id)
     if progress is None:
         progress = LearnerProgress(learner_id, sessions=0, total_attempts=0, sentences=())

@@ -1,7 +1,7 @@
 """A graceful stop: on SIGTERM the learners' replies in progress go out first.
 
 uvicorn answers SIGTERM by failing every WebSocket with 1012 at once, which would
-drop a reply whose turn is already stored. ustad puts its own handler in front of
+drop a reply whose turn is stored or being stored. ustad puts its own handler in front of
 uvicorn's (from the app's lifespan, so it works in every worker process): stop
 admitting sessions, let each turn in progress finish and send its reply, close
 every session with 1012, and only then hand the signal to uvicorn. A second

@@ -3,7 +3,7 @@
 It never does I/O. The session turns client messages into events; an utterance
 becomes a ``Work`` action that the turn processor carries out (decode, recognise,
 translate, assess) and whose outcome comes back as another event. Replies are
-``Reply`` actions; the session synthesises, stores and sends them.
+``Reply`` actions; the session synthesises and sends them and stores the turn.
 
 Its whole state is a ``LearnState``, a plain value that survives a round trip
 through JSON, so a session can be kept outside the process and resumed elsewhere.

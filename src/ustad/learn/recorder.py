@@ -12,6 +12,7 @@ database is down; the database ids come back only from writes stored at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
@@ -52,6 +53,23 @@ class TurnRecorder:
         self.writer = writer
         self.outbox = outbox
         self.timeout = timeout
+        self._behind: set[asyncio.Task[None]] = set()
+        """Turns' write tasks still running (also keeps them from being collected)."""
+
+    def track(self, task: asyncio.Task[None]) -> None:
+        """Count ``task`` (a turn's writes, made while its reply is sent) as in flight
+        until it ends, for :meth:`settled`."""
+        self._behind.add(task)
+        task.add_done_callback(self._behind.discard)
+
+    async def settled(self) -> None:
+        """Return once the write tasks in flight now have ended, or after ``timeout``
+        seconds (a write is itself bounded by it; a later one may still be running):
+        a read made after this sees every turn whose reply went out before it, in this
+        process (another worker's writes are not known here)."""
+        pending = set(self._behind)
+        if pending:
+            await asyncio.wait(pending, timeout=self.timeout)
 
     async def open_session(
         self, session_ref: str, learner_id: str | None, mode: LanguageMode

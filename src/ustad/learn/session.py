@@ -1,18 +1,20 @@
 """One learner's session, with no transport in it.
 
 ``LearnSession`` feeds events to the ``LearnMachine`` and carries out its
-actions: an utterance goes to the ``TurnProcessor``; a reply is synthesised and the
-message and its audio leave through the ``LearnerPort``; then the turn's store writes
+actions: an utterance goes to the ``TurnProcessor``; a reply is synthesised; the
+message and its audio leave through the ``LearnerPort`` while the turn's store writes
 (its cycle ended or started, the turn itself) are committed in order (or, if the
-database does not take them in time, go to the recorder's outbox on local disk) before
-the session handles its next event. Writing after the reply keeps the database off the
-learner's wait; the writes still happen when sending fails. The WebSocket route is one
-adapter of that port; a test can be another. The session's whole state
+database does not take them in time, go to the recorder's outbox on local disk), so
+the learner does not wait for the database. The session handles its next event only
+once they are done, they are made also when sending fails, and a read of the
+learner's progress waits for them (``TurnRecorder.settled``). The WebSocket route is
+one adapter of that port; a test can be another. The session's whole state
 (``SessionState``) is a plain value.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -139,11 +141,13 @@ class _Turn:
         self.cycle_ref = cycle_ref
         self.outcome: TurnOutcome | None = None
         self.writes: list[Callable[[], Awaitable[object]]] = []
-        """Store writes held until the reply is sent, in the order they were made."""
+        """Store writes held until the reply is ready, in the order they were made."""
+        self.committing: asyncio.Task[None] | None = None
+        """The task committing the held writes while the reply is sent."""
 
 
 class LearnSession:
-    """Drives one learner's session: handle, process, store, reply."""
+    """Drives one learner's session: handle, process, reply and store."""
 
     def __init__(
         self,
@@ -279,25 +283,47 @@ class LearnSession:
 
     @staticmethod
     async def _write(write: Callable[[], Awaitable[object]], turn: _Turn | None) -> None:
-        """Do a store write now, or, while answering an utterance, after its reply."""
+        """Do a store write now, or, while answering an utterance, hold it for the reply."""
         if turn is None:
             await write()
         else:
             turn.writes.append(write)
 
-    async def _commit(self, turn: _Turn) -> None:
-        """The turn's held store writes, in order (the recorder never raises for the
-        database: a write it cannot store now goes to its outbox)."""
-        if not turn.writes:
+    def _start_commit(self, turn: _Turn) -> None:
+        """Start committing the turn's held writes, in order, in a task of their own: the
+        reply is sent meanwhile, and a send that stalls does not hold the writes back."""
+        if not turn.writes or turn.committing is not None:
             return
-        started = time.perf_counter()
         writes, turn.writes = turn.writes, []
-        for write in writes:
-            await write()
+        task = asyncio.create_task(self._run_writes(writes, turn.turn_id))
+        self.context.recorder.track(task)
+        turn.committing = task
+
+    async def _commit(self, turn: _Turn) -> None:
+        """Return once the turn's writes are stored (or journaled by the recorder), in order."""
+        if turn.committing is not None:
+            task, turn.committing = turn.committing, None
+            # Shielded: a session cancelled here still completes its turn's writes.
+            await asyncio.shield(task)
+        if turn.writes:
+            writes, turn.writes = turn.writes, []
+            await self._run_writes(writes, turn.turn_id)
+
+    async def _run_writes(
+        self, writes: list[Callable[[], Awaitable[object]]], turn_id: str
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            for write in writes:
+                await write()
+        except Exception:
+            # The recorder journals what the database does not take; anything else is a
+            # bug, which must not end a session whose reply may have gone out already.
+            log.exception("the store writes of turn %s failed", turn_id)
         self.context.metrics.observe_stage("store", (time.perf_counter() - started) * 1000.0)
 
     async def _reply(self, reply: Reply, turn: _Turn | None) -> None:
-        """Synthesise, then send the message and its audio (the turn is stored after)."""
+        """Synthesise, then send the message and its audio; see ``_answer`` for the store."""
         if turn is None:  # a reply to an ack: its engine calls are charged to it alone
             timer = TurnTimer()
             with timer.current():
@@ -306,7 +332,10 @@ class LearnSession:
         await self._answer(reply, turn, turn.timer)
 
     async def _answer(self, reply: Reply, turn: _Turn | None, timer: TurnTimer) -> None:
-        """Synthesise ``reply`` and send it; the turn's record joins its held writes."""
+        """Synthesise ``reply`` and send it while the turn's writes are committed: the
+        learner does not wait for the database; the session handles its next event only
+        once they are stored (``_work``), and a progress read waits for them
+        (``TurnRecorder.settled``)."""
         audio, speech = None, self.context.speech
         reply_audio: ReplyAudio | None = None
         if reply.speak:
@@ -322,7 +351,6 @@ class LearnSession:
                 log.exception("speech synthesis failed for %s", reply.step.value)
                 audio = b""
             reply_audio = ReplyAudio(speech.tts.audio_format, len(audio), url)
-        timings = timer.as_dict()
         if turn is not None and turn.outcome is not None and self.session_ref is not None:
             # Bounded: a database that is down or hung sends the turn to the outbox.
             record = partial(
@@ -334,9 +362,12 @@ class LearnSession:
                 outcome=turn.outcome,
                 reply=reply,
                 target=self.machine.target,
-                timings=timings,
+                timings=timer.as_dict(),
             )
             await self._write(record, turn)
+        if turn is not None:
+            self._start_commit(turn)
+        timings = timer.as_dict()
         if turn is not None:
             self._observe(turn, reply, timings)
         await self.port.send_message(
