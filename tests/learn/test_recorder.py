@@ -280,3 +280,35 @@ async def test_a_session_whose_rows_are_not_stored_yet_is_not_re_opened(
     rig.flaky.mode = "ok"
     await rig.drained()
     await session.close()
+
+
+async def test_settled_waits_for_the_writes_in_flight_until_their_deadline(
+    tmp_path: Path,
+) -> None:
+    """``settled`` returns when the tracked writes end, and does not wait past the
+    time they may take (a write that hangs is journaled by then)."""
+    writer = StoreWriter(Repository(Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")))
+    recorder = TurnRecorder(writer, Outbox(tmp_path / "outbox", writer.write_entry), timeout=0.01)
+    assert recorder.deadline(3) == pytest.approx(1.03)
+    await recorder.settled()  # nothing in flight
+
+    release = asyncio.Event()
+    done: list[str] = []
+
+    async def writes() -> None:
+        await release.wait()
+        done.append("stored")
+
+    recorder.track(asyncio.create_task(writes()), 1)
+    reader = asyncio.create_task(recorder.settled())
+    await asyncio.sleep(0)
+    assert not reader.done()
+    release.set()
+    await reader
+    assert done == ["stored"]
+
+    hung = asyncio.create_task(asyncio.Event().wait())
+    recorder.track(hung, 1)
+    await recorder.settled()  # returns at the hung task's deadline, about 1 s
+    assert not hung.done()
+    hung.cancel()

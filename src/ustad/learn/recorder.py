@@ -53,23 +53,35 @@ class TurnRecorder:
         self.writer = writer
         self.outbox = outbox
         self.timeout = timeout
-        self._behind: set[asyncio.Task[None]] = set()
-        """Turns' write tasks still running (also keeps them from being collected)."""
+        self._behind: dict[asyncio.Task[None], float] = {}
+        """Turns' write tasks still running, with the loop time by which they end (the
+        dict also keeps them from being collected)."""
 
-    def track(self, task: asyncio.Task[None]) -> None:
-        """Count ``task`` (a turn's writes, made while its reply is sent) as in flight
-        until it ends, for :meth:`settled`."""
-        self._behind.add(task)
-        task.add_done_callback(self._behind.discard)
+    def deadline(self, writes: int) -> float:
+        """Seconds ``writes`` writes may take at most: each is bounded by ``timeout``,
+        then journaled (one more second for the outbox's fsync)."""
+        return writes * self.timeout + 1.0
+
+    def track(self, task: asyncio.Task[None], writes: int) -> None:
+        """Count ``task`` (a turn's ``writes`` writes, made while its reply is sent) as in
+        flight until it ends, for :meth:`settled`."""
+        self._behind[task] = asyncio.get_running_loop().time() + self.deadline(writes)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._behind.pop(task, None)
 
     async def settled(self) -> None:
-        """Return once the write tasks in flight now have ended, or after ``timeout``
-        seconds (a write is itself bounded by it; a later one may still be running):
-        a read made after this sees every turn whose reply went out before it, in this
-        process (another worker's writes are not known here)."""
-        pending = set(self._behind)
-        if pending:
-            await asyncio.wait(pending, timeout=self.timeout)
+        """Return once the write tasks in flight now have ended (or are past their
+        :meth:`deadline`): a read made after this sees every turn whose reply this
+        process sent before it. Another worker's writes are not known here, and a write
+        the database did not take waits in the outbox."""
+        if not self._behind:
+            return
+        pending = dict(self._behind)
+        wait = max(pending.values()) - asyncio.get_running_loop().time()
+        if wait > 0:
+            await asyncio.wait(pending, timeout=wait)
 
     async def open_session(
         self, session_ref: str, learner_id: str | None, mode: LanguageMode

@@ -165,6 +165,8 @@ class LearnSession:
         self.cycle_id = state.cycle_id
         self.session_ref = state.session_ref
         self.cycle_ref = state.cycle_ref
+        self._writing: asyncio.Task[None] | None = None
+        """The last turn's write task (``close`` lets it finish before the session ends)."""
 
     @property
     def state(self) -> SessionState:
@@ -216,6 +218,9 @@ class LearnSession:
         if not end:
             log.info("session %s handed over to another connection", self.label)
             return
+        if self._writing is not None and not self._writing.done():
+            # Only after a cancelled turn: its writes go on, and the end comes after them.
+            await asyncio.wait({self._writing}, timeout=self.context.recorder.deadline(3))
         await self.context.recorder.end_session(self.session_ref)
         log.info("session %s closed", self.label)
 
@@ -296,8 +301,8 @@ class LearnSession:
             return
         writes, turn.writes = turn.writes, []
         task = asyncio.create_task(self._run_writes(writes, turn.turn_id))
-        self.context.recorder.track(task)
-        turn.committing = task
+        self.context.recorder.track(task, len(writes))
+        turn.committing = self._writing = task
 
     async def _commit(self, turn: _Turn) -> None:
         """Return once the turn's writes are stored (or journaled by the recorder), in order."""
@@ -313,13 +318,13 @@ class LearnSession:
         self, writes: list[Callable[[], Awaitable[object]]], turn_id: str
     ) -> None:
         started = time.perf_counter()
-        try:
-            for write in writes:
+        for write in writes:
+            try:
                 await write()
-        except Exception:
-            # The recorder journals what the database does not take; anything else is a
-            # bug, which must not end a session whose reply may have gone out already.
-            log.exception("the store writes of turn %s failed", turn_id)
+            except Exception:
+                # The recorder journals what the database does not take; anything else
+                # is a bug, which must not end a session whose reply may have gone out.
+                log.exception("a store write of turn %s failed", turn_id)
         self.context.metrics.observe_stage("store", (time.perf_counter() - started) * 1000.0)
 
     async def _reply(self, reply: Reply, turn: _Turn | None) -> None:
@@ -351,6 +356,7 @@ class LearnSession:
                 log.exception("speech synthesis failed for %s", reply.step.value)
                 audio = b""
             reply_audio = ReplyAudio(speech.tts.audio_format, len(audio), url)
+        timings = timer.as_dict()
         if turn is not None and turn.outcome is not None and self.session_ref is not None:
             # Bounded: a database that is down or hung sends the turn to the outbox.
             record = partial(
@@ -362,13 +368,11 @@ class LearnSession:
                 outcome=turn.outcome,
                 reply=reply,
                 target=self.machine.target,
-                timings=timer.as_dict(),
+                timings=timings,
             )
             await self._write(record, turn)
         if turn is not None:
             self._start_commit(turn)
-        timings = timer.as_dict()
-        if turn is not None:
             self._observe(turn, reply, timings)
         await self.port.send_message(
             ServerMessage(

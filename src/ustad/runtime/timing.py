@@ -24,8 +24,8 @@ phrase pre-generation or a REST request, which this turn joined instead of compu
 again, or another worker's through the shared tier, Redis), none of the turn's own
 calls waiting or running."""
 OVERHEAD = "overhead"
-"""``timings`` key: the rest of ``total``: ustad's own code and the event loop (and the
-turn's store writes when its reply waits for them)."""
+"""``timings`` key: the rest of ``total``: ustad's own code and the event loop (the
+turn's store writes run beside its reply, outside ``total``)."""
 TOTAL = "total"
 
 CURRENT_TURN: ContextVar[TurnTimer | None] = ContextVar("ustad_current_turn", default=None)
