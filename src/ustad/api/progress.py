@@ -31,7 +31,7 @@ async def learner_progress(
     stored). Only an id the socket would refuse is an error. With learner tokens, only
     that learner (or an operator) may read it (403). Turns whose replies this worker
     has sent are included: their writes, made while the reply went out, are waited for
-    (at most ``db.store_timeout_seconds``).
+    (each turn's at most its writes times ``db.store_timeout_seconds``, plus a second).
     """
     gate: Gatekeeper = request.app.state.gatekeeper
     if gate.tokens_required:

@@ -142,8 +142,6 @@ class _Turn:
         self.outcome: TurnOutcome | None = None
         self.writes: list[Callable[[], Awaitable[object]]] = []
         """Store writes held until the reply is ready, in the order they were made."""
-        self.committing: asyncio.Task[None] | None = None
-        """The task committing the held writes while the reply is sent."""
 
 
 class LearnSession:
@@ -166,7 +164,8 @@ class LearnSession:
         self.session_ref = state.session_ref
         self.cycle_ref = state.cycle_ref
         self._writing: asyncio.Task[None] | None = None
-        """The last turn's write task (``close`` lets it finish before the session ends)."""
+        """The last turn's write task, running while its reply is sent (``_commit`` and
+        ``close`` wait for it)."""
 
     @property
     def state(self) -> SessionState:
@@ -242,11 +241,10 @@ class LearnSession:
                 await self._reply(action, turn)
             case CycleStarted(target):
                 assert self.session_ref is not None, "open() first"
-                cycle_ref = new_ref()
-                start = partial(recorder.start_cycle, self.session_ref, cycle_ref, target)
+                session_ref, cycle_ref = self.session_ref, new_ref()
 
                 async def start_cycle() -> None:
-                    self.cycle_id = await start()
+                    self.cycle_id = await recorder.start_cycle(session_ref, cycle_ref, target)
 
                 self.cycle_ref = cycle_ref
                 if turn is not None:
@@ -297,19 +295,17 @@ class LearnSession:
     def _start_commit(self, turn: _Turn) -> None:
         """Start committing the turn's held writes, in order, in a task of their own: the
         reply is sent meanwhile, and a send that stalls does not hold the writes back."""
-        if not turn.writes or turn.committing is not None:
+        if not turn.writes:
             return
         writes, turn.writes = turn.writes, []
-        task = asyncio.create_task(self._run_writes(writes, turn.turn_id))
-        self.context.recorder.track(task, len(writes))
-        turn.committing = self._writing = task
+        self._writing = asyncio.create_task(self._run_writes(writes, turn.turn_id))
+        self.context.recorder.track(self._writing, len(writes))
 
     async def _commit(self, turn: _Turn) -> None:
         """Return once the turn's writes are stored (or journaled by the recorder), in order."""
-        if turn.committing is not None:
-            task, turn.committing = turn.committing, None
+        if self._writing is not None and not self._writing.done():
             # Shielded: a session cancelled here still completes its turn's writes.
-            await asyncio.shield(task)
+            await asyncio.shield(self._writing)
         if turn.writes:
             writes, turn.writes = turn.writes, []
             await self._run_writes(writes, turn.turn_id)
