@@ -277,8 +277,9 @@ def add_prompted_argument(parser: argparse.ArgumentParser) -> None:
 
 def support_engine(model: str, cpu_threads: int = 1) -> Any:
     """The recogniser that reads targets for ``assessment.support_model`` = ``model``,
-    configured as the service's (short-clip window; ``cpu_threads``: CTranslate2's
-    intra-op threads, which can change int8 results in the last bits)."""
+    configured as the service's (short-clip window, and for tiny.en
+    ``stt.english_low_logprob_redo``; ``cpu_threads``: CTranslate2's intra-op threads,
+    which can change int8 results in the last bits)."""
     from ustad.speech.model_paths import english_whisper_dir, multilingual_whisper_dir
     from ustad.speech.whisper import WhisperTranscriber
 
@@ -287,6 +288,7 @@ def support_engine(model: str, cpu_threads: int = 1) -> Any:
             english_whisper_dir("packaged"),
             name="tiny.en",
             short_clip_window=True,
+            redo_low_logprob=SttSettings().english_low_logprob_redo,
             cpu_threads=cpu_threads,
         )
     model_dir = multilingual_whisper_dir("packaged", REPO_ROOT / "var" / "models")

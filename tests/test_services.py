@@ -10,6 +10,7 @@ from tests.conftest import REPO_ROOT
 from ustad.runtime.executor import InlineExecutor
 from ustad.services import build_services
 from ustad.settings import Settings
+from ustad.speech.whisper import WhisperTranscriber
 
 pytestmark = pytest.mark.models
 
@@ -68,5 +69,12 @@ async def test_the_english_model_is_chosen_by_a_setting(tmp_path: Path, english_
         assert speech.english_stt.name == f"whisper:{english_model}"
         # Base for English is the multilingual engine itself: one copy of the weights.
         assert (speech.english_stt is speech.multilingual_stt) is (english_model == "base")
+        # tiny.en keeps an unsure short reading (stt.english_low_logprob_redo); base,
+        # which also reads Urdu, redoes it.
+        english, multilingual = speech.english_stt, speech.multilingual_stt
+        assert isinstance(english, WhisperTranscriber)
+        assert isinstance(multilingual, WhisperTranscriber)
+        assert english.redo_low_logprob is (english_model == "base")
+        assert multilingual.redo_low_logprob
     finally:
         await services.close()

@@ -100,7 +100,11 @@ def build_speech(
     started = time.perf_counter()
 
     def whisper(
-        model_dir: Path, setting: str, packaged_name: str, encodings_kept: int = 0
+        model_dir: Path,
+        setting: str,
+        packaged_name: str,
+        encodings_kept: int = 0,
+        redo_low_logprob: bool = True,
     ) -> WhisperTranscriber:
         label = (
             packaged_name
@@ -115,6 +119,7 @@ def build_speech(
             num_workers=settings.runtime.engine_workers,
             name=f"whisper:{label}",
             short_clip_window=stt.short_clip_window,
+            redo_low_logprob=redo_low_logprob,
             encodings_kept=encodings_kept,
         )
 
@@ -132,7 +137,12 @@ def build_speech(
     english = (
         multilingual
         if english_dir.resolve() == multilingual_dir.resolve()
-        else whisper(english_dir, stt.english_model, "tiny.en")
+        else whisper(
+            english_dir,
+            stt.english_model,
+            "tiny.en",
+            redo_low_logprob=stt.english_low_logprob_redo,
+        )
     )
     memory = TranslationMemory(phrases, threshold=settings.translation.match_threshold)
     translators: list[Translator] = [memory]

@@ -110,6 +110,13 @@ class SttSettings(_Group):
     least 10 s) instead of Whisper's 30 s, redoing it in the full window when the
     result looks wrong (median clip 2.2x faster, mean 1.5x, WER within a point; see
     docs/measurements.md)."""
+    english_low_logprob_redo: bool = False
+    """With ``short_clip_window``: decode an English clip again in the full window (with
+    Whisper's sampled retries) when its short-window reading is doubted only for a low
+    log-prob. Off: tiny.en's redone readings of such learner clips had the same WER (33
+    of 300 clips, 3-5x the CPU) and assessment figures within one pair (docs/
+    measurements.md, "tiny.en keeps its unsure short reading"). Only with a separate
+    English model; when ``english_model`` is base, base's readings are redone."""
     encodings_kept: int = Field(default=8, ge=0, le=256)
     """Recent Whisper encoder outputs each model keeps (0 = none), so that a language
     check, a transcription and a speech translation of one utterance in the same window

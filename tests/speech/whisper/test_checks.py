@@ -156,3 +156,12 @@ def test_a_plain_short_decode_is_not_doubted() -> None:
     assert short_window_doubt(decoded(text=""), 3.0) == "no text"
     over = decoded(fine, text="So Mary went on to study.", tokens=token_budget(3.0))
     assert short_window_doubt(over, 3.0) == "token budget"
+
+
+def test_a_low_log_prob_is_a_doubt_only_when_asked() -> None:
+    unsure = segment(0.0, 2.6, "Some marry one.", avg_logprob=-1.3, no_speech_prob=0.1)
+    assert short_window_doubt(decoded(unsure, text="Some marry one."), 3.0) == "low log-prob"
+    kept = short_window_doubt(decoded(unsure, text="Some marry one."), 3.0, low_logprob=False)
+    assert kept is None
+    # The other checks still hold without it.
+    assert short_window_doubt(decoded(text=""), 3.0, low_logprob=False) == "no text"

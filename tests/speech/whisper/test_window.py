@@ -336,6 +336,25 @@ def test_a_doubtful_short_decode_goes_to_the_full_window(
     assert f"short window rejected ({reason})" in caplog.text
 
 
+def test_without_low_logprob_redo_an_unsure_short_decode_is_kept(
+    tiny_en_short: WhisperTranscriber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # stt.english_low_logprob_redo off: only the log-prob doubts this reading.
+    monkeypatch.setattr(tiny_en_short, "redo_low_logprob", False)
+    unsure = [segment(0.0, 2.6, "Some marry one.", avg_logprob=-1.3, no_speech_prob=0.1)]
+    calls = decode_results(tiny_en_short, monkeypatch, unsure, FULL_RESULT)
+    assert tiny_en_short.transcribe(silence(3.0), word_timestamps=True).text == "Some marry one."
+    assert [call["frames"] for call in calls] == [1000]
+    # A quick reading is a vote: still no text when unsure.
+    calls.clear()
+    assert tiny_en_short.transcribe(silence(3.0), quick=True).text == ""
+    # Any other doubt still goes to the full window.
+    looped = [segment(0.0, 3.0, "go to go to go to", avg_logprob=-0.2, no_speech_prob=0.1)]
+    calls = decode_results(tiny_en_short, monkeypatch, looped, FULL_RESULT)
+    assert tiny_en_short.transcribe(silence(3.0)).text == "So Mary went on to study."
+    assert [call["frames"] for call in calls] == [1000, None]
+
+
 @pytest.mark.parametrize(
     ("short", "text"),
     [

@@ -228,14 +228,16 @@ def weighted_avg_logprob(segments: Sequence[Any]) -> float:
     return total / sum(weights)
 
 
-def short_window_doubt(decoded: Decoded, duration: float) -> str | None:
+def short_window_doubt(
+    decoded: Decoded, duration: float, *, low_logprob: bool = True
+) -> str | None:
     """Why a short-window transcription should be decoded again in the full window, if so.
 
     ``duration`` is the clip's length in seconds. Each check is a failure seen in
     short windows (tiny.en, speechocean762): the sentence said twice as two segments,
     "1, 5, 3, 1, 5, 3, ..." loops, text invented past the end of the speech, and
-    misheard clips with low log-probs (which the full window would decode again at
-    higher temperatures).
+    (with ``low_logprob``) misheard clips with low log-probs, which the full window
+    would decode again at higher temperatures.
     """
     segments = decoded.segments
     if any(is_repetition(s) for s in segments):
@@ -256,6 +258,6 @@ def short_window_doubt(decoded: Decoded, duration: float) -> str | None:
     words = len(decoded.transcript.text.split())
     if words > SHORT_WINDOW_WORDS + MAX_WORDS_PER_SECOND * duration:
         return "too many words"
-    if any(float(s.avg_logprob) < SHORT_WINDOW_LOG_PROB_RETRY for s in segments):
+    if low_logprob and any(float(s.avg_logprob) < SHORT_WINDOW_LOG_PROB_RETRY for s in segments):
         return "low log-prob"
     return None

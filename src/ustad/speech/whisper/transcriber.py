@@ -70,9 +70,10 @@ class WhisperTranscriber:
     instead of Whisper's 30 s, and decoded again in the full window, as without the
     option, when that result is in doubt (``checks.short_window_doubt``): a
     repetition, no text, the token budget used up, more words than the clip could
-    hold, or a low mean log-prob. Translation always uses the full window, and so
-    does language identification unless asked for its quick ``short_window`` look. See
-    ``docs/measurements.md`` for what it saves and costs.
+    hold, or (unless ``redo_low_logprob`` is off) a low mean log-prob. Translation
+    always uses the full window, and so does language identification unless asked for
+    its quick ``short_window`` look. See ``docs/measurements.md`` for what it saves
+    and costs.
 
     With ``encodings_kept``, the model keeps its last encoder outputs, so a language
     check, a transcription and a translation of one utterance in the same window encode
@@ -94,6 +95,7 @@ class WhisperTranscriber:
         num_workers: int = 1,
         temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
         short_clip_window: bool = False,
+        redo_low_logprob: bool = True,
         encodings_kept: int = 0,
     ) -> None:
         if beam_size < 1:
@@ -104,6 +106,7 @@ class WhisperTranscriber:
             raise ValueError("temperatures must not be empty")
         self.name = name
         self.short_clip_window = short_clip_window
+        self.redo_low_logprob = redo_low_logprob
         self._beam_size = beam_size
         self._temperatures = tuple(temperatures)
         self._model = WindowedWhisperModel(
@@ -169,13 +172,11 @@ class WhisperTranscriber:
         once; silence and noise have no voiced regions to decode.
 
         Silence: on pure silence and faint noise most models and languages give no
-        segments (Whisper rates the window as no speech), so the text is empty,
-        ``no_speech_probability`` is 1.0 and ``avg_logprob`` 0.0. Base forced to
-        ``ur`` decodes a repetition loop there instead ("ایسا ایسا ...", "ایک ایک
-        ..."), which the token budget keeps short and the loop checks keep out of the
-        text; its sampled retries may leave a stray word. Callers still check for
-        speech first, as the runtime does: a short silence after speech can come back
-        as a filler such as "Thank you.".
+        segments, so the text is empty, ``no_speech_probability`` 1.0 and
+        ``avg_logprob`` 0.0. Base forced to ``ur`` decodes a loop there instead ("ایسا
+        ایسا ..."), which the token budget keeps short and the loop checks keep out of
+        the text (its sampled retries may leave a stray word). Callers still check for
+        speech first: a short silence after speech can come back as "Thank you.".
 
         ``quick``: one greedy decode (the short window's when the clip has one), no
         retries or pieces; one in doubt comes back with no text (the gate's vote).
@@ -186,14 +187,12 @@ class WhisperTranscriber:
             return Transcript(
                 text="", language=language or "en", language_probability=0.0, duration=0.0
             )
-        # Language identification stays in the full window (see ``detect_language``),
-        # and so do translations: in the short window base changed the target of 14 of
-        # the 18 shared Urdu clips and variants and invented two where the full window
-        # refuses (docs/BENCHMARKS.md); translations are rare and cached.
-        # Identified here rather than by faster-whisper, whose own identification sees
-        # the window's last frame, which its transcription then leaves out: one more
-        # encoding, and a probability that differs from ``detect_language``'s. Done here,
-        # the transcription decodes straight from the identification's encoding.
+        # Language identification and translations stay in the full window: in the short
+        # window base changed the target of 14 of the 18 shared Urdu clips and variants
+        # and invented two where the full window refuses (docs/BENCHMARKS.md).
+        # Identified here, not by faster-whisper (whose identification sees the last frame
+        # its transcription leaves out: one more encoding, another probability), so the
+        # transcription decodes straight from the identification's encoding.
         detected: tuple[str, float] | None = None
         if language is None and self.multilingual:
             guess = self.detect_language(audio)
@@ -277,7 +276,9 @@ class WhisperTranscriber:
                 # (sampled retries in a short window gave the worst transcripts).
                 temperatures=self._temperatures[:1],
             )
-            doubt = short_window_doubt(short, duration)
+            # A quick reading is a vote, which needs confidence: its log-prob always counts.
+            low = self.redo_low_logprob or quick
+            doubt = short_window_doubt(short, duration, low_logprob=low)
             if doubt is None:
                 return short
             if quick:  # a reading its checks doubt is no confident reading: no text
@@ -422,8 +423,7 @@ class WhisperTranscriber:
                 log_prob_threshold=None if task == "translate" else LOG_PROB_RETRY,
                 max_new_tokens=token_budget(duration),
             )
-            # The segments are a lazy generator: decoding happens here, inside the call
-            # (and inside the window, which is per thread).
+            # A lazy generator: decoding happens here, inside the (per-thread) window.
             decoded = tuple(segments_iter)
         segments = kept_segments(decoded)
         transcript = Transcript(
