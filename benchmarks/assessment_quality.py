@@ -60,7 +60,7 @@ from ustad.assess.support import needs_support, prompted_check
 from ustad.assess.types import Assessment, WordStatus
 from ustad.assess.word_match import MatchKind, compare_words, is_content_word
 from ustad.assessment_settings import AssessmentSettings
-from ustad.settings import SttSettings
+from ustad.settings import Settings, SttSettings
 from ustad.speech.types import Audio, Transcript, Word, WordSupport
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -138,6 +138,11 @@ class Judge:
         service decodes only those: ``ustad.assess.support.prompted_matters``)."""
         self.min_overall = 0.0
         """``assessment.support_min_overall``: no support below this transcript-only score."""
+        self.prompted_min_overall = 0.0
+        """No prompted decoding below this score with the forced reading alone (a gate
+        measured and not kept: docs/measurements.md)."""
+        self.prompted_gated = 0
+        """Support passes whose prompted decoding could matter but was gated off."""
         self.phones_min_overall = 0.0
         """``assessment.phone_support_min_overall``: no phone stage below this score."""
         self.phones_asked = self.phones_skipped = 0
@@ -178,7 +183,13 @@ class Judge:
         support = self.support(utt_id, target)
         if self.collecting is None:
             wanted = prompted_check(target, self.probability, self.prompted_probability)
-            self.prompted_needed += wanted(support)
+            if wanted(support):
+                gated = gated_support(
+                    target, transcript, support, self.prompted_min_overall, **floors
+                )
+                self.prompted_needed += gated is support
+                self.prompted_gated += gated is not support
+                support = gated
         second = assess(target, transcript, support=support, **floors)
         if self.phones is None or self.collecting is not None:
             return second
@@ -217,6 +228,27 @@ class Judge:
             self.cache_file.write_text(json.dumps(self.cache), encoding="utf-8")
 
 
+def gated_support(
+    target: str,
+    transcript: Transcript,
+    support: tuple[WordSupport, ...],
+    min_overall: float,
+    **floors: Any,
+) -> tuple[WordSupport, ...]:
+    """``support`` as a learn turn would have it with the prompted decoding made only for
+    attempts scoring at least ``min_overall`` with the forced reading alone (a gate
+    measured and not kept: docs/measurements.md): without the prompted decoding's
+    evidence (every ``prompted`` false) under it; the same object otherwise. The
+    caches hold the prompted decoding's result for every pass, so any gate is replayed
+    from them."""
+    if min_overall <= 0:
+        return support
+    forced = tuple(WordSupport(s.word, s.probability, False) for s in support)
+    if assess(target, transcript, support=forced, **floors).scores.overall < min_overall:
+        return forced
+    return support
+
+
 def add_phones_arguments(parser: argparse.ArgumentParser) -> None:
     """``--phones SCORE`` (``assessment.phone_support`` at ``phone_support_score``) and
     ``--phones-cache``."""
@@ -242,8 +274,10 @@ def add_cpu_threads_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_support_gate_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--support-min-overall G`` and ``--phones-min-overall G``:
-    ``assessment.support_min_overall`` and ``phone_support_min_overall`` for the runs."""
+    """``--support-min-overall G``, ``--prompted-min-overall G`` and
+    ``--phones-min-overall G``: ``assessment.support_min_overall``, a gate on the
+    prompted decoding (measured, not in the service) and
+    ``assessment.phone_support_min_overall`` for the runs."""
     defaults = AssessmentSettings()
     parser.add_argument(
         "--support-min-overall",
@@ -252,6 +286,14 @@ def add_support_gate_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="G",
         help="ask for support only when the transcript-only overall score is at least G "
         "(assessment.support_min_overall; default the service's, 0 = always)",
+    )
+    parser.add_argument(
+        "--prompted-min-overall",
+        type=float,
+        default=0.0,
+        metavar="G",
+        help="decode the support prompted only when the score with the forced reading alone "
+        "is at least G (a gate measured and not kept: docs/measurements.md; default 0 = always)",
     )
     parser.add_argument(
         "--phones-min-overall",
@@ -288,7 +330,7 @@ def support_engine(model: str, cpu_threads: int = 1) -> Any:
             english_whisper_dir("packaged"),
             name="tiny.en",
             short_clip_window=True,
-            redo_low_logprob=SttSettings().english_low_logprob_redo,
+            redo_low_logprob=Settings().stt.english_low_logprob_redo,
             cpu_threads=cpu_threads,
         )
     model_dir = multilingual_whisper_dir("packaged", REPO_ROOT / "var" / "models")
@@ -523,6 +565,7 @@ def main() -> int:
     )
     judge.cpu_threads = args.cpu_threads
     judge.min_overall = args.support_min_overall
+    judge.prompted_min_overall = args.prompted_min_overall
     judge.phones_min_overall = args.phones_min_overall
 
     while args.support is not None:
@@ -534,7 +577,7 @@ def main() -> int:
             break
         judge.prefetch()
     judge.collecting = None
-    judge.asked = judge.prompted_needed = 0
+    judge.asked = judge.prompted_needed = judge.prompted_gated = 0
     if args.phones is not None:
         from ustad.speech.audio import decode_audio
 
@@ -561,7 +604,9 @@ def main() -> int:
         print(f"target support asked {judge.asked} times; median {median} per pass")
         print(
             f"  its prompted decoding could matter in {judge.prompted_needed} "
-            "(the service decodes only those; the cached CPU times include it)"
+            "(the service decodes only those; the cached CPU times include it), "
+            f"gated off in {judge.prompted_gated} more "
+            f"(score with the forced reading alone under {judge.prompted_min_overall:g})"
         )
     print(f"WER (tiny.en, normalised): {100 * f.wer:.1f} %")
     print(f"own-sentence pass rate: {f.own_passed}/{n} = {100 * f.own_passed / n:.1f} %")

@@ -59,6 +59,7 @@ def engines(threads: int, workers: int = 1) -> tuple[WhisperTranscriber, Whisper
         cpu_threads=threads,
         num_workers=workers,
         short_clip_window=True,
+        redo_low_logprob=settings.stt.english_low_logprob_redo,
     )
     base = WhisperTranscriber(
         multilingual_whisper_dir("packaged", REPO_ROOT / "var" / "models"),

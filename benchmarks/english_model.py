@@ -50,11 +50,11 @@ MODELS = ("tiny.en", "base")
 
 def load_engine(model: str, models_dir: Path) -> Any:
     """The English recogniser ``model`` as the server builds it from default settings."""
-    from ustad.settings import SttSettings
+    from ustad.settings import Settings
     from ustad.speech.model_paths import english_whisper_dir
     from ustad.speech.whisper import WhisperTranscriber
 
-    stt = SttSettings()
+    stt = Settings().stt
     return WhisperTranscriber(
         english_whisper_dir(model, models_dir),
         name=model,
@@ -62,6 +62,8 @@ def load_engine(model: str, models_dir: Path) -> Any:
         cpu_threads=stt.cpu_threads,
         beam_size=stt.beam_size,
         short_clip_window=stt.short_clip_window,
+        # Served base is the multilingual engine, which redoes unsure readings.
+        redo_low_logprob=model == "base" or stt.english_low_logprob_redo,
     )
 
 

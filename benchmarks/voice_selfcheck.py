@@ -51,6 +51,7 @@ from assessment_quality import (
     add_cpu_threads_argument,
     add_prompted_argument,
     add_support_gate_arguments,
+    gated_support,
     support_engine,
 )
 from phone_evidence import phone_judged
@@ -197,11 +198,14 @@ def judged(
     phone_score: int | None = None,
     min_overall: float = 0.0,
     phones_min_overall: float = 0.0,
+    prompted_min_overall: float = 0.0,
 ) -> tuple[Assessment, bool]:
     """The assessment of a reading as a learn turn makes it, and whether it asked for the
     target support (only when the transcript alone flagged a word and scored at least
     ``min_overall``); with ``phone_score``, the phone stage's opinion where the support
-    leaves a flag on a reading scoring at least ``phones_min_overall``."""
+    leaves a flag on a reading scoring at least ``phones_min_overall``; the prompted
+    decoding's evidence only when the forced reading alone scores at least
+    ``prompted_min_overall`` (``gated_support``)."""
     first = assess(sentence, heard.transcript)
     if support_probability is None or not needs_support(first, min_overall):
         return first, False
@@ -209,7 +213,9 @@ def judged(
         "support_probability": support_probability,
         "prompted_probability": prompted_probability,
     }
-    support = heard.support[model]
+    support = gated_support(
+        sentence, heard.transcript, heard.support[model], prompted_min_overall, **floors
+    )
     again = assess(sentence, heard.transcript, support=support, **floors)
     if phone_score is None or heard.phones is None:
         return again, True
@@ -236,6 +242,7 @@ def report(
     phone_score: int | None = None,
     min_overall: float = 0.0,
     phones_min_overall: float = 0.0,
+    prompted_min_overall: float = 0.0,
 ) -> VoiceReport:
     """Assess every sentence against its own reading (with ``model``'s target support at
     ``support_probability`` when given: ``assessment.support_model`` and
@@ -253,6 +260,7 @@ def report(
             phone_score,
             min_overall,
             phones_min_overall,
+            prompted_min_overall,
         )
         passed += result.passed
         if not result.passed:
@@ -354,6 +362,7 @@ def main() -> int:
             args.phones,
             args.support_min_overall,
             args.phones_min_overall,
+            args.prompted_min_overall,
         )
         if args.support is not None:
             asked = sorted(

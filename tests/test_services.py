@@ -15,7 +15,9 @@ from ustad.speech.whisper import WhisperTranscriber
 pytestmark = pytest.mark.models
 
 
-def settings_for(tmp_path: Path, mode: str, english_model: str = "packaged") -> Settings:
+def settings_for(
+    tmp_path: Path, mode: str, english_model: str = "packaged", **stt: object
+) -> Settings:
     return Settings.model_validate(
         {
             "runtime": {"mode": mode},
@@ -23,6 +25,7 @@ def settings_for(tmp_path: Path, mode: str, english_model: str = "packaged") -> 
             "stt": {
                 "models_dir": str(REPO_ROOT / "var" / "models"),
                 "english_model": english_model,
+                **stt,
             },
             "audio_store": {"dir": str(tmp_path / "audio"), "pregenerate_phrases": False},
         }
@@ -57,6 +60,17 @@ async def test_baseline_services_are_the_naive_design(tmp_path: Path) -> None:
         assert not speech.concurrent and not services.processor.policy.concurrent
         caches = {cache.name: cache for cache in speech.stats().caches}
         assert caches["whisper_encodings"].max_entries == 0
+    finally:
+        await services.close()
+
+
+async def test_tiny_en_redoes_unsure_readings_when_set(tmp_path: Path) -> None:
+    services = await build_services(
+        settings_for(tmp_path, "optimised", english_low_logprob_redo=True)
+    )
+    try:
+        english = services.speech.english_stt
+        assert isinstance(english, WhisperTranscriber) and english.redo_low_logprob
     finally:
         await services.close()
 

@@ -113,10 +113,11 @@ class SttSettings(_Group):
     english_low_logprob_redo: bool = False
     """With ``short_clip_window``: decode an English clip again in the full window (with
     Whisper's sampled retries) when its short-window reading is doubted only for a low
-    log-prob. Off: tiny.en's redone readings of such learner clips had the same WER (33
-    of 300 clips, 3-5x the CPU) and assessment figures within one pair (docs/
-    measurements.md, "tiny.en keeps its unsure short reading"). Only with a separate
-    English model; when ``english_model`` is base, base's readings are redone."""
+    log-prob. Off: on 33 of 300 learner clips, tiny.en's redone readings had the same WER
+    at five times the CPU, and each assessment figure moved by at most one pair
+    (docs/measurements.md, "tiny.en keeps its unsure short reading"). Applies to an
+    English model of its own (tiny.en); when English shares the multilingual engine
+    (``english_model`` base), that engine's readings are redone."""
     encodings_kept: int = Field(default=8, ge=0, le=256)
     """Recent Whisper encoder outputs each model keeps (0 = none), so that a language
     check, a transcription and a speech translation of one utterance in the same window

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ustad.settings import SttSettings
 from ustad.speech.model_paths import english_whisper_dir, multilingual_whisper_dir
 from ustad.speech.types import Audio
 from ustad.speech.whisper import WhisperTranscriber
@@ -23,9 +24,12 @@ def urdu_audio(urdu_clips: list[UrduClip], load_wav: WavLoader) -> list[tuple[Au
 
 @pytest.fixture(scope="session")
 def tiny_en_short() -> WhisperTranscriber:
-    """tiny.en with the short-clip window."""
+    """tiny.en with the short-clip window, as served (``stt.english_low_logprob_redo``)."""
     return WhisperTranscriber(
-        english_whisper_dir("packaged"), name="whisper-tiny.en", short_clip_window=True
+        english_whisper_dir("packaged"),
+        name="whisper-tiny.en",
+        short_clip_window=True,
+        redo_low_logprob=SttSettings().english_low_logprob_redo,
     )
 
 

@@ -326,6 +326,8 @@ def test_a_doubtful_short_decode_goes_to_the_full_window(
     short: list[fw.Segment],
     reason: str,
 ) -> None:
+    # Every doubt, the log-prob's too, as base (and tiny.en with the redo on) has it.
+    monkeypatch.setattr(tiny_en_short, "redo_low_logprob", True)
     calls = decode_results(tiny_en_short, monkeypatch, short, FULL_RESULT)
     with caplog.at_level(logging.DEBUG, logger="ustad.speech.whisper.transcriber"):
         transcript = tiny_en_short.transcribe(silence(3.0), word_timestamps=True)
@@ -339,8 +341,8 @@ def test_a_doubtful_short_decode_goes_to_the_full_window(
 def test_without_low_logprob_redo_an_unsure_short_decode_is_kept(
     tiny_en_short: WhisperTranscriber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # stt.english_low_logprob_redo off: only the log-prob doubts this reading.
-    monkeypatch.setattr(tiny_en_short, "redo_low_logprob", False)
+    # As served (stt.english_low_logprob_redo off): only the log-prob doubts this reading.
+    assert not tiny_en_short.redo_low_logprob
     unsure = [segment(0.0, 2.6, "Some marry one.", avg_logprob=-1.3, no_speech_prob=0.1)]
     calls = decode_results(tiny_en_short, monkeypatch, unsure, FULL_RESULT)
     assert tiny_en_short.transcribe(silence(3.0), word_timestamps=True).text == "Some marry one."

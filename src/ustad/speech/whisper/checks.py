@@ -51,7 +51,10 @@ LOG_PROB_RETRY = -1.0
 """Whisper's default: a window whose mean token log-prob is lower is decoded again."""
 
 SHORT_WINDOW_LOG_PROB_RETRY = -1.15
-"""Mean token log-prob below which a short-window result is decoded again in full.
+"""Mean token log-prob below which a short-window result is decoded again in full
+(base, and tiny.en's quick reading; tiny.en's other readings keep it unless
+``stt.english_low_logprob_redo``: docs/measurements.md, "tiny.en keeps its unsure
+short reading").
 
 Log-probs run lower in a short window (tiny.en, 300 speechocean762 clips, greedy:
 median -0.74 against -0.67). At Whisper's -1.0 the short window rejected 68 clips

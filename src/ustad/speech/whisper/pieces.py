@@ -56,7 +56,8 @@ MAX_PIECES = 24
 """Most pieces one clip is decoded in; regions past it are merged across their
 shortest pauses. A drill of a two-part sentence ("No," / "I am not.") said ten times
 in 30 s is 20 regions; each piece costs a short-window decode, and a second one in
-the full window when that is in doubt (one-word pieces often are)."""
+the full window when that is in doubt (one-word pieces often are; a doubt of its
+log-prob alone does not count for tiny.en as served: ``redo_low_logprob``)."""
 
 
 @dataclass(frozen=True)

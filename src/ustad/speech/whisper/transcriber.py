@@ -187,9 +187,9 @@ class WhisperTranscriber:
             return Transcript(
                 text="", language=language or "en", language_probability=0.0, duration=0.0
             )
-        # Language identification and translations stay in the full window: in the short
-        # window base changed the target of 14 of the 18 shared Urdu clips and variants
-        # and invented two where the full window refuses (docs/BENCHMARKS.md).
+        # Language id and translations (rare, cached) stay in the full window: in the
+        # short window base changed the target of 14 of the 18 shared Urdu clips and
+        # variants and invented two where the full window refuses (docs/BENCHMARKS.md).
         # Identified here, not by faster-whisper (whose identification sees the last frame
         # its transcription leaves out: one more encoding, another probability), so the
         # transcription decodes straight from the identification's encoding.
