@@ -46,6 +46,9 @@ from ustad.vocabulary import ErrorCode, LanguageMode
 
 log = logging.getLogger(__name__)
 
+MAX_TURN_WRITES = 3
+"""Most store writes one turn holds: its cycle ended, a new cycle started, the turn."""
+
 
 @dataclass(frozen=True)
 class ReplyAudio:
@@ -219,7 +222,9 @@ class LearnSession:
             return
         if self._writing is not None and not self._writing.done():
             # Only after a cancelled turn: its writes go on, and the end comes after them.
-            await asyncio.wait({self._writing}, timeout=self.context.recorder.deadline(3))
+            await asyncio.wait(
+                {self._writing}, timeout=self.context.recorder.deadline(MAX_TURN_WRITES)
+            )
         await self.context.recorder.end_session(self.session_ref)
         log.info("session %s closed", self.label)
 
