@@ -319,23 +319,30 @@ def add_prompted_argument(parser: argparse.ArgumentParser) -> None:
 
 def support_engine(model: str, cpu_threads: int = 1) -> Any:
     """The recogniser that reads targets for ``assessment.support_model`` = ``model``,
-    configured as the service's (short-clip window, and for tiny.en
-    ``stt.english_low_logprob_redo``; ``cpu_threads``: CTranslate2's intra-op threads,
-    which can change int8 results in the last bits)."""
+    configured as the service's (short-clip window, ``stt.english_window_max_seconds``,
+    and for tiny.en ``stt.english_low_logprob_redo``; ``cpu_threads``: CTranslate2's
+    intra-op threads, which can change int8 results in the last bits)."""
     from ustad.speech.model_paths import english_whisper_dir, multilingual_whisper_dir
     from ustad.speech.whisper import WhisperTranscriber
 
+    stt = Settings().stt
     if model == "english":
         return WhisperTranscriber(
             english_whisper_dir("packaged"),
             name="tiny.en",
             short_clip_window=True,
-            redo_low_logprob=Settings().stt.english_low_logprob_redo,
+            redo_low_logprob=stt.english_low_logprob_redo,
+            english_window_max_seconds=stt.english_window_max_seconds,
             cpu_threads=cpu_threads,
         )
     model_dir = multilingual_whisper_dir("packaged", REPO_ROOT / "var" / "models")
     return WhisperTranscriber(
-        model_dir, name="base", short_clip_window=True, encodings_kept=8, cpu_threads=cpu_threads
+        model_dir,
+        name="base",
+        short_clip_window=True,
+        encodings_kept=8,
+        english_window_max_seconds=stt.english_window_max_seconds,
+        cpu_threads=cpu_threads,
     )
 
 

@@ -60,6 +60,7 @@ def engines(threads: int, workers: int = 1) -> tuple[WhisperTranscriber, Whisper
         num_workers=workers,
         short_clip_window=True,
         redo_low_logprob=settings.stt.english_low_logprob_redo,
+        english_window_max_seconds=settings.stt.english_window_max_seconds,
     )
     base = WhisperTranscriber(
         multilingual_whisper_dir("packaged", REPO_ROOT / "var" / "models"),
@@ -68,6 +69,7 @@ def engines(threads: int, workers: int = 1) -> tuple[WhisperTranscriber, Whisper
         num_workers=workers,
         short_clip_window=True,
         encodings_kept=settings.stt.encodings_kept,
+        english_window_max_seconds=settings.stt.english_window_max_seconds,
     )
     return tiny, base
 

@@ -64,6 +64,7 @@ def load_engine(model: str, models_dir: Path) -> Any:
         short_clip_window=stt.short_clip_window,
         # Served base is the multilingual engine, which redoes unsure readings.
         redo_low_logprob=model == "base" or stt.english_low_logprob_redo,
+        english_window_max_seconds=stt.english_window_max_seconds,
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 from ustad.runtime.executor import InlineExecutor
 from ustad.services import build_services
-from ustad.settings import Settings
+from ustad.settings import Settings, SttSettings
 from ustad.speech.whisper import WhisperTranscriber
 
 pytestmark = pytest.mark.models
@@ -71,6 +71,22 @@ async def test_tiny_en_redoes_unsure_readings_when_set(tmp_path: Path) -> None:
     try:
         english = services.speech.english_stt
         assert isinstance(english, WhisperTranscriber) and english.redo_low_logprob
+    finally:
+        await services.close()
+
+
+@pytest.mark.parametrize("seconds", [None, 8.0])
+async def test_both_engines_take_the_english_window_setting(
+    tmp_path: Path, seconds: float | None
+) -> None:
+    stt = {} if seconds is None else {"english_window_max_seconds": seconds}
+    services = await build_services(settings_for(tmp_path, "optimised", **stt))
+    try:
+        default = SttSettings.model_fields["english_window_max_seconds"].default
+        expected = default if seconds is None else seconds
+        for engine in (services.speech.english_stt, services.speech.multilingual_stt):
+            assert isinstance(engine, WhisperTranscriber)
+            assert engine.english_window_max_seconds == expected
     finally:
         await services.close()
 

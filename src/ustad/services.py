@@ -121,6 +121,7 @@ def build_speech(
             short_clip_window=stt.short_clip_window,
             redo_low_logprob=redo_low_logprob,
             encodings_kept=encodings_kept,
+            english_window_max_seconds=stt.english_window_max_seconds,
         )
 
     multilingual_dir = multilingual_whisper_dir(stt.multilingual_model, stt.models_dir)

@@ -175,7 +175,9 @@ def fake_services_factory(script: Script) -> Any:
         return transcript_of(script.urdu, language="ur", duration=audio.duration)
 
     class Multilingual(FakeTranscriber):
-        def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
+        def detect_language(
+            self, audio: Audio, *, short_window: bool = False, english_attempt: bool = False
+        ) -> LanguageGuess:
             lang, prob = script.language
             return LanguageGuess(lang, prob, {lang: prob})
 

@@ -45,8 +45,11 @@ def fake_speech(heard: Heard) -> Iterator[tuple[SpeechService, FakeTranscriber]]
     """A speech service over fake engines that answer what ``heard`` says."""
 
     class Multilingual(FakeTranscriber):
-        def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
-            heard.looks.append("short" if short_window else "full")
+        def detect_language(
+            self, audio: Audio, *, short_window: bool = False, english_attempt: bool = False
+        ) -> LanguageGuess:
+            look = "short" if short_window else "full"
+            heard.looks.append(f"{look}:attempt" if english_attempt else look)
             if short_window and heard.quick is not None:
                 top = dict(sorted(heard.quick.items(), key=lambda kv: -kv[1]))
                 best = next(iter(top))

@@ -269,7 +269,8 @@ async def test_a_failed_repeat_that_sounds_nothing_like_urdu_is_not_checked_agai
     heard.quick = {"en": 0.4, "zh": 0.3, "ur": 0.004, "hi": 0.002}  # English share 0.985
     outcome = await quick(turns).process(repeat(english_bytes), TARGET, TurnTimer())
     assert isinstance(outcome.event, RepeatAssessed)
-    assert heard.looks == ["short"]  # no full-window language check
+    # In the window of the attempt's English readings; no full-window language check.
+    assert heard.looks == ["short:attempt"]
     assert multilingual.calls == []
 
 
@@ -283,7 +284,8 @@ async def test_a_failed_repeat_that_may_be_urdu_gets_the_full_look(
     heard.language = ("ur", 0.8)
     outcome = await quick(turns).process(repeat(urdu_bytes), TARGET, TurnTimer())
     assert outcome.event == UrduUnderstood(Target("Where is home?", "گھر کہاں ہے", "fake-mt"))
-    assert heard.looks == ["short", "full"]
+    # The attempt's look only clears English; the Urdu step's looks decide the rest.
+    assert heard.looks == ["short:attempt", "short", "full"]
 
 
 async def test_without_the_quick_look_only_the_full_window_is_asked(

@@ -361,12 +361,17 @@ class TurnProcessor:
         plausible Urdu transcript, whatever the language identification said."""
         policy = self.policy
         with timer.stage("stt"):
-            quick = None
             if policy.quick_language_id:
-                quick = await self.speech.detect_language(audio, short_window=True)
+                # In the window of the attempt's English readings (their encoding is
+                # reused), measured on English only: it can only keep the attempt. Any
+                # other answer is the Urdu step's to give, in that step's windows (for a
+                # clip up to 8 s the same look again, its encoding reused).
+                quick = await self.speech.detect_language(
+                    audio, short_window=True, english_attempt=True
+                )
                 if english_share(quick, policy.urdu_languages) >= policy.quick_english_share:
                     return None
-            guess = await self._identify(audio, quick)
+            guess = await self._identify(audio)
             share = english_share(guess, policy.urdu_languages)
             if share >= policy.gate.english_share:
                 return None

@@ -184,11 +184,17 @@ class SpeechService:
             lambda: engine.target_support(audio, text, prompted=prompted)
         )
 
-    async def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
-        """Language id with the multilingual model (``short_window``: the quick look)."""
+    async def detect_language(
+        self, audio: Audio, *, short_window: bool = False, english_attempt: bool = False
+    ) -> LanguageGuess:
+        """Language id with the multilingual model (``short_window``: the quick look;
+        ``english_attempt``: of a repeat attempt, in its English readings' window)."""
         self.engine_calls["language_id_short" if short_window else "language_id"] += 1
+        stt = self.multilingual_stt
         return await self.executor.run(
-            lambda: self.multilingual_stt.detect_language(audio, short_window=short_window)
+            lambda: stt.detect_language(
+                audio, short_window=short_window, english_attempt=english_attempt
+            )
         )
 
     # --- translation ----------------------------------------------------------

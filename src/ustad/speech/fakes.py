@@ -100,7 +100,9 @@ class FakeTranscriber:
             return forced
         return tuple(replace(w, prompted=self.prompted(w.word)) for w in forced)
 
-    def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
+    def detect_language(
+        self, audio: Audio, *, short_window: bool = False, english_attempt: bool = False
+    ) -> LanguageGuess:
         """The scripted language (the only one in the distribution)."""
         lang, prob = self.language
         return LanguageGuess(lang, prob, {lang: prob})

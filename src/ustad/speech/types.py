@@ -146,12 +146,16 @@ class Transcriber(Protocol):
         Raises ``ValueError`` for audio that is not 16 kHz mono."""
         ...
 
-    def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
+    def detect_language(
+        self, audio: Audio, *, short_window: bool = False, english_attempt: bool = False
+    ) -> LanguageGuess:
         """The spoken language: the most likely one, its probability, and the
         probabilities of the languages the engine scored.
 
         ``short_window`` asks for the quicker, less certain look an engine may offer
         (Whisper: the short-clip window); engines without one look as usual.
+        ``english_attempt``: the learner was asked for English, so the look may share
+        the window (and the encoding) of the attempt's English readings.
         """
         ...
 

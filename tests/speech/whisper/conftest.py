@@ -24,12 +24,15 @@ def urdu_audio(urdu_clips: list[UrduClip], load_wav: WavLoader) -> list[tuple[Au
 
 @pytest.fixture(scope="session")
 def tiny_en_short() -> WhisperTranscriber:
-    """tiny.en with the short-clip window, as served (``stt.english_low_logprob_redo``)."""
+    """tiny.en with the short-clip window, as served (``stt.english_low_logprob_redo``,
+    ``stt.english_window_max_seconds``)."""
+    served = SttSettings()
     return WhisperTranscriber(
         english_whisper_dir("packaged"),
         name="whisper-tiny.en",
         short_clip_window=True,
-        redo_low_logprob=SttSettings().english_low_logprob_redo,
+        redo_low_logprob=served.english_low_logprob_redo,
+        english_window_max_seconds=served.english_window_max_seconds,
     )
 
 
@@ -42,8 +45,13 @@ def base_short(tmp_path_factory: pytest.TempPathFactory) -> WhisperTranscriber:
 
 @pytest.fixture(scope="session")
 def base_reusing(tmp_path_factory: pytest.TempPathFactory) -> WhisperTranscriber:
-    """Whisper base as the server runs it: short window, recent encodings kept."""
+    """Whisper base as the server runs it: short window (English readings of long clips
+    too), recent encodings kept."""
     model_dir = multilingual_whisper_dir("packaged", tmp_path_factory.mktemp("models"))
     return WhisperTranscriber(
-        model_dir, name="whisper-base", short_clip_window=True, encodings_kept=4
+        model_dir,
+        name="whisper-base",
+        short_clip_window=True,
+        encodings_kept=4,
+        english_window_max_seconds=SttSettings().english_window_max_seconds,
     )

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.speech.whisper.helpers import segment, silence
+from tests.speech.whisper.helpers import decode_results, segment, silence
 from ustad.assess.normalize import normalize_target
 from ustad.assess.score import assess
 from ustad.assess.types import WordStatus
@@ -249,6 +249,28 @@ def test_a_loop_inside_every_piece_still_gives_no_text(
     before = tiny_en_short.decode_calls
     assert tiny_en_short.transcribe(audio, language="en").text == ""
     assert tiny_en_short.decode_calls - before > len(voiced_pieces(audio))  # pieces were tried
+
+
+def test_a_long_english_clip_in_doubt_goes_to_its_pieces_before_the_full_window(
+    tiny_en_short: WhisperTranscriber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A drill over 8 s loops in its own window as in the full one (where each of the
+    # three temperatures loops again): its voiced pieces come next, not the full window.
+    spans = tuple(SpeechSpan(1.5 * k + 0.5, 1.5 * k + 1.3) for k in range(8))
+    monkeypatch.setattr(pieces, "detect_speech", lambda audio: spans)
+    loop = [segment(0.0, 12.0, " ".join(["very"] * 30), avg_logprob=-0.1, no_speech_prob=0.1)]
+    full = [segment(0.0, 2.6, "So Mary went on to study.", avg_logprob=-0.3, no_speech_prob=0.1)]
+    calls = decode_results(tiny_en_short, monkeypatch, loop, full)
+    tiny_en_short.transcribe(silence(12.5), language="en", word_timestamps=True)
+    whole = [call["frames"] for call in calls if call["max_new_tokens"] == token_budget(12.5)]
+    assert whole == [(13 + 3) * 100]  # the clip rounded up, plus 3 s; never the full window
+    assert calls[1]["frames"] == 1000  # the first piece (each piece then as any short clip)
+    # No voiced pieces to decode: the full window after all, as for a short clip.
+    monkeypatch.setattr(pieces, "detect_speech", lambda audio: ())
+    calls.clear()
+    text = tiny_en_short.transcribe(silence(12.5), language="en", word_timestamps=True).text
+    assert [call["frames"] for call in calls] == [1600, None]
+    assert text == "So Mary went on to study."
 
 
 @pytest.mark.models

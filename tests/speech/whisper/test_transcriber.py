@@ -121,6 +121,12 @@ def test_bad_audio_and_arguments_are_refused(whisper_base: WhisperTranscriber) -
         whisper_base.detect_language(Audio(np.zeros(0, dtype=np.float32)))
 
 
+@pytest.mark.parametrize("seconds", [7.9, 26.1])
+def test_an_english_window_limit_outside_its_range_is_refused(seconds: float) -> None:
+    with pytest.raises(ValueError, match="english_window_max_seconds"):
+        WhisperTranscriber(english_whisper_dir("packaged"), english_window_max_seconds=seconds)
+
+
 def test_empty_audio_gives_an_empty_transcript(tiny_en: WhisperTranscriber) -> None:
     transcript = tiny_en.transcribe(Audio(np.zeros(0, dtype=np.float32)), word_timestamps=True)
     assert (transcript.text, transcript.words, transcript.duration) == ("", (), 0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from ustad.speech.model_paths import english_whisper_dir
 from ustad.speech.types import Audio, Transcript
 from ustad.speech.whisper import WhisperTranscriber
 from ustad.speech.whisper.checks import token_budget
-from ustad.speech.whisper.window import SHORT_CLIP_MAX_SECONDS
+from ustad.speech.whisper.window import ENGLISH_CLIP_MAX_SECONDS, SHORT_CLIP_MAX_SECONDS
 
 if TYPE_CHECKING:
     from tests.conftest import LearnerClip
@@ -143,22 +144,64 @@ def test_a_short_clip_is_encoded_in_a_10_s_window_first(
     assert kept_short >= len(CLEAN_CLIPS) - 1
 
 
-def test_long_clips_and_the_default_keep_the_full_window(
+def longest_clip(
+    learner_clips: list[LearnerClip], load_wav: WavLoader
+) -> tuple[LearnerClip, Audio, int]:
+    """The longest learner clip (15 s), its audio and the encoder positions of its own
+    window (the clip rounded up plus 3 s; 50 positions a second)."""
+    longest = max(learner_clips, key=lambda clip: load_wav(clip.path).duration)
+    audio = load_wav(longest.path)
+    assert SHORT_CLIP_MAX_SECONDS < audio.duration <= ENGLISH_CLIP_MAX_SECONDS
+    return longest, audio, (math.ceil(audio.duration) + 3) * 50
+
+
+def test_a_long_english_clip_takes_a_window_of_its_own(
     tiny_en: WhisperTranscriber,
     tiny_en_short: WhisperTranscriber,
     learner_clips: list[LearnerClip],
     load_wav: WavLoader,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    longest = max(learner_clips, key=lambda clip: load_wav(clip.path).duration)
-    audio = load_wav(longest.path)
-    assert audio.duration > SHORT_CLIP_MAX_SECONDS
+    _, audio, clip_window = longest_clip(learner_clips, load_wav)
     widths = encoder_widths(tiny_en_short, monkeypatch)
+    transcript = tiny_en_short.transcribe(audio, language="en", word_timestamps=True)
+    assert widths[0] == clip_window < 1500
+    assert transcript.text
+    widths.clear()
+    # The Urdu step's quick vote keeps the 8 s rule of the step it serves.
+    tiny_en_short.transcribe(audio, language="en", quick=True)
+    assert widths and set(widths) == {1500}
+    widths.clear()
+    monkeypatch.setattr(tiny_en_short, "english_window_max_seconds", SHORT_CLIP_MAX_SECONDS)
     tiny_en_short.transcribe(audio, language="en", word_timestamps=True)
     assert widths and set(widths) == {1500}
     default_widths = encoder_widths(tiny_en, monkeypatch)
     tiny_en.transcribe(clip_audio(learner_clips, "000010122", load_wav))
     assert default_widths and set(default_widths) == {1500}
+
+
+def test_a_long_attempt_s_support_and_language_look_share_one_encoding(
+    base_reusing: WhisperTranscriber,
+    learner_clips: list[LearnerClip],
+    load_wav: WavLoader,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    longest, audio, clip_window = longest_clip(learner_clips, load_wav)
+    base_reusing.encodings.clear()
+    before = base_reusing.encodings.stats()
+    widths = encoder_widths(base_reusing, monkeypatch)
+    support = base_reusing.target_support(audio, longest.text, prompted=lambda _: False)
+    guess = base_reusing.detect_language(audio, short_window=True, english_attempt=True)
+    assert set(widths) == {clip_window}
+    after = base_reusing.encodings.stats()
+    # Encoded once, then reused.
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)
+    assert support and guess.share(("ur", "hi")) < 0.1
+    widths.clear()
+    # The Urdu step's look and Urdu transcription of a long clip keep the full window.
+    base_reusing.detect_language(audio, short_window=True)
+    base_reusing.transcribe(audio, language="ur")
+    assert widths and set(widths) == {1500}
 
 
 def test_the_window_belongs_to_the_calling_thread(tiny_en_short: WhisperTranscriber) -> None:

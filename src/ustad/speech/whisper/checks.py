@@ -231,6 +231,11 @@ def weighted_avg_logprob(segments: Sequence[Any]) -> float:
     return total / sum(weights)
 
 
+LOOP_DOUBTS = frozenset({"repetition", "segment repeated", "words repeated", "token budget"})
+"""The reasons of :func:`short_window_doubt` that a repetition loop gives (what a drill
+said many times gives in any window)."""
+
+
 def short_window_doubt(
     decoded: Decoded, duration: float, *, low_logprob: bool = True
 ) -> str | None:

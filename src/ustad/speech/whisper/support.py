@@ -21,6 +21,8 @@ from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
 
 from ustad.speech.types import WordSupport
+from ustad.speech.whisper.checks import kept_segments, token_budget
+from ustad.speech.whisper.transcript import text_of
 from ustad.speech.whisper.window import FULL_WINDOW_FRAMES, WindowedWhisperModel
 
 
@@ -92,6 +94,37 @@ def forced_support(
         ]
         found.append(WordSupport(word, float(np.mean(spoken)) if spoken else 1.0))
     return tuple(found)
+
+
+def prompted_reading(
+    model: WindowedWhisperModel,
+    samples: np.ndarray[Any, np.dtype[np.float32]],
+    duration: float,
+    text: str,
+    window_frames: int | None,
+) -> str:
+    """What ``model`` writes of ``samples`` (16 kHz mono, ``duration`` s) in English,
+    greedy, in a window of ``window_frames`` mel frames (``None``: 30 s), with ``text``
+    as the prompt: Whisper reads a prompt as the words said before the window, so a
+    word it is unsure of leans to the text's ("Yes are coming." -> "Guests are
+    coming.", the packaged Piper voice), while a word the audio clearly says otherwise
+    stays as said (measured on the phrase bank: "sugar" for a target of "salt").
+    Repetition loops are left out as in any transcription."""
+    with model.window(window_frames):
+        segments, _ = model.transcribe(
+            samples,
+            language="en",
+            task="transcribe",
+            beam_size=1,
+            temperature=[0.0],
+            initial_prompt=text,
+            vad_filter=False,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+            max_new_tokens=token_budget(duration),
+        )
+        decoded = tuple(segments)
+    return text_of(kept_segments(decoded))
 
 
 def _plain(word: str) -> str:

@@ -23,6 +23,7 @@ from ustad.speech.types import (
 )
 from ustad.speech.whisper.checks import (
     LOG_PROB_RETRY,
+    LOOP_DOUBTS,
     kept_segments,
     missed_loop,
     no_speech_probability,
@@ -34,11 +35,13 @@ from ustad.speech.whisper.checks import (
 from ustad.speech.whisper.encodings import EncoderCache
 from ustad.speech.whisper.pieces import believable, joined, pieces_to_decode
 from ustad.speech.whisper.streaming import decoded_segments
-from ustad.speech.whisper.support import forced_support, mark_prompted
+from ustad.speech.whisper.support import forced_support, mark_prompted, prompted_reading
 from ustad.speech.whisper.transcript import Decoded, segments_of, text_of, words_of
 from ustad.speech.whisper.transcript import whisper_samples as _samples
 from ustad.speech.whisper.window import (
+    ENGLISH_CLIP_MAX_SECONDS,
     FULL_WINDOW_FRAMES,
+    SHORT_CLIP_MAX_SECONDS,
     WindowedWhisperModel,
     short_window_frames,
 )
@@ -72,16 +75,20 @@ class WhisperTranscriber:
     repetition, no text, the token budget used up, more words than the clip could
     hold, or (unless ``redo_low_logprob`` is off) a low mean log-prob. Translation
     always uses the full window, and so does language identification unless asked for
-    its quick ``short_window`` look. See ``docs/measurements.md`` for what it saves
-    and costs.
+    its quick ``short_window`` look. English readings (a transcription in English
+    that is not ``quick``, the ``target_support`` reading, and the language look of an
+    ``english_attempt``) take that window up to ``english_window_max_seconds``; such a
+    reading of a clip over ``SHORT_CLIP_MAX_SECONDS`` doubted as a loop goes to its
+    voiced pieces first. See ``docs/measurements.md`` for what it saves and costs.
 
     With ``encodings_kept``, the model keeps its last encoder outputs, so a language
     check, a transcription and a translation of one utterance in the same window encode
     it once (``encodings`` counts the reuse).
 
     Raises ``ModelNotFoundError`` for a missing model dir and ``ValueError`` for a
-    ``beam_size`` or ``num_workers`` under 1, no ``temperatures`` or a negative
-    ``encodings_kept``.
+    ``beam_size`` or ``num_workers`` under 1, no ``temperatures``, a negative
+    ``encodings_kept`` or an ``english_window_max_seconds`` outside
+    ``SHORT_CLIP_MAX_SECONDS`` to ``ENGLISH_CLIP_MAX_SECONDS``.
     """
 
     def __init__(
@@ -97,6 +104,7 @@ class WhisperTranscriber:
         short_clip_window: bool = False,
         redo_low_logprob: bool = True,
         encodings_kept: int = 0,
+        english_window_max_seconds: float = ENGLISH_CLIP_MAX_SECONDS,
     ) -> None:
         if beam_size < 1:
             raise ValueError(f"beam_size must be at least 1, got {beam_size}")
@@ -104,9 +112,16 @@ class WhisperTranscriber:
             raise ValueError(f"num_workers must be at least 1, got {num_workers}")
         if not temperatures:
             raise ValueError("temperatures must not be empty")
+        if not SHORT_CLIP_MAX_SECONDS <= english_window_max_seconds <= ENGLISH_CLIP_MAX_SECONDS:
+            raise ValueError(
+                "english_window_max_seconds must be "
+                f"{SHORT_CLIP_MAX_SECONDS}-{ENGLISH_CLIP_MAX_SECONDS}, "
+                f"got {english_window_max_seconds}"
+            )
         self.name = name
         self.short_clip_window = short_clip_window
         self.redo_low_logprob = redo_low_logprob
+        self.english_window_max_seconds = english_window_max_seconds
         self._beam_size = beam_size
         self._temperatures = tuple(temperatures)
         self._model = WindowedWhisperModel(
@@ -187,31 +202,28 @@ class WhisperTranscriber:
             return Transcript(
                 text="", language=language or "en", language_probability=0.0, duration=0.0
             )
-        # Language id and translations (rare, cached) stay in the full window: in the
-        # short window base changed the target of 14 of the 18 shared Urdu clips and
-        # variants and invented two where the full window refuses (docs/BENCHMARKS.md).
-        # Identified here, not by faster-whisper (whose identification sees the last frame
-        # its transcription leaves out: one more encoding, another probability), so the
+        # Language id and translations stay in the full window (in the short one base
+        # changed 14 of 18 Urdu clips' targets: docs/BENCHMARKS.md). Identified here, not
+        # by faster-whisper (which sees one more frame: another encoding), so the
         # transcription decodes straight from the identification's encoding.
         detected: tuple[str, float] | None = None
         if language is None and self.multilingual:
             guess = self.detect_language(audio)
             detected, language = (guess.language, guess.probability), guess.language
-        decoded = self._decode_clip(
-            samples,
-            audio.duration,
-            language=language,
-            task=task,
-            word_timestamps=word_timestamps,
-            short_path=task == "transcribe" and detected is None,
-            quick=quick,
-        )
-        transcript = decoded.transcript
         # Drills are said in English (the repeat step, assessments). At the Urdu step a
         # lost decode stays lost: no text there is what the English gate reads, and
         # pieces of English forced into Urdu would only invent Urdu.
         drill = not quick and task == "transcribe" and (language == "en" or not self.multilingual)
+        clip = partial(self._decode_clip, samples, audio.duration, language=language, task=task)
+        short_path = task == "transcribe" and detected is None
+        decoded = clip(
+            word_timestamps=word_timestamps, short_path=short_path, quick=quick, drill=drill
+        )
         reason, pieces = pieces_to_decode(audio, decoded) if drill else ("", [])
+        if decoded.doubt and not pieces:  # a long clip's loop, no pieces: the full window
+            decoded = clip(word_timestamps=word_timestamps, short_path=False)
+            reason, pieces = pieces_to_decode(audio, decoded)
+        transcript = decoded.transcript
         if pieces:
             log.debug("%s: %s; decoding %d voiced pieces", self.name, reason, len(pieces))
             heard = []
@@ -255,11 +267,17 @@ class WhisperTranscriber:
         word_timestamps: bool,
         short_path: bool,
         quick: bool = False,
+        drill: bool = False,
     ) -> Decoded:
         """The decode of one clip: greedy in the short window when ``short_path`` allows
         it, else (or when that is in doubt, unless ``quick``) the full window with
-        sampled fallbacks, and sampled again for a loop faster-whisper kept."""
-        frames = self._short_window_frames(duration) if short_path else None
+        sampled fallbacks, and sampled again for a loop faster-whisper kept. A ``drill``
+        reading (pieces may follow) of a clip over ``SHORT_CLIP_MAX_SECONDS`` doubted as a
+        loop is returned with its ``doubt``: a drill loops in any window, and its pieces
+        are cheaper than a looping full window."""
+        # A quick reading (the Urdu step's vote) keeps the rule of the step it serves.
+        english = not quick and (language == "en" or not self.multilingual)
+        frames = self._short_window_frames(duration, english=english) if short_path else None
         decode = partial(
             self._decode,
             samples,
@@ -281,6 +299,8 @@ class WhisperTranscriber:
             doubt = short_window_doubt(short, duration, low_logprob=low)
             if doubt is None:
                 return short
+            if drill and duration > SHORT_CLIP_MAX_SECONDS and doubt in LOOP_DOUBTS:
+                return replace(short, doubt=doubt)
             if quick:  # a reading its checks doubt is no confident reading: no text
                 return replace(short, transcript=replace(short.transcript, text="", words=()))
             log.debug("%s: short window rejected (%s); decoding the full window", self.name, doubt)
@@ -307,51 +327,24 @@ class WhisperTranscriber:
         ``prompted``, that decode runs only when it answers ``True`` for the forced
         reading. Raises ``ValueError`` for audio that is not 16 kHz mono."""
         samples = _samples(audio)
-        frames = self._short_window_frames(audio.duration)
+        frames = self._short_window_frames(audio.duration, english=True)
         support = forced_support(self._model, samples, text, frames)
         if not support or samples.size == 0:
             return support
         if prompted is not None and not prompted(support):
             return support
-        return mark_prompted(support, self._prompted_text(samples, audio.duration, text, frames))
-
-    def _prompted_text(
-        self,
-        samples: np.ndarray[Any, np.dtype[np.float32]],
-        duration: float,
-        text: str,
-        window_frames: int | None,
-    ) -> str:
-        """What the model writes of ``samples`` in English, greedy, with ``text`` as the
-        prompt: Whisper reads a prompt as the words said before the window, so a word
-        it is unsure of leans to the text's ("Yes are coming." -> "Guests are coming.",
-        the packaged Piper voice), while a word the audio clearly says otherwise stays
-        as said (measured on the phrase bank: "sugar" for a target of "salt").
-        Repetition loops are left out as in any transcription."""
         self.decode_calls += 1
-        with self._model.window(window_frames):
-            segments, _ = self._model.transcribe(
-                samples,
-                language="en",
-                task="transcribe",
-                beam_size=1,
-                temperature=[0.0],
-                initial_prompt=text,
-                vad_filter=False,
-                condition_on_previous_text=False,
-                without_timestamps=True,
-                max_new_tokens=token_budget(duration),
-            )
-            decoded = tuple(segments)
-        return text_of(kept_segments(decoded))
+        written = prompted_reading(self._model, samples, audio.duration, text, frames)
+        return mark_prompted(support, written)
 
-    def detect_language(self, audio: Audio, *, short_window: bool = False) -> LanguageGuess:
+    def detect_language(
+        self, audio: Audio, *, short_window: bool = False, english_attempt: bool = False
+    ) -> LanguageGuess:
         """The spoken language (multilingual models only).
 
         The guess holds the most likely language, its probability and the distribution
         over every language the model knows (ranked, most likely first; summing to
-        about 1). Raises ``ValueError`` for an English-only model, empty audio or audio
-        that is not 16 kHz mono.
+        about 1). ``ValueError``: an English-only model, empty audio, or not 16 kHz mono.
 
         Uses the first 30 s of the utterance in the full window unless asked for the
         ``short_window`` (and ``short_clip_window`` is on and the clip short enough).
@@ -362,7 +355,9 @@ class WhisperTranscriber:
         though (Urdu + Hindi at most 0.024 on 284 clips up to 8 s), and heard the real
         Urdu clips as Urdu or Hindi (0.73, 0.67), so the tutor takes a confident short
         answer and asks the full window otherwise. Its encoding is the one the
-        short-window transcription of the same clip needs, so that reuses it.
+        short-window transcription of the same clip needs, so that reuses it; for an
+        ``english_attempt`` (the learner was asked for English), the one the attempt's
+        English readings use, which reach longer clips.
         """
         if not self.multilingual:
             raise ValueError(f"{self.name} is an English-only model; it cannot identify languages")
@@ -374,15 +369,20 @@ class WhisperTranscriber:
         # input and a transcription or translation that follows reuses this encoding.
         features = self._model.feature_extractor(samples)
         first_window = features[:, : max(1, min(FULL_WINDOW_FRAMES, features.shape[-1] - 1))]
-        frames = self._short_window_frames(audio.duration) if short_window else None
+        window = self._short_window_frames(audio.duration, english=english_attempt)
+        frames = window if short_window else None
         with self._model.window(frames):
             language, probability, ranked = self._model.detect_language(features=first_window)
         distribution = {str(code): float(p) for code, p in ranked}
         return LanguageGuess(str(language), float(probability), distribution)
 
-    def _short_window_frames(self, seconds: float) -> int | None:
-        """Encoder width for a clip on the short path, or None for the full window."""
-        return short_window_frames(seconds) if self.short_clip_window else None
+    def _short_window_frames(self, seconds: float, *, english: bool = False) -> int | None:
+        """Encoder width for a clip on the short path, or None for the full window; an
+        ``english`` reading's clip may be up to ``english_window_max_seconds`` long."""
+        if not self.short_clip_window:
+            return None
+        limit = self.english_window_max_seconds if english else SHORT_CLIP_MAX_SECONDS
+        return short_window_frames(seconds, limit)
 
     def _decode(
         self,

@@ -21,6 +21,9 @@ class Decoded:
     """Every faster-whisper ``Segment`` decoded, repetition loops included."""
     tokens: int
     """Tokens decoded over all segments (timestamp tokens included)."""
+    doubt: str | None = None
+    """Why this reading of a long clip's own window is in doubt, when it was kept to be
+    decoded again in voiced pieces rather than in the full window."""
 
 
 def words_of(segments: Sequence[Any]) -> list[Word]:
