@@ -111,15 +111,12 @@ class SttSettings(_Group):
     result looks wrong (median clip 2.2x faster, mean 1.5x, WER within a point; see
     docs/measurements.md)."""
     english_window_max_seconds: float = Field(default=26.0, ge=8.0, le=26.0)
-    """With ``short_clip_window``: longest clip (s) whose English readings (an English
-    transcription other than the Urdu step's quick vote, base's forced and prompted
-    reading of a target, and a repeat attempt's language look) also take the window of
-    the clip + 3 s (at most 29 s); other readings keep the 8 s rule, and 8 gives English
-    the same. On the 16 learner clips over 8 s (8.1-15.2 s), tiny.en's CPU per clip fell
-    from 1.7 to 0.5 s and base's support cost about a third less, with the same WER and
-    assessment verdicts; a long clip read as a loop goes to its voiced pieces before the
-    full window (drills: half the CPU) (docs/measurements.md, "Long English clips in a window of
-    their own")."""
+    """With ``short_clip_window``: longest clip (s) whose English readings (tiny.en's, but
+    for the Urdu step's quick vote; base's reading of a target; a repeat's language look)
+    take the window of the clip + 3 s, not 30 s; other readings keep 8 s (8: English too).
+    On the 16 learner clips over 8 s: tiny.en 1.7 -> 0.5 s of CPU per clip, the support a
+    third less, WER and verdicts the same; a long reading in a loop goes to its voiced
+    pieces first (docs/measurements.md, "Long English clips in a window of their own")."""
     english_low_logprob_redo: bool = False
     """With ``short_clip_window``: decode an English clip again in the full window (with
     Whisper's sampled retries) when its short-window reading is doubted only for a low
