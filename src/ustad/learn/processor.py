@@ -133,9 +133,9 @@ class TurnProcessor:
             return await self._urdu(audio, timer)
         return await self._repeat(audio, target, timer)
 
-    async def _identify(self, audio: Audio, quick: LanguageGuess | None = None) -> LanguageGuess:
-        """The language: the short window's answer (``quick``, if already asked) when it
-        decides, else the full window's.
+    async def _identify(self, audio: Audio) -> LanguageGuess:
+        """The language: the short window's answer when it decides, else the full
+        window's.
 
         The short window decides when it is confidently Urdu (``quick_urdu_probability``)
         or, given a distribution, its English share is decisive either way: under
@@ -147,8 +147,7 @@ class TurnProcessor:
         follows reuses the short window's encoding, which is the one it needs."""
         policy = self.policy
         if policy.quick_language_id:
-            if quick is None:
-                quick = await self.speech.detect_language(audio, short_window=True)
+            quick = await self.speech.detect_language(audio, short_window=True)
             sure_of_urdu = (
                 quick.language in policy.urdu_languages
                 and quick.probability >= policy.quick_urdu_probability
