@@ -18,10 +18,14 @@ engines (short-clip window, encoder reuse on Whisper base):
    time to finish the set, median of ``--runs``, and CPU per attempt. W x T above the
    cores is oversubscription; W x T below leaves cores idle whenever fewer calls run.
 
+numpy's BLAS runs on as many threads per call as CTranslate2, as the service sets it
+(``ustad.runtime.blas_threads``); ``--blas-threads 0,1`` measures everything again at
+each count (0: OpenBLAS's default, a thread per core).
+
 Usage: ``PYTHONPATH=src:benchmarks .venv/bin/python benchmarks/engine_costs.py
-[--clips 24] [--threads 1,2] [--shapes 1x2,2x1,2x2,3x1] [--runs 3]``. Needs a quiet
-machine (wall times). Nothing is written. Figures: docs/BENCHMARKS.md, "Where the
-time goes".
+[--clips 24] [--threads 1,2] [--shapes 1x2,2x1,2x2,3x1] [--runs 3] [--blas-threads 0,1]``.
+Needs a quiet machine (wall times). Nothing is written. Figures: docs/BENCHMARKS.md,
+"Where the time goes" and "numpy's BLAS on one thread per call".
 """
 
 from __future__ import annotations
@@ -31,13 +35,15 @@ import random
 import statistics
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from clip_wer import DATA, SHARED_DATA, load_index
 
+from ustad.runtime.blas_threads import limit_blas_threads
 from ustad.settings import Settings
 from ustad.speech.audio import decode_audio
 from ustad.speech.model_paths import english_whisper_dir, multilingual_whisper_dir
@@ -201,6 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", default="1,2", help="intra-op threads to measure per call")
     parser.add_argument("--shapes", default="1x2,2x1,2x2,3x1", help="pool shapes W x T")
     parser.add_argument("--runs", type=int, default=3, help="runs per shape (median)")
+    parser.add_argument(
+        "--blas-threads",
+        default="",
+        help="numpy BLAS threads per call to measure, e.g. 0,1 (0: the library's default, a"
+        " thread per core); default: the intra-op threads, as the service sets them",
+    )
     args = parser.parse_args(argv)
     rows = random.Random(SEED).sample(load_index(), args.clips)
     learner = [(decode_audio((DATA / r["file"]).read_bytes()), r["text"].lower()) for r in rows]
@@ -208,22 +220,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     urdu = [decode_audio(p.read_bytes()) for p in sorted(urdu_dir.glob("*.wav"))]
     seconds = sum(a.duration for a, _ in learner) / len(learner)
     print(f"{len(learner)} learner clips (mean {seconds:.2f} s), {len(urdu)} Urdu clips\n")
-    print("| intra-op threads | call | n | CPU s | wall s |\n|---|---|---:|---:|---:|")
-    for threads in (int(t) for t in args.threads.split(",")):
-        report(per_call(threads, learner, urdu), str(threads))
-    sentences = [text for _, text in learner[:12]]
-    report(voice_costs(sentences), "1 (ONNX)")
-    print("\n| pool W x T | attempts | wall s (median) | attempts/s | CPU s per attempt |")
-    print("|---|---:|---:|---:|---:|")
-    for shape in args.shapes.split(","):
-        w, t = (int(x) for x in shape.split("x"))
-        runs = [attempt_set((w, t), learner) for _ in range(args.runs)]
-        wall = statistics.median(r[0] for r in runs)
-        cpu = statistics.median(r[1] for r in runs)
-        print(
-            f"| {w} x {t} | {len(learner)} | {wall:.2f} | {len(learner) / wall:.2f} | {cpu:.3f} |"
-        )
+    blas = [int(b) for b in args.blas_threads.split(",")] if args.blas_threads else [None]
+
+    def blas_label(b: int | None, threads: int) -> str:
+        return str(threads if b is None else b)
+
+    print("| BLAS threads | intra-op threads | call | n | CPU s | wall s |")
+    print("|---|---|---|---:|---:|---:|")
+    for b in blas:
+        for threads in (int(t) for t in args.threads.split(",")):
+            with blas_threads(threads if b is None else b):
+                label = f"{blas_label(b, threads)} | {threads}"
+                report(per_call(threads, learner, urdu), label)
+        with blas_threads(1 if b is None else b):
+            sentences = [text for _, text in learner[:12]]
+            report(voice_costs(sentences), f"{blas_label(b, 1)} | 1 (ONNX)")
+    columns = "BLAS threads | pool W x T | attempts | wall s (median) | attempts/s"
+    print(f"\n| {columns} | CPU s per attempt |")
+    print("|---|---|---:|---:|---:|---:|")
+    for b in blas:
+        for shape in args.shapes.split(","):
+            w, t = (int(x) for x in shape.split("x"))
+            with blas_threads(t if b is None else b):
+                runs = [attempt_set((w, t), learner) for _ in range(args.runs)]
+            wall = statistics.median(r[0] for r in runs)
+            cpu = statistics.median(r[1] for r in runs)
+            print(
+                f"| {blas_label(b, t)} | {w} x {t} | {len(learner)} | {wall:.2f} |"
+                f" {len(learner) / wall:.2f} | {cpu:.3f} |"
+            )
     return 0
+
+
+@contextmanager
+def blas_threads(threads: int) -> Iterator[None]:
+    """numpy's BLAS on ``threads`` threads per call inside the block (0: the library's
+    default), as ``ustad.runtime.blas_threads`` sets it for the service."""
+    restore = limit_blas_threads(threads)
+    try:
+        yield
+    finally:
+        restore()
 
 
 if __name__ == "__main__":

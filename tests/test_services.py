@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_info
 
 from tests.conftest import REPO_ROOT
 from ustad.runtime.executor import InlineExecutor
@@ -32,7 +33,12 @@ def settings_for(
     ).effective()
 
 
+def blas_threads() -> set[int]:
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
 async def test_optimised_services(tmp_path: Path) -> None:
+    before = blas_threads()
     services = await build_services(settings_for(tmp_path, "optimised"))
     try:
         assert not isinstance(services.executor, InlineExecutor)
@@ -44,10 +50,13 @@ async def test_optimised_services(tmp_path: Path) -> None:
         # Whisper base's encoder outputs are one of the listed caches, bounded by settings.
         caches = {cache.name: cache for cache in services.speech.stats().caches}
         assert caches["whisper_encodings"].max_entries == Settings().stt.encodings_kept
+        # numpy's BLAS on the engines' one thread per call, until the services close.
+        assert blas_threads() == {1}
     finally:
         await services.close()
     with pytest.raises(RuntimeError, match="shutdown"):
         await services.io_executor.run(lambda: None)
+    assert blas_threads() == before
 
 
 async def test_baseline_services_are_the_naive_design(tmp_path: Path) -> None:

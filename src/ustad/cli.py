@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
@@ -16,6 +17,7 @@ from ustad.cpu_budget import MAX_ENGINE_WORKERS, usable_cores
 from ustad.learn.pregeneration import PregenerationResult, phrase_prompts, pregenerate_prompts
 from ustad.learn.processor import NoSpeechError, TurnProcessor
 from ustad.logs import configure_logging
+from ustad.runtime.blas_threads import limit_blas_threads
 from ustad.runtime.executor import EngineExecutor
 from ustad.runtime.speech_service import SpeechService
 from ustad.services import build_processor, build_speech
@@ -205,11 +207,13 @@ class _Offline:
     io_executor: EngineExecutor
     speech: SpeechService
     processor: TurnProcessor
+    restore_blas: Callable[[], None]
 
     def close(self) -> None:
-        """Stop the engine and I/O threads."""
+        """Stop the engine and I/O threads; restore numpy's BLAS threads."""
         self.executor.shutdown()
         self.io_executor.shutdown()
+        self.restore_blas()
 
 
 async def _offline_services(settings: Settings) -> _Offline:
@@ -218,7 +222,10 @@ async def _offline_services(settings: Settings) -> _Offline:
     io_executor = EngineExecutor(settings.runtime.io_workers, name="io")
     phrases = PhraseBank.load(settings.translation.phrase_bank)
     speech = await executor.run(lambda: build_speech(settings, executor, phrases, io_executor))
-    return _Offline(executor, io_executor, speech, build_processor(settings, speech))
+    processor = build_processor(settings, speech)
+    # As the server runs them: numpy's BLAS on the engines' threads per call.
+    restore_blas = limit_blas_threads(settings.stt.cpu_threads)
+    return _Offline(executor, io_executor, speech, processor, restore_blas)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from ustad.learn.recorder import TurnRecorder
 from ustad.learn.session import LearnContext
 from ustad.learn.store_ops import StoreWriter
 from ustad.runtime.audio_store import store_from_settings
+from ustad.runtime.blas_threads import limit_blas_threads
 from ustad.runtime.executor import EngineExecutor, InlineExecutor
 from ustad.runtime.metrics import ServiceMetrics
 from ustad.runtime.outbox import Outbox
@@ -63,6 +65,8 @@ class Services:
     """What every learn session shares."""
     redis: Redis | None = None
     """The shared tier's pooled client (``USTAD_REDIS__URL``), or ``None`` in-process."""
+    restore_blas: Callable[[], None] = field(default=lambda: None)
+    """Puts back numpy's BLAS thread limits found before ``build_services`` set them."""
 
     @property
     def shared(self) -> RedisTier | None:
@@ -79,6 +83,7 @@ class Services:
             await self.redis.aclose()
         self.executor.shutdown()
         self.io_executor.shutdown()
+        self.restore_blas()
 
 
 def build_speech(
@@ -227,6 +232,8 @@ async def build_services(settings: Settings) -> Services:
         await database.migrate()
     services = assemble(settings, executor, io_executor, speech, phrases, database)
     services.redis = redis
+    # numpy's BLAS on as many threads per call as the engines (ustad.runtime.blas_threads).
+    services.restore_blas = limit_blas_threads(settings.stt.cpu_threads)
     return services
 
 

@@ -95,12 +95,11 @@ class SttSettings(_Group):
     compute_type: str = "int8"
     """CTranslate2 compute type."""
     cpu_threads: int = Field(default=1, ge=0)
-    """Intra-op threads per model call (0 = CTranslate2's default). One: under load every
-    core is already busy with a call of its own, and a call split over two threads
-    costs more CPU in all: tiny.en 0.535 against 0.599 CPU-s per learner clip, base's
-    calls up to 48 % more; two engine threads did 1.61 English attempts/s at one thread
-    each, 1.55 at two (``benchmarks/engine_costs.py``; docs/BENCHMARKS.md, "Where the
-    time goes")."""
+    """Intra-op threads per model call (0 = CTranslate2's and numpy's BLAS defaults), also
+    numpy's BLAS threads (``ustad.runtime.blas_threads``). One: under load every core is
+    busy with a call of its own; two threads per call cost base up to 48 % more CPU, and
+    OpenBLAS's spare threads spin: 2.25 English attempts/s on 2 cores against 1.90
+    (``benchmarks/engine_costs.py``; docs/BENCHMARKS.md, "Where the time goes")."""
     beam_size: int = Field(default=1, ge=1, le=10)
     """Beam width; 1 is greedy decoding (fastest)."""
     word_timestamps: bool = True
