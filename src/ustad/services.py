@@ -192,7 +192,8 @@ def build_speech(
 def build_processor(settings: Settings, speech: SpeechService) -> TurnProcessor:
     """The turn processor, with the phone stage when an assessment setting asks for it
     (it loads in about 0.1 s and holds a 4.7 MB model; its pronouncing dictionary is
-    read on the first attempt that needs it)."""
+    read by the lifespan's warm-up, ``TurnProcessor.warm_up``, else on the first
+    attempt that needs it)."""
     assessment = settings.assessment
     phones = PhoneAligner() if assessment.phone_support or assessment.phones else None
     return TurnProcessor(speech, TurnPolicy.from_settings(settings), phones)

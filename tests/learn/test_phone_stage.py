@@ -24,6 +24,16 @@ from ustad.vocabulary import TurnKind
 TARGET = Target("I want water.", "مجھے پانی چاہیے")
 
 
+class CountingPronouncer:
+    """Counts the dictionary loads asked of it."""
+
+    def __init__(self) -> None:
+        self.loads = 0
+
+    def load(self) -> None:
+        self.loads += 1
+
+
 class FakeAligner:
     """Every written word gets one phone of ``score``; ``fails`` raises instead."""
 
@@ -31,6 +41,7 @@ class FakeAligner:
         self.score = score
         self.fails = fails
         self.asked: list[tuple[str, ...]] = []
+        self.pronouncer = CountingPronouncer()
 
     def align(self, samples: Any, words: Sequence[str]) -> tuple[WordPhones, ...]:
         self.asked.append(tuple(words))
@@ -55,6 +66,14 @@ async def attempt(turns: TurnProcessor, audio: bytes, aligner: FakeAligner, **ch
     turns.policy = policy(**changes)
     work = Work(TurnKind.ENGLISH_REPEAT, Utterance(audio))
     return await turns.process(work, TARGET, TurnTimer())
+
+
+def test_warm_up_reads_the_phone_stages_dictionary(turns: TurnProcessor) -> None:
+    turns.warm_up()  # no phone stage: nothing to load
+    aligner = FakeAligner()
+    turns.phones = aligner  # type: ignore[assignment]
+    turns.warm_up()
+    assert aligner.pronouncer.loads == 1
 
 
 def test_the_setting_reaches_the_policy() -> None:

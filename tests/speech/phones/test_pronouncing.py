@@ -17,6 +17,17 @@ def test_the_dictionary_comes_from_the_installed_package() -> None:
     assert cmudict_path().name == "cmudict-en-us.dict"
 
 
+def test_load_reads_the_dictionary_once() -> None:
+    given = {"tea": (("T", "IY"),)}
+    pronouncer = Pronouncer(given)
+    pronouncer.load()
+    pronouncer.load()
+    assert pronouncer.phones("tea") == ("T", "IY")
+    fresh = Pronouncer()
+    fresh.load()
+    assert fresh.in_dictionary("water")
+
+
 def test_read_cmudict_keeps_variants_in_order_and_drops_stress() -> None:
     parsed = read_cmudict(["the DH AH0", "the(2) DH IY1", ";;; a comment", "bad XX YY"])
     assert parsed == {"the": (("DH", "AH"), ("DH", "IY"))}

@@ -78,6 +78,11 @@ class Pronouncer:
         self._espeak: EspeakPhonemizer | None = None
         self._espeak_lock = threading.Lock()
 
+    def load(self) -> None:
+        """Read the dictionary now (about 0.7 s of CPU for the packaged one), so the first
+        attempt that needs it does not pay for it; blocking, idempotent."""
+        _ = self._dict
+
     @property
     def _dict(self) -> dict[str, tuple[Pronunciation, ...]]:
         """The dictionary, read from the package the first time it is needed."""
