@@ -52,6 +52,9 @@ async def test_optimised_services(tmp_path: Path) -> None:
         assert caches["whisper_encodings"].max_entries == Settings().stt.encodings_kept
         # numpy's BLAS on the engines' one thread per call, until the services close.
         assert blas_threads() == {1}
+        # The phone stage's dictionary is read before the first attempt needs it.
+        assert services.processor.phones is not None
+        assert services.processor.phones.pronouncer.loaded
     finally:
         await services.close()
     with pytest.raises(RuntimeError, match="shutdown"):
@@ -69,6 +72,8 @@ async def test_baseline_services_are_the_naive_design(tmp_path: Path) -> None:
         assert not speech.concurrent and not services.processor.policy.concurrent
         caches = {cache.name: cache for cache in speech.stats().caches}
         assert caches["whisper_encodings"].max_entries == 0
+        phones = services.processor.phones
+        assert phones is None or not phones.pronouncer.loaded  # read on first use
     finally:
         await services.close()
 

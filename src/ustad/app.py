@@ -221,10 +221,8 @@ def serve_app() -> FastAPI:
 
 
 async def pregenerate(services: Services) -> None:
-    """Synthesise the fixed replies and fixed reply parts once, and load what the first
-    turn would otherwise load (``TurnProcessor.warm_up``), before serving."""
+    """Synthesise the fixed replies and fixed reply parts once, before serving."""
     started = time.perf_counter()
-    await services.executor.run(services.processor.warm_up)
     speech = services.speech
     for segment in fixed_segments():
         await speech.synthesize_segment(segment)

@@ -76,7 +76,7 @@ class Services:
 
     async def close(self) -> None:
         """Release the database, the remote providers' clients, the Redis pool, the
-        engine threads and the I/O threads."""
+        engine threads and the I/O threads; put numpy's BLAS threads back."""
         await self.database.close()
         await self.speech.aclose()
         if self.redis is not None:
@@ -192,8 +192,8 @@ def build_speech(
 def build_processor(settings: Settings, speech: SpeechService) -> TurnProcessor:
     """The turn processor, with the phone stage when an assessment setting asks for it
     (it loads in about 0.1 s and holds a 4.7 MB model; its pronouncing dictionary is
-    read by the lifespan's warm-up, ``TurnProcessor.warm_up``, else on the first
-    attempt that needs it)."""
+    read by ``build_services`` through ``TurnProcessor.warm_up``, and in baseline mode
+    and by ``assemble``'s callers on the first attempt that needs it)."""
     assessment = settings.assessment
     phones = PhoneAligner() if assessment.phone_support or assessment.phones else None
     return TurnProcessor(speech, TurnPolicy.from_settings(settings), phones)
@@ -233,6 +233,8 @@ async def build_services(settings: Settings) -> Services:
         await database.migrate()
     services = assemble(settings, executor, io_executor, speech, phrases, database)
     services.redis = redis
+    if not baseline:  # the naive design reads its dictionary on the first attempt
+        await executor.run(services.processor.warm_up)
     # numpy's BLAS on as many threads per call as the engines (ustad.runtime.blas_threads).
     services.restore_blas = limit_blas_threads(settings.stt.cpu_threads)
     return services

@@ -95,11 +95,11 @@ class SttSettings(_Group):
     compute_type: str = "int8"
     """CTranslate2 compute type."""
     cpu_threads: int = Field(default=1, ge=0)
-    """Intra-op threads per model call (0 = CTranslate2's and numpy's BLAS defaults), also
-    numpy's BLAS threads (``ustad.runtime.blas_threads``). One: under load every core is
-    busy with a call of its own; two threads per call cost base up to 48 % more CPU, and
-    OpenBLAS's spare threads spin: 2.25 English attempts/s on 2 cores against 1.90
-    (``benchmarks/engine_costs.py``; docs/BENCHMARKS.md, "Where the time goes")."""
+    """Threads per model call for CTranslate2 and numpy's BLAS (``runtime.blas_threads``; 0
+    = their defaults). One: under load each core already runs a call; two per call cost
+    base up to 48 % more CPU, and OpenBLAS's spare threads spin: 2.25 English attempts/s
+    on 2 cores against 1.90 (``benchmarks/engine_costs.py``; docs/BENCHMARKS.md, "Where
+    the time goes" and "numpy's BLAS on one thread per call")."""
     beam_size: int = Field(default=1, ge=1, le=10)
     """Beam width; 1 is greedy decoding (fastest)."""
     word_timestamps: bool = True

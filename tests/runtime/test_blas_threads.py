@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from threadpoolctl import threadpool_info
 
 from ustad.runtime.blas_threads import limit_blas_threads
@@ -19,6 +21,26 @@ def test_limits_and_restores_numpys_blas() -> None:
         assert blas_threads() == [1] * len(before)
     finally:
         restore()
+    assert blas_threads() == before
+
+
+def test_the_limit_is_released_for_services_built_on_another_thread() -> None:
+    """threadpoolctl lets one thread at a time set OpenBLAS's process-wide limit: services
+    closed on this (still running) thread must leave the next ones, built on another
+    thread, free to set it."""
+    before = blas_threads()
+    limit_blas_threads(3)()
+    seen: list[list[int]] = []
+
+    def build_and_close() -> None:
+        restore = limit_blas_threads(1)
+        seen.append(blas_threads())
+        restore()
+
+    worker = threading.Thread(target=build_and_close)
+    worker.start()
+    worker.join()
+    assert seen == [[1] * len(before)]
     assert blas_threads() == before
 
 

@@ -40,8 +40,8 @@ _LATENCY_FACTS = {
 def compare_configs(env: Mapping[str, str]) -> tuple[ServerConfig, ServerConfig]:
     """The two servers of a comparison (``env`` applies to both). The baseline's
     Whisper runs on the library's own thread default (``stt.cpu_threads`` 0: 4 threads
-    per call, or ``OMP_NUM_THREADS``), as a service that does not size its engines
-    would, unless ``env`` says otherwise."""
+    per call, or ``OMP_NUM_THREADS``, and numpy's BLAS a thread per core), as a service
+    that does not size its engines would, unless ``env`` says otherwise."""
     return (
         ServerConfig(
             BASELINE, {"USTAD_STT__CPU_THREADS": "0", **env, "USTAD_RUNTIME__MODE": "baseline"}

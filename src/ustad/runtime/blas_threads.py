@@ -21,17 +21,22 @@ from threadpoolctl import threadpool_limits
 
 
 def limit_blas_threads(threads: int) -> Callable[[], None]:
-    """From now on, process-wide, run numpy's BLAS (OpenBLAS, or MKL or BLIS where numpy
-    is built on them) on at most ``threads`` threads per call (the setting
+    """From now on run numpy's BLAS on at most ``threads`` threads per call (the setting
     ``stt.cpu_threads``); 0 leaves the library's default (a thread per core). Returns
-    the function that puts back the limits found (call it when the engines stop).
-    A limit is per library, not per thread: processes serving with different settings
-    each set their own."""
+    the function that puts back the limits found; call it when the engines stop, on
+    the thread that set them.
+
+    numpy's wheels build OpenBLAS on pthreads, whose limit is process-wide, so the
+    engine threads see it. threadpoolctl lets one thread at a time set that limit (the
+    first to set it, until it releases it): the limit is held as its context manager,
+    entered here and left by the returned function, so it is released for the next
+    services built in this process, on whatever thread."""
     if threads <= 0:
         return lambda: None
     limiter = threadpool_limits(limits=threads, user_api="blas")
+    limiter.__enter__()
 
     def restore() -> None:
-        limiter.restore_original_limits()
+        limiter.__exit__(None, None, None)
 
     return restore

@@ -84,6 +84,11 @@ class Pronouncer:
         _ = self._dict
 
     @property
+    def loaded(self) -> bool:
+        """Whether the dictionary has been read (or was given)."""
+        return self._loaded is not None
+
+    @property
     def _dict(self) -> dict[str, tuple[Pronunciation, ...]]:
         """The dictionary, read from the package the first time it is needed."""
         loaded = self._loaded
