@@ -27,6 +27,7 @@ RANK: dict[str, int] = {
     "database_settings": 0,
     "redis_settings": 0,
     "resume_settings": 0,
+    "runtime_settings": 0,
     "logs": 0,
     "text": 0,
     "speech": 1,

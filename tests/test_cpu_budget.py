@@ -68,7 +68,7 @@ def test_the_engine_pool_is_sized_from_the_machine_unless_set() -> None:
 def test_a_machine_with_more_cores_than_threads_allowed_is_capped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import ustad.settings
+    import ustad.runtime_settings
 
-    monkeypatch.setattr(ustad.settings, "usable_cores", lambda: 128)
+    monkeypatch.setattr(ustad.runtime_settings, "usable_cores", lambda: 128)
     assert Settings().runtime.engine_workers == MAX_ENGINE_WORKERS

@@ -76,7 +76,7 @@ class TurnPolicy:
             low_confidence=settings.assessment.low_confidence,
             reconsider_below=settings.assessment.reconsider_below,
             concurrent=settings.runtime.mode == "optimised",
-            max_turns_in_flight=settings.runtime.max_turns_in_flight,
+            max_turns_in_flight=settings.runtime.turns_in_flight_limit,
             quick_language_id=stt.short_clip_window,
             quick_urdu_probability=language.quick_urdu_probability,
             quick_english_share=language.quick_english_share,
