@@ -28,6 +28,7 @@ def test_a_set_cap_wins_and_zero_still_means_no_limit(cap: int) -> None:
 
 
 def test_the_turn_policy_gets_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("USTAD_RUNTIME__MAX_TURNS_IN_FLIGHT", raising=False)
     monkeypatch.setenv("USTAD_RUNTIME__EXECUTOR_WORKERS", "4")
     assert TurnPolicy.from_settings(Settings()).max_turns_in_flight == 24
     monkeypatch.setenv("USTAD_RUNTIME__MAX_TURNS_IN_FLIGHT", "0")

@@ -15,13 +15,13 @@ from ustad.cpu_budget import MAX_ENGINE_WORKERS, usable_cores
 
 TURNS_IN_FLIGHT_PER_ENGINE_THREAD = 6
 """Learners' turns admitted at once per engine thread when ``max_turns_in_flight`` is
-unset. A turn's engine calls run one after another on one thread (about 0.8 s of engine
-time per turn at 16 learners on 2 cores, docs/BENCHMARKS.md), so the last turn admitted
-waits for about this many turns per thread, whatever the core count: 12 on 2 cores, the
-fixed default it replaces. Measured there at 16 learners, 16 or no limit instead of 12
-answered no turn ``busy`` but made no more cycles per minute (34.0 and 32.6 against
-36.0 on seed 11; 39.9 and 39.8 against 40.9 on seed 7; docs/BENCHMARKS.md, "The turns
-admitted at once")."""
+unset. A turn's engine calls run one after another on one thread (0.7-0.9 s of engine
+time per turn at 16 learners on 2 cores in the bench runs of docs/BENCHMARKS.md), so the
+last turn admitted waits for about this many turns per thread, whatever the core count:
+12 on 2 cores, the fixed default it replaces. Measured there at 16 learners, 16 or no
+limit instead of 12 answered no turn ``busy`` but made no more cycles per minute, with a
+higher Urdu p95 (34.0 and 32.6 against 36.0 on seed 11; 39.9 and 39.8 against 40.9 on seed 7;
+docs/BENCHMARKS.md, "The turns admitted at once")."""
 
 
 class RuntimeSettings(BaseModel):
@@ -76,9 +76,9 @@ class RuntimeSettings(BaseModel):
     to finish before it runs anyway (learners first; REST never starved)."""
     max_turns_in_flight: int | None = Field(default=None, ge=0)
     """Utterances processed at once (all sessions); past it a turn gets an ``error``
-    with code ``busy`` at once instead of unbounded latency (0 = no limit). Unset:
-    ``TURNS_IN_FLIGHT_PER_ENGINE_THREAD`` (6) per engine thread (``turns_in_flight_limit``;
-    12 on 2 cores, the former fixed default)."""
+    with code ``busy`` at once instead of unbounded latency (0 = no limit). Unset: 6 per
+    engine thread (``USTAD_RUNTIME__EXECUTOR_WORKERS``, one per core by default), so 12
+    on 2 cores, the former fixed default."""
 
     @property
     def turns_in_flight_limit(self) -> int:

@@ -388,9 +388,10 @@ def settings_table() -> str:
                 walk(annotation, f"{prefix}{name.upper()}__")
                 continue
             default = info.default
-            shown = default if not isinstance(default, Path) else str(default)
+            # None is no value an operator can write: the variable is left unset.
+            shown = "unset" if default is None else f"`{default}`"
             description = " ".join((info.description or "").split()).replace("|", "\\|")
-            rows.append(f"| `{prefix}{name.upper()}` | `{shown}` | {description} |")
+            rows.append(f"| `{prefix}{name.upper()}` | {shown} | {description} |")
 
     walk(Settings, "USTAD_")
     return "\n".join(rows)
