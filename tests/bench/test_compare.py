@@ -172,3 +172,12 @@ def test_a_dropped_learner_keeps_a_fast_level_from_counting_as_served() -> None:
     }
     assert "neither served any level at p95 ≤ 1.5 s" in compare_table(both_none)
     assert "both are lower bounds" in compare_table(both_none)
+
+
+def test_turns_answered_busy_are_in_no_latency() -> None:
+    served = run(1.0, 10, 4)
+    refused = run(1.0, 10, 4)
+    busy = {**sample("urdu_utterance", 3, {}), "code": "busy"}
+    refused["samples"] = [busy] * 5 + refused["samples"]
+    # Five 3 ms refusals would otherwise be the Urdu p50 and pull the p95 down.
+    assert level_facts(refused)["urdu_p95_ms"] == level_facts(served)["urdu_p95_ms"] == 2000.0

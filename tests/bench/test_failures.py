@@ -83,6 +83,7 @@ def test_failure_figures_and_words() -> None:
         "close_codes": {"1011": 2},
         "turns_sent": 5,
         "turns_served": 3,
+        "turns_refused_busy": 0,
         "turns_not_served": 2,
         "messages_not_served": 2,
         "timeouts": 0,
@@ -96,3 +97,19 @@ def test_failure_figures_and_words() -> None:
     healthy = failure_figures([_learner(0, 2, None, 0)], cycles_planned=1, cycles_completed=1)
     assert failure_words(healthy) is None
     assert failure_words(None) is None
+
+
+def test_turns_answered_busy_are_sent_but_not_served() -> None:
+    learner = _learner(0, 2, None, 0)
+    busy = MessageSample(0, 0, "urdu_utterance", "error", 0.0, 3.0, None, 0, 1.0, "c", "busy")
+    learner.samples.append(busy)
+    figures = failure_figures([learner], cycles_planned=1, cycles_completed=1)
+    assert (figures["turns_sent"], figures["turns_served"], figures["turns_refused_busy"]) == (
+        3,
+        2,
+        1,
+    )
+    assert failure_words(figures) == (
+        "served 2 of 3 turns (1 answered busy); 0 of 1 learners dropped; "
+        "0 of 1 cycles not completed"
+    )

@@ -150,6 +150,7 @@ def test_run_report_aggregates_turns_steps_and_counters() -> None:
         "planned": 2,
         "completed": 1,
         "outcomes": {"skipped": 1, "urdu_not_understood": 1},
+        "busy_repeats": 0,
         "seconds": latency_summary([10_000.0, 10_000.0]),
     }
     assert report["throughput"]["cycles_per_minute"] == pytest.approx(3.0)
@@ -162,12 +163,39 @@ def test_run_report_aggregates_turns_steps_and_counters() -> None:
     assert report["urdu_clips"]["espeak:x"] == {
         "synthetic": True,
         "said": 2,
+        "refused_busy": 0,
         "understood": 0,
         "latency_ms_p50": 50.0,
     }
     assert report["urdu_clips"]["real.wav"]["understood"] == 2
     assert report["event_loop_lag_ms"]["available"] is False
     assert len(report["samples"]) == 12
+
+
+def test_turns_answered_busy_are_counted_but_not_in_latency() -> None:
+    learners = [_learner(0, 2000.0, 1000.0, "skipped")]
+    busy = _sample(0, "urdu_utterance", "error", 4.0, None, clip="real.wav", code="busy")
+    learners[0].samples.insert(0, busy)
+    learners[0].cycles[0].busy_repeats = 1
+    pool = [Clip("real.wav", b"", "wav", "common_voice", "x", 1.0)]
+    state = _state({}, hits=0, misses=0, stats=None)
+    report = run_report(
+        learners,
+        20.0,
+        workload=Workload(learners=1, cycles=1),
+        urdu_pool=pool,
+        before=state,
+        after=state,
+        server_process={"available": False},
+    )
+    urdu = report["per_turn"]["urdu"]
+    assert (urdu["count"], urdu["refused_busy"], urdu["latency_ms"]["served"]) == (3, 1, 2)
+    # The 4 ms refusal is in no latency figure: the fastest Urdu turn is the 50 ms error.
+    assert urdu["latency_ms"]["p50"] == pytest.approx(1025.0)
+    assert report["urdu_clips"]["real.wav"]["refused_busy"] == 1
+    assert report["urdu_clips"]["real.wav"]["said"] == 1
+    assert report["cycles"]["busy_repeats"] == 1
+    assert report["failures"]["turns_refused_busy"] == 1
 
 
 def test_event_loop_lag_comes_from_v1_stats_when_present() -> None:

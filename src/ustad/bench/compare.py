@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ustad.bench.failures import censored_percentile
+from ustad.bench.records import BUSY_CODE
 from ustad.bench.server import ServerConfig
 from ustad.runtime.timing import ENGINE, OVERHEAD
 
@@ -51,10 +52,13 @@ def compare_configs(env: Mapping[str, str]) -> tuple[ServerConfig, ServerConfig]
 
 
 def _turn_samples(run: Mapping[str, Any], kind: str | None = None) -> list[Mapping[str, Any]]:
+    """Turns answered with work done: not those refused ``busy`` (no latency to speak of)."""
     return [
         s
         for s in run["samples"]
-        if str(s["sent"]).endswith("_utterance") and (kind is None or s["sent"] == _SENT[kind])
+        if str(s["sent"]).endswith("_utterance")
+        and (kind is None or s["sent"] == _SENT[kind])
+        and s.get("code") != BUSY_CODE
     ]
 
 

@@ -87,11 +87,13 @@ def failure_figures(
 
     ``learners_dropped`` counts learners that stopped before their last cycle for
     any reason (``by_kind``: refused, dropped, timeout, protocol; ``reasons``: the
-    same in words, e.g. ``keepalive timeout``). ``turns_*`` count utterances only;
-    ``timeouts`` counts messages of any kind with no reply within the timeout;
+    same in words, e.g. ``keepalive timeout``). ``turns_*`` count utterances only:
+    sent = served + refused ``busy`` (answered at once, no work done) + not served (no
+    reply); ``timeouts`` counts messages of any kind with no reply within the timeout;
     ``cycles_not_completed`` is planned minus completed (whatever the outcome).
     """
-    served: list[MessageSample] = [s for r in learners for s in r.samples if s.sent in UTTERANCES]
+    answered = [s for r in learners for s in r.samples if s.sent in UTTERANCES]
+    served: list[MessageSample] = [s for s in answered if not s.refused_busy]
     unserved: list[UnservedMessage] = [u for r in learners for u in r.unserved]
     lost_turns = [u for u in unserved if u.sent in UTTERANCES]
     failures = [r.failure for r in learners if r.failure is not None]
@@ -103,8 +105,9 @@ def failure_figures(
         "close_codes": dict(
             sorted(Counter(str(f.close_code) for f in failures if f.close_code).items())
         ),
-        "turns_sent": len(served) + len(lost_turns),
+        "turns_sent": len(answered) + len(lost_turns),
         "turns_served": len(served),
+        "turns_refused_busy": len(answered) - len(served),
         "turns_not_served": len(lost_turns),
         "messages_not_served": len(unserved),
         "timeouts": sum(u.kind == "timeout" for u in unserved),
@@ -123,11 +126,15 @@ def failure_words(failures: Mapping[str, Any] | None) -> str | None:
     E.g. ``served 0 of 16 turns; 8 of 8 learners dropped (8 keepalive timeout);
     16 of 16 cycles not completed``.
     """
-    if not failures or (not failures["learners_dropped"] and not failures["turns_not_served"]):
+    refused = int(failures.get("turns_refused_busy", 0)) if failures else 0
+    if not failures or not (
+        failures["learners_dropped"] or failures["turns_not_served"] or refused
+    ):
         return None
     sent = failures["turns_sent"]
+    served = f"served {failures['turns_served']} of {sent} turns" if sent else "no turn was sent"
     parts = [
-        f"served {failures['turns_served']} of {sent} turns" if sent else "no turn was sent",
+        served + (f" ({refused} answered busy)" if refused else ""),
         f"{failures['learners_dropped']} of {failures['learners']} learners dropped"
         + (f" ({_reasons(failures['reasons'])})" if failures["reasons"] else ""),
     ]

@@ -6,7 +6,9 @@ and, on speaking steps, the audio frame that follows, "thinks" (plays the audio,
 practises), then sends the acknowledgement or utterance the reply calls for. Which
 message comes next is decided from the reply's ``step`` alone, so the learner
 follows whatever path the server takes (an utterance not understood, an attempt
-heard as a new Urdu sentence...) instead of assuming one script.
+heard as a new Urdu sentence...) instead of assuming one script. A turn answered
+``busy`` is said again, as the protocol notes tell a client to (at most
+:data:`MAX_BUSY_REPEATS` times).
 
 Each message sent is one :class:`MessageSample`: what was sent, the step that
 answered, milliseconds from the send to the JSON frame and to the audio frame. What
@@ -31,6 +33,7 @@ import websockets
 from websockets.exceptions import WebSocketException
 
 from ustad.bench.records import (
+    BUSY_CODE,
     KEEPALIVE_SECONDS,
     UTTERANCES,
     CycleOutcome,
@@ -65,6 +68,9 @@ CLOSE_TIMEOUT_SECONDS: Final = 10.0
 """websockets' default wait for the peer's close frame."""
 MAX_MESSAGES_PER_CYCLE: Final = 64
 """A cycle that needs more messages than this is a protocol loop, not a learner."""
+MAX_BUSY_REPEATS: Final = 3
+"""Times a learner says the same utterance again after ``busy`` before counting it as
+a try that failed (docs/protocol-notes.md: on ``busy`` the learner repeats it)."""
 
 ProgressCallback = Callable[[int, CycleOutcome], None]
 """Called with the learner index and outcome after each cycle."""
@@ -154,17 +160,26 @@ class SimulatedLearner:
         urdu_tries = 0
         understood = False
         next_kind: SentKind = "urdu_utterance"
+        clip: Clip | None = None
+        busy_repeats = 0
         for _ in range(MAX_MESSAGES_PER_CYCLE):
             # Thinking before the very first message too staggers the learners' starts
             # the way real arrivals are, instead of one synchronised burst.
             await asyncio.sleep(self._think(plan))
-            clip = self._clip_for(next_kind, plan, urdu_tries, record.attempts)
-            if next_kind == "urdu_utterance":
-                urdu_tries += 1
-                record.urdu_clips.append(clip.name if clip else "?")
-            elif next_kind == "english_utterance":
-                record.attempts += 1
+            if busy_repeats == 0:
+                clip = self._clip_for(next_kind, plan, urdu_tries, record.attempts)
+                if next_kind == "urdu_utterance":
+                    urdu_tries += 1
+                    record.urdu_clips.append(clip.name if clip else "?")
+                elif next_kind == "english_utterance":
+                    record.attempts += 1
             reply = await self._exchange(ws, cycle, next_kind, clip)
+            if reply.get("code") == BUSY_CODE and busy_repeats < MAX_BUSY_REPEATS:
+                # Nothing changed on the server: the learner says the same thing again.
+                busy_repeats += 1
+                record.busy_repeats += 1
+                continue
+            busy_repeats = 0
             step = str(reply.get("step"))
             if step == "you_said_audio":
                 understood = True

@@ -32,6 +32,10 @@ FailureKind = Literal["refused", "dropped", "timeout", "protocol"]
 """Why a learner stopped early: the connection never opened, it closed under the
 learner, a message got no reply within the timeout, or a reply could not be followed."""
 
+BUSY_CODE: Final = "busy"
+"""The error ``code`` of a turn refused at admission; the learner says it again
+(docs/protocol-notes.md, "Error codes")."""
+
 KEEPALIVE_SECONDS: Final = 20.0
 """websockets' default ping interval and ping timeout, which the bench keeps."""
 
@@ -65,6 +69,11 @@ class MessageSample:
     def total_ms(self) -> float:
         """Send to the last frame of the reply: what the learner waited."""
         return self.audio_ms if self.audio_ms is not None else self.json_ms
+
+    @property
+    def refused_busy(self) -> bool:
+        """Answered ``busy``: refused before any work, so not a served turn."""
+        return self.code == BUSY_CODE
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,8 @@ class CycleRecord:
     attempts: int = 0
     seconds: float = 0.0
     english_sentence: str | None = None
+    busy_repeats: int = 0
+    """Utterances said again after a ``busy`` answer (not counted as tries)."""
 
 
 @dataclass

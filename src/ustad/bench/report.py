@@ -4,7 +4,9 @@ Latency is what a learner waits: from sending a message to the last frame of its
 reply (the audio frame on speaking steps, the JSON frame otherwise); the time to the
 JSON frame is reported beside it. Percentiles interpolate linearly between order
 statistics (numpy's default), so p99 of a few dozen samples is close to the maximum,
-not a measured tail: the sample ``count`` is always reported with it.
+not a measured tail: the sample ``count`` is always reported with it. A turn
+answered ``busy`` (refused at admission, no work done; the learner says it again)
+is counted but is in no latency figure.
 
 A turn that got no reply (timeout, connection dropped) is not left out: the headline
 ``latency_ms`` of each turn kind counts it as at least what its learner waited
@@ -32,7 +34,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from ustad.bench.failures import censored_summary, failure_figures
-from ustad.bench.records import UTTERANCES, LearnerResult, MessageSample, UnservedMessage
+from ustad.bench.records import (
+    BUSY_CODE,
+    UTTERANCES,
+    LearnerResult,
+    MessageSample,
+    UnservedMessage,
+)
 from ustad.bench.server_state import (
     ServerState,
     cache_delta,
@@ -133,19 +141,25 @@ def _summaries(samples: Iterable[MessageSample]) -> dict[str, Any]:
 def _per_turn(
     turns: Sequence[MessageSample], unserved: Sequence[UnservedMessage]
 ) -> dict[str, Any]:
-    """Per turn kind: served-only figures, and ``latency_ms`` with unserved turns in."""
+    """Per turn kind: served-only figures, and ``latency_ms`` with unserved turns in.
+
+    A turn answered ``busy`` was refused before any work: it is counted
+    (``refused_busy``, and in ``count``) but its few milliseconds are in no latency.
+    """
     out: dict[str, Any] = {}
     for kind in sorted(UTTERANCES):
-        rows = [s for s in turns if s.sent == kind]
+        sent = [s for s in turns if s.sent == kind]
+        rows = [s for s in sent if not s.refused_busy]
         lost = [u for u in unserved if u.sent == kind]
-        if not rows and not lost:
+        if not sent and not lost:
             continue
         summary = _summaries(rows)
         summary["served_latency_ms"] = summary["latency_ms"]
         summary["latency_ms"] = censored_summary(
             [s.total_ms for s in rows], [u.waited_ms for u in lost]
         )
-        summary["count"] = len(rows) + len(lost)
+        summary["count"] = len(sent) + len(lost)
+        summary["refused_busy"] = len(sent) - len(rows)
         summary["not_served"] = len(lost)
         out[TURN_NAMES[kind]] = summary
     return out
@@ -159,14 +173,18 @@ def _grouped(samples: Iterable[MessageSample], key: str) -> dict[str, list[Messa
 
 
 def _urdu_by_clip(samples: Sequence[MessageSample], pool: Sequence[Clip]) -> dict[str, Any]:
-    """Per Urdu clip: how often said, how often understood (real vs synthetic)."""
+    """Per Urdu clip: how often said, how often understood (real vs synthetic).
+
+    ``said`` counts the turns served; ``refused_busy`` those answered ``busy``."""
     sources = {clip.name: clip for clip in pool}
     out: dict[str, Any] = {}
-    for name, rows in _grouped((s for s in samples if s.sent == "urdu_utterance"), "clip").items():
+    for name, sent in _grouped((s for s in samples if s.sent == "urdu_utterance"), "clip").items():
         clip = sources.get(name)
+        rows = [s for s in sent if not s.refused_busy]
         out[name] = {
             "synthetic": clip.synthetic if clip else None,
             "said": len(rows),
+            "refused_busy": len(sent) - len(rows),
             "understood": sum(s.step == "you_said_audio" for s in rows),
             "latency_ms_p50": latency_summary([s.total_ms for s in rows])["p50"],
         }
@@ -209,6 +227,7 @@ def run_report(
             "planned": workload.learners * workload.cycles,
             "completed": completed,
             "outcomes": dict(sorted(outcomes.items())),
+            "busy_repeats": sum(c.busy_repeats for c in cycles),
             "seconds": latency_summary([c.seconds * 1000.0 for c in cycles if c.seconds]),
         },
         "failures": failure_figures(
@@ -304,7 +323,7 @@ def write_plots(results: Mapping[str, Any], directory: Path) -> list[Path]:
             values = sorted(
                 s["audio_ms"] if s["audio_ms"] is not None else s["json_ms"]
                 for s in run["samples"]
-                if s["sent"] == kind
+                if s["sent"] == kind and s.get("code") != BUSY_CODE
             )
             if not values:
                 continue

@@ -45,7 +45,8 @@ def _run_cells(run: Mapping[str, Any]) -> dict[str, str]:
 def format_table(results: Mapping[str, Any]) -> str:
     """A plain-text summary: one row per configuration, learner count and turn kind.
 
-    ``n`` is turns sent, ``served`` those answered; p50/p95/p99 (s) count an unserved
+    ``n`` is turns sent, ``served`` those answered with work done (not ``busy``, not
+    lost); p50/p95/p99 (s) count an unserved
     turn as at least what its learner waited, shown ``≥ x.xx`` where that makes the
     figure a lower bound; ``dropped`` is learners that stopped early of learners run,
     ``t/o`` replies that timed out. Notes under the table say in words what a run
