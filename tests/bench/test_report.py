@@ -196,6 +196,11 @@ def test_turns_answered_busy_are_counted_but_not_in_latency() -> None:
     assert report["urdu_clips"]["real.wav"]["said"] == 1
     assert report["cycles"]["busy_repeats"] == 1
     assert report["failures"]["turns_refused_busy"] == 1
+    report["server_process"] = {"available": False}
+    table = format_table({"configs": {"default": {"runs": {"1": report}}}})
+    urdu_row = next(row for row in table.splitlines() if " urdu " in row)
+    assert urdu_row.split()[3:5] == ["3", "2/3"]  # sent, served of sent
+    assert "served 3 of 4 turns (1 answered busy)" in table
 
 
 def test_event_loop_lag_comes_from_v1_stats_when_present() -> None:

@@ -69,11 +69,13 @@ def format_table(results: Mapping[str, Any]) -> str:
         rows = dict(run["per_turn"]) or {"none": {"count": 0, "latency_ms": {"count": 0}}}
         for turn, summary in rows.items():
             latency = summary["latency_ms"]
+            # Turns sent: served, answered busy (in no latency figure) and not served.
+            sent = summary.get("count", latency["count"])
             served = latency.get("served", latency["count"])
             bounded = bounded or bool(latency.get("lower_bound"))
-            served_cell = f"{served}/{latency['count']}"
+            served_cell = f"{served}/{sent}"
             lines.append(
-                f"{name:<10} {level:>8} {turn:<8} {latency['count']:>4} {served_cell:>7} "
+                f"{name:<10} {level:>8} {turn:<8} {sent:>4} {served_cell:>7} "
                 f"{seconds_cell(latency, 'p50'):>8} {seconds_cell(latency, 'p95'):>8} "
                 f"{seconds_cell(latency, 'p99'):>8} {tail}"
             )
