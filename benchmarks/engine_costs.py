@@ -119,8 +119,9 @@ def attempt_calls(
         audio, language="en", word_timestamps=True))  # fmt: skip
     timed(costs, "base target support", lambda: base.target_support(audio, text))
     timed(costs, "phone stage (hama)", lambda: aligner.align(audio.samples, text.split()))
+    # The look at an attempt is asked as the repeat step asks it: on the support's encoding.
     timed(costs, "base language id, short window", lambda: base.detect_language(
-        audio, short_window=True))  # fmt: skip
+        audio, short_window=True, english_attempt=True))  # fmt: skip
     timed(costs, "base language id, full window", lambda: base.detect_language(audio))
     timed(costs, "base Urdu transcription of English", lambda: base.transcribe(
         audio, language="ur"))  # fmt: skip

@@ -181,3 +181,8 @@ def test_turns_answered_busy_are_in_no_latency() -> None:
     refused["samples"] = [busy] * 5 + refused["samples"]
     # Five 3 ms refusals would otherwise be the Urdu p50 and pull the p95 down.
     assert level_facts(refused)["urdu_p95_ms"] == level_facts(served)["urdu_p95_ms"] == 2000.0
+    # A level whose turns were refused is not a level served, however fast the rest.
+    fast = run(0.1, 10, 4)
+    assert served_learners({"runs": {"4": fast}}) == 4
+    fast["failures"] = {"learners_dropped": 0, "turns_refused_busy": 1}
+    assert served_learners({"runs": {"4": fast}}) == 0

@@ -6,6 +6,7 @@ demand, which ustad's admission control does only under real overload.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection, serve
 
 from ustad.bench.learner import MAX_BUSY_REPEATS, run_learners
-from ustad.bench.workload import Clip, Workload
+from ustad.bench.workload import Clip, Workload, plan_cycle
 
 ONCE = Workload(learners=1, cycles=1, think_time=0.0, synthetic_urdu=0, attempts=1)
 BUSY = {"step": "error", "code": "busy", "response": "The tutor is busy right now."}
@@ -26,6 +27,8 @@ class Script:
     """How many of each utterance kind to answer ``busy`` before serving it."""
 
     busy: dict[str, int]
+    drop_at: str | None = None
+    """Close the connection instead of answering this kind."""
     received: list[tuple[str, str | None]] = field(default_factory=list)
 
 
@@ -44,7 +47,10 @@ def _handler(script: Script) -> Callable[[ServerConnection], Any]:
             message = json.loads(raw)
             utterance = "urdu_utterance" if _urdu_step(script) else "english_utterance"
             kind = message.get("type") or utterance
-            script.received.append((kind, message.get("audio_base64", "")[:16] or None))
+            script.received.append((kind, message.get("audio_base64")))
+            if kind == script.drop_at:
+                await ws.close()
+                return
             if kind.endswith("_utterance") and script.busy.get(kind, 0) > 0:
                 script.busy[kind] -= 1
                 await ws.send(json.dumps(BUSY))
@@ -84,8 +90,15 @@ async def test_busy_is_answered_by_saying_the_same_thing_again(
     # Neither refusal spent a try: one Urdu clip, one attempt, three repeats.
     assert len(cycle.urdu_clips) == 1 and cycle.attempts == 1
     assert cycle.busy_repeats == 3
-    urdu_sent = [audio for kind, audio in script.received if kind == "urdu_utterance"]
-    assert len(urdu_sent) == 3 and len(set(urdu_sent)) == 1  # the same clip each time
+    # The same clip each time: the one the plan gives the first try and first attempt.
+    plan = plan_cycle(ONCE, 0, 0, urdu_pool=len(real_urdu), learner_pool=5)
+    urdu_clip = base64.b64encode(real_urdu[plan.urdu[0]].data).decode("ascii")
+    english_clip = base64.b64encode(learner_clips_pool[plan.english[0]].data).decode("ascii")
+    sent = {
+        kind: [audio for k, audio in script.received if k == kind]
+        for kind in ("urdu_utterance", "english_utterance")
+    }
+    assert sent == {"urdu_utterance": [urdu_clip] * 3, "english_utterance": [english_clip] * 2}
     codes = [s.code for s in result.samples if s.sent.endswith("_utterance")]
     assert codes == ["busy", "busy", None, "busy", None]
 
@@ -103,3 +116,15 @@ async def test_a_server_busy_every_time_costs_the_learner_its_tries(
     assert len(cycle.urdu_clips) == 2
     assert len(script.received) == 2 * (1 + MAX_BUSY_REPEATS)
     assert cycle.busy_repeats == 2 * MAX_BUSY_REPEATS
+
+
+async def test_a_cycle_cut_short_keeps_what_it_did(
+    real_urdu: list[Clip], learner_clips_pool: list[Clip]
+) -> None:
+    script = Script(busy={"urdu_utterance": 1}, drop_at="english_utterance")
+    async with _scripted(script) as url:
+        [result], _ = await run_learners(url, ONCE, real_urdu, learner_clips_pool[:5])
+    assert result.failure is not None and result.failure.kind == "dropped"
+    [cycle] = result.cycles
+    assert cycle.outcome == "error"
+    assert (len(cycle.urdu_clips), cycle.attempts, cycle.busy_repeats) == (1, 1, 1)

@@ -196,6 +196,9 @@ def test_turns_answered_busy_are_counted_but_not_in_latency() -> None:
     assert report["urdu_clips"]["real.wav"]["said"] == 1
     assert report["cycles"]["busy_repeats"] == 1
     assert report["failures"]["turns_refused_busy"] == 1
+    # Nor in the steps' figures or the turns done: the other error did work, it stays.
+    assert report["per_step"]["error"]["latency_ms"]["count"] == 1
+    assert report["throughput"]["turns_per_second"] == pytest.approx(3 / 20)
     report["server_process"] = {"available": False}
     table = format_table({"configs": {"default": {"runs": {"1": report}}}})
     urdu_row = next(row for row in table.splitlines() if " urdu " in row)

@@ -149,6 +149,7 @@ def level_facts(run: Mapping[str, Any]) -> dict[str, float | None]:
         "tts_ms": _stage_median(run, "tts"),
         "tts_engine_calls": float(_calls(run, "tts_")),
         "translation_provider_calls": float(_calls(run, "translate_whisper")),
+        # Turns served or lost; those answered ``busy`` are in ``failures`` instead.
         "turns": float(len(turns) + len(_waits(run))),
         "loop_lag_p99_ms": run["event_loop_lag_ms"].get("p99"),
     }
@@ -225,8 +226,11 @@ def _failures(run: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _level_served(run: Mapping[str, Any]) -> bool:
-    """No learner dropped, some turn sent, and p95 over all turns ≤ the bound."""
-    if _failures(run).get("learners_dropped"):
+    """No learner dropped, no turn refused ``busy``, some turn sent, and p95 over all
+    turns ≤ the bound (a refused turn's wait, think time and repeat are in no latency,
+    so a level with refusals does not count as served)."""
+    failures = _failures(run)
+    if failures.get("learners_dropped") or failures.get("turns_refused_busy"):
         return False
     p95, _ = censored_percentile(_latencies(run), _waits(run), 95)
     return p95 is not None and p95 <= SERVED_P95_SECONDS * 1000
@@ -234,8 +238,9 @@ def _level_served(run: Mapping[str, Any]) -> bool:
 
 def served_learners(config: Mapping[str, Any]) -> int:
     """The largest learner level served: every learner kept its connection to its last
-    cycle, and the p95 over all its turns (an unserved turn counting as at least what
-    its learner waited) stayed within ``SERVED_P95_SECONDS``; 0 if no level was."""
+    cycle, no turn was answered ``busy``, and the p95 over all its turns (an unserved
+    turn counting as at least what its learner waited) stayed within
+    ``SERVED_P95_SECONDS``; 0 if no level was."""
     served = 0
     for level, run in config["runs"].items():
         if _level_served(run):
@@ -245,6 +250,12 @@ def served_learners(config: Mapping[str, Any]) -> int:
 
 def _of(done: int | None, total: int | None) -> str:
     return "not reported" if done is None or total is None else f"{done} of {total}"
+
+
+def _served(failures: Mapping[str, Any]) -> str:
+    text = _of(failures.get("turns_served"), failures.get("turns_sent"))
+    refused = failures.get("turns_refused_busy")
+    return f"{text} ({refused} answered busy)" if refused else text
 
 
 def _dropped(failures: Mapping[str, Any]) -> str:
@@ -265,8 +276,7 @@ def _failure_rows(level: str, base: Mapping[str, Any], opt: Mapping[str, Any]) -
     """Rows saying what each configuration failed to serve at one learner level."""
     b, o = _failures(base), _failures(opt)
     rows = (
-        ("turns served", "every turn answered", _of(b.get("turns_served"), b.get("turns_sent")),
-         _of(o.get("turns_served"), o.get("turns_sent"))),
+        ("turns served", "every turn answered", _served(b), _served(o)),
         ("learners dropped", "none", _dropped(b), _dropped(o)),
         ("replies timed out", "none", _timeouts(base), _timeouts(opt)),
         ("cycles not completed", "none", _of(b.get("cycles_not_completed"),

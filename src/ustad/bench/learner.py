@@ -4,7 +4,7 @@ The learner behaves like the mobile client: it sends an utterance as a JSON fram
 with ``audio_base64`` (what the existing client does), waits for the JSON reply
 and, on speaking steps, the audio frame that follows, "thinks" (plays the audio,
 practises), then sends the acknowledgement or utterance the reply calls for. Which
-message comes next is decided from the reply's ``step`` alone, so the learner
+message comes next is decided from the reply's ``step`` (and ``code``) alone, so the learner
 follows whatever path the server takes (an utterance not understood, an attempt
 heard as a new Urdu sentence...) instead of assuming one script. A turn answered
 ``busy`` is said again, as the protocol notes tell a client to (at most
@@ -67,7 +67,8 @@ __all__ = [
 CLOSE_TIMEOUT_SECONDS: Final = 10.0
 """websockets' default wait for the peer's close frame."""
 MAX_MESSAGES_PER_CYCLE: Final = 64
-"""A cycle that needs more messages than this is a protocol loop, not a learner."""
+"""A cycle that needs more messages than this (not counting utterances said again
+after ``busy``) is a protocol loop, not a learner."""
 MAX_BUSY_REPEATS: Final = 3
 """Times a learner says the same utterance again after ``busy`` before counting it as
 a try that failed (docs/protocol-notes.md: on ``busy`` the learner repeats it)."""
@@ -110,6 +111,8 @@ class SimulatedLearner:
         self.progress = progress
         self.result = LearnerResult(index)
         self._thinks = 0
+        self._record: CycleRecord | None = None
+        """The cycle under way, so that one cut short keeps what it did."""
 
     async def run(self) -> LearnerResult:
         """Connect, run every cycle, and return what happened (never raises)."""
@@ -143,7 +146,11 @@ class SimulatedLearner:
             )
             self.result.errors.append(f"cycle {cycle}: {kind}: {reason} ({type(error).__name__})")
             if not self.result.cycles or self.result.cycles[-1].cycle != cycle:
-                self._finish(CycleRecord(self.index, cycle, "error"))
+                record = self._record
+                if record is None or record.cycle != cycle:
+                    record = CycleRecord(self.index, cycle, "error")
+                record.outcome = "error"
+                self._finish(record)
         return self.result
 
     async def _cycle(self, ws: websockets.ClientConnection, cycle: int) -> None:
@@ -154,7 +161,7 @@ class SimulatedLearner:
             urdu_pool=len(self.urdu_pool),
             learner_pool=len(self.learner_pool),
         )
-        record = CycleRecord(self.index, cycle, "error")
+        record = self._record = CycleRecord(self.index, cycle, "error")
         started = time.perf_counter()
         self._thinks = 0
         urdu_tries = 0
@@ -162,7 +169,8 @@ class SimulatedLearner:
         next_kind: SentKind = "urdu_utterance"
         clip: Clip | None = None
         busy_repeats = 0
-        for _ in range(MAX_MESSAGES_PER_CYCLE):
+        # Each message may be said 1 + MAX_BUSY_REPEATS times.
+        for _ in range(MAX_MESSAGES_PER_CYCLE * (1 + MAX_BUSY_REPEATS)):
             # Thinking before the very first message too staggers the learners' starts
             # the way real arrivals are, instead of one synchronised burst.
             await asyncio.sleep(self._think(plan))

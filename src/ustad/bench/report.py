@@ -13,8 +13,8 @@ A turn that got no reply (timeout, connection dropped) is not left out: the head
 (until the timeout fired or the connection dropped), and flags the figures that are
 therefore lower bounds (:func:`ustad.bench.failures.censored_summary`);
 ``served_latency_ms`` keeps the served turns alone. The ``failures`` block counts
-learners dropped, turns sent, served and not served, timeouts and cycles not
-completed (:func:`ustad.bench.failures.failure_figures`).
+learners dropped, turns sent, served, answered ``busy`` and not served, timeouts
+and cycles not completed (:func:`ustad.bench.failures.failure_figures`).
 
 Server-side figures are differences of the server's own counters taken before and
 after the run (``GET /health``, and ``GET /v1/stats`` where the server has it), so
@@ -69,9 +69,12 @@ __all__ = [
     "write_results",
 ]
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 """Version of the results JSON layout (2: ``per_turn.*.latency_ms`` counts unserved
-turns as lower bounds, ``served_latency_ms``, ``failures`` and ``unserved`` added)."""
+turns as lower bounds, ``served_latency_ms``, ``failures`` and ``unserved`` added; 3:
+turns answered ``busy`` are said again by the learner and left out of every latency
+figure, ``per_step`` and ``turns_per_second``, and counted in ``refused_busy``,
+``turns_refused_busy`` and ``busy_repeats``; ``urdu_clips.*.said`` counts turns served)."""
 PERCENTILES: Final = (50, 95, 99)
 TURN_NAMES: Final = {"urdu_utterance": "urdu", "english_utterance": "english"}
 """Utterance kinds as turn names in the results."""
@@ -220,7 +223,8 @@ def run_report(
         "wall_seconds": round(wall_seconds, 3),
         "throughput": {
             "cycles_per_minute": round(60.0 * completed / wall, 2),
-            "turns_per_second": round(len(turns) / wall, 3),
+            # Turns served: a refusal (``busy``) is no turn done, however fast.
+            "turns_per_second": round(sum(not s.refused_busy for s in turns) / wall, 3),
             "messages_per_second": round(len(samples) / wall, 3),
         },
         "cycles": {
@@ -239,7 +243,10 @@ def run_report(
             for kind, rows in _grouped(samples, "sent").items()
             if kind not in UTTERANCES
         },
-        "per_step": {step: _summaries(rows) for step, rows in _grouped(samples, "step").items()},
+        "per_step": {
+            step: _summaries(rows)
+            for step, rows in _grouped((s for s in samples if not s.refused_busy), "step").items()
+        },
         "urdu_clips": _urdu_by_clip(samples, urdu_pool),
         "error_replies": dict(Counter(s.code for s in samples if s.code)),
         "engine_calls": engine_calls_delta(before, after),

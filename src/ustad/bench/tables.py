@@ -1,7 +1,8 @@
 """The plain-text summary table of a bench: latency, throughput and what failed.
 
 A configuration that served nobody must say so: the table's ``served``, ``dropped``
-and ``t/o`` columns count turns answered, learners that stopped early and replies
+and ``t/o`` columns count turns answered with work done (not ``busy``), learners
+that stopped early and replies
 that timed out, latency figures that are only lower bounds (a turn not served
 counts as what its learner waited) are shown ``≥ x.xx``, and notes under the table
 say in words what each run failed to serve and why a figure is missing.

@@ -173,7 +173,8 @@ class CyclePlan:
 
 
 THINKS_PER_CYCLE: Final = 24
-"""Think times drawn per cycle; more than a cycle with the default knobs uses."""
+"""Think times drawn per cycle; more than a cycle with the default knobs uses unless
+turns are answered ``busy`` and said again (then they are reused, in order)."""
 
 
 def plan_cycle(
