@@ -109,8 +109,10 @@ def _state(
     return ServerState({"engine_calls": calls, "caches": caches}, stats)
 
 
-def _report(stats_after: dict[str, Any] | None = None) -> dict[str, Any]:
-    learners = [
+def _report(
+    stats_after: dict[str, Any] | None = None, learners: list[LearnerResult] | None = None
+) -> dict[str, Any]:
+    learners = learners or [
         _learner(0, 2000.0, 1000.0, "skipped"),
         _learner(1, 4000.0, 3000.0, "urdu_not_understood"),
     ]
@@ -177,17 +179,7 @@ def test_turns_answered_busy_are_counted_but_not_in_latency() -> None:
     busy = _sample(0, "urdu_utterance", "error", 4.0, None, clip="real.wav", code="busy")
     learners[0].samples.insert(0, busy)
     learners[0].cycles[0].busy_repeats = 1
-    pool = [Clip("real.wav", b"", "wav", "common_voice", "x", 1.0)]
-    state = _state({}, hits=0, misses=0, stats=None)
-    report = run_report(
-        learners,
-        20.0,
-        workload=Workload(learners=1, cycles=1),
-        urdu_pool=pool,
-        before=state,
-        after=state,
-        server_process={"available": False},
-    )
+    report = _report(learners=learners)
     urdu = report["per_turn"]["urdu"]
     assert (urdu["count"], urdu["refused_busy"], urdu["latency_ms"]["served"]) == (3, 1, 2)
     # The 4 ms refusal is in no latency figure: the fastest Urdu turn is the 50 ms error.
@@ -199,7 +191,6 @@ def test_turns_answered_busy_are_counted_but_not_in_latency() -> None:
     # Nor in the steps' figures or the turns done: the other error did work, it stays.
     assert report["per_step"]["error"]["latency_ms"]["count"] == 1
     assert report["throughput"]["turns_per_second"] == pytest.approx(3 / 20)
-    report["server_process"] = {"available": False}
     table = format_table({"configs": {"default": {"runs": {"1": report}}}})
     urdu_row = next(row for row in table.splitlines() if " urdu " in row)
     assert urdu_row.split()[3:5] == ["3", "2/3"]  # sent, served of sent

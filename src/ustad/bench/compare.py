@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ustad.bench.failures import censored_percentile
-from ustad.bench.records import BUSY_CODE
+from ustad.bench.records import refused_busy
 from ustad.bench.server import ServerConfig
 from ustad.runtime.timing import ENGINE, OVERHEAD
 
@@ -58,7 +58,7 @@ def _turn_samples(run: Mapping[str, Any], kind: str | None = None) -> list[Mappi
         for s in run["samples"]
         if str(s["sent"]).endswith("_utterance")
         and (kind is None or s["sent"] == _SENT[kind])
-        and s.get("code") != BUSY_CODE
+        and not refused_busy(s)
     ]
 
 

@@ -4,8 +4,8 @@ The learner behaves like the mobile client: it sends an utterance as a JSON fram
 with ``audio_base64`` (what the existing client does), waits for the JSON reply
 and, on speaking steps, the audio frame that follows, "thinks" (plays the audio,
 practises), then sends the acknowledgement or utterance the reply calls for. Which
-message comes next is decided from the reply's ``step`` (and ``code``) alone, so the learner
-follows whatever path the server takes (an utterance not understood, an attempt
+message comes next is decided from the reply's ``step`` (and ``code``) alone, so the
+learner follows whatever path the server takes (an utterance not understood, an attempt
 heard as a new Urdu sentence...) instead of assuming one script. A turn answered
 ``busy`` is said again, as the protocol notes tell a client to (at most
 :data:`MAX_BUSY_REPEATS` times).
@@ -149,7 +149,7 @@ class SimulatedLearner:
                 record = self._record
                 if record is None or record.cycle != cycle:
                     record = CycleRecord(self.index, cycle, "error")
-                record.outcome = "error"
+                # Its outcome is still "error": it changes only when a cycle ends.
                 self._finish(record)
         return self.result
 

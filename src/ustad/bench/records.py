@@ -11,6 +11,7 @@ client, per the websockets documentation of ``ping_timeout``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal
 
@@ -74,6 +75,11 @@ class MessageSample:
     def refused_busy(self) -> bool:
         """Answered ``busy``: refused before any work, so not a served turn."""
         return self.code == BUSY_CODE
+
+
+def refused_busy(row: Mapping[str, Any]) -> bool:
+    """:attr:`MessageSample.refused_busy` of a sample as the results JSON holds it."""
+    return row.get("code") == BUSY_CODE
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,11 @@ from typing import Any, Final
 
 from ustad.bench.failures import censored_summary, failure_figures
 from ustad.bench.records import (
-    BUSY_CODE,
     UTTERANCES,
     LearnerResult,
     MessageSample,
     UnservedMessage,
+    refused_busy,
 )
 from ustad.bench.server_state import (
     ServerState,
@@ -330,7 +330,7 @@ def write_plots(results: Mapping[str, Any], directory: Path) -> list[Path]:
             values = sorted(
                 s["audio_ms"] if s["audio_ms"] is not None else s["json_ms"]
                 for s in run["samples"]
-                if s["sent"] == kind and s.get("code") != BUSY_CODE
+                if s["sent"] == kind and not refused_busy(s)
             )
             if not values:
                 continue

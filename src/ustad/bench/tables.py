@@ -1,11 +1,10 @@
 """The plain-text summary table of a bench: latency, throughput and what failed.
 
 A configuration that served nobody must say so: the table's ``served``, ``dropped``
-and ``t/o`` columns count turns answered with work done (not ``busy``), learners
-that stopped early and replies
-that timed out, latency figures that are only lower bounds (a turn not served
-counts as what its learner waited) are shown ``≥ x.xx``, and notes under the table
-say in words what each run failed to serve and why a figure is missing.
+and ``t/o`` columns count turns answered with work done (not ``busy``), learners that
+stopped early and replies that timed out, latency figures that are only lower bounds
+(a turn not served counts as what its learner waited) are shown ``≥ x.xx``, and notes
+under the table say in words what each run failed to serve and why a figure is missing.
 """
 
 from __future__ import annotations
@@ -47,11 +46,10 @@ def format_table(results: Mapping[str, Any]) -> str:
     """A plain-text summary: one row per configuration, learner count and turn kind.
 
     ``n`` is turns sent, ``served`` those answered with work done (not ``busy``, not
-    lost); p50/p95/p99 (s) count an unserved
-    turn as at least what its learner waited, shown ``≥ x.xx`` where that makes the
-    figure a lower bound; ``dropped`` is learners that stopped early of learners run,
-    ``t/o`` replies that timed out. Notes under the table say in words what a run
-    failed to serve and why a figure is missing.
+    lost); p50/p95/p99 (s) count an unserved turn as at least what its learner waited,
+    shown ``≥ x.xx`` where that makes the figure a lower bound; ``dropped`` is learners
+    that stopped early of learners run, ``t/o`` replies that timed out. Notes under the
+    table say in words what a run failed to serve and why a figure is missing.
     """
     header = (
         f"{'config':<10} {'learners':>8} {'turn':<8} {'n':>4} {'served':>7} {'p50 s':>8} "
