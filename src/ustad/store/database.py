@@ -93,7 +93,15 @@ def _sqlite_on_connect(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
         cursor = dbapi_connection.cursor()
         try:
             # WAL lets readers run while one writer writes; it is persistent once set.
-            cursor.execute("PRAGMA journal_mode=WAL")
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except Exception as error:
+                # SQLite refuses the switch at once, without its busy handler, while
+                # another connection holds a lock (two workers opening a new database).
+                # Every connection passes here first, so the holder has switched the
+                # file already; waiting would block the event loop.
+                if "database is locked" not in str(error):
+                    raise
             # SQLite ignores foreign keys unless asked, per connection.
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
